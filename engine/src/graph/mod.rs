@@ -1,0 +1,7 @@
+//! The model as data: layer specs, the graph, and shape inference.
+
+mod shape;
+mod spec;
+
+pub use shape::{infer_shapes, param_shapes, shape_text, NodeInfo, Problem, ShapeReport};
+pub use spec::{EdgeSpec, GraphSpec, LayerKind, LayerSpec, NodeId, NodeSpec};

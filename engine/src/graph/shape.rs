@@ -1,0 +1,503 @@
+//! Shape inference: every node's output shape and parameter count, and every problem at once.
+//!
+//! Nothing here panics on a bad graph: each problem becomes a [`Problem`] tied to its node, in
+//! words a student can act on. The tensor module refuses to compile a graph with problems, so no
+//! tensor operation ever sees shapes that do not fit.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt::Write as _;
+
+use super::spec::{GraphSpec, LayerKind, LayerSpec, NodeId};
+
+/// One thing wrong with a graph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The node the problem is on, if it is on one node.
+    pub node: Option<NodeId>,
+    /// What is wrong and what to do, in a sentence or two.
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.node {
+            Some(node) => write!(f, "{node}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// What inference found out about one node.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeInfo {
+    /// The per-sample output shape, when it could be worked out.
+    pub output_shape: Option<Vec<usize>>,
+    /// The number of trainable numbers in the node.
+    pub param_count: usize,
+    /// The node's input node ids, in port order.
+    pub inputs: Vec<NodeId>,
+}
+
+/// The result of shape inference over a whole graph.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ShapeReport {
+    /// Every node, by id.
+    pub nodes: BTreeMap<NodeId, NodeInfo>,
+    /// Every problem found, in node order; empty for a graph that can be trained.
+    pub problems: Vec<Problem>,
+    /// Node ids from input to output in an order where each node comes after its inputs
+    /// (only the nodes that lie on a path from the input to the output).
+    pub order: Vec<NodeId>,
+    /// The input node.
+    pub input: Option<NodeId>,
+    /// The output node.
+    pub output: Option<NodeId>,
+}
+
+impl ShapeReport {
+    /// Whether the graph can be compiled and trained.
+    #[must_use]
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// The sum of every node's parameter count.
+    #[must_use]
+    pub fn total_params(&self) -> usize {
+        self.nodes.values().map(|n| n.param_count).sum()
+    }
+
+    /// The output shape of a node, if known.
+    #[must_use]
+    pub fn shape_of(&self, id: &str) -> Option<&[usize]> {
+        self.nodes.get(id).and_then(|n| n.output_shape.as_deref())
+    }
+
+    /// All problems as one message, a line each.
+    #[must_use]
+    pub fn problems_text(&self) -> String {
+        let mut out = String::new();
+        for p in &self.problems {
+            let _ = writeln!(out, "{p}");
+        }
+        out
+    }
+}
+
+/// Formats a per-sample shape the way the app shows it: `[1, 28, 28]`.
+#[must_use]
+pub fn shape_text(shape: &[usize]) -> String {
+    let parts: Vec<String> = shape.iter().map(ToString::to_string).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+fn describe(shape: &[usize]) -> String {
+    let what = match shape.len() {
+        1 => "a vector of features",
+        2 => "a sequence [positions, features]",
+        3 => "an image [channels, height, width]",
+        _ => "a tensor",
+    };
+    format!("{} ({what})", shape_text(shape))
+}
+
+/// Infers every node's shape and parameter count, and lists every problem of the graph.
+#[must_use]
+pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
+    let mut report = ShapeReport::default();
+    let mut problems: Vec<Problem> = Vec::new();
+
+    // Ids: unique, non-empty.
+    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, node) in graph.nodes.iter().enumerate() {
+        if node.id.trim().is_empty() {
+            problems.push(report_problem(None, format!("node number {} has an empty id: give it a name", i + 1)));
+        } else if index.insert(node.id.as_str(), i).is_some() {
+            problems.push(report_problem(
+                Some(&node.id),
+                format!("two nodes are called '{}': rename one of them", node.id),
+            ));
+        }
+    }
+
+    // Edges: known ends; inputs per node in port order.
+    let mut inputs: Vec<Vec<(usize, usize)>> = vec![Vec::new(); graph.nodes.len()];
+    let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); graph.nodes.len()];
+    for edge in &graph.edges {
+        let from = index.get(edge.from.as_str()).copied();
+        let to = index.get(edge.to.as_str()).copied();
+        match (from, to) {
+            (Some(from), Some(to)) => {
+                inputs[to].push((edge.port, from));
+                consumers[from].push(to);
+            }
+            (None, _) => problems.push(report_problem(
+                Some(&edge.to),
+                format!("a connection comes from '{}', which is not in the graph: delete the connection", edge.from),
+            )),
+            (_, None) => problems.push(report_problem(
+                Some(&edge.from),
+                format!("a connection goes to '{}', which is not in the graph: delete the connection", edge.to),
+            )),
+        }
+    }
+    for list in &mut inputs {
+        list.sort_by_key(|(port, _)| *port);
+    }
+
+    // Input node.
+    let input_nodes: Vec<usize> = (0..graph.nodes.len())
+        .filter(|&i| graph.nodes[i].layer.kind() == LayerKind::Input)
+        .collect();
+    let input = match input_nodes.as_slice() {
+        [] => {
+            problems.push(report_problem(None, "the graph has no Input node: add one from the palette and connect it to the first layer".to_owned()));
+            None
+        }
+        [one] => Some(*one),
+        [first, rest @ ..] => {
+            for &other in rest {
+                problems.push(report_problem(
+                    Some(&graph.nodes[other].id),
+                    format!(
+                        "the graph already takes its data through '{}'; Glassbox trains graphs with one input: delete this Input or connect its consumers to '{}'",
+                        graph.nodes[*first].id, graph.nodes[*first].id
+                    ),
+                ));
+            }
+            Some(*first)
+        }
+    };
+
+    // Output node.
+    let output = match &graph.output {
+        Some(id) => match index.get(id.as_str()) {
+            Some(&i) => Some(i),
+            None => {
+                problems.push(report_problem(None, format!("the output is set to '{id}', which is not in the graph: choose the layer whose result the loss should read")));
+                None
+            }
+        },
+        None => {
+            let sinks: Vec<usize> = (0..graph.nodes.len())
+                .filter(|&i| consumers[i].is_empty() && graph.nodes[i].layer.kind() != LayerKind::Input)
+                .collect();
+            match sinks.as_slice() {
+                [one] => Some(*one),
+                [] => {
+                    if !graph.nodes.is_empty() {
+                        problems.push(report_problem(None, "no layer is free to be the output (every layer feeds another): mark the output layer".to_owned()));
+                    }
+                    None
+                }
+                many => {
+                    let names: Vec<&str> = many.iter().map(|&i| graph.nodes[i].id.as_str()).collect();
+                    problems.push(report_problem(None, format!("the graph has several ends ({}): mark which one is the output, or connect the others to it", names.join(", "))));
+                    None
+                }
+            }
+        }
+    };
+
+    // Arity.
+    for (i, node) in graph.nodes.iter().enumerate() {
+        let (min, max) = node.layer.arity();
+        let n = inputs[i].len();
+        let label = node.layer.kind().label();
+        if max == 0 && n > 0 {
+            problems.push(report_problem(Some(&node.id), format!("{} is an Input and takes no connections into it: delete the {} connection(s) going into it", node.id, n)));
+        } else if n < min {
+            let msg = if min == 1 {
+                format!("{} ({label}) has no input: connect a layer into it, or delete it", node.id)
+            } else {
+                format!("{} ({label}) joins {min} or more inputs but has {n}: connect another layer into it", node.id)
+            };
+            problems.push(report_problem(Some(&node.id), msg));
+        } else if n > max {
+            problems.push(report_problem(Some(&node.id), format!("{} ({label}) takes one input but {n} are connected: keep one, or join them first with Add or Concat", node.id)));
+        }
+    }
+
+    // Topological order (Kahn); what is left over lies on a cycle.
+    let mut indegree: Vec<usize> = inputs.iter().map(Vec::len).collect();
+    let mut queue: VecDeque<usize> = (0..graph.nodes.len()).filter(|&i| indegree[i] == 0).collect();
+    let mut topo = Vec::with_capacity(graph.nodes.len());
+    while let Some(i) = queue.pop_front() {
+        topo.push(i);
+        for &c in &consumers[i] {
+            indegree[c] -= 1;
+            if indegree[c] == 0 {
+                queue.push_back(c);
+            }
+        }
+    }
+    let on_cycle: BTreeSet<usize> = (0..graph.nodes.len()).filter(|&i| indegree[i] > 0).collect();
+    for &i in &on_cycle {
+        problems.push(report_problem(
+            Some(&graph.nodes[i].id),
+            format!("{} is part of a loop: data would flow back into itself. Remove one connection of the loop", graph.nodes[i].id),
+        ));
+    }
+
+    // Reachability: from the input forwards, from the output backwards.
+    let forward = reach(input, &consumers);
+    let backward_edges: Vec<Vec<usize>> = inputs.iter().map(|l| l.iter().map(|&(_, f)| f).collect()).collect();
+    let backward = reach(output, &backward_edges);
+    if input.is_some() && output.is_some() {
+        for (i, node) in graph.nodes.iter().enumerate() {
+            if on_cycle.contains(&i) || node.layer.kind() == LayerKind::Input && Some(i) == input {
+                continue;
+            }
+            if !forward.contains(&i) {
+                problems.push(report_problem(Some(&node.id), format!("{} gets no data from the input: connect it to the layers before it, or delete it", node.id)));
+            } else if !backward.contains(&i) {
+                problems.push(report_problem(Some(&node.id), format!("{} does not lead to the output, so its result is never used: connect it onwards, or delete it", node.id)));
+            }
+        }
+    }
+
+    // Shapes, in topological order.
+    let mut shapes: Vec<Option<Vec<usize>>> = vec![None; graph.nodes.len()];
+    for &i in &topo {
+        let node = &graph.nodes[i];
+        let ins: Vec<Option<&Vec<usize>>> = inputs[i].iter().map(|&(_, f)| shapes[f].as_ref()).collect();
+        let (min, max) = node.layer.arity();
+        if ins.len() < min || ins.len() > max {
+            continue;
+        }
+        if ins.iter().any(Option::is_none) {
+            // An upstream problem was reported already; do not cascade.
+            continue;
+        }
+        let ins: Vec<&Vec<usize>> = ins.into_iter().flatten().collect();
+        let names: Vec<&str> = inputs[i].iter().map(|&(_, f)| graph.nodes[f].id.as_str()).collect();
+        match layer_output(&node.id, &node.layer, &ins, &names) {
+            Ok(shape) => shapes[i] = Some(shape),
+            Err(message) => problems.push(report_problem(Some(&node.id), message)),
+        }
+    }
+
+    // Order of evaluation: the nodes on a path from input to output.
+    report.order = topo
+        .iter()
+        .filter(|&&i| forward.contains(&i) && backward.contains(&i))
+        .map(|&i| graph.nodes[i].id.clone())
+        .collect();
+    for (i, node) in graph.nodes.iter().enumerate() {
+        let input_shapes: Vec<&Vec<usize>> = inputs[i].iter().filter_map(|&(_, f)| shapes[f].as_ref()).collect();
+        let param_count = match input_shapes.first() {
+            Some(first) if shapes[i].is_some() => param_shapes(&node.layer, first)
+                .iter()
+                .map(|(_, s)| s.iter().product::<usize>())
+                .sum(),
+            _ => 0,
+        };
+        report.nodes.insert(
+            node.id.clone(),
+            NodeInfo {
+                output_shape: shapes[i].clone(),
+                param_count,
+                inputs: inputs[i].iter().map(|&(_, f)| graph.nodes[f].id.clone()).collect(),
+            },
+        );
+    }
+    report.input = input.map(|i| graph.nodes[i].id.clone());
+    report.output = output.map(|i| graph.nodes[i].id.clone());
+    // Problems in the order of the nodes, graph-wide ones first, so the app lists them stably.
+    problems.sort_by_key(|p| p.node.as_ref().and_then(|n| index.get(n.as_str()).copied()).map_or(0, |i| i + 1));
+    report.problems = problems;
+    report
+}
+
+fn report_problem(node: Option<&str>, message: String) -> Problem {
+    Problem { node: node.map(str::to_owned), message }
+}
+
+fn reach(start: Option<usize>, next: &[Vec<usize>]) -> BTreeSet<usize> {
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<usize> = start.into_iter().collect();
+    while let Some(i) = stack.pop() {
+        if seen.insert(i) {
+            stack.extend(next[i].iter().copied());
+        }
+    }
+    seen
+}
+
+/// The trainable tensors of a layer, by name and shape, given its (first) input shape.
+/// Dense weights are `[in, units]`; conv weights `[filters, channels, kernel, kernel]`.
+#[must_use]
+pub fn param_shapes(layer: &LayerSpec, input: &[usize]) -> Vec<(&'static str, Vec<usize>)> {
+    match layer {
+        LayerSpec::Dense { units, bias } => {
+            let fan_in = input.last().copied().unwrap_or(0);
+            let mut out = vec![("weight", vec![fan_in, *units])];
+            if *bias {
+                out.push(("bias", vec![*units]));
+            }
+            out
+        }
+        LayerSpec::Conv2d { filters, kernel, .. } => {
+            let channels = input.first().copied().unwrap_or(0);
+            vec![("weight", vec![*filters, channels, *kernel, *kernel]), ("bias", vec![*filters])]
+        }
+        LayerSpec::BatchNorm { .. } => {
+            let c = input.first().copied().unwrap_or(0);
+            vec![("gamma", vec![c]), ("beta", vec![c])]
+        }
+        LayerSpec::LayerNorm { .. } => {
+            let d = input.last().copied().unwrap_or(0);
+            vec![("gamma", vec![d]), ("beta", vec![d])]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Pool or conv output length along one axis, if the window fits.
+fn window_out(len: usize, window: usize, stride: usize, padding: usize) -> Option<usize> {
+    let padded = len + 2 * padding;
+    (window <= padded && stride > 0).then(|| (padded - window) / stride + 1)
+}
+
+#[expect(clippy::too_many_lines, reason = "one arm per layer kind reads best as one match")]
+fn layer_output(id: &str, layer: &LayerSpec, ins: &[&Vec<usize>], names: &[&str]) -> Result<Vec<usize>, String> {
+    let x = ins.first().map_or(&[][..], |v| v.as_slice());
+    let from = names.first().copied().unwrap_or("its input");
+    let need_image = |what: &str| -> Result<(usize, usize, usize), String> {
+        match x {
+            [c, h, w] => Ok((*c, *h, *w)),
+            _ => Err(format!(
+                "{id} ({what}) expects an image [channels, height, width] but {from} gives {}: add a Reshape before it (for example to [1, 28, 28]), or remove the {what}",
+                describe(x)
+            )),
+        }
+    };
+    match layer {
+        LayerSpec::Input { shape } => {
+            if shape.is_empty() || shape.len() > 3 {
+                Err(format!("{id} has shape {}: an input is a vector [features], a sequence [positions, features] or an image [channels, height, width]", shape_text(shape)))
+            } else if shape.contains(&0) {
+                Err(format!("{id} has a zero-sized axis in {}: every axis needs at least 1", shape_text(shape)))
+            } else {
+                Ok(shape.clone())
+            }
+        }
+        LayerSpec::Dense { units, .. } => {
+            if *units == 0 {
+                return Err(format!("{id} has 0 units: give it at least 1"));
+            }
+            match x {
+                [_] => Ok(vec![*units]),
+                [t, _] => Ok(vec![*t, *units]),
+                _ => Err(format!(
+                    "{id} (Dense) expects a vector of features but {from} gives {}: add a Flatten before {id}",
+                    describe(x)
+                )),
+            }
+        }
+        LayerSpec::Conv2d { filters, kernel, stride, padding } => {
+            let (_, h, w) = need_image("Conv2d")?;
+            if *filters == 0 || *kernel == 0 || *stride == 0 {
+                return Err(format!("{id} needs at least 1 filter, a kernel of at least 1 and a stride of at least 1"));
+            }
+            match (window_out(h, *kernel, *stride, *padding), window_out(w, *kernel, *stride, *padding)) {
+                (Some(oh), Some(ow)) => Ok(vec![*filters, oh, ow]),
+                _ => Err(format!(
+                    "{id}'s {kernel}x{kernel} kernel is larger than its {h}x{w} input (with padding {padding}): use a smaller kernel, more padding, or fewer pooling layers before it"
+                )),
+            }
+        }
+        LayerSpec::MaxPool2d { size, stride } | LayerSpec::AvgPool2d { size, stride } => {
+            let what = layer.kind().label();
+            let (c, h, w) = need_image(what)?;
+            let stride = stride.unwrap_or(*size);
+            if *size == 0 || stride == 0 {
+                return Err(format!("{id} needs a window and a stride of at least 1"));
+            }
+            match (window_out(h, *size, stride, 0), window_out(w, *size, stride, 0)) {
+                (Some(oh), Some(ow)) => Ok(vec![c, oh, ow]),
+                _ => Err(format!("{id}'s {size}x{size} window is larger than its {h}x{w} input: use a smaller window, or remove a pooling layer before it")),
+            }
+        }
+        LayerSpec::GlobalAvgPool => {
+            let (c, _, _) = need_image("GlobalAvgPool")?;
+            Ok(vec![c])
+        }
+        LayerSpec::Flatten => Ok(vec![x.iter().product()]),
+        LayerSpec::Reshape { shape } => {
+            let have: usize = x.iter().product();
+            let want: usize = shape.iter().product();
+            if shape.is_empty() || shape.len() > 3 {
+                Err(format!("{id} reshapes to {}: use 1 to 3 axes", shape_text(shape)))
+            } else if have == want {
+                Ok(shape.clone())
+            } else {
+                Err(format!(
+                    "{id} reshapes {} ({have} numbers) to {} ({want} numbers): the counts must match; for {have} numbers try [{have}]",
+                    shape_text(x),
+                    shape_text(shape)
+                ))
+            }
+        }
+        LayerSpec::Relu | LayerSpec::Tanh | LayerSpec::Sigmoid | LayerSpec::Gelu | LayerSpec::Softmax => Ok(x.to_vec()),
+        LayerSpec::LeakyRelu { slope } => {
+            if slope.is_finite() {
+                Ok(x.to_vec())
+            } else {
+                Err(format!("{id}'s slope must be a finite number"))
+            }
+        }
+        LayerSpec::Dropout { rate } => {
+            if (0.0..1.0).contains(rate) {
+                Ok(x.to_vec())
+            } else {
+                Err(format!("{id} drops a fraction {rate} of values: use a rate from 0 up to (not including) 1, such as 0.5"))
+            }
+        }
+        LayerSpec::BatchNorm { momentum, eps } => {
+            if !(0.0..=1.0).contains(momentum) || !(*eps > 0.0) {
+                Err(format!("{id} needs a momentum between 0 and 1 and an epsilon above 0"))
+            } else {
+                Ok(x.to_vec())
+            }
+        }
+        LayerSpec::LayerNorm { eps } => {
+            if *eps > 0.0 {
+                Ok(x.to_vec())
+            } else {
+                Err(format!("{id} needs an epsilon above 0"))
+            }
+        }
+        LayerSpec::Add => {
+            for (shape, name) in ins.iter().zip(names).skip(1) {
+                if *shape != ins[0] {
+                    return Err(format!(
+                        "{id} (Add) sums inputs of one shape, but {} gives {} and {name} gives {}: make them match (a Dense or 1x1 Conv2d on one branch can change its size)",
+                        names[0],
+                        shape_text(ins[0]),
+                        shape_text(shape)
+                    ));
+                }
+            }
+            Ok(ins[0].clone())
+        }
+        LayerSpec::Concat => {
+            let first = ins[0];
+            let mut joined = first[0];
+            for (shape, name) in ins.iter().zip(names).skip(1) {
+                if shape.len() != first.len() || shape[1..] != first[1..] {
+                    return Err(format!(
+                        "{id} (Concat) joins along the first axis, so the other axes must match, but {} gives {} and {name} gives {}",
+                        names[0],
+                        shape_text(first),
+                        shape_text(shape)
+                    ));
+                }
+                joined += shape[0];
+            }
+            let mut out = first.clone();
+            out[0] = joined;
+            Ok(out)
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! Glassbox's engine: everything that computes. It does not depend on egui; only its `tensor`
+//! module names dfdx, and nothing it hands out holds a dfdx type.
+//!
+//! - [`graph`]: the model as data (layer specs, graph, shape inference).
+//! - [`tensor`]: a graph compiled into tensors; forward, backward, optimisers.
+//! - [`data`]: datasets as plain `f32` buffers and batches.
+
+pub mod data;
+pub mod graph;
+pub mod tensor;
+
+/// Everything that can go wrong in the engine, with a message for the student.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The graph cannot be compiled: every problem, each tied to its node.
+    #[error("the graph has {} problem(s):\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Graph(Vec<graph::Problem>),
+    /// A batch does not fit the model.
+    #[error("{0}")]
+    Batch(String),
+    /// Weights do not fit the model.
+    #[error("{0}")]
+    Weights(String),
+    /// A dataset file could not be read.
+    #[error("{0}")]
+    Data(String),
+    /// A bug in Glassbox rather than in the input.
+    #[error("internal error: {0}")]
+    Internal(String),
+}

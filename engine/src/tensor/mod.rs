@@ -1,0 +1,250 @@
+//! Tensors: the only module that names dfdx. Compiles a graph spec into parameters, runs it
+//! forward and backward, and updates it. Everything it hands out is plain data.
+
+mod gemm;
+mod model;
+mod ops;
+mod optim;
+
+use std::collections::BTreeMap;
+
+use dfdx::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub use model::Model;
+use model::Mode;
+use ops::{values, Act};
+pub use optim::{Optimizer, OptimizerSpec};
+
+use crate::data::{Batch, Targets};
+use crate::graph::shape_text;
+use crate::EngineError;
+
+/// What the output is trained towards.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LossSpec {
+    /// Cross-entropy of the softmax of the output (raw scores, "logits") against integer class
+    /// labels, averaged over samples (and positions, for sequence outputs).
+    #[default]
+    CrossEntropy,
+    /// The mean of the squared differences between output and target values.
+    MeanSquaredError,
+}
+
+/// What one step or evaluation measured.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StepStats {
+    /// The mean loss over the batch.
+    pub loss: f32,
+    /// Correct predictions (classification only; zero for regression).
+    pub correct: usize,
+    /// How many predictions were made (samples, or samples times positions for sequences).
+    pub count: usize,
+}
+
+impl StepStats {
+    /// Fraction of correct predictions.
+    #[must_use]
+    pub fn accuracy(&self) -> f32 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.correct as f32 / self.count as f32
+        }
+    }
+}
+
+/// One node's output for a batch, as plain data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeOutput {
+    pub id: String,
+    /// Per-sample shape; `values` holds `batch` samples of it.
+    pub shape: Vec<usize>,
+    pub values: Vec<f32>,
+}
+
+/// Loss and gradients for one batch, as plain data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GradientReport {
+    pub loss: f32,
+    /// Gradient of the loss with respect to every parameter, by name.
+    pub params: BTreeMap<String, Vec<f32>>,
+    /// Gradient of the loss with respect to the input values.
+    pub input: Vec<f32>,
+}
+
+impl Model {
+    fn check_batch(&self, batch: &Batch) -> Result<(), EngineError> {
+        let in_numel: usize = self.input_shape().iter().product();
+        if batch.len == 0 {
+            return Err(EngineError::Batch("the batch is empty".to_owned()));
+        }
+        if batch.inputs.len() != batch.len * in_numel {
+            return Err(EngineError::Batch(format!(
+                "the model's input takes {} ({in_numel} values a sample) but the data gives {} values a sample: change the Input node's shape to fit the dataset",
+                shape_text(self.input_shape()),
+                batch.inputs.len() / batch.len
+            )));
+        }
+        let out = self.output_shape();
+        let out_numel: usize = out.iter().product();
+        match &batch.targets {
+            Targets::Classes(labels) => {
+                let classes = out.last().copied().unwrap_or(1);
+                let per_sample = out_numel / classes.max(1);
+                if labels.len() != batch.len * per_sample {
+                    return Err(EngineError::Batch(format!(
+                        "the output {} scores {per_sample} position(s) a sample, but the data has {} label(s) a sample",
+                        shape_text(out),
+                        labels.len() / batch.len
+                    )));
+                }
+                if let Some(&bad) = labels.iter().find(|&&l| l >= classes) {
+                    return Err(EngineError::Batch(format!(
+                        "the data has class {bad}, but the output layer scores only {classes} classes (0 to {}): give the last Dense layer at least {} units",
+                        classes.saturating_sub(1),
+                        bad + 1
+                    )));
+                }
+            }
+            Targets::Values(values) => {
+                if values.len() != batch.len * out_numel {
+                    return Err(EngineError::Batch(format!(
+                        "the output {} has {out_numel} values a sample but the data's targets have {}: make the last layer's size match the targets",
+                        shape_text(out),
+                        values.len() / batch.len
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn input_tensor(&self, batch: &Batch) -> Act {
+        self.dev.tensor_from_vec(batch.inputs.clone(), (batch.len, batch.inputs.len() / batch.len))
+    }
+
+    /// The loss of `out` against the targets, on the tape.
+    fn loss_of<T: Tape<f32, Cpu>>(&self, out: Act, targets: &Targets, loss: LossSpec, tape: T) -> Tensor<Rank0, f32, Cpu, T> {
+        let (batch, numel) = *out.shape();
+        match (loss, targets) {
+            (LossSpec::CrossEntropy, Targets::Classes(labels)) => {
+                let classes = self.output_shape().last().copied().unwrap_or(1);
+                let rows = batch * numel / classes;
+                let idx = self.dev.tensor_from_vec(labels.clone(), (rows,));
+                out.put_tape(tape).reshape_like(&(rows, classes)).log_softmax::<Axis<1>>().select(idx).mean::<Rank0, Axis<0>>().negate()
+            }
+            (_, Targets::Values(want)) => {
+                let target = self.dev.tensor_from_vec(want.clone(), (batch, numel));
+                (out.put_tape(tape) - target).square().mean::<Rank0, Axes2<0, 1>>()
+            }
+            (LossSpec::MeanSquaredError, Targets::Classes(labels)) => {
+                // Regression onto one-hot class vectors.
+                let classes = self.output_shape().last().copied().unwrap_or(1);
+                let mut onehot = vec![0.0; batch * numel];
+                for (row, &l) in onehot.chunks_exact_mut(classes).zip(labels) {
+                    row[l] = 1.0;
+                }
+                let target = self.dev.tensor_from_vec(onehot, (batch, numel));
+                (out.put_tape(tape) - target).square().mean::<Rank0, Axes2<0, 1>>()
+            }
+        }
+    }
+
+    fn count_correct(&self, out: &[f32], targets: &Targets) -> (usize, usize) {
+        let Targets::Classes(labels) = targets else { return (0, 0) };
+        let classes = self.output_shape().last().copied().unwrap_or(1).max(1);
+        let correct = out.chunks_exact(classes).zip(labels).filter(|(row, &l)| argmax(row) == l).count();
+        (correct, labels.len())
+    }
+
+    /// One training step: forward with a tape, loss, backward, optimiser update.
+    ///
+    /// # Errors
+    /// When the batch does not fit the model (see [`EngineError::Batch`]).
+    pub fn train_step(&mut self, batch: &Batch, loss: LossSpec, optimizer: &mut Optimizer, dropout_seed: u64) -> Result<StepStats, EngineError> {
+        self.check_batch(batch)?;
+        let x = self.input_tensor(batch);
+        let mut tape = OwnedTape::<f32, Cpu>::default();
+        let mode = Mode { train: true, dropout_seed, input_grad: false };
+        let out = self.forward(x, &mut tape, mode).pop().ok_or_else(|| EngineError::Internal("empty model".to_owned()))?;
+        let (correct, count) = self.count_correct(&values(&out), &batch.targets);
+        let loss_t = self.loss_of(out, &batch.targets, loss, tape);
+        let loss_value = loss_t.array();
+        let mut grads = loss_t.backward();
+        optimizer.update(&mut self.params, &mut grads).map_err(|e| EngineError::Internal(e.to_string()))?;
+        Ok(StepStats { loss: loss_value, correct, count })
+    }
+
+    /// Loss and accuracy on a batch in evaluation mode (no dropout, running batch statistics).
+    ///
+    /// # Errors
+    /// When the batch does not fit the model.
+    pub fn evaluate(&mut self, batch: &Batch, loss: LossSpec) -> Result<StepStats, EngineError> {
+        self.check_batch(batch)?;
+        let x = self.input_tensor(batch);
+        let mode = Mode { train: false, dropout_seed: 0, input_grad: false };
+        let out = self.forward(x, &mut NoneTape, mode).pop().ok_or_else(|| EngineError::Internal("empty model".to_owned()))?;
+        let (correct, count) = self.count_correct(&values(&out), &batch.targets);
+        let loss_value = self.loss_of(out, &batch.targets, loss, NoneTape).array();
+        Ok(StepStats { loss: loss_value, correct, count })
+    }
+
+    /// The model's output for `count` samples in evaluation mode.
+    ///
+    /// # Errors
+    /// When `inputs` does not hold `count` samples of the input shape.
+    pub fn predict(&mut self, inputs: &[f32], count: usize) -> Result<Vec<f32>, EngineError> {
+        Ok(self.forward_record(inputs, count)?.pop().map(|o| o.values).unwrap_or_default())
+    }
+
+    /// Every node's output for `count` samples in evaluation mode, in evaluation order. Recording
+    /// does not change results: it reads the same outputs [`Model::predict`] computes.
+    ///
+    /// # Errors
+    /// When `inputs` does not hold `count` samples of the input shape.
+    pub fn forward_record(&mut self, inputs: &[f32], count: usize) -> Result<Vec<NodeOutput>, EngineError> {
+        let in_numel: usize = self.input_shape().iter().product();
+        if count == 0 || inputs.len() != count * in_numel {
+            return Err(EngineError::Batch(format!(
+                "expected {count} sample(s) of {} ({in_numel} values each), got {} values",
+                shape_text(self.input_shape()),
+                inputs.len()
+            )));
+        }
+        let x = self.dev.tensor_from_vec(inputs.to_vec(), (count, in_numel));
+        let mode = Mode { train: false, dropout_seed: 0, input_grad: false };
+        let outs = self.forward(x, &mut NoneTape, mode);
+        Ok(self.nodes.iter().zip(outs).map(|(n, o)| NodeOutput { id: n.id.clone(), shape: n.out_shape.clone(), values: values(&o) }).collect())
+    }
+
+    /// The loss and its gradient with respect to every parameter and the input, without updating
+    /// anything. `train` selects training behaviour (dropout, batch statistics); note that
+    /// training behaviour also moves batch norm's running averages.
+    ///
+    /// # Errors
+    /// When the batch does not fit the model.
+    pub fn gradients(&mut self, batch: &Batch, loss: LossSpec, train: bool, dropout_seed: u64) -> Result<GradientReport, EngineError> {
+        self.check_batch(batch)?;
+        let x = self.input_tensor(batch);
+        let x_ghost = x.clone();
+        let mut tape = OwnedTape::<f32, Cpu>::default();
+        let mode = Mode { train, dropout_seed, input_grad: true };
+        let out = self.forward(x, &mut tape, mode).pop().ok_or_else(|| EngineError::Internal("empty model".to_owned()))?;
+        let loss_t = self.loss_of(out, &batch.targets, loss, tape);
+        let loss_value = loss_t.array();
+        let mut grads = loss_t.backward();
+        let mut params = BTreeMap::new();
+        for p in &self.params {
+            let g = grads.get_or_alloc_mut(&p.tensor).map_err(|e| EngineError::Internal(e.to_string()))?;
+            params.insert(p.name.clone(), g.to_vec());
+        }
+        let input = grads.get_or_alloc_mut(&x_ghost).map_err(|e| EngineError::Internal(e.to_string()))?.to_vec();
+        Ok(GradientReport { loss: loss_value, params, input })
+    }
+}
+
+fn argmax(row: &[f32]) -> usize {
+    row.iter().enumerate().fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) }).0
+}
+

@@ -1,0 +1,393 @@
+//! A compiled graph: parameters as flat dfdx tensors, and one generic forward pass that serves
+//! training (with a tape) and inference (without), and can keep every node's output.
+
+use std::collections::BTreeMap;
+
+use dfdx::prelude::*;
+use rand::{Rng as _, SeedableRng as _};
+
+use super::ops::{self, values, Act, Flat};
+use crate::graph::{infer_shapes, param_shapes, GraphSpec, LayerSpec, ShapeReport};
+use crate::EngineError;
+
+/// One trainable tensor, named `<node id>.<param>`.
+pub(crate) struct Param {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub tensor: Flat,
+}
+
+/// A node ready to run, in evaluation order.
+pub(crate) struct Node {
+    pub id: String,
+    pub layer: LayerSpec,
+    /// Indices of input nodes in [`Model::nodes`], in port order.
+    pub inputs: Vec<usize>,
+    pub in_shapes: Vec<Vec<usize>>,
+    pub out_shape: Vec<usize>,
+    /// Indices into [`Model::params`], in the order of [`param_shapes`].
+    pub params: Vec<usize>,
+    /// The node whose buffer this node's output shares (itself, unless it only reshapes).
+    pub storage_root: usize,
+}
+
+/// How a forward pass runs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Mode {
+    /// Training behaviour: dropout drops, batch norm uses batch statistics and updates its
+    /// running averages.
+    pub train: bool,
+    /// Seed for this pass's dropout masks.
+    pub dropout_seed: u64,
+    /// Whether the gradient of the input itself is wanted (attribution), not only parameters'.
+    pub input_grad: bool,
+}
+
+/// A graph compiled into tensors. Built from a spec and a seed; the same spec and seed always
+/// give the same initial weights.
+pub struct Model {
+    pub(crate) dev: Cpu,
+    pub(crate) spec: GraphSpec,
+    pub(crate) report: ShapeReport,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) params: Vec<Param>,
+    /// Batch norm running means and variances, by `<node id>.running_mean` / `.running_var`.
+    pub(crate) buffers: BTreeMap<String, Vec<f32>>,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("nodes", &self.nodes.iter().map(|n| &n.id).collect::<Vec<_>>())
+            .field("params", &self.params.iter().map(|p| &p.name).collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stable 64-bit hash (FNV-1a), so seeds derived from names never change between builds.
+pub(crate) fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+impl Model {
+    /// Compiles a graph. Fails with every shape problem of the graph if it has any.
+    ///
+    /// # Errors
+    /// [`EngineError::Graph`] when shape inference found problems.
+    pub fn new(spec: &GraphSpec, seed: u64) -> Result<Self, EngineError> {
+        let report = infer_shapes(spec);
+        if !report.is_ok() {
+            return Err(EngineError::Graph(report.problems));
+        }
+        let position: BTreeMap<&str, usize> =
+            report.order.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        let dev = Cpu::seed_from_u64(seed);
+        let mut nodes = Vec::with_capacity(report.order.len());
+        let mut params = Vec::new();
+        let mut buffers = BTreeMap::new();
+        for (index, id) in report.order.iter().enumerate() {
+            let (Some(node_spec), Some(info)) = (spec.node(id), report.nodes.get(id)) else {
+                return Err(EngineError::Internal(format!("node {id} vanished during compilation")));
+            };
+            let inputs: Vec<usize> = info.inputs.iter().filter_map(|i| position.get(i.as_str()).copied()).collect();
+            let in_shapes: Vec<Vec<usize>> =
+                info.inputs.iter().filter_map(|i| report.shape_of(i).map(<[usize]>::to_vec)).collect();
+            let out_shape = info.output_shape.clone().unwrap_or_default();
+            let consumers_relu = spec
+                .edges
+                .iter()
+                .filter(|e| e.from == *id)
+                .filter_map(|e| spec.node(&e.to))
+                .any(|n| n.layer.is_relu_like());
+            let mut node_params = Vec::new();
+            if let Some(first_in) = in_shapes.first() {
+                for (pname, pshape) in param_shapes(&node_spec.layer, first_in) {
+                    let name = format!("{id}.{pname}");
+                    let init = initial_values(&name, pname, &pshape, consumers_relu, seed);
+                    node_params.push(params.len());
+                    params.push(Param { tensor: dev.tensor_from_vec(init, (pshape.iter().product(),)), name, shape: pshape });
+                }
+            }
+            if let LayerSpec::BatchNorm { .. } = node_spec.layer {
+                let channels = in_shapes.first().and_then(|s| s.first()).copied().unwrap_or(0);
+                buffers.insert(format!("{id}.running_mean"), vec![0.0; channels]);
+                buffers.insert(format!("{id}.running_var"), vec![1.0; channels]);
+            }
+            let storage_root = match node_spec.layer {
+                LayerSpec::Flatten | LayerSpec::Reshape { .. } => inputs.first().map_or(index, |&i| nodes_root(&nodes, i)),
+                _ => index,
+            };
+            nodes.push(Node { id: id.clone(), layer: node_spec.layer.clone(), inputs, in_shapes, out_shape, params: node_params, storage_root });
+        }
+        Ok(Self { dev, spec: spec.clone(), report, nodes, params, buffers })
+    }
+
+    /// The spec this model was compiled from.
+    #[must_use]
+    pub fn spec(&self) -> &GraphSpec {
+        &self.spec
+    }
+
+    /// Shapes and parameter counts of every node.
+    #[must_use]
+    pub fn report(&self) -> &ShapeReport {
+        &self.report
+    }
+
+    /// The per-sample input shape.
+    #[must_use]
+    pub fn input_shape(&self) -> &[usize] {
+        self.nodes.first().map_or(&[], |n| n.out_shape.as_slice())
+    }
+
+    /// The per-sample output shape.
+    #[must_use]
+    pub fn output_shape(&self) -> &[usize] {
+        self.nodes.last().map_or(&[], |n| n.out_shape.as_slice())
+    }
+
+    /// Number of trainable values.
+    #[must_use]
+    pub fn param_count(&self) -> usize {
+        self.params.iter().map(|p| p.shape.iter().product::<usize>()).sum()
+    }
+
+    /// Parameter names and shapes, in node order.
+    #[must_use]
+    pub fn param_shapes(&self) -> Vec<(String, Vec<usize>)> {
+        self.params.iter().map(|p| (p.name.clone(), p.shape.clone())).collect()
+    }
+
+    /// Every parameter's values, by name; batch norm running statistics included.
+    #[must_use]
+    pub fn weights(&self) -> BTreeMap<String, Vec<f32>> {
+        let mut out: BTreeMap<String, Vec<f32>> = self.params.iter().map(|p| (p.name.clone(), values(&p.tensor))).collect();
+        out.extend(self.buffers.iter().map(|(k, v)| (k.clone(), v.clone())));
+        out
+    }
+
+    /// Replaces one parameter's (or buffer's) values.
+    ///
+    /// # Errors
+    /// When no tensor has that name or the number of values differs.
+    pub fn set_weight(&mut self, name: &str, data: &[f32]) -> Result<(), EngineError> {
+        if let Some(p) = self.params.iter_mut().find(|p| p.name == name) {
+            let want: usize = p.shape.iter().product();
+            if data.len() != want {
+                return Err(EngineError::Weights(format!("{name} has {want} values in this model but {} were given", data.len())));
+            }
+            p.tensor = self.dev.tensor_from_vec(data.to_vec(), (want,));
+            return Ok(());
+        }
+        if let Some(b) = self.buffers.get_mut(name) {
+            if data.len() != b.len() {
+                return Err(EngineError::Weights(format!("{name} has {} values in this model but {} were given", b.len(), data.len())));
+            }
+            b.copy_from_slice(data);
+            return Ok(());
+        }
+        Err(EngineError::Weights(format!("this model has no tensor called {name}")))
+    }
+
+    /// Runs every node on `x` (`[batch, input values]`), threading one tape through every op.
+    /// Returns every node's output in evaluation order.
+    #[expect(clippy::too_many_lines, reason = "one arm per layer kind reads best as one match")]
+    pub(crate) fn forward<T: Tape<f32, Cpu>>(&mut self, x: Act, tape: &mut T, mode: Mode) -> Vec<Act> {
+        let batch = x.shape().0;
+        let dev = self.dev.clone();
+        let mut outs: Vec<Act> = Vec::with_capacity(self.nodes.len());
+        for node in &self.nodes {
+            let input = |k: usize| -> &Act { &outs[node.inputs[k]] };
+            let in_shape = node.in_shapes.first().map_or(&[][..], Vec::as_slice);
+            let param = |k: usize| -> &Flat { &self.params[node.params[k]].tensor };
+            let numel: usize = in_shape.iter().product();
+            let need_dx = mode.input_grad || node.inputs.first().is_none_or(|&i| self.nodes[i].storage_root != 0);
+            let y: Act = match &node.layer {
+                LayerSpec::Input { .. } => x.clone(),
+                LayerSpec::Dense { units, bias } => {
+                    let fan_in = in_shape.last().copied().unwrap_or(1);
+                    let dims = ops::DenseDims { batch, rows: batch * numel / fan_in, fan_in, units: *units };
+                    let b = bias.then(|| param(1));
+                    ops::dense(&dev, input(0), param(0), b, dims, need_dx, tape)
+                }
+                LayerSpec::Conv2d { filters, kernel, stride, padding } => {
+                    let dims = ops::ConvDims {
+                        batch,
+                        channels: in_shape[0],
+                        height: in_shape[1],
+                        width: in_shape[2],
+                        filters: *filters,
+                        kernel: *kernel,
+                        stride: *stride,
+                        padding: *padding,
+                        out_height: node.out_shape[1],
+                        out_width: node.out_shape[2],
+                    };
+                    ops::conv2d(&dev, input(0), param(0), param(1), dims, need_dx, tape)
+                }
+                LayerSpec::MaxPool2d { size, stride } | LayerSpec::AvgPool2d { size, stride } => {
+                    let dims = ops::PoolDims {
+                        batch,
+                        channels: in_shape[0],
+                        height: in_shape[1],
+                        width: in_shape[2],
+                        size: *size,
+                        stride: stride.unwrap_or(*size),
+                        out_height: node.out_shape[1],
+                        out_width: node.out_shape[2],
+                    };
+                    if matches!(node.layer, LayerSpec::MaxPool2d { .. }) {
+                        ops::max_pool2d(&dev, input(0), dims, tape)
+                    } else {
+                        ops::avg_pool2d(&dev, input(0), dims, tape)
+                    }
+                }
+                LayerSpec::GlobalAvgPool => {
+                    let (c, rest) = (in_shape[0], numel / in_shape[0]);
+                    taped(tape, input(0).clone(), |t| t.reshape_like(&(batch, c, rest)).mean::<(usize, usize), Axis<2>>())
+                }
+                LayerSpec::Flatten | LayerSpec::Reshape { .. } => input(0).clone(),
+                LayerSpec::Relu => taped(tape, input(0).clone(), Tensor::relu),
+                LayerSpec::LeakyRelu { slope } => taped(tape, input(0).clone(), |t| t.prelu(*slope)),
+                LayerSpec::Tanh => taped(tape, input(0).clone(), Tensor::tanh),
+                LayerSpec::Sigmoid => taped(tape, input(0).clone(), Tensor::sigmoid),
+                LayerSpec::Gelu => taped(tape, input(0).clone(), Tensor::accurate_gelu),
+                LayerSpec::Softmax => {
+                    let last = in_shape.last().copied().unwrap_or(1);
+                    let rows = batch * numel / last;
+                    taped(tape, input(0).clone(), |t| {
+                        t.reshape_like(&(rows, last)).softmax::<Axis<1>>().reshape_like(&(batch, numel))
+                    })
+                }
+                LayerSpec::Dropout { rate } => {
+                    if mode.train && *rate > 0.0 {
+                        let seed = mode.dropout_seed ^ stable_hash(&node.id);
+                        ops::dropout(&dev, input(0), *rate, seed, tape)
+                    } else {
+                        input(0).clone()
+                    }
+                }
+                LayerSpec::BatchNorm { momentum, eps } => {
+                    let c = in_shape[0];
+                    let dims = (batch, c, numel / c);
+                    let (gamma, beta) = (param(0).clone(), param(1).clone());
+                    let x3 = taped(tape, input(0).clone(), |t| t.reshape_like(&dims));
+                    let (mean, var) = if mode.train {
+                        let mean = taped(tape, x3.clone(), |t| t.mean::<(usize,), Axes2<0, 2>>());
+                        let centered = taped(tape, x3.clone(), |t| t - mean.clone().broadcast_like::<_, Axes2<0, 2>>(&dims));
+                        let var = taped(tape, centered, |t| t.square().mean::<(usize,), Axes2<0, 2>>());
+                        update_running_stats(&mut self.buffers, &node.id, &values(&mean), &values(&var), *momentum, batch * dims.2);
+                        (mean, var)
+                    } else {
+                        let running = |which: &str| self.buffers.get(&format!("{}.{which}", node.id)).cloned().unwrap_or_default();
+                        (dev.tensor_from_vec(running("running_mean"), (c,)), dev.tensor_from_vec(running("running_var"), (c,)))
+                    };
+                    // Each statistic is put on the tape before use, so gradients reach through it.
+                    let mean_b = taped(tape, mean, |t| t.broadcast_like::<_, Axes2<0, 2>>(&dims));
+                    let std_b = taped(tape, var, |t| (t + *eps).sqrt().broadcast_like::<_, Axes2<0, 2>>(&dims));
+                    let gamma_b = taped(tape, gamma, |t| t.broadcast_like::<_, Axes2<0, 2>>(&dims));
+                    let beta_b = taped(tape, beta, |t| t.broadcast_like::<_, Axes2<0, 2>>(&dims));
+                    let centered = taped(tape, x3, |t| t - mean_b);
+                    let xhat = taped(tape, centered, |t| t / std_b);
+                    let scaled = taped(tape, xhat, |t| t * gamma_b);
+                    taped(tape, scaled, |t| (t + beta_b).reshape_like(&(batch, numel)))
+                }
+                LayerSpec::LayerNorm { eps } => {
+                    let d = in_shape.last().copied().unwrap_or(1);
+                    let dims = (batch * numel / d, d);
+                    let gamma_b = taped(tape, param(0).clone(), |t| t.broadcast_like::<_, Axis<0>>(&dims));
+                    let beta_b = taped(tape, param(1).clone(), |t| t.broadcast_like::<_, Axis<0>>(&dims));
+                    let xhat = taped(tape, input(0).clone(), |t| t.reshape_like(&dims).normalize::<Axis<1>>(*eps));
+                    let scaled = taped(tape, xhat, |t| t * gamma_b);
+                    taped(tape, scaled, |t| (t + beta_b).reshape_like(&(batch, numel)))
+                }
+                LayerSpec::Add => {
+                    let roots: Vec<usize> = node.inputs.iter().map(|&i| self.nodes[i].storage_root).collect();
+                    // dfdx cannot add a tensor to itself (same id): give the first a new id then.
+                    let mut acc = if roots[1..].contains(&roots[0]) {
+                        taped(tape, input(0).clone(), |t| t * 1.0)
+                    } else {
+                        input(0).clone()
+                    };
+                    for k in 1..node.inputs.len() {
+                        let next = input(k).clone();
+                        acc = taped(tape, acc, |t| t + next);
+                    }
+                    acc
+                }
+                LayerSpec::Concat => {
+                    let mut acc = input(0).clone();
+                    for k in 1..node.inputs.len() {
+                        let next = input(k).clone();
+                        acc = taped(tape, acc, |t| (t, next).concat_along(Axis::<1>));
+                    }
+                    acc
+                }
+            };
+            debug_assert_eq!(
+                y.shape().1,
+                node.out_shape.iter().product::<usize>(),
+                "node {} produced the wrong number of values",
+                node.id
+            );
+            outs.push(y);
+        }
+        outs
+    }
+}
+
+fn nodes_root(nodes: &[Node], i: usize) -> usize {
+    nodes.get(i).map_or(i, |n| n.storage_root)
+}
+
+/// Runs `f` on `x` with the shared tape on it, and takes the tape back off the result.
+pub(crate) fn taped<T, S1, S2>(tape: &mut T, x: Tensor<S1, f32, Cpu>, f: impl FnOnce(Tensor<S1, f32, Cpu, T>) -> Tensor<S2, f32, Cpu, T>) -> Tensor<S2, f32, Cpu>
+where
+    T: Tape<f32, Cpu>,
+    S1: Shape,
+    S2: Shape,
+{
+    let (y, t) = f(x.put_tape(std::mem::take(tape))).split_tape();
+    *tape = t;
+    y
+}
+
+fn update_running_stats(buffers: &mut BTreeMap<String, Vec<f32>>, id: &str, mean: &[f32], var: &[f32], momentum: f32, count: usize) {
+    // Running variance is unbiased, as in PyTorch.
+    let unbias = if count > 1 { count as f32 / (count - 1) as f32 } else { 1.0 };
+    if let Some(rm) = buffers.get_mut(&format!("{id}.running_mean")) {
+        for (r, m) in rm.iter_mut().zip(mean) {
+            *r = (1.0 - momentum) * *r + momentum * m;
+        }
+    }
+    if let Some(rv) = buffers.get_mut(&format!("{id}.running_var")) {
+        for (r, v) in rv.iter_mut().zip(var) {
+            *r = (1.0 - momentum) * *r + momentum * v * unbias;
+        }
+    }
+}
+
+/// Seeded initial values: He-uniform for weights followed by a ReLU-like layer, Xavier-uniform
+/// otherwise; biases and shifts zero, scales one. Each tensor's generator is seeded from the
+/// model seed and the tensor's name, so adding a node leaves the others' weights unchanged.
+fn initial_values(name: &str, param: &str, shape: &[usize], relu_follows: bool, seed: u64) -> Vec<f32> {
+    let n: usize = shape.iter().product();
+    match param {
+        "weight" => {
+            let (fan_in, fan_out) = match shape {
+                [i, o] => (*i, *o),
+                [f, c, kh, kw] => (c * kh * kw, f * kh * kw),
+                _ => (n, n),
+            };
+            let bound = if relu_follows {
+                (6.0 / fan_in.max(1) as f64).sqrt()
+            } else {
+                (6.0 / (fan_in + fan_out).max(1) as f64).sqrt()
+            } as f32;
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ stable_hash(name));
+            (0..n).map(|_| rng.gen_range(-bound..=bound)).collect()
+        }
+        "gamma" => vec![1.0; n],
+        _ => vec![0.0; n],
+    }
+}

@@ -1,0 +1,37 @@
+//! Custom operations written through dfdx's public tape API: the forward pass computes on plain
+//! slices, and each op records its own backward closure on the tape.
+//!
+//! Dense, convolution and pooling are the hot paths of training; doing them here (gemm straight
+//! on the buffers, rayon across the batch) is several times faster than composing dfdx ops.
+
+mod conv;
+mod dense;
+mod dropout;
+mod pool;
+
+pub(crate) use conv::{conv2d, ConvDims};
+pub(crate) use dense::{dense, DenseDims};
+pub(crate) use dropout::dropout;
+pub(crate) use pool::{avg_pool2d, max_pool2d, PoolDims};
+
+use dfdx::prelude::*;
+
+/// Every activation is stored as `[batch, per-sample values]`; layers view it in their own shape.
+pub(crate) type Act = Tensor<(usize, usize), f32, Cpu>;
+/// A parameter: one flat tensor, so dfdx's optimiser kernels can update it in place.
+pub(crate) type Flat = Tensor<(usize,), f32, Cpu>;
+pub(crate) type Grads = Gradients<f32, Cpu>;
+
+/// A copy of a contiguous tensor's values.
+pub(crate) fn values<S: Shape, T>(t: &Tensor<S, f32, Cpu, T>) -> Vec<f32> {
+    let mut out = vec![0.0; t.shape().num_elements()];
+    t.copy_into(&mut out);
+    out
+}
+
+/// `dst += src`, element-wise.
+pub(crate) fn add_into(dst: &mut [f32], src: &[f32]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d += s;
+    }
+}

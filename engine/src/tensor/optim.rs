@@ -1,0 +1,167 @@
+//! Optimisers: plain-data settings, and state kept per parameter, updated with dfdx's own kernels.
+
+use dfdx::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::model::Param;
+use super::ops::Grads;
+
+/// Which optimiser, with its settings. Saved in notebooks.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+pub enum OptimizerSpec {
+    /// Stochastic gradient descent, optionally with (Nesterov) momentum and L2 weight decay.
+    Sgd {
+        lr: f64,
+        #[serde(default)]
+        momentum: f64,
+        #[serde(default)]
+        nesterov: bool,
+        #[serde(default)]
+        weight_decay: f64,
+    },
+    /// Adam, with L2 weight decay added to the gradient.
+    Adam {
+        lr: f64,
+        #[serde(default = "default_beta1")]
+        beta1: f64,
+        #[serde(default = "default_beta2")]
+        beta2: f64,
+        #[serde(default = "default_adam_eps")]
+        eps: f64,
+        #[serde(default)]
+        weight_decay: f64,
+    },
+    /// Adam with decoupled weight decay (Loshchilov and Hutter).
+    AdamW {
+        lr: f64,
+        #[serde(default = "default_beta1")]
+        beta1: f64,
+        #[serde(default = "default_beta2")]
+        beta2: f64,
+        #[serde(default = "default_adam_eps")]
+        eps: f64,
+        #[serde(default = "default_adamw_decay")]
+        weight_decay: f64,
+    },
+}
+
+fn default_beta1() -> f64 {
+    0.9
+}
+fn default_beta2() -> f64 {
+    0.999
+}
+fn default_adam_eps() -> f64 {
+    1e-8
+}
+fn default_adamw_decay() -> f64 {
+    1e-2
+}
+
+impl OptimizerSpec {
+    /// Adam with the usual defaults and this learning rate.
+    #[must_use]
+    pub fn adam(lr: f64) -> Self {
+        Self::Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 }
+    }
+
+    /// Plain SGD with this learning rate.
+    #[must_use]
+    pub fn sgd(lr: f64) -> Self {
+        Self::Sgd { lr, momentum: 0.0, nesterov: false, weight_decay: 0.0 }
+    }
+
+    /// The learning rate.
+    #[must_use]
+    pub fn lr(&self) -> f64 {
+        match self {
+            Self::Sgd { lr, .. } | Self::Adam { lr, .. } | Self::AdamW { lr, .. } => *lr,
+        }
+    }
+
+    /// The same optimiser with another learning rate.
+    #[must_use]
+    pub fn with_lr(mut self, new_lr: f64) -> Self {
+        match &mut self {
+            Self::Sgd { lr, .. } | Self::Adam { lr, .. } | Self::AdamW { lr, .. } => *lr = new_lr,
+        }
+        self
+    }
+}
+
+/// An optimiser's running state: the step count and one or two moment buffers per parameter.
+pub struct Optimizer {
+    spec: OptimizerSpec,
+    step: i32,
+    first_moment: Grads,
+    second_moment: Grads,
+}
+
+impl std::fmt::Debug for Optimizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Optimizer").field("spec", &self.spec).field("step", &self.step).finish_non_exhaustive()
+    }
+}
+
+impl Optimizer {
+    /// A fresh optimiser (zero moments).
+    #[must_use]
+    pub fn new(spec: OptimizerSpec) -> Self {
+        Self { spec, step: 0, first_moment: Gradients::leaky(), second_moment: Gradients::leaky() }
+    }
+
+    /// The settings in use.
+    #[must_use]
+    pub fn spec(&self) -> OptimizerSpec {
+        self.spec
+    }
+
+    /// Changes settings mid-run. Moments are kept when the kind stays the same.
+    pub fn set_spec(&mut self, spec: OptimizerSpec) {
+        if std::mem::discriminant(&spec) != std::mem::discriminant(&self.spec) {
+            *self = Self::new(spec);
+        } else {
+            self.spec = spec;
+        }
+    }
+
+    /// How many updates have been applied.
+    #[must_use]
+    pub fn steps(&self) -> i32 {
+        self.step
+    }
+
+    /// Applies one update to every parameter from its gradient.
+    pub(crate) fn update(&mut self, params: &mut [Param], grads: &mut Grads) -> Result<(), CpuError> {
+        self.step += 1;
+        for p in params {
+            let g = grads.get_or_alloc_mut(&p.tensor)?;
+            let m = self.first_moment.get_or_alloc_mut(&p.tensor)?;
+            match self.spec {
+                OptimizerSpec::Sgd { lr, momentum, nesterov, weight_decay } => {
+                    let cfg = SgdConfig {
+                        lr,
+                        momentum: match (momentum > 0.0, nesterov) {
+                            (false, _) => None,
+                            (true, false) => Some(Momentum::Classic(momentum)),
+                            (true, true) => Some(Momentum::Nesterov(momentum)),
+                        },
+                        weight_decay: (weight_decay > 0.0).then_some(WeightDecay::L2(weight_decay)),
+                    };
+                    cfg.try_update(&mut p.tensor, m, g)?;
+                }
+                OptimizerSpec::Adam { lr, beta1, beta2, eps, weight_decay } | OptimizerSpec::AdamW { lr, beta1, beta2, eps, weight_decay } => {
+                    let decay = match self.spec {
+                        OptimizerSpec::AdamW { .. } => WeightDecay::Decoupled(weight_decay),
+                        _ => WeightDecay::L2(weight_decay),
+                    };
+                    let cfg = AdamConfig { lr, betas: [beta1, beta2], eps, weight_decay: (weight_decay > 0.0).then_some(decay) };
+                    let v = self.second_moment.get_or_alloc_mut(&p.tensor)?;
+                    cfg.try_update(self.step, &mut p.tensor, m, v, g)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
