@@ -251,7 +251,7 @@ impl Model {
                 LayerSpec::LeakyRelu { slope } => taped(tape, input(0).clone(), |t| t.prelu(*slope)),
                 LayerSpec::Tanh => taped(tape, input(0).clone(), Tensor::tanh),
                 LayerSpec::Sigmoid => taped(tape, input(0).clone(), Tensor::sigmoid),
-                LayerSpec::Gelu => taped(tape, input(0).clone(), Tensor::accurate_gelu),
+                LayerSpec::Gelu => ops::gelu(&dev, input(0), tape),
                 LayerSpec::Softmax => {
                     let last = in_shape.last().copied().unwrap_or(1);
                     let rows = batch * numel / last;

@@ -1,0 +1,88 @@
+//! The Glassbox app: the window a student opens. It never names dfdx; all computing goes through
+//! `glassbox_engine`.
+//!
+//! For now the window shows a model graph as a table: each layer with its output shape and
+//! parameter count, and every problem shape inference found, in words.
+
+use std::path::{Path, PathBuf};
+
+use eframe::egui;
+use glassbox_engine::graph::{infer_shapes, shape_text, GraphSpec, ShapeReport};
+
+/// The graph a fresh start opens.
+pub const DEFAULT_GRAPH: &str = "assets/graphs/spiral-mlp.json";
+
+/// Where the bundled assets are: beside the binary's crate in a checkout.
+#[must_use]
+pub fn assets_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// Reads a graph spec from a JSON file, with a message that says where it went wrong.
+///
+/// # Errors
+/// When the file cannot be read or is not a graph spec.
+pub fn load_graph(path: &Path) -> anyhow::Result<GraphSpec> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{} is not a Glassbox graph (line {}, column {}): {e}", path.display(), e.line(), e.column()))
+}
+
+/// The app's state.
+pub struct GlassboxApp {
+    path: PathBuf,
+    graph: Option<GraphSpec>,
+    report: ShapeReport,
+    error: Option<String>,
+}
+
+impl GlassboxApp {
+    /// Opens the graph at `path`; a file that cannot be read shows its error in the window.
+    #[must_use]
+    pub fn new(path: PathBuf) -> Self {
+        match load_graph(&path) {
+            Ok(graph) => {
+                let report = infer_shapes(&graph);
+                Self { path, graph: Some(graph), report, error: None }
+            }
+            Err(e) => Self { path, graph: None, report: ShapeReport::default(), error: Some(format!("{e:#}")) },
+        }
+    }
+
+    fn summary_ui(&self, ui: &mut egui::Ui) {
+        ui.heading("Glassbox");
+        ui.label(format!("Model: {}", self.path.display()));
+        ui.separator();
+        if let Some(error) = &self.error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+            return;
+        }
+        let Some(graph) = &self.graph else { return };
+        egui::Grid::new("layers").striped(true).num_columns(4).show(ui, |ui| {
+            ui.strong("node");
+            ui.strong("layer");
+            ui.strong("output shape");
+            ui.strong("parameters");
+            ui.end_row();
+            for id in &self.report.order {
+                let Some(node) = graph.node(id) else { continue };
+                ui.label(id);
+                ui.label(node.layer.kind().label());
+                ui.label(self.report.shape_of(id).map_or_else(|| "?".to_owned(), shape_text));
+                ui.label(self.report.nodes.get(id).map_or(0, |n| n.param_count).to_string());
+                ui.end_row();
+            }
+        });
+        ui.separator();
+        ui.label(format!("{} trainable parameters", self.report.total_params()));
+        for problem in &self.report.problems {
+            ui.colored_label(ui.visuals().warn_fg_color, problem.to_string());
+        }
+    }
+}
+
+impl eframe::App for GlassboxApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        egui::CentralPanel::default().show(ui, |ui| self.summary_ui(ui));
+    }
+}
