@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs the training-step benchmark of Glassbox and the PyTorch reference in the same go, with the
+# same number of threads, and prints the ratios (Glassbox / PyTorch; lower is better).
+#   scripts/bench.sh [THREADS]     (default: every core)
+# PyTorch is installed on first use into a virtual environment (~/.cache/glassbox-torch; PyPI's
+# default wheel, several GB). Set TORCH_PYTHON to use a Python that already has torch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+threads=${1:-$(nproc)}
+py=${TORCH_PYTHON:-}
+if [ -z "$py" ]; then
+  venv="${XDG_CACHE_HOME:-$HOME/.cache}/glassbox-torch"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
+    echo "installing PyTorch into $venv (first run only)..." >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q torch
+  fi
+  py="$venv/bin/python"
+fi
+ours=$(RAYON_NUM_THREADS=$threads cargo bench -q --bench train_step 2>/dev/null | grep -E '^(lenet|mlp) ')
+theirs=$(THREADS=$threads "$py" benches/reference_pytorch.py)
+echo "Glassbox:"; echo "$ours" | sed 's/^/  /'
+echo "PyTorch $("$py" -c 'import torch; print(torch.__version__)'):"; echo "$theirs" | sed 's/^/  /'
+echo "ratio (Glassbox median / PyTorch median), $threads thread(s):"
+for model in lenet mlp; do
+  a=$(echo "$ours" | awk -v m=$model '$1==m {sub("median_ms=","",$2); print $2}')
+  b=$(echo "$theirs" | awk -v m=$model '$1==m {sub("median_ms=","",$2); print $2}')
+  awk -v m=$model -v a="$a" -v b="$b" 'BEGIN { printf "  %-6s %.3f ms / %.3f ms = %.2fx\n", m, a, b, a / b }'
+done
