@@ -58,7 +58,8 @@ fn main() -> anyhow::Result<()> {
         let mut train = StepStats::default();
         let mut loss_sum = 0.0;
         for (i, idx) in mnist.train.epoch_batches(64, epoch).iter().enumerate() {
-            let s = model.train_step(&mnist.train.batch(idx), LossSpec::CrossEntropy, &mut opt, epoch << 20 | i as u64)?;
+            let s =
+                model.train_step(&mnist.train.batch(idx), LossSpec::CrossEntropy, &mut opt, epoch << 20 | i as u64)?;
             loss_sum += s.loss * idx.len() as f32;
             train.correct += s.correct;
             train.count += s.count;

@@ -30,7 +30,12 @@ fn main() -> anyhow::Result<()> {
         }
         if epoch % 25 == 0 {
             let stats = model.evaluate(&everything, LossSpec::CrossEntropy)?;
-            println!("epoch {epoch:3}  loss {:.4}  accuracy {:.4}  ({:.1} s)", stats.loss, stats.accuracy(), start.elapsed().as_secs_f32());
+            println!(
+                "epoch {epoch:3}  loss {:.4}  accuracy {:.4}  ({:.1} s)",
+                stats.loss,
+                stats.accuracy(),
+                start.elapsed().as_secs_f32()
+            );
         }
     }
     let stats = model.evaluate(&everything, LossSpec::CrossEntropy)?;

@@ -13,6 +13,12 @@ use glassbox_engine::graph::{infer_shapes, shape_text, GraphSpec, ShapeReport};
 pub const DEFAULT_GRAPH: &str = "assets/graphs/spiral-mlp.json";
 
 /// Where the bundled assets are: beside the binary's crate in a checkout.
+///
+/// ```
+/// let path = glassbox::assets_path(glassbox::DEFAULT_GRAPH);
+/// assert!(path.ends_with("assets/graphs/spiral-mlp.json"));
+/// assert!(path.exists());
+/// ```
 #[must_use]
 pub fn assets_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
@@ -24,8 +30,9 @@ pub fn assets_path(relative: &str) -> PathBuf {
 /// When the file cannot be read or is not a graph spec.
 pub fn load_graph(path: &Path) -> anyhow::Result<GraphSpec> {
     let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{} is not a Glassbox graph (line {}, column {}): {e}", path.display(), e.line(), e.column()))
+    serde_json::from_str(&text).map_err(|e| {
+        anyhow::anyhow!("{} is not a Glassbox graph (line {}, column {}): {e}", path.display(), e.line(), e.column())
+    })
 }
 
 /// The app's state.

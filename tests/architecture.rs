@@ -29,7 +29,11 @@ fn code_mentions(path: &Path, krate: &str) -> Vec<String> {
     let text = std::fs::read_to_string(path).expect("readable");
     text.lines()
         .filter(|l| !l.trim_start().starts_with("//"))
-        .filter(|l| l.contains(&format!("{krate}::")) || l.contains(&format!("use {krate}")) || l.contains(&format!("extern crate {krate}")))
+        .filter(|l| {
+            l.contains(&format!("{krate}::"))
+                || l.contains(&format!("use {krate}"))
+                || l.contains(&format!("extern crate {krate}"))
+        })
         .map(|l| format!("{}: {l}", path.display()))
         .collect()
 }
@@ -37,7 +41,10 @@ fn code_mentions(path: &Path, krate: &str) -> Vec<String> {
 fn dependencies(manifest: &Path) -> String {
     let text = std::fs::read_to_string(manifest).expect("readable manifest");
     // Everything from [dependencies] up to the next table.
-    text.split("\n[").filter(|t| t.starts_with("dependencies]") || t.starts_with("dev-dependencies]")).collect::<Vec<_>>().join("\n")
+    text.split("\n[")
+        .filter(|t| t.starts_with("dependencies]") || t.starts_with("dev-dependencies]"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]

@@ -22,7 +22,8 @@ fn a_malformed_graph_file_says_where() {
     let dir = std::env::temp_dir().join(format!("glassbox-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("broken.json");
-    std::fs::write(&path, "{\n  \"nodes\": [\n    {\"id\": \"in\", \"layer\": {\"kind\": \"Imput\"}}\n  ]\n}\n").expect("write");
+    std::fs::write(&path, "{\n  \"nodes\": [\n    {\"id\": \"in\", \"layer\": {\"kind\": \"Imput\"}}\n  ]\n}\n")
+        .expect("write");
     let err = load_graph(&path).expect_err("unknown layer kind");
     let text = format!("{err:#}");
     assert!(text.contains("broken.json") && text.contains("line 3"), "{text}");

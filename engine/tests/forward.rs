@@ -46,13 +46,19 @@ fn conv_with_and_without_padding_and_stride() {
     let x: Vec<f32> = (1..=9).map(|v| v as f32).collect();
     let kernel = vec![1.0, 0.0, 0.0, 1.0];
     let y = run(
-        vec![LayerSpec::Input { shape: vec![1, 3, 3] }, LayerSpec::Conv2d { filters: 1, kernel: 2, stride: 1, padding: 0 }],
+        vec![
+            LayerSpec::Input { shape: vec![1, 3, 3] },
+            LayerSpec::Conv2d { filters: 1, kernel: 2, stride: 1, padding: 0 },
+        ],
         &[("conv2d1.weight", kernel.clone()), ("conv2d1.bias", vec![0.0])],
         &x,
     );
     assert_close(&y, &[6.0, 8.0, 12.0, 14.0]);
     let y = run(
-        vec![LayerSpec::Input { shape: vec![1, 3, 3] }, LayerSpec::Conv2d { filters: 1, kernel: 2, stride: 2, padding: 1 }],
+        vec![
+            LayerSpec::Input { shape: vec![1, 3, 3] },
+            LayerSpec::Conv2d { filters: 1, kernel: 2, stride: 2, padding: 1 },
+        ],
         &[("conv2d1.weight", kernel), ("conv2d1.bias", vec![1.0])],
         &x,
     );
@@ -63,7 +69,10 @@ fn conv_with_and_without_padding_and_stride() {
 fn conv_sums_over_channels_per_filter() {
     // Two channels, two 1x1 filters: filter 0 adds the channels, filter 1 subtracts.
     let y = run(
-        vec![LayerSpec::Input { shape: vec![2, 1, 2] }, LayerSpec::Conv2d { filters: 2, kernel: 1, stride: 1, padding: 0 }],
+        vec![
+            LayerSpec::Input { shape: vec![2, 1, 2] },
+            LayerSpec::Conv2d { filters: 2, kernel: 1, stride: 1, padding: 0 },
+        ],
         &[("conv2d1.weight", vec![1.0, 1.0, 1.0, -1.0]), ("conv2d1.bias", vec![0.0, 0.0])],
         &[1.0, 2.0, 10.0, 20.0],
     );
@@ -74,9 +83,18 @@ fn conv_sums_over_channels_per_filter() {
 fn pooling() {
     let x: Vec<f32> = (1..=16).map(|v| v as f32).collect();
     let shape = LayerSpec::Input { shape: vec![1, 4, 4] };
-    assert_close(&run(vec![shape.clone(), LayerSpec::MaxPool2d { size: 2, stride: None }], &[], &x), &[6.0, 8.0, 14.0, 16.0]);
-    assert_close(&run(vec![shape.clone(), LayerSpec::AvgPool2d { size: 2, stride: None }], &[], &x), &[3.5, 5.5, 11.5, 13.5]);
-    assert_close(&run(vec![shape.clone(), LayerSpec::MaxPool2d { size: 3, stride: Some(1) }], &[], &x), &[11.0, 12.0, 15.0, 16.0]);
+    assert_close(
+        &run(vec![shape.clone(), LayerSpec::MaxPool2d { size: 2, stride: None }], &[], &x),
+        &[6.0, 8.0, 14.0, 16.0],
+    );
+    assert_close(
+        &run(vec![shape.clone(), LayerSpec::AvgPool2d { size: 2, stride: None }], &[], &x),
+        &[3.5, 5.5, 11.5, 13.5],
+    );
+    assert_close(
+        &run(vec![shape.clone(), LayerSpec::MaxPool2d { size: 3, stride: Some(1) }], &[], &x),
+        &[11.0, 12.0, 15.0, 16.0],
+    );
     assert_close(&run(vec![shape, LayerSpec::GlobalAvgPool], &[], &x), &[8.5]);
 }
 
@@ -101,10 +119,21 @@ fn activations() {
 fn normalisations() {
     let x = [1.0, 2.0, 3.0];
     let sd = (2.0f32 / 3.0 + 1e-5).sqrt();
-    let y = run(vec![LayerSpec::Input { shape: vec![3] }, LayerSpec::LayerNorm { eps: 1e-5 }], &[("layernorm1.gamma", vec![1.0, 2.0, 1.0]), ("layernorm1.beta", vec![0.0, 0.0, 1.0])], &x);
+    let y = run(
+        vec![LayerSpec::Input { shape: vec![3] }, LayerSpec::LayerNorm { eps: 1e-5 }],
+        &[("layernorm1.gamma", vec![1.0, 2.0, 1.0]), ("layernorm1.beta", vec![0.0, 0.0, 1.0])],
+        &x,
+    );
     assert_close(&y, &[-1.0 / sd, 0.0, 1.0 / sd + 1.0]);
     // Batch norm in evaluation uses the running statistics.
-    let mut model = Model::new(&GraphSpec::sequential(vec![LayerSpec::Input { shape: vec![2, 1, 1] }, LayerSpec::BatchNorm { momentum: 0.1, eps: 1e-9 }]), 0).expect("valid");
+    let mut model = Model::new(
+        &GraphSpec::sequential(vec![
+            LayerSpec::Input { shape: vec![2, 1, 1] },
+            LayerSpec::BatchNorm { momentum: 0.1, eps: 1e-9 },
+        ]),
+        0,
+    )
+    .expect("valid");
     model.set_weight("batchnorm1.running_mean", &[1.0, -1.0]).expect("fits");
     model.set_weight("batchnorm1.running_var", &[4.0, 1.0]).expect("fits");
     model.set_weight("batchnorm1.gamma", &[1.0, 3.0]).expect("fits");
@@ -120,7 +149,13 @@ fn add_concat_and_recording() {
             node("sum", LayerSpec::Add),
             node("cat", LayerSpec::Concat),
         ],
-        edges: vec![edge("in", "relu", 0), edge("in", "sum", 0), edge("relu", "sum", 1), edge("sum", "cat", 0), edge("in", "cat", 1)],
+        edges: vec![
+            edge("in", "relu", 0),
+            edge("in", "sum", 0),
+            edge("relu", "sum", 1),
+            edge("sum", "cat", 0),
+            edge("in", "cat", 1),
+        ],
         output: None,
     };
     let mut model = Model::new(&g, 0).expect("valid");

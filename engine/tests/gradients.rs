@@ -90,7 +90,15 @@ fn batch_norm_on_vectors_and_layer_norm_on_sequences_match() {
             node("soft", LayerSpec::Softmax),
             node("head", LayerSpec::Dense { units: 3, bias: true }),
         ],
-        edges: vec![edge("input", "d", 0), edge("d", "ln", 0), edge("ln", "flat", 0), edge("flat", "d2", 0), edge("d2", "bn", 0), edge("bn", "soft", 0), edge("soft", "head", 0)],
+        edges: vec![
+            edge("input", "d", 0),
+            edge("d", "ln", 0),
+            edge("ln", "flat", 0),
+            edge("flat", "d2", 0),
+            edge("d2", "bn", 0),
+            edge("bn", "soft", 0),
+            edge("soft", "head", 0),
+        ],
         output: None,
     };
     check(&graph, &batch(&[3, 4], 5, 0.7), LossSpec::CrossEntropy, "sequence net");

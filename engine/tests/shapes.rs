@@ -64,7 +64,16 @@ fn padding_stride_and_residual_shapes() {
             node("gap", LayerSpec::GlobalAvgPool),
             node("bn", LayerSpec::BatchNorm { momentum: 0.1, eps: 1e-5 }),
         ],
-        edges: vec![edge("in", "c1", 0), edge("c1", "c2", 0), edge("c1", "sum", 0), edge("c2", "sum", 1), edge("sum", "cat", 0), edge("c1", "cat", 1), edge("cat", "gap", 0), edge("gap", "bn", 0)],
+        edges: vec![
+            edge("in", "c1", 0),
+            edge("c1", "c2", 0),
+            edge("c1", "sum", 0),
+            edge("c2", "sum", 1),
+            edge("sum", "cat", 0),
+            edge("c1", "cat", 1),
+            edge("cat", "gap", 0),
+            edge("gap", "bn", 0),
+        ],
         output: None,
     };
     let report = infer_shapes(&g);
@@ -108,7 +117,10 @@ fn kernel_larger_than_input() {
         LayerSpec::Conv2d { filters: 2, kernel: 5, stride: 1, padding: 0 },
     ]);
     assert_problem(&infer_shapes(&g), Some("conv2d1"), "5x5 kernel is larger than its 4x4 input");
-    let g = GraphSpec::sequential(vec![LayerSpec::Input { shape: vec![1, 3, 3] }, LayerSpec::MaxPool2d { size: 4, stride: None }]);
+    let g = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![1, 3, 3] },
+        LayerSpec::MaxPool2d { size: 4, stride: None },
+    ]);
     assert_problem(&infer_shapes(&g), Some("maxpool2d1"), "4x4 window is larger than its 3x3 input");
 }
 
@@ -149,7 +161,12 @@ fn cycle_dangling_and_missing_input_are_each_reported() {
             node("spare", LayerSpec::Sigmoid),
             node("orphan", LayerSpec::Relu),
         ],
-        edges: vec![edge("in", "d1", 0), edge("loop_a", "loop_b", 0), edge("loop_b", "loop_a", 0), edge("in", "spare", 0)],
+        edges: vec![
+            edge("in", "d1", 0),
+            edge("loop_a", "loop_b", 0),
+            edge("loop_b", "loop_a", 0),
+            edge("in", "spare", 0),
+        ],
         output: Some("d1".to_owned()),
     };
     let report = infer_shapes(&g);
@@ -164,11 +181,16 @@ fn cycle_dangling_and_missing_input_are_each_reported() {
 
 #[test]
 fn no_input_unknown_edge_several_ends_and_bad_reshape() {
-    let g = GraphSpec { nodes: vec![node("d", LayerSpec::Dense { units: 2, bias: true })], edges: vec![], output: None };
+    let g =
+        GraphSpec { nodes: vec![node("d", LayerSpec::Dense { units: 2, bias: true })], edges: vec![], output: None };
     assert_problem(&infer_shapes(&g), None, "no Input node");
 
     let g = GraphSpec {
-        nodes: vec![node("in", LayerSpec::Input { shape: vec![2] }), node("a", LayerSpec::Relu), node("b", LayerSpec::Tanh)],
+        nodes: vec![
+            node("in", LayerSpec::Input { shape: vec![2] }),
+            node("a", LayerSpec::Relu),
+            node("b", LayerSpec::Tanh),
+        ],
         edges: vec![edge("in", "a", 0), edge("in", "b", 0), edge("ghost", "a", 1)],
         output: None,
     };
@@ -188,7 +210,12 @@ fn every_problem_at_once_and_compile_refuses() {
         LayerSpec::Conv2d { filters: 2, kernel: 9, stride: 1, padding: 0 },
     ]);
     let report = infer_shapes(&g);
-    assert_eq!(report.problems.len(), 1, "conv is not reported twice when its input is unknown: {:?}", messages(&report));
+    assert_eq!(
+        report.problems.len(),
+        1,
+        "conv is not reported twice when its input is unknown: {:?}",
+        messages(&report)
+    );
     assert_problem(&report, Some("dropout1"), "use a rate from 0 up to");
     let err = Model::new(&g, 0).expect_err("a bad graph does not compile");
     assert!(matches!(err, EngineError::Graph(ref p) if p.len() == 1));

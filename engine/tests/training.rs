@@ -49,7 +49,11 @@ fn sgd_step_is_w_minus_lr_g() {
 fn first_adam_step_moves_each_weight_by_lr_and_adamw_adds_decoupled_decay() {
     let b = batch(&[6], 5, 0.8);
     let lr = 1e-2;
-    let grads = Model::new(&small_mlp(), 4).expect("valid").gradients(&b, LossSpec::CrossEntropy, true, 0).expect("fits").params;
+    let grads = Model::new(&small_mlp(), 4)
+        .expect("valid")
+        .gradients(&b, LossSpec::CrossEntropy, true, 0)
+        .expect("fits")
+        .params;
     let mut adam_model = Model::new(&small_mlp(), 4).expect("valid");
     let w0 = adam_model.weights();
     adam_model.train_step(&b, LossSpec::CrossEntropy, &mut Optimizer::new(OptimizerSpec::adam(lr)), 0).expect("fits");
@@ -64,7 +68,10 @@ fn first_adam_step_moves_each_weight_by_lr_and_adamw_adds_decoupled_decay() {
             let step_adam = wa[name][i] - start[i];
             if g.abs() > 1e-4 {
                 // m_hat / sqrt(v_hat) = g / |g| on the first step.
-                assert!((step_adam + (lr as f32) * g.signum()).abs() < 1e-4, "{name}[{i}]: step {step_adam} for gradient {g}");
+                assert!(
+                    (step_adam + (lr as f32) * g.signum()).abs() < 1e-4,
+                    "{name}[{i}]: step {step_adam} for gradient {g}"
+                );
                 checked += 1;
             }
             let decay = (ww[name][i] - start[i]) - step_adam;
@@ -101,7 +108,11 @@ fn train_convnet(seed: u64, steps: u64) -> std::collections::BTreeMap<String, Ve
     let mut model = Model::new(&small_convnet(), seed).expect("valid");
     let mut opt = Optimizer::new(OptimizerSpec::adam(1e-2));
     for step in 0..steps {
-        let b = Batch { inputs: wave(64 * 16, step as f32), targets: Targets::Classes((0..16).map(|i| (i + step as usize) % 3).collect()), len: 16 };
+        let b = Batch {
+            inputs: wave(64 * 16, step as f32),
+            targets: Targets::Classes((0..16).map(|i| (i + step as usize) % 3).collect()),
+            len: 16,
+        };
         model.train_step(&b, LossSpec::CrossEntropy, &mut opt, seed ^ step).expect("fits");
     }
     model.weights()

@@ -7,7 +7,8 @@ use super::Dataset;
 use crate::EngineError;
 
 fn read_gz(path: &Path) -> Result<Vec<u8>, EngineError> {
-    let file = std::fs::File::open(path).map_err(|e| EngineError::Data(format!("cannot open {}: {e}", path.display())))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| EngineError::Data(format!("cannot open {}: {e}", path.display())))?;
     let mut bytes = Vec::new();
     flate2::read::GzDecoder::new(file)
         .read_to_end(&mut bytes)
@@ -18,13 +19,20 @@ fn read_gz(path: &Path) -> Result<Vec<u8>, EngineError> {
 fn header(bytes: &[u8], path: &Path, magic: u32, dims: usize) -> Result<Vec<usize>, EngineError> {
     let word = |i: usize| bytes.get(i * 4..i * 4 + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
     if word(0) != Some(magic) {
-        return Err(EngineError::Data(format!("{} is not an IDX file of the expected kind (magic number {magic:#x})", path.display())));
+        return Err(EngineError::Data(format!(
+            "{} is not an IDX file of the expected kind (magic number {magic:#x})",
+            path.display()
+        )));
     }
     let sizes: Option<Vec<usize>> = (1..=dims).map(|i| word(i).map(|w| w as usize)).collect();
     let sizes = sizes.ok_or_else(|| EngineError::Data(format!("{} ends inside its header", path.display())))?;
     let want = 4 * (dims + 1) + sizes.iter().product::<usize>();
     if bytes.len() != want {
-        return Err(EngineError::Data(format!("{} should hold {want} bytes but holds {}", path.display(), bytes.len())));
+        return Err(EngineError::Data(format!(
+            "{} should hold {want} bytes but holds {}",
+            path.display(),
+            bytes.len()
+        )));
     }
     Ok(sizes)
 }
@@ -69,9 +77,19 @@ impl Mnist {
             let (n, rows, cols, inputs) = load_idx_images(&img)?;
             let labels = load_idx_labels(&lab)?;
             if labels.len() != n {
-                return Err(EngineError::Data(format!("{} has {n} images but {} has {} labels", img.display(), lab.display(), labels.len())));
+                return Err(EngineError::Data(format!(
+                    "{} has {n} images but {} has {} labels",
+                    img.display(),
+                    lab.display(),
+                    labels.len()
+                )));
             }
-            Ok(Dataset { shape: vec![1, rows, cols], inputs, labels, classes: (0..10).map(|d| d.to_string()).collect() })
+            Ok(Dataset {
+                shape: vec![1, rows, cols],
+                inputs,
+                labels,
+                classes: (0..10).map(|d| d.to_string()).collect(),
+            })
         };
         Ok(Self { train: split("train")?, test: split("t10k")? })
     }

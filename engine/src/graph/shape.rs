@@ -102,6 +102,22 @@ fn describe(shape: &[usize]) -> String {
 }
 
 /// Infers every node's shape and parameter count, and lists every problem of the graph.
+///
+/// ```
+/// use glassbox_engine::graph::{infer_shapes, GraphSpec, LayerSpec};
+///
+/// let graph = GraphSpec::sequential(vec![
+///     LayerSpec::Input { shape: vec![1, 28, 28] },
+///     LayerSpec::Conv2d { filters: 8, kernel: 5, stride: 1, padding: 0 },
+///     LayerSpec::Dense { units: 10, bias: true },
+/// ]);
+/// let report = infer_shapes(&graph);
+/// assert_eq!(report.shape_of("conv2d1"), Some(&[8, 24, 24][..]));
+/// assert_eq!(report.nodes["conv2d1"].param_count, 8 * 25 + 8);
+/// // The dense layer cannot take an image: the report says what to do, on that node.
+/// assert_eq!(report.problems[0].node.as_deref(), Some("dense1"));
+/// assert!(report.problems[0].message.contains("add a Flatten before dense1"));
+/// ```
 #[must_use]
 pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
     let mut report = ShapeReport::default();
@@ -146,12 +162,14 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
     }
 
     // Input node.
-    let input_nodes: Vec<usize> = (0..graph.nodes.len())
-        .filter(|&i| graph.nodes[i].layer.kind() == LayerKind::Input)
-        .collect();
+    let input_nodes: Vec<usize> =
+        (0..graph.nodes.len()).filter(|&i| graph.nodes[i].layer.kind() == LayerKind::Input).collect();
     let input = match input_nodes.as_slice() {
         [] => {
-            problems.push(report_problem(None, "the graph has no Input node: add one from the palette and connect it to the first layer".to_owned()));
+            problems.push(report_problem(
+                None,
+                "the graph has no Input node: add one from the palette and connect it to the first layer".to_owned(),
+            ));
             None
         }
         [one] => Some(*one),
@@ -186,7 +204,11 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
                 [one] => Some(*one),
                 [] => {
                     if !graph.nodes.is_empty() {
-                        problems.push(report_problem(None, "no layer is free to be the output (every layer feeds another): mark the output layer".to_owned()));
+                        problems.push(report_problem(
+                            None,
+                            "no layer is free to be the output (every layer feeds another): mark the output layer"
+                                .to_owned(),
+                        ));
                     }
                     None
                 }
@@ -205,7 +227,13 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
         let n = inputs[i].len();
         let label = node.layer.kind().label();
         if max == 0 && n > 0 {
-            problems.push(report_problem(Some(&node.id), format!("{} is an Input and takes no connections into it: delete the {} connection(s) going into it", node.id, n)));
+            problems.push(report_problem(
+                Some(&node.id),
+                format!(
+                    "{} is an Input and takes no connections into it: delete the {} connection(s) going into it",
+                    node.id, n
+                ),
+            ));
         } else if n < min {
             let msg = if min == 1 {
                 format!("{} ({label}) has no input: connect a layer into it, or delete it", node.id)
@@ -235,7 +263,10 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
     for &i in &on_cycle {
         problems.push(report_problem(
             Some(&graph.nodes[i].id),
-            format!("{} is part of a loop: data would flow back into itself. Remove one connection of the loop", graph.nodes[i].id),
+            format!(
+                "{} is part of a loop: data would flow back into itself. Remove one connection of the loop",
+                graph.nodes[i].id
+            ),
         ));
     }
 
@@ -249,9 +280,21 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
                 continue;
             }
             if !forward.contains(&i) {
-                problems.push(report_problem(Some(&node.id), format!("{} gets no data from the input: connect it to the layers before it, or delete it", node.id)));
+                problems.push(report_problem(
+                    Some(&node.id),
+                    format!(
+                        "{} gets no data from the input: connect it to the layers before it, or delete it",
+                        node.id
+                    ),
+                ));
             } else if !backward.contains(&i) {
-                problems.push(report_problem(Some(&node.id), format!("{} does not lead to the output, so its result is never used: connect it onwards, or delete it", node.id)));
+                problems.push(report_problem(
+                    Some(&node.id),
+                    format!(
+                        "{} does not lead to the output, so its result is never used: connect it onwards, or delete it",
+                        node.id
+                    ),
+                ));
             }
         }
     }
@@ -286,10 +329,9 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
     for (i, node) in graph.nodes.iter().enumerate() {
         let input_shapes: Vec<&Vec<usize>> = inputs[i].iter().filter_map(|&(_, f)| shapes[f].as_ref()).collect();
         let param_count = match input_shapes.first() {
-            Some(first) if shapes[i].is_some() => param_shapes(&node.layer, first)
-                .iter()
-                .map(|(_, s)| s.iter().product::<usize>())
-                .sum(),
+            Some(first) if shapes[i].is_some() => {
+                param_shapes(&node.layer, first).iter().map(|(_, s)| s.iter().product::<usize>()).sum()
+            }
             _ => 0,
         };
         report.nodes.insert(
@@ -451,11 +493,13 @@ fn layer_output(id: &str, layer: &LayerSpec, ins: &[&Vec<usize>], names: &[&str]
             if (0.0..1.0).contains(rate) {
                 Ok(x.to_vec())
             } else {
-                Err(format!("{id} drops a fraction {rate} of values: use a rate from 0 up to (not including) 1, such as 0.5"))
+                Err(format!(
+                    "{id} drops a fraction {rate} of values: use a rate from 0 up to (not including) 1, such as 0.5"
+                ))
             }
         }
         LayerSpec::BatchNorm { momentum, eps } => {
-            if !(0.0..=1.0).contains(momentum) || !(*eps > 0.0) {
+            if !(0.0..=1.0).contains(momentum) || eps.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
                 Err(format!("{id} needs a momentum between 0 and 1 and an epsilon above 0"))
             } else {
                 Ok(x.to_vec())

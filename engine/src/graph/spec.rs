@@ -16,7 +16,9 @@ pub type NodeId = String;
 #[serde(tag = "kind")]
 pub enum LayerSpec {
     /// Where the data enters: one sample's shape, without the batch dimension.
-    Input { shape: Vec<usize> },
+    Input {
+        shape: Vec<usize>,
+    },
     /// A fully connected layer over the last axis: `y = x W + b`.
     Dense {
         units: usize,
@@ -49,7 +51,9 @@ pub enum LayerSpec {
     /// All axes into one: `[c, h, w]` to `[c * h * w]`.
     Flatten,
     /// The same numbers in another per-sample shape with the same element count.
-    Reshape { shape: Vec<usize> },
+    Reshape {
+        shape: Vec<usize>,
+    },
     #[serde(rename = "ReLU")]
     Relu,
     #[serde(rename = "LeakyReLU")]
@@ -64,7 +68,9 @@ pub enum LayerSpec {
     /// Softmax over the last axis.
     Softmax,
     /// Zeroes a fraction `rate` of values while training and scales the rest by `1 / (1 - rate)`.
-    Dropout { rate: f32 },
+    Dropout {
+        rate: f32,
+    },
     /// Normalises each channel (the first per-sample axis) over the batch while training, and with
     /// running averages in evaluation.
     BatchNorm {

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use dfdx::prelude::*;
 use serde::{Deserialize, Serialize};
 
-pub use model::Model;
 use model::Mode;
+pub use model::Model;
 use ops::{values, Act};
 pub use optim::{Optimizer, OptimizerSpec};
 
@@ -125,14 +125,25 @@ impl Model {
     }
 
     /// The loss of `out` against the targets, on the tape.
-    fn loss_of<T: Tape<f32, Cpu>>(&self, out: Act, targets: &Targets, loss: LossSpec, tape: T) -> Tensor<Rank0, f32, Cpu, T> {
+    fn loss_of<T: Tape<f32, Cpu>>(
+        &self,
+        out: Act,
+        targets: &Targets,
+        loss: LossSpec,
+        tape: T,
+    ) -> Tensor<Rank0, f32, Cpu, T> {
         let (batch, numel) = *out.shape();
         match (loss, targets) {
             (LossSpec::CrossEntropy, Targets::Classes(labels)) => {
                 let classes = self.output_shape().last().copied().unwrap_or(1);
                 let rows = batch * numel / classes;
                 let idx = self.dev.tensor_from_vec(labels.clone(), (rows,));
-                out.put_tape(tape).reshape_like(&(rows, classes)).log_softmax::<Axis<1>>().select(idx).mean::<Rank0, Axis<0>>().negate()
+                out.put_tape(tape)
+                    .reshape_like(&(rows, classes))
+                    .log_softmax::<Axis<1>>()
+                    .select(idx)
+                    .mean::<Rank0, Axis<0>>()
+                    .negate()
             }
             (_, Targets::Values(want)) => {
                 let target = self.dev.tensor_from_vec(want.clone(), (batch, numel));
@@ -162,12 +173,19 @@ impl Model {
     ///
     /// # Errors
     /// When the batch does not fit the model (see [`EngineError::Batch`]).
-    pub fn train_step(&mut self, batch: &Batch, loss: LossSpec, optimizer: &mut Optimizer, dropout_seed: u64) -> Result<StepStats, EngineError> {
+    pub fn train_step(
+        &mut self,
+        batch: &Batch,
+        loss: LossSpec,
+        optimizer: &mut Optimizer,
+        dropout_seed: u64,
+    ) -> Result<StepStats, EngineError> {
         self.check_batch(batch)?;
         let x = self.input_tensor(batch);
         let mut tape = OwnedTape::<f32, Cpu>::default();
         let mode = Mode { train: true, dropout_seed, input_grad: false };
-        let out = self.forward(x, &mut tape, mode).pop().ok_or_else(|| EngineError::Internal("empty model".to_owned()))?;
+        let out =
+            self.forward(&x, &mut tape, mode).pop().ok_or_else(|| EngineError::Internal("empty model".to_owned()))?;
         let (correct, count) = self.count_correct(&values(&out), &batch.targets);
         let loss_t = self.loss_of(out, &batch.targets, loss, tape);
         let loss_value = loss_t.array();
@@ -184,7 +202,10 @@ impl Model {
         self.check_batch(batch)?;
         let x = self.input_tensor(batch);
         let mode = Mode { train: false, dropout_seed: 0, input_grad: false };
-        let out = self.forward(x, &mut NoneTape, mode).pop().ok_or_else(|| EngineError::Internal("empty model".to_owned()))?;
+        let out = self
+            .forward(&x, &mut NoneTape, mode)
+            .pop()
+            .ok_or_else(|| EngineError::Internal("empty model".to_owned()))?;
         let (correct, count) = self.count_correct(&values(&out), &batch.targets);
         let loss_value = self.loss_of(out, &batch.targets, loss, NoneTape).array();
         Ok(StepStats { loss: loss_value, correct, count })
@@ -214,8 +235,13 @@ impl Model {
         }
         let x = self.dev.tensor_from_vec(inputs.to_vec(), (count, in_numel));
         let mode = Mode { train: false, dropout_seed: 0, input_grad: false };
-        let outs = self.forward(x, &mut NoneTape, mode);
-        Ok(self.nodes.iter().zip(outs).map(|(n, o)| NodeOutput { id: n.id.clone(), shape: n.out_shape.clone(), values: values(&o) }).collect())
+        let outs = self.forward(&x, &mut NoneTape, mode);
+        Ok(self
+            .nodes
+            .iter()
+            .zip(outs)
+            .map(|(n, o)| NodeOutput { id: n.id.clone(), shape: n.out_shape.clone(), values: values(&o) })
+            .collect())
     }
 
     /// The loss and its gradient with respect to every parameter and the input, without updating
@@ -224,13 +250,20 @@ impl Model {
     ///
     /// # Errors
     /// When the batch does not fit the model.
-    pub fn gradients(&mut self, batch: &Batch, loss: LossSpec, train: bool, dropout_seed: u64) -> Result<GradientReport, EngineError> {
+    pub fn gradients(
+        &mut self,
+        batch: &Batch,
+        loss: LossSpec,
+        train: bool,
+        dropout_seed: u64,
+    ) -> Result<GradientReport, EngineError> {
         self.check_batch(batch)?;
         let x = self.input_tensor(batch);
         let x_ghost = x.clone();
         let mut tape = OwnedTape::<f32, Cpu>::default();
         let mode = Mode { train, dropout_seed, input_grad: true };
-        let out = self.forward(x, &mut tape, mode).pop().ok_or_else(|| EngineError::Internal("empty model".to_owned()))?;
+        let out =
+            self.forward(&x, &mut tape, mode).pop().ok_or_else(|| EngineError::Internal("empty model".to_owned()))?;
         let loss_t = self.loss_of(out, &batch.targets, loss, tape);
         let loss_value = loss_t.array();
         let mut grads = loss_t.backward();
@@ -247,4 +280,3 @@ impl Model {
 fn argmax(row: &[f32]) -> usize {
     row.iter().enumerate().fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) }).0
 }
-

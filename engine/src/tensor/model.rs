@@ -79,8 +79,7 @@ impl Model {
         if !report.is_ok() {
             return Err(EngineError::Graph(report.problems));
         }
-        let position: BTreeMap<&str, usize> =
-            report.order.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        let position: BTreeMap<&str, usize> = report.order.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
         let dev = Cpu::seed_from_u64(seed);
         let mut nodes = Vec::with_capacity(report.order.len());
         let mut params = Vec::new();
@@ -105,7 +104,11 @@ impl Model {
                     let name = format!("{id}.{pname}");
                     let init = initial_values(&name, pname, &pshape, consumers_relu, seed);
                     node_params.push(params.len());
-                    params.push(Param { tensor: dev.tensor_from_vec(init, (pshape.iter().product(),)), name, shape: pshape });
+                    params.push(Param {
+                        tensor: dev.tensor_from_vec(init, (pshape.iter().product(),)),
+                        name,
+                        shape: pshape,
+                    });
                 }
             }
             if let LayerSpec::BatchNorm { .. } = node_spec.layer {
@@ -114,10 +117,20 @@ impl Model {
                 buffers.insert(format!("{id}.running_var"), vec![1.0; channels]);
             }
             let storage_root = match node_spec.layer {
-                LayerSpec::Flatten | LayerSpec::Reshape { .. } => inputs.first().map_or(index, |&i| nodes_root(&nodes, i)),
+                LayerSpec::Flatten | LayerSpec::Reshape { .. } => {
+                    inputs.first().map_or(index, |&i| nodes_root(&nodes, i))
+                }
                 _ => index,
             };
-            nodes.push(Node { id: id.clone(), layer: node_spec.layer.clone(), inputs, in_shapes, out_shape, params: node_params, storage_root });
+            nodes.push(Node {
+                id: id.clone(),
+                layer: node_spec.layer.clone(),
+                inputs,
+                in_shapes,
+                out_shape,
+                params: node_params,
+                storage_root,
+            });
         }
         Ok(Self { dev, spec: spec.clone(), report, nodes, params, buffers })
     }
@@ -161,7 +174,8 @@ impl Model {
     /// Every parameter's values, by name; batch norm running statistics included.
     #[must_use]
     pub fn weights(&self) -> BTreeMap<String, Vec<f32>> {
-        let mut out: BTreeMap<String, Vec<f32>> = self.params.iter().map(|p| (p.name.clone(), values(&p.tensor))).collect();
+        let mut out: BTreeMap<String, Vec<f32>> =
+            self.params.iter().map(|p| (p.name.clone(), values(&p.tensor))).collect();
         out.extend(self.buffers.iter().map(|(k, v)| (k.clone(), v.clone())));
         out
     }
@@ -174,14 +188,21 @@ impl Model {
         if let Some(p) = self.params.iter_mut().find(|p| p.name == name) {
             let want: usize = p.shape.iter().product();
             if data.len() != want {
-                return Err(EngineError::Weights(format!("{name} has {want} values in this model but {} were given", data.len())));
+                return Err(EngineError::Weights(format!(
+                    "{name} has {want} values in this model but {} were given",
+                    data.len()
+                )));
             }
             p.tensor = self.dev.tensor_from_vec(data.to_vec(), (want,));
             return Ok(());
         }
         if let Some(b) = self.buffers.get_mut(name) {
             if data.len() != b.len() {
-                return Err(EngineError::Weights(format!("{name} has {} values in this model but {} were given", b.len(), data.len())));
+                return Err(EngineError::Weights(format!(
+                    "{name} has {} values in this model but {} were given",
+                    b.len(),
+                    data.len()
+                )));
             }
             b.copy_from_slice(data);
             return Ok(());
@@ -192,7 +213,7 @@ impl Model {
     /// Runs every node on `x` (`[batch, input values]`), threading one tape through every op.
     /// Returns every node's output in evaluation order.
     #[expect(clippy::too_many_lines, reason = "one arm per layer kind reads best as one match")]
-    pub(crate) fn forward<T: Tape<f32, Cpu>>(&mut self, x: Act, tape: &mut T, mode: Mode) -> Vec<Act> {
+    pub(crate) fn forward<T: Tape<f32, Cpu>>(&mut self, x: &Act, tape: &mut T, mode: Mode) -> Vec<Act> {
         let batch = x.shape().0;
         let dev = self.dev.clone();
         let mut outs: Vec<Act> = Vec::with_capacity(self.nodes.len());
@@ -244,7 +265,9 @@ impl Model {
                 }
                 LayerSpec::GlobalAvgPool => {
                     let (c, rest) = (in_shape[0], numel / in_shape[0]);
-                    taped(tape, input(0).clone(), |t| t.reshape_like(&(batch, c, rest)).mean::<(usize, usize), Axis<2>>())
+                    taped(tape, input(0).clone(), |t| {
+                        t.reshape_like(&(batch, c, rest)).mean::<(usize, usize), Axis<2>>()
+                    })
                 }
                 LayerSpec::Flatten | LayerSpec::Reshape { .. } => input(0).clone(),
                 LayerSpec::Relu => taped(tape, input(0).clone(), Tensor::relu),
@@ -273,14 +296,27 @@ impl Model {
                     let (gamma, beta) = (param(0).clone(), param(1).clone());
                     let x3 = taped(tape, input(0).clone(), |t| t.reshape_like(&dims));
                     let (mean, var) = if mode.train {
-                        let mean = taped(tape, x3.clone(), |t| t.mean::<(usize,), Axes2<0, 2>>());
-                        let centered = taped(tape, x3.clone(), |t| t - mean.clone().broadcast_like::<_, Axes2<0, 2>>(&dims));
+                        let mean = taped(tape, x3.clone(), MeanTo::mean::<(usize,), Axes2<0, 2>>);
+                        let centered =
+                            taped(tape, x3.clone(), |t| t - mean.clone().broadcast_like::<_, Axes2<0, 2>>(&dims));
                         let var = taped(tape, centered, |t| t.square().mean::<(usize,), Axes2<0, 2>>());
-                        update_running_stats(&mut self.buffers, &node.id, &values(&mean), &values(&var), *momentum, batch * dims.2);
+                        update_running_stats(
+                            &mut self.buffers,
+                            &node.id,
+                            &values(&mean),
+                            &values(&var),
+                            *momentum,
+                            batch * dims.2,
+                        );
                         (mean, var)
                     } else {
-                        let running = |which: &str| self.buffers.get(&format!("{}.{which}", node.id)).cloned().unwrap_or_default();
-                        (dev.tensor_from_vec(running("running_mean"), (c,)), dev.tensor_from_vec(running("running_var"), (c,)))
+                        let running = |which: &str| {
+                            self.buffers.get(&format!("{}.{which}", node.id)).cloned().unwrap_or_default()
+                        };
+                        (
+                            dev.tensor_from_vec(running("running_mean"), (c,)),
+                            dev.tensor_from_vec(running("running_var"), (c,)),
+                        )
                     };
                     // Each statistic is put on the tape before use, so gradients reach through it.
                     let mean_b = taped(tape, mean, |t| t.broadcast_like::<_, Axes2<0, 2>>(&dims));
@@ -341,7 +377,11 @@ fn nodes_root(nodes: &[Node], i: usize) -> usize {
 }
 
 /// Runs `f` on `x` with the shared tape on it, and takes the tape back off the result.
-pub(crate) fn taped<T, S1, S2>(tape: &mut T, x: Tensor<S1, f32, Cpu>, f: impl FnOnce(Tensor<S1, f32, Cpu, T>) -> Tensor<S2, f32, Cpu, T>) -> Tensor<S2, f32, Cpu>
+pub(crate) fn taped<T, S1, S2>(
+    tape: &mut T,
+    x: Tensor<S1, f32, Cpu>,
+    f: impl FnOnce(Tensor<S1, f32, Cpu, T>) -> Tensor<S2, f32, Cpu, T>,
+) -> Tensor<S2, f32, Cpu>
 where
     T: Tape<f32, Cpu>,
     S1: Shape,
@@ -352,7 +392,14 @@ where
     y
 }
 
-fn update_running_stats(buffers: &mut BTreeMap<String, Vec<f32>>, id: &str, mean: &[f32], var: &[f32], momentum: f32, count: usize) {
+fn update_running_stats(
+    buffers: &mut BTreeMap<String, Vec<f32>>,
+    id: &str,
+    mean: &[f32],
+    var: &[f32],
+    momentum: f32,
+    count: usize,
+) {
     // Running variance is unbiased, as in PyTorch.
     let unbias = if count > 1 { count as f32 / (count - 1) as f32 } else { 1.0 };
     if let Some(rm) = buffers.get_mut(&format!("{id}.running_mean")) {

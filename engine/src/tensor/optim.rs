@@ -119,10 +119,10 @@ impl Optimizer {
 
     /// Changes settings mid-run. Moments are kept when the kind stays the same.
     pub fn set_spec(&mut self, spec: OptimizerSpec) {
-        if std::mem::discriminant(&spec) != std::mem::discriminant(&self.spec) {
-            *self = Self::new(spec);
-        } else {
+        if std::mem::discriminant(&spec) == std::mem::discriminant(&self.spec) {
             self.spec = spec;
+        } else {
+            *self = Self::new(spec);
         }
     }
 
@@ -151,12 +151,18 @@ impl Optimizer {
                     };
                     cfg.try_update(&mut p.tensor, m, g)?;
                 }
-                OptimizerSpec::Adam { lr, beta1, beta2, eps, weight_decay } | OptimizerSpec::AdamW { lr, beta1, beta2, eps, weight_decay } => {
+                OptimizerSpec::Adam { lr, beta1, beta2, eps, weight_decay }
+                | OptimizerSpec::AdamW { lr, beta1, beta2, eps, weight_decay } => {
                     let decay = match self.spec {
                         OptimizerSpec::AdamW { .. } => WeightDecay::Decoupled(weight_decay),
                         _ => WeightDecay::L2(weight_decay),
                     };
-                    let cfg = AdamConfig { lr, betas: [beta1, beta2], eps, weight_decay: (weight_decay > 0.0).then_some(decay) };
+                    let cfg = AdamConfig {
+                        lr,
+                        betas: [beta1, beta2],
+                        eps,
+                        weight_decay: (weight_decay > 0.0).then_some(decay),
+                    };
                     let v = self.second_moment.get_or_alloc_mut(&p.tensor)?;
                     cfg.try_update(self.step, &mut p.tensor, m, v, g)?;
                 }

@@ -35,7 +35,11 @@ pub fn graph_around(layer: &LayerSpec) -> (GraphSpec, Vec<usize>) {
     let vector = vec![6];
     let kind = layer.kind();
     let input_shape = match kind {
-        LayerKind::Conv2d | LayerKind::MaxPool2d | LayerKind::AvgPool2d | LayerKind::GlobalAvgPool | LayerKind::BatchNorm => image,
+        LayerKind::Conv2d
+        | LayerKind::MaxPool2d
+        | LayerKind::AvgPool2d
+        | LayerKind::GlobalAvgPool
+        | LayerKind::BatchNorm => image,
         LayerKind::Flatten => vec![2, 3, 3],
         _ => vector,
     };
@@ -52,12 +56,22 @@ pub fn graph_around(layer: &LayerSpec) -> (GraphSpec, Vec<usize>) {
                     node("b_act", LayerSpec::Tanh),
                     node("layer", layer.clone()),
                 ],
-                vec![edge("input", "a", 0), edge("input", "b", 0), edge("b", "b_act", 0), edge("a", "layer", 0), edge("b_act", "layer", 1)],
+                vec![
+                    edge("input", "a", 0),
+                    edge("input", "b", 0),
+                    edge("b", "b_act", 0),
+                    edge("a", "layer", 0),
+                    edge("b_act", "layer", 1),
+                ],
                 "layer",
             )
         }
         LayerKind::Reshape => with_head(
-            vec![input, node("pre", LayerSpec::Dense { units: 6, bias: true }), node("layer", LayerSpec::Reshape { shape: vec![2, 3] })],
+            vec![
+                input,
+                node("pre", LayerSpec::Dense { units: 6, bias: true }),
+                node("layer", LayerSpec::Reshape { shape: vec![2, 3] }),
+            ],
             vec![edge("input", "pre", 0), edge("pre", "layer", 0)],
             "layer",
         ),
@@ -65,7 +79,11 @@ pub fn graph_around(layer: &LayerSpec) -> (GraphSpec, Vec<usize>) {
             with_head(vec![input, node("layer", layer.clone())], vec![edge("input", "layer", 0)], "layer")
         }
         LayerKind::MaxPool2d | LayerKind::AvgPool2d | LayerKind::GlobalAvgPool | LayerKind::BatchNorm => with_head(
-            vec![input, node("pre", LayerSpec::Conv2d { filters: 3, kernel: 2, stride: 1, padding: 0 }), node("layer", layer.clone())],
+            vec![
+                input,
+                node("pre", LayerSpec::Conv2d { filters: 3, kernel: 2, stride: 1, padding: 0 }),
+                node("layer", layer.clone()),
+            ],
             vec![edge("input", "pre", 0), edge("pre", "layer", 0)],
             "layer",
         ),

@@ -92,16 +92,15 @@ pub(crate) fn conv2d<T: Tape<f32, Cpu>>(
     let bd = values(b);
     let mut cols = vec![0.0; d.batch * patch * positions];
     let mut y = vec![0.0; d.batch * out_len];
-    cols.par_chunks_mut(patch * positions)
-        .zip(y.par_chunks_mut(out_len))
-        .zip(xd.par_chunks(in_len))
-        .for_each(|((col, yb), xb)| {
+    cols.par_chunks_mut(patch * positions).zip(y.par_chunks_mut(out_len)).zip(xd.par_chunks(in_len)).for_each(
+        |((col, yb), xb)| {
             im2col(xb, col, &d);
             for (row, bias) in yb.chunks_exact_mut(positions).zip(&bd) {
                 row.fill(*bias);
             }
             matmul(yb, &wd, Stored::Plain, col, Stored::Plain, (d.filters, patch, positions), true, Threads::One);
-        });
+        },
+    );
     drop(xd);
     let out = dev.tensor_from_vec(y, (d.batch, out_len));
     if T::OWNS_TAPE {
@@ -117,7 +116,16 @@ pub(crate) fn conv2d<T: Tape<f32, Cpu>>(
                 .map(|(gys, cs)| {
                     let mut acc = vec![0.0; d.filters * patch];
                     for (gyb, col) in gys.chunks_exact(out_len).zip(cs.chunks_exact(patch * positions)) {
-                        matmul(&mut acc, gyb, Stored::Plain, col, Stored::Transposed, (d.filters, positions, patch), true, Threads::One);
+                        matmul(
+                            &mut acc,
+                            gyb,
+                            Stored::Plain,
+                            col,
+                            Stored::Transposed,
+                            (d.filters, positions, patch),
+                            true,
+                            Threads::One,
+                        );
                     }
                     acc
                 })
@@ -138,7 +146,16 @@ pub(crate) fn conv2d<T: Tape<f32, Cpu>>(
                 gx.par_chunks_mut(in_len).zip(gy.par_chunks(out_len)).for_each(|(gxb, gyb)| {
                     // dcol[patch, positions] = W^T gy_b
                     let mut dcol = vec![0.0; patch * positions];
-                    matmul(&mut dcol, &wd, Stored::Transposed, gyb, Stored::Plain, (patch, d.filters, positions), false, Threads::One);
+                    matmul(
+                        &mut dcol,
+                        &wd,
+                        Stored::Transposed,
+                        gyb,
+                        Stored::Plain,
+                        (patch, d.filters, positions),
+                        false,
+                        Threads::One,
+                    );
                     col2im_add(&dcol, gxb, &d);
                 });
             }

@@ -9,9 +9,8 @@ use super::{values, Act, Grads};
 pub(crate) fn dropout<T: Tape<f32, Cpu>>(dev: &Cpu, x: &Act, rate: f32, seed: u64, tape: &mut T) -> Act {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let keep_scale = 1.0 / (1.0 - rate);
-    let mask: Vec<f32> = (0..x.shape().num_elements())
-        .map(|_| if rng.gen::<f32>() < rate { 0.0 } else { keep_scale })
-        .collect();
+    let mask: Vec<f32> =
+        (0..x.shape().num_elements()).map(|_| if rng.gen::<f32>() < rate { 0.0 } else { keep_scale }).collect();
     let y: Vec<f32> = values(x).iter().zip(&mask).map(|(v, m)| v * m).collect();
     let out = dev.tensor_from_vec(y, *x.shape());
     if T::OWNS_TAPE {

@@ -33,18 +33,16 @@ pub(crate) fn max_pool2d<T: Tape<f32, Cpu>>(dev: &Cpu, x: &Act, d: PoolDims, tap
     let xd = values(x);
     let mut y = vec![0.0; d.planes() * plane_out];
     let mut argmax = vec![0u32; d.planes() * plane_out];
-    y.par_chunks_mut(plane_out)
-        .zip(argmax.par_chunks_mut(plane_out))
-        .zip(xd.par_chunks(plane_in))
-        .for_each(|((yp, ap), xp)| {
+    y.par_chunks_mut(plane_out).zip(argmax.par_chunks_mut(plane_out)).zip(xd.par_chunks(plane_in)).for_each(
+        |((yp, ap), xp)| {
             for ((yv, av), (y0, x0)) in yp.iter_mut().zip(ap.iter_mut()).zip(d.window_starts()) {
                 let mut best = f32::NEG_INFINITY;
                 let mut best_at = y0 * d.width + x0;
                 for wy in y0..y0 + d.size {
                     for wx in x0..x0 + d.size {
                         let at = wy * d.width + wx;
-                        // `!(<=)` so that a NaN wins and propagates, as in PyTorch.
-                        if !(xp[at] <= best) {
+                        // A NaN wins and propagates, as in PyTorch.
+                        if xp[at] > best || xp[at].is_nan() {
                             best = xp[at];
                             best_at = at;
                         }
@@ -53,21 +51,21 @@ pub(crate) fn max_pool2d<T: Tape<f32, Cpu>>(dev: &Cpu, x: &Act, d: PoolDims, tap
                 *yv = best;
                 *av = u32::try_from(best_at).unwrap_or(u32::MAX);
             }
-        });
+        },
+    );
     let out = dev.tensor_from_vec(y, (d.batch, d.channels * plane_out));
     if T::OWNS_TAPE {
         let (x_g, out_g) = (x.ghost(), out.ghost());
         tape.add_backward_op(move |grads: &mut Grads| {
             let gy = grads.get_or_alloc_mut(&out_g)?.to_vec();
             let gx = grads.get_or_alloc_mut(&x_g)?;
-            gx.par_chunks_mut(plane_in)
-                .zip(gy.par_chunks(plane_out))
-                .zip(argmax.par_chunks(plane_out))
-                .for_each(|((gxp, gyp), ap)| {
+            gx.par_chunks_mut(plane_in).zip(gy.par_chunks(plane_out)).zip(argmax.par_chunks(plane_out)).for_each(
+                |((gxp, gyp), ap)| {
                     for (g, &a) in gyp.iter().zip(ap) {
                         gxp[a as usize] += g;
                     }
-                });
+                },
+            );
             Ok(())
         });
     }
