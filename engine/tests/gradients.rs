@@ -1,5 +1,5 @@
 //! Gradient checks against central differences, for every layer kind (driven by
-//! `LayerKind::ALL`, so a new kind cannot skip them), and a check that every parameter of a
+//! `LayerKind::all()`, derived from the enum, so a new kind cannot skip them), and a check that every parameter of a
 //! small net of each kind gets a non-zero gradient (which catches a dropped tape).
 
 mod common;
@@ -53,7 +53,7 @@ fn check(graph: &GraphSpec, batch: &Batch, loss: LossSpec, what: &str) {
 
 #[test]
 fn every_layer_kind_matches_central_differences() {
-    for kind in LayerKind::ALL {
+    for kind in LayerKind::all() {
         let layer = kind.example();
         let (graph, shape) = graph_around(&layer);
         check(&graph, &batch(&shape, 4, 0.3), LossSpec::CrossEntropy, kind.label());
@@ -124,7 +124,7 @@ fn mean_squared_error_and_a_self_residual_match() {
 
 #[test]
 fn every_parameter_of_every_kind_gets_a_gradient() {
-    for kind in LayerKind::ALL {
+    for kind in LayerKind::all() {
         let (graph, shape) = graph_around(&kind.example());
         let mut model = Model::new(&graph, 11).expect("valid graph");
         let report = model.gradients(&batch(&shape, 4, 0.9), LossSpec::CrossEntropy, true, 3).expect("batch fits");
@@ -133,5 +133,15 @@ fn every_parameter_of_every_kind_gets_a_gradient() {
             assert!(grad.iter().any(|g| *g != 0.0), "{}: parameter {name} got an all-zero gradient", kind.label());
         }
         assert!(report.input.iter().any(|g| *g != 0.0), "{}: the input got an all-zero gradient", kind.label());
+    }
+}
+
+#[test]
+fn the_kind_list_covers_every_kind_once() {
+    use strum::EnumCount as _;
+    let kinds: Vec<LayerKind> = LayerKind::all().collect();
+    assert_eq!(kinds.len(), LayerKind::COUNT);
+    for kind in kinds {
+        assert_eq!(kind.example().kind(), kind, "the example of {} is of its own kind", kind.label());
     }
 }

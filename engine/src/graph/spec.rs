@@ -107,9 +107,10 @@ fn default_eps() -> f32 {
 }
 
 /// The layer kinds, without their parameters: for palettes, and for tests that must cover every
-/// kind (iterate [`LayerKind::ALL`]; [`LayerSpec::kind`] and [`LayerKind::example`] are exhaustive
-/// matches, so a new layer cannot be added without appearing here).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// kind. [`LayerKind::all`] is derived from the enum itself, and [`LayerSpec::kind`] and
+/// [`LayerKind::example`] are exhaustive matches, so a new layer cannot be added without the
+/// compiler pointing here and every per-kind test picking it up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, strum::EnumIter, strum::EnumCount)]
 pub enum LayerKind {
     Input,
     Dense,
@@ -134,27 +135,9 @@ pub enum LayerKind {
 
 impl LayerKind {
     /// Every kind, in palette order.
-    pub const ALL: [Self; 19] = [
-        Self::Input,
-        Self::Dense,
-        Self::Conv2d,
-        Self::MaxPool2d,
-        Self::AvgPool2d,
-        Self::GlobalAvgPool,
-        Self::Flatten,
-        Self::Reshape,
-        Self::Relu,
-        Self::LeakyRelu,
-        Self::Tanh,
-        Self::Sigmoid,
-        Self::Gelu,
-        Self::Softmax,
-        Self::Dropout,
-        Self::BatchNorm,
-        Self::LayerNorm,
-        Self::Add,
-        Self::Concat,
-    ];
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
+    }
 
     /// A typical layer of this kind, as a palette would insert it.
     #[must_use]
