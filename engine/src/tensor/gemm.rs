@@ -13,14 +13,9 @@ pub(crate) enum Stored {
     Transposed,
 }
 
-/// Whether the product may use the rayon pool. Small products inside a parallel loop must not.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Threads {
-    One,
-    All,
-}
-
-/// `dst[m x n] = (accumulate ? dst : 0) + a[m x k] * b[k x n]`.
+/// `dst[m x n] = (accumulate ? dst : 0) + a[m x k] * b[k x n]`, on the rayon pool when the
+/// product is large enough to pay (gemm decides; it splits rows and columns, never the sum, so
+/// the result does not depend on the thread count).
 ///
 /// # Panics
 /// If a slice is shorter than its sizes say (a caller bug, never input-dependent).
@@ -34,7 +29,6 @@ pub(crate) fn matmul(
     b_stored: Stored,
     (m, k, n): (usize, usize, usize),
     accumulate: bool,
-    threads: Threads,
 ) {
     assert!(dst.len() >= m * n, "gemm: dst has {} values, needs {m}x{n}", dst.len());
     assert!(a.len() >= m * k, "gemm: lhs has {} values, needs {m}x{k}", a.len());
@@ -58,10 +52,7 @@ pub(crate) fn matmul(
         Stored::Plain => (to_isize(n), 1),
         Stored::Transposed => (1, to_isize(k)),
     };
-    let parallelism = match threads {
-        Threads::One => gemm::Parallelism::None,
-        Threads::All => gemm::Parallelism::Rayon(rayon::current_num_threads()),
-    };
+    let parallelism = gemm::Parallelism::Rayon(rayon::current_num_threads());
     #[expect(unsafe_code, reason = "gemm's API is raw pointers; the lengths were checked above")]
     // SAFETY: dst holds m*n values laid out with strides (n, 1); a holds m*k values and b k*n
     // values with the strides chosen above, all checked by the asserts. The three slices are
@@ -126,11 +117,11 @@ mod tests {
         for (aa, sa) in [(&a, Stored::Plain), (&at, Stored::Transposed)] {
             for (bb, sb) in [(&b, Stored::Plain), (&bt, Stored::Transposed)] {
                 let mut got = vec![1.0; m * n];
-                matmul(&mut got, aa, sa, bb, sb, (m, k, n), false, Threads::One);
+                matmul(&mut got, aa, sa, bb, sb, (m, k, n), false);
                 for (g, w) in got.iter().zip(&want) {
                     assert!((g - w).abs() < 1e-5, "{sa:?} {sb:?}: {g} vs {w}");
                 }
-                matmul(&mut got, aa, sa, bb, sb, (m, k, n), true, Threads::All);
+                matmul(&mut got, aa, sa, bb, sb, (m, k, n), true);
                 for (g, w) in got.iter().zip(&want) {
                     assert!((g - 2.0 * w).abs() < 1e-5, "accumulate {sa:?} {sb:?}");
                 }

@@ -3,7 +3,7 @@
 use dfdx::prelude::*;
 
 use super::{values, Act, Flat, Grads};
-use crate::tensor::gemm::{matmul, Stored, Threads};
+use crate::tensor::gemm::{matmul, Stored};
 
 /// Sizes of a dense layer application. `rows` counts every position of every sample.
 #[derive(Clone, Copy, Debug)]
@@ -35,7 +35,7 @@ pub(crate) fn dense<T: Tape<f32, Cpu>>(
             row.copy_from_slice(&bd);
         }
     }
-    matmul(&mut y, &xd, Stored::Plain, &wd, Stored::Plain, (rows, fan_in, units), b.is_some(), Threads::All);
+    matmul(&mut y, &xd, Stored::Plain, &wd, Stored::Plain, (rows, fan_in, units), b.is_some());
     let out = dev.tensor_from_vec(y, (batch, rows / batch.max(1) * units));
     if T::OWNS_TAPE {
         let (x_g, w_g, b_g, out_g) = (x.ghost(), w.ghost(), b.map(Tensor::ghost), out.ghost());
@@ -43,7 +43,7 @@ pub(crate) fn dense<T: Tape<f32, Cpu>>(
             let gy = grads.get_or_alloc_mut(&out_g)?.to_vec();
             // dW[in, units] = x^T gy
             let gw = grads.get_or_alloc_mut(&w_g)?;
-            matmul(gw, &xd, Stored::Transposed, &gy, Stored::Plain, (fan_in, rows, units), true, Threads::All);
+            matmul(gw, &xd, Stored::Transposed, &gy, Stored::Plain, (fan_in, rows, units), true);
             if let Some(b_g) = &b_g {
                 let gb = grads.get_or_alloc_mut(b_g)?;
                 for row in gy.chunks_exact(units) {
@@ -53,7 +53,7 @@ pub(crate) fn dense<T: Tape<f32, Cpu>>(
             if need_dx {
                 // dx[rows, in] = gy W^T
                 let gx = grads.get_or_alloc_mut(&x_g)?;
-                matmul(gx, &gy, Stored::Plain, &wd, Stored::Transposed, (rows, units, fan_in), true, Threads::All);
+                matmul(gx, &gy, Stored::Plain, &wd, Stored::Transposed, (rows, units, fan_in), true);
             }
             Ok(())
         });
