@@ -19,7 +19,6 @@ pub(crate) enum Stored {
 ///
 /// # Panics
 /// If a slice is shorter than its sizes say (a caller bug, never input-dependent).
-#[expect(clippy::too_many_arguments, reason = "a gemm call is these numbers; a struct would only rename them")]
 #[expect(clippy::similar_names, reason = "rs/cs pairs are the standard gemm names")]
 pub(crate) fn matmul(
     dst: &mut [f32],

@@ -270,8 +270,8 @@ impl Model {
                     })
                 }
                 LayerSpec::Flatten | LayerSpec::Reshape { .. } => input(0).clone(),
-                LayerSpec::Relu => taped(tape, input(0).clone(), Tensor::relu),
-                LayerSpec::LeakyRelu { slope } => taped(tape, input(0).clone(), |t| t.prelu(*slope)),
+                LayerSpec::Relu => ops::relu(&dev, input(0), tape),
+                LayerSpec::LeakyRelu { slope } => ops::leaky_relu(&dev, input(0), *slope, tape),
                 LayerSpec::Tanh => taped(tape, input(0).clone(), Tensor::tanh),
                 LayerSpec::Sigmoid => taped(tape, input(0).clone(), Tensor::sigmoid),
                 LayerSpec::Gelu => ops::gelu(&dev, input(0), tape),

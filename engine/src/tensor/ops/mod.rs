@@ -13,7 +13,7 @@ mod pool;
 pub(crate) use conv::{conv2d, ConvDims};
 pub(crate) use dense::{dense, DenseDims};
 pub(crate) use dropout::dropout;
-pub(crate) use pointwise::gelu;
+pub(crate) use pointwise::{gelu, leaky_relu, relu};
 pub(crate) use pool::{avg_pool2d, max_pool2d, PoolDims};
 
 use dfdx::prelude::*;
