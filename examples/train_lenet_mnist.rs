@@ -3,10 +3,9 @@
 //!
 //! `cargo run --release --example train_lenet_mnist`
 
-use std::path::Path;
 use std::time::Instant;
 
-use glassbox_engine::data::{Dataset, Mnist};
+use glassbox_engine::data::{load_bundled, Bundled, Dataset};
 use glassbox_engine::graph::{GraphSpec, LayerSpec};
 use glassbox_engine::tensor::{LossSpec, Model, Optimizer, OptimizerSpec, StepStats};
 
@@ -42,9 +41,9 @@ fn evaluate(model: &mut Model, data: &Dataset) -> anyhow::Result<StepStats> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/datasets/mnist");
-    let mnist = Mnist::load(&dir)?;
-    println!("MNIST subset: {} training and {} test images", mnist.train.len(), mnist.test.len());
+    let (train, test) = load_bundled(Bundled::Mnist)?;
+    let test = test.ok_or_else(|| anyhow::anyhow!("MNIST ships with a test split"))?;
+    println!("MNIST subset: {} training and {} test images", train.len(), test.len());
     let mut model = Model::new(&lenet(), 42)?;
     println!("LeNet: {} parameters, {} threads", model.param_count(), rayon::current_num_threads());
     let mut opt = Optimizer::new(OptimizerSpec::adam(2e-3));
@@ -55,27 +54,26 @@ fn main() -> anyhow::Result<()> {
             opt.set_spec(opt.spec().with_lr(5e-4));
         }
         let t0 = Instant::now();
-        let mut train = StepStats::default();
+        let mut seen = StepStats::default();
         let mut loss_sum = 0.0;
-        for (i, idx) in mnist.train.epoch_batches(64, epoch).iter().enumerate() {
-            let s =
-                model.train_step(&mnist.train.batch(idx), LossSpec::CrossEntropy, &mut opt, epoch << 20 | i as u64)?;
+        for (i, idx) in train.epoch_batches(64, epoch).iter().enumerate() {
+            let s = model.train_step(&train.batch(idx), LossSpec::CrossEntropy, &mut opt, epoch << 20 | i as u64)?;
             loss_sum += s.loss * idx.len() as f32;
-            train.correct += s.correct;
-            train.count += s.count;
+            seen.correct += s.correct;
+            seen.count += s.count;
         }
         let secs = t0.elapsed().as_secs_f32();
-        let test = evaluate(&mut model, &mnist.test)?;
+        let tested = evaluate(&mut model, &test)?;
         println!(
             "epoch {epoch:2}: {secs:.2} s  train loss {:.4} acc {:.4}  test loss {:.4} acc {:.4}",
-            loss_sum / train.count as f32,
-            train.accuracy(),
-            test.loss,
-            test.accuracy()
+            loss_sum / seen.count as f32,
+            seen.accuracy(),
+            tested.loss,
+            tested.accuracy()
         );
     }
     println!("total training time {:.1} s", start.elapsed().as_secs_f32());
-    let test = evaluate(&mut model, &mnist.test)?;
-    println!("test accuracy: {:.4}", test.accuracy());
+    let tested = evaluate(&mut model, &test)?;
+    println!("test accuracy: {:.4}", tested.accuracy());
     Ok(())
 }
