@@ -9,7 +9,7 @@ mod csv;
 mod idx;
 mod images;
 mod pipeline;
-mod sentiment;
+pub mod sentiment;
 mod sequence;
 mod spec;
 mod text;

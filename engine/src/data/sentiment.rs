@@ -7,7 +7,8 @@ use rand::{Rng as _, SeedableRng as _};
 
 use super::{Dataset, DatasetInfo, Targets, Vocab, VocabKind};
 
-const POSITIVE: [&str; 12] = [
+/// Positive adjectives.
+pub const POSITIVE: [&str; 12] = [
     "good",
     "great",
     "wonderful",
@@ -21,7 +22,8 @@ const POSITIVE: [&str; 12] = [
     "delightful",
     "superb",
 ];
-const NEGATIVE: [&str; 12] = [
+/// Negative adjectives.
+pub const NEGATIVE: [&str; 12] = [
     "bad", "boring", "awful", "terrible", "dull", "weak", "poor", "tedious", "clumsy", "bland", "dreadful", "lifeless",
 ];
 const NOUNS: [&str; 12] = [
@@ -40,8 +42,8 @@ const NOUNS: [&str; 12] = [
 ];
 const INTENSIFIERS: [&str; 6] = ["very", "really", "extremely", "quite", "truly", "incredibly"];
 /// (past tense, plain form) of verbs of liking and disliking.
-const LOVE: [(&str, &str); 4] = [("loved", "love"), ("liked", "like"), ("enjoyed", "enjoy"), ("adored", "adore")];
-const HATE: [(&str, &str); 4] =
+pub const LOVE: [(&str, &str); 4] = [("loved", "love"), ("liked", "like"), ("enjoyed", "enjoy"), ("adored", "adore")];
+pub const HATE: [(&str, &str); 4] =
     [("hated", "hate"), ("disliked", "dislike"), ("loathed", "loathe"), ("regretted", "regret")];
 
 /// Longest sentence, in words, over all templates.
