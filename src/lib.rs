@@ -1,12 +1,14 @@
 //! The Glassbox app: the window a student opens. It never names dfdx; all computing goes through
 //! `glassbox_engine`.
 //!
-//! For now the window shows a model graph as a table: each layer with its output shape and
-//! parameter count, and every problem shape inference found, in words.
+//! For now the window shows a model graph as a table (each layer with its output shape and
+//! parameter count, and every problem shape inference found, in words) and the bundled datasets
+//! with their sources and licenses.
 
 use std::path::{Path, PathBuf};
 
 use eframe::egui;
+use glassbox_engine::data::{bundled_info, text_source_info, Bundled, DatasetInfo, TextSource};
 use glassbox_engine::graph::{infer_shapes, shape_text, GraphSpec, ShapeReport};
 
 /// The graph a fresh start opens.
@@ -86,10 +88,44 @@ impl GlassboxApp {
             ui.colored_label(ui.visuals().warn_fg_color, problem.to_string());
         }
     }
+
+    /// Every bundled dataset with its source and license (MNIST's CC BY-SA attribution among them).
+    fn datasets_ui(ui: &mut egui::Ui) {
+        egui::CollapsingHeader::new("Bundled datasets and their licenses").default_open(true).show(ui, |ui| {
+            let infos: Vec<DatasetInfo> = Bundled::all()
+                .map(bundled_info)
+                .chain([TextSource::MobyDick, TextSource::FirstNames].map(text_source_info))
+                .collect();
+            for info in infos {
+                ui.horizontal_wrapped(|ui| {
+                    ui.strong(&info.title);
+                    ui.label(format!("— {}", info.license));
+                });
+                ui.indent(&info.title, |ui| {
+                    ui.weak(format!("{} Source: {}.", info.description, info.source));
+                });
+                ui.add_space(4.0);
+            }
+        });
+    }
+}
+
+impl GlassboxApp {
+    /// Draws the whole window's contents (the eframe entry point calls this; tests drive it with
+    /// `egui_kittest`).
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                self.summary_ui(ui);
+                ui.separator();
+                Self::datasets_ui(ui);
+            });
+        });
+    }
 }
 
 impl eframe::App for GlassboxApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        egui::CentralPanel::default().show(ui, |ui| self.summary_ui(ui));
+        self.show(ui);
     }
 }

@@ -296,3 +296,9 @@ pub(crate) fn bundled_splits(which: Bundled, test_fraction: f32, seed: u64) -> R
     };
     Ok(Splits { train, test, info: bundled_info(which) })
 }
+
+/// Source and license of a bundled text.
+#[must_use]
+pub fn text_source_info(source: super::TextSource) -> DatasetInfo {
+    text_info(source == super::TextSource::MobyDick)
+}

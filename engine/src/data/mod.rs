@@ -15,7 +15,7 @@ mod spec;
 mod text;
 mod toy;
 
-pub use bundled::{bundled_info, load_bundled, Bundled, LICENSES};
+pub use bundled::{bundled_info, load_bundled, text_source_info, Bundled, LICENSES};
 pub use csv::{import_csv, CsvOptions, LabelColumn, TaskKind};
 pub use idx::{parse_idx_images, parse_idx_labels};
 pub use images::{import_image_folder, ColorMode};

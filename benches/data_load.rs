@@ -1,0 +1,53 @@
+//! Dataset loading speed: the bundled MNIST subset decoded and ready (goal < 200 ms), and a
+//! 100,000-row, 20-column CSV file imported (goal < 2 s). Medians over repeated runs.
+//!
+//! `cargo bench --bench data_load`
+
+use std::time::Instant;
+
+use glassbox_engine::data::{import_csv, load_bundled, Bundled, CsvOptions};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let t0 = Instant::now();
+            f();
+            t0.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--test" || a == "--list") {
+        return;
+    }
+    let mnist = median_ms(9, || {
+        let (train, test) = load_bundled(Bundled::Mnist).expect("bundled MNIST loads");
+        assert_eq!(train.len() + test.map_or(0, |t| t.len()), 12_000);
+    });
+    println!("mnist_load median_ms={mnist:.1} goal_ms=200");
+
+    let path = std::env::temp_dir().join(format!("glassbox-bench-{}.csv", std::process::id()));
+    let mut text = String::with_capacity(100_000 * 20 * 8);
+    text.push_str(&(0..20).map(|c| format!("f{c}")).collect::<Vec<_>>().join(","));
+    text.push_str(",label\n");
+    for row in 0..100_000u64 {
+        for col in 0..20u64 {
+            let v = ((row * 31 + col * 17) % 1000) as f64 / 7.0;
+            text.push_str(&format!("{v:.4},"));
+        }
+        text.push_str(&format!("{}\n", row % 5));
+    }
+    std::fs::write(&path, &text).expect("temp file written");
+    let csv = median_ms(5, || {
+        let d = import_csv(&path, &CsvOptions::default()).expect("imports");
+        assert_eq!(d.len(), 100_000);
+    });
+    let _ = std::fs::remove_file(&path);
+    println!("csv_100k_x_20 median_ms={csv:.1} goal_ms=2000 file_mb={:.1}", text.len() as f64 / 1e6);
+}
