@@ -4,10 +4,12 @@
 //! - [`graph`]: the model as data (layer specs, graph, shape inference).
 //! - [`tensor`]: a graph compiled into tensors; forward, backward, optimisers.
 //! - [`data`]: datasets as plain `f32` buffers and batches.
+//! - [`train`]: the training session (a worker thread, commands in, events out) and weights files.
 
 pub mod data;
 pub mod graph;
 pub mod tensor;
+pub mod train;
 
 /// Everything that can go wrong in the engine, with a message for the student.
 #[derive(Debug, thiserror::Error)]

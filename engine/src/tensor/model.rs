@@ -180,6 +180,21 @@ impl Model {
         out
     }
 
+    /// The shape of every parameter and buffer, by name (what [`Model::weights`] returns, flat).
+    #[must_use]
+    pub fn weight_shapes(&self) -> BTreeMap<String, Vec<usize>> {
+        let mut out: BTreeMap<String, Vec<usize>> =
+            self.params.iter().map(|p| (p.name.clone(), p.shape.clone())).collect();
+        out.extend(self.buffers.iter().map(|(k, v)| (k.clone(), vec![v.len()])));
+        out
+    }
+
+    /// Whether every parameter value is finite.
+    #[must_use]
+    pub fn weights_finite(&self) -> bool {
+        self.params.iter().all(|p| values(&p.tensor).iter().all(|v| v.is_finite()))
+    }
+
     /// Replaces one parameter's (or buffer's) values.
     ///
     /// # Errors

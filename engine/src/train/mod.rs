@@ -1,0 +1,17 @@
+//! Training sessions: a named worker thread that owns a compiled model, its optimiser and the
+//! data, driven by [`Command`]s and answering with [`Event`]s; the owner folds events into a
+//! [`RunRecord`]. Weights files are safetensors.
+
+mod config;
+mod protocol;
+mod record;
+mod weights;
+mod worker;
+
+pub use config::{Schedule, TrainConfig};
+pub use protocol::{
+    Command, Evaluation, Event, InspectRequest, Inspection, PauseReason, Progress, RunId, Split, StartRun,
+};
+pub use record::{MetricsHistory, RunRecord, RunState};
+pub use weights::{load_weights, load_weights_bytes, save_weights, weights_to_bytes, LoadReport};
+pub use worker::{Session, Waker};

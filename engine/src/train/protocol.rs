@@ -1,0 +1,204 @@
+//! What crosses between the trainer thread and its owner: commands in, events out. All plain,
+//! owned data; no tensor type appears here.
+
+use std::collections::BTreeMap;
+
+use super::config::{Schedule, TrainConfig};
+use crate::data::Splits;
+use crate::graph::GraphSpec;
+use crate::tensor::{NodeOutput, OptimizerSpec};
+
+/// Identifies one run; every event carries it, so events of an older run can be dropped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunId(pub u64);
+
+/// Everything a run starts from.
+#[derive(Clone, Debug)]
+pub struct StartRun {
+    pub graph: GraphSpec,
+    pub data: Splits,
+    pub config: TrainConfig,
+    /// Safetensors bytes to start from instead of the seeded initial weights.
+    pub initial_weights: Option<Vec<u8>>,
+}
+
+/// Which split a sample comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    Train,
+    Test,
+}
+
+/// What to look at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InspectRequest {
+    /// Chosen by the caller; the answer carries it back.
+    pub id: u64,
+    pub split: Split,
+    /// The samples (one for a single sample).
+    pub indices: Vec<usize>,
+}
+
+/// A command to the trainer.
+#[derive(Clone, Debug)]
+pub enum Command {
+    /// Compiles the graph and gets ready, paused at step 0.
+    Start(RunId, Box<StartRun>),
+    Pause,
+    Resume,
+    /// One batch, then pause.
+    StepBatch,
+    /// To the end of the current epoch, then pause.
+    StepEpoch,
+    /// Train `epochs` more epochs (or, with `until_accuracy`, until the test accuracy reaches it,
+    /// checked after each epoch), then pause.
+    Run {
+        epochs: usize,
+        until_accuracy: Option<f32>,
+    },
+    /// Ends the run; the model is dropped.
+    Stop,
+    /// Back to step 0 with the same seed: the same initial weights as at the start.
+    Reset,
+    SetLearningRate(f64),
+    SetBatchSize(usize),
+    SetOptimizer(OptimizerSpec),
+    SetSchedule {
+        schedule: Schedule,
+        warmup_steps: usize,
+    },
+    /// Test loss, accuracy and confusion matrix.
+    Evaluate,
+    /// Every node's output, every parameter's gradient and the weights, for some samples.
+    Inspect(InspectRequest),
+    /// Restores the newest in-memory checkpoint (after the run paused on a non-finite value).
+    RestoreCheckpoint,
+    /// For tests of panic isolation: makes the next training step panic.
+    #[doc(hidden)]
+    InjectPanic,
+    /// Ends the thread.
+    Shutdown,
+}
+
+/// One measurement of the running training.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Progress {
+    /// Steps done since the start.
+    pub step: usize,
+    /// Epochs done, with the fraction of the current one.
+    pub epoch: f32,
+    /// Loss and accuracy of the last batch.
+    pub loss: f32,
+    pub accuracy: f32,
+    pub lr: f64,
+    pub samples_per_sec: f32,
+}
+
+/// Test-split metrics.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Evaluation {
+    pub step: usize,
+    pub loss: f32,
+    pub accuracy: f32,
+    /// `confusion[true class][predicted class]` counts (single-label classification only).
+    pub confusion: Vec<Vec<usize>>,
+}
+
+/// Why a run paused.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PauseReason {
+    /// Asked to.
+    Requested,
+    /// A step, an epoch or a number of epochs finished.
+    Done,
+    /// The target accuracy was reached.
+    TargetReached,
+    /// The loss or a weight became NaN or infinite.
+    NonFinite {
+        /// The first node whose output is not finite, if one is.
+        node: Option<String>,
+        message: String,
+        /// Whether [`Command::RestoreCheckpoint`] can go back to good weights.
+        can_restore: bool,
+    },
+}
+
+/// What an inspection found, as plain data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inspection {
+    pub id: u64,
+    /// Every node's output for the samples, in evaluation order.
+    pub outputs: Vec<NodeOutput>,
+    /// The gradient of the loss with respect to every parameter, over these samples.
+    pub gradients: BTreeMap<String, Vec<f32>>,
+    /// Every parameter's values.
+    pub weights: BTreeMap<String, Vec<f32>>,
+}
+
+/// What the trainer reports.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    Started {
+        run: RunId,
+        params: usize,
+        steps_per_epoch: usize,
+    },
+    Progress {
+        run: RunId,
+        progress: Progress,
+    },
+    Paused {
+        run: RunId,
+        step: usize,
+        reason: PauseReason,
+    },
+    Resumed {
+        run: RunId,
+    },
+    Evaluated {
+        run: RunId,
+        evaluation: Evaluation,
+    },
+    Inspected {
+        run: RunId,
+        inspection: Box<Inspection>,
+    },
+    /// A checkpoint was kept in memory (at the start of each epoch).
+    Checkpointed {
+        run: RunId,
+        step: usize,
+    },
+    /// A setting changed; the new effective configuration.
+    Configured {
+        run: RunId,
+        config: TrainConfig,
+    },
+    Stopped {
+        run: RunId,
+        step: usize,
+    },
+    /// The run ended on an error; the message is for the student.
+    Failed {
+        run: RunId,
+        message: String,
+    },
+}
+
+impl Event {
+    /// The run this event belongs to.
+    #[must_use]
+    pub fn run(&self) -> RunId {
+        match self {
+            Self::Started { run, .. }
+            | Self::Progress { run, .. }
+            | Self::Paused { run, .. }
+            | Self::Resumed { run }
+            | Self::Evaluated { run, .. }
+            | Self::Inspected { run, .. }
+            | Self::Checkpointed { run, .. }
+            | Self::Configured { run, .. }
+            | Self::Stopped { run, .. }
+            | Self::Failed { run, .. } => *run,
+        }
+    }
+}

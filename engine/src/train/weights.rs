@@ -1,0 +1,145 @@
+//! Weights files: safetensors, one `F32` tensor per parameter, named `<node id>.<param>`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use crate::tensor::Model;
+use crate::EngineError;
+
+/// What loading a weights file found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadReport {
+    /// Tensors loaded into the model.
+    pub loaded: Vec<String>,
+    /// Tensors whose shape differs from the model's: (name, in file, in model).
+    pub mismatched: Vec<(String, Vec<usize>, Vec<usize>)>,
+    /// Tensors in the file that the model does not have.
+    pub unknown: Vec<String>,
+    /// Model tensors the file does not have (they keep their current values).
+    pub missing: Vec<String>,
+}
+
+impl LoadReport {
+    /// Whether every tensor fit.
+    #[must_use]
+    pub fn is_complete(&self) -> bool {
+        self.mismatched.is_empty() && self.unknown.is_empty() && self.missing.is_empty()
+    }
+
+    /// A few lines a student can read.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let mut lines = Vec::new();
+        for (name, file, model) in &self.mismatched {
+            lines.push(format!("{name}: the file has shape {file:?} but the model needs {model:?}"));
+        }
+        for name in &self.unknown {
+            lines.push(format!("{name}: in the file, but the model has no such tensor"));
+        }
+        for name in &self.missing {
+            lines.push(format!("{name}: the model has it, the file does not"));
+        }
+        lines.join("\n")
+    }
+}
+
+/// The model's weights (and batch norm statistics) as safetensors bytes.
+///
+/// # Errors
+/// Only if serialisation fails (it does not for well-formed models).
+pub fn weights_to_bytes(model: &Model) -> Result<Vec<u8>, EngineError> {
+    let shapes = model.weight_shapes();
+    let bytes: BTreeMap<String, (Vec<usize>, Vec<u8>)> = model
+        .weights()
+        .into_iter()
+        .map(|(name, values)| {
+            let shape = shapes.get(&name).cloned().unwrap_or_else(|| vec![values.len()]);
+            (name, (shape, values.iter().flat_map(|v| v.to_le_bytes()).collect()))
+        })
+        .collect();
+    let views: Result<Vec<(String, safetensors::tensor::TensorView<'_>)>, _> = bytes
+        .iter()
+        .map(|(name, (shape, data))| {
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), data)
+                .map(|v| (name.clone(), v))
+        })
+        .collect();
+    let views = views.map_err(|e| EngineError::Internal(format!("weights: {e}")))?;
+    safetensors::serialize(views, &None).map_err(|e| EngineError::Internal(format!("weights: {e}")))
+}
+
+/// Saves weights to a safetensors file, atomically (a temporary file, then a rename).
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn save_weights(model: &Model, path: &Path) -> Result<(), EngineError> {
+    let bytes = weights_to_bytes(model)?;
+    let tmp = path.with_extension("safetensors.tmp");
+    std::fs::write(&tmp, &bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| EngineError::Weights(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Loads weights from safetensors bytes. With `partial` false, nothing is loaded unless every
+/// tensor fits; with `partial` true, the tensors that fit are loaded and the rest reported.
+///
+/// # Errors
+/// When the bytes are not safetensors, hold a non-`F32` tensor, or (without `partial`) do not fit.
+pub fn load_weights_bytes(
+    model: &mut Model,
+    bytes: &[u8],
+    what: &str,
+    partial: bool,
+) -> Result<LoadReport, EngineError> {
+    let file = safetensors::SafeTensors::deserialize(bytes)
+        .map_err(|e| EngineError::Weights(format!("{what} is not a safetensors weights file ({e})")))?;
+    let shapes = model.weight_shapes();
+    let mut report = LoadReport::default();
+    let mut found: HashMap<String, Vec<f32>> = HashMap::new();
+    let mut names: Vec<String> = file.names().into_iter().cloned().collect();
+    names.sort();
+    for name in names {
+        let view = file.tensor(&name).map_err(|e| EngineError::Weights(format!("{what}: {name}: {e}")))?;
+        if view.dtype() != safetensors::Dtype::F32 {
+            return Err(EngineError::Weights(format!(
+                "{what}: {name} is {:?}; Glassbox weights are F32",
+                view.dtype()
+            )));
+        }
+        match shapes.get(&name) {
+            None => report.unknown.push(name),
+            Some(shape) if shape.as_slice() != view.shape() => {
+                report.mismatched.push((name, view.shape().to_vec(), shape.clone()))
+            }
+            Some(_) => {
+                let values =
+                    view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+                found.insert(name, values);
+            }
+        }
+    }
+    report.missing = shapes.keys().filter(|k| !found.contains_key(*k)).cloned().collect();
+    if !partial && !report.is_complete() {
+        return Err(EngineError::Weights(format!(
+            "{what} does not fit this model:\n{}\nLoad the tensors that fit only if you mean to.",
+            report.describe()
+        )));
+    }
+    let mut loaded: Vec<String> = found.keys().cloned().collect();
+    loaded.sort();
+    for name in &loaded {
+        model.set_weight(name, &found[name])?;
+    }
+    report.loaded = loaded;
+    Ok(report)
+}
+
+/// Loads weights from a safetensors file (see [`load_weights_bytes`]).
+///
+/// # Errors
+/// When the file cannot be read or does not fit.
+pub fn load_weights(model: &mut Model, path: &Path, partial: bool) -> Result<LoadReport, EngineError> {
+    let bytes =
+        std::fs::read(path).map_err(|e| EngineError::Weights(format!("cannot read {}: {e}", path.display())))?;
+    load_weights_bytes(model, &bytes, &path.display().to_string(), partial)
+}

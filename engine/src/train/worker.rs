@@ -1,0 +1,579 @@
+//! The trainer thread: owns the model, the optimiser and the data, runs commands between steps,
+//! and reports events. It never blocks on its owner: events go into an unbounded channel and the
+//! owner is woken through a closure it handed over.
+
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::config::TrainConfig;
+use super::protocol::{
+    Command, Evaluation, Event, InspectRequest, Inspection, PauseReason, Progress, RunId, Split, StartRun,
+};
+use super::weights::{load_weights_bytes, weights_to_bytes};
+use crate::data::{Dataset, Targets};
+use crate::tensor::{LossSpec, Model, Optimizer};
+use crate::EngineError;
+
+/// Called after events were sent, so the owner can wake up (the app requests a repaint).
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// Progress events go out at most this often; the latest value is always delivered at a pause.
+const PROGRESS_EVERY: Duration = Duration::from_millis(50);
+/// In-memory checkpoints kept for recovering from a non-finite loss.
+const CHECKPOINTS_KEPT: usize = 3;
+/// Samples per chunk of a batch inspection, between which cancellation is checked.
+const INSPECT_CHUNK: usize = 64;
+
+/// The owner's handle on the trainer thread. Dropping it ends the thread.
+pub struct Session {
+    commands: Sender<Command>,
+    events: Receiver<Event>,
+    cancel_inspection: Arc<AtomicBool>,
+    next_run: u64,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("next_run", &self.next_run).finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// Starts the trainer thread (named "trainer").
+    ///
+    /// # Errors
+    /// When the operating system cannot start a thread.
+    pub fn spawn(waker: Waker) -> std::io::Result<Self> {
+        let (commands, command_rx) = channel();
+        let (event_tx, events) = channel();
+        let cancel_inspection = Arc::new(AtomicBool::new(false));
+        let cancel = Arc::clone(&cancel_inspection);
+        let thread = std::thread::Builder::new().name("trainer".into()).spawn(move || {
+            Worker { commands: command_rx, events: event_tx, waker, cancel, run: None, inject_panic: false }.run();
+        })?;
+        Ok(Self { commands, events, cancel_inspection, next_run: 1, thread: Some(thread) })
+    }
+
+    /// Starts a new run (ending any current one) and returns its id.
+    pub fn start(&mut self, start: StartRun) -> RunId {
+        let run = RunId(self.next_run);
+        self.next_run += 1;
+        self.send(Command::Start(run, Box::new(start)));
+        run
+    }
+
+    /// Sends a command. A dead trainer (it cannot die short of a bug) ignores it.
+    pub fn send(&self, command: Command) {
+        if matches!(command, Command::Stop | Command::Shutdown) {
+            self.cancel_inspection.store(true, Ordering::Relaxed);
+        }
+        let _ = self.commands.send(command);
+    }
+
+    /// Cancels a running inspection; the trainer answers nothing for it.
+    pub fn cancel_inspection(&self) {
+        self.cancel_inspection.store(true, Ordering::Relaxed);
+    }
+
+    /// Every event that has arrived, without waiting.
+    #[must_use]
+    pub fn poll(&self) -> Vec<Event> {
+        self.events.try_iter().collect()
+    }
+
+    /// Waits up to `timeout` for the next event.
+    #[must_use]
+    pub fn wait(&self, timeout: Duration) -> Option<Event> {
+        self.events.recv_timeout(timeout).ok()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Shutdown);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// How far a running session goes before it pauses.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Goal {
+    Steps(usize),
+    EndOfEpoch(usize),
+    Epochs { last_epoch: usize, until_accuracy: Option<f32> },
+}
+
+struct Run {
+    id: RunId,
+    start: StartRun,
+    model: Model,
+    optimizer: Optimizer,
+    config: TrainConfig,
+    /// Batches of the current epoch, as sample indices.
+    order: Vec<Vec<usize>>,
+    batch_in_epoch: usize,
+    epoch: usize,
+    step: usize,
+    goal: Option<Goal>,
+    checkpoints: VecDeque<(usize, Vec<u8>)>,
+    last_sent: Option<Instant>,
+    pending: Option<Progress>,
+    rate: Option<(Instant, usize)>,
+}
+
+impl Run {
+    fn steps_per_epoch(&self) -> usize {
+        self.start.data.train.len().div_ceil(self.config.batch_size.max(1))
+    }
+
+    fn shuffle(&mut self) {
+        self.order = self.start.data.train.epoch_batches(
+            self.config.batch_size.max(1),
+            self.config.seed ^ (self.epoch as u64).wrapping_mul(0x9e37_79b9),
+        );
+        self.batch_in_epoch = 0;
+    }
+}
+
+struct Worker {
+    commands: Receiver<Command>,
+    events: Sender<Event>,
+    waker: Waker,
+    cancel: Arc<AtomicBool>,
+    run: Option<Run>,
+    inject_panic: bool,
+}
+
+fn build(id: RunId, start: StartRun) -> Result<Run, EngineError> {
+    let mut model = Model::new(&start.graph, start.config.seed)?;
+    if let Some(bytes) = &start.initial_weights {
+        load_weights_bytes(&mut model, bytes, "the initial weights", false)?;
+    }
+    let config = start.config;
+    let mut run = Run {
+        id,
+        optimizer: Optimizer::new(config.optimizer),
+        model,
+        config,
+        start,
+        order: Vec::new(),
+        batch_in_epoch: 0,
+        epoch: 0,
+        step: 0,
+        goal: None,
+        checkpoints: VecDeque::new(),
+        last_sent: None,
+        pending: None,
+        rate: None,
+    };
+    // Check the data against the model once, so a mismatch is a message now, not a failed step.
+    if let Some(first) = (!run.start.data.train.is_empty()).then(|| run.start.data.train.batch(&[0])) {
+        run.model.evaluate(&first, run.config.loss)?;
+    } else {
+        return Err(EngineError::Data("the training split is empty: choose a dataset with samples".into()));
+    }
+    run.shuffle();
+    Ok(run)
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+impl Worker {
+    fn emit(&self, event: Event) {
+        let _ = self.events.send(event);
+        (self.waker)();
+    }
+
+    fn run(mut self) {
+        loop {
+            let running = self.run.as_ref().is_some_and(|r| r.goal.is_some());
+            let command = if running {
+                match self.commands.try_recv() {
+                    Ok(c) => Some(c),
+                    Err(TryRecvError::Empty) => None,
+                    Err(TryRecvError::Disconnected) => return,
+                }
+            } else {
+                match self.commands.recv() {
+                    Ok(c) => Some(c),
+                    Err(_) => return,
+                }
+            };
+            if let Some(command) = command {
+                if matches!(command, Command::Shutdown) {
+                    return;
+                }
+                self.handle(command);
+                continue;
+            }
+            self.train_one_step();
+        }
+    }
+
+    fn pause(&mut self, reason: PauseReason) {
+        let Some(run) = self.run.as_mut() else { return };
+        run.goal = None;
+        run.rate = None;
+        let (id, step) = (run.id, run.step);
+        if let Some(progress) = run.pending.take() {
+            self.emit(Event::Progress { run: id, progress });
+        }
+        self.emit(Event::Paused { run: id, step, reason });
+    }
+
+    fn set_goal(&mut self, goal: Goal) {
+        if let Some(run) = self.run.as_mut() {
+            let was_paused = run.goal.is_none();
+            run.goal = Some(goal);
+            let id = run.id;
+            if was_paused {
+                self.emit(Event::Resumed { run: id });
+            }
+        }
+    }
+
+    fn configured(&mut self) {
+        if let Some(run) = &self.run {
+            self.emit(Event::Configured { run: run.id, config: run.config });
+        }
+    }
+
+    #[expect(clippy::too_many_lines, reason = "one arm per command reads best as one match")]
+    fn handle(&mut self, command: Command) {
+        match command {
+            Command::Start(id, start) => {
+                self.run = None;
+                match catch_unwind(AssertUnwindSafe(|| build(id, *start))) {
+                    Ok(Ok(run)) => {
+                        let (params, steps_per_epoch) = (run.model.param_count(), run.steps_per_epoch());
+                        self.run = Some(run);
+                        self.emit(Event::Started { run: id, params, steps_per_epoch });
+                        self.checkpoint();
+                    }
+                    Ok(Err(e)) => self.emit(Event::Failed { run: id, message: e.to_string() }),
+                    Err(p) => self.emit(Event::Failed {
+                        run: id,
+                        message: format!("Glassbox failed to start the run: {}", panic_message(&*p)),
+                    }),
+                }
+            }
+            Command::Pause => self.pause(PauseReason::Requested),
+            Command::Resume => self.set_goal(Goal::Epochs { last_epoch: usize::MAX, until_accuracy: None }),
+            Command::StepBatch => {
+                if let Some(step) = self.run.as_ref().map(|r| r.step) {
+                    self.set_goal(Goal::Steps(step + 1));
+                }
+            }
+            Command::StepEpoch => {
+                if let Some(epoch) = self.run.as_ref().map(|r| r.epoch) {
+                    self.set_goal(Goal::EndOfEpoch(epoch));
+                }
+            }
+            Command::Run { epochs, until_accuracy } => {
+                if let Some(epoch) = self.run.as_ref().map(|r| r.epoch) {
+                    self.set_goal(Goal::Epochs { last_epoch: epoch + epochs.max(1) - 1, until_accuracy });
+                }
+            }
+            Command::Stop => {
+                if let Some(run) = self.run.take() {
+                    self.emit(Event::Stopped { run: run.id, step: run.step });
+                }
+            }
+            Command::Reset => {
+                if let Some(run) = self.run.take() {
+                    let id = run.id;
+                    let mut start = run.start;
+                    start.config = run.config;
+                    match build(id, start) {
+                        Ok(fresh) => {
+                            let (params, steps_per_epoch) = (fresh.model.param_count(), fresh.steps_per_epoch());
+                            self.run = Some(fresh);
+                            self.emit(Event::Started { run: id, params, steps_per_epoch });
+                            self.checkpoint();
+                        }
+                        Err(e) => self.emit(Event::Failed { run: id, message: e.to_string() }),
+                    }
+                }
+            }
+            Command::SetLearningRate(lr) => {
+                if let Some(run) = self.run.as_mut() {
+                    run.config.optimizer = run.config.optimizer.with_lr(lr);
+                    self.configured();
+                }
+            }
+            Command::SetBatchSize(size) => {
+                if let Some(run) = self.run.as_mut() {
+                    run.config.batch_size = size.max(1);
+                    // The new size applies from the next epoch; the current one keeps its batches.
+                    self.configured();
+                }
+            }
+            Command::SetOptimizer(spec) => {
+                if let Some(run) = self.run.as_mut() {
+                    run.config.optimizer = spec;
+                    run.optimizer.set_spec(spec);
+                    self.configured();
+                }
+            }
+            Command::SetSchedule { schedule, warmup_steps } => {
+                if let Some(run) = self.run.as_mut() {
+                    run.config.schedule = schedule;
+                    run.config.warmup_steps = warmup_steps;
+                    self.configured();
+                }
+            }
+            Command::Evaluate => {
+                if let Some(run) = self.run.as_mut() {
+                    let id = run.id;
+                    match evaluate(&mut run.model, &run.start.data.test, run.config.loss, run.step) {
+                        Ok(evaluation) => self.emit(Event::Evaluated { run: id, evaluation }),
+                        Err(e) => self.emit(Event::Failed { run: id, message: e.to_string() }),
+                    }
+                }
+            }
+            Command::Inspect(request) => {
+                self.cancel.store(false, Ordering::Relaxed);
+                if let Some(run) = self.run.as_mut() {
+                    let id = run.id;
+                    match inspect(run, &request, &self.cancel) {
+                        Ok(Some(inspection)) => {
+                            self.emit(Event::Inspected { run: id, inspection: Box::new(inspection) })
+                        }
+                        Ok(None) => {}
+                        Err(e) => self.emit(Event::Failed { run: id, message: e.to_string() }),
+                    }
+                }
+            }
+            Command::RestoreCheckpoint => {
+                if let Some(run) = self.run.as_mut() {
+                    if let Some((step, bytes)) = run.checkpoints.back().cloned() {
+                        let id = run.id;
+                        match load_weights_bytes(&mut run.model, &bytes, "the checkpoint", false) {
+                            Ok(_) => {
+                                // The moments may hold the non-finite values: start them afresh.
+                                run.optimizer = Optimizer::new(run.config.optimizer);
+                                self.emit(Event::Checkpointed { run: id, step });
+                            }
+                            Err(e) => self.emit(Event::Failed { run: id, message: e.to_string() }),
+                        }
+                    }
+                }
+            }
+            Command::InjectPanic => self.inject_panic = true,
+            Command::Shutdown => {}
+        }
+    }
+
+    fn checkpoint(&mut self) {
+        let Some(run) = self.run.as_mut() else { return };
+        if let Ok(bytes) = weights_to_bytes(&run.model) {
+            run.checkpoints.push_back((run.step, bytes));
+            if run.checkpoints.len() > CHECKPOINTS_KEPT {
+                run.checkpoints.pop_front();
+            }
+            let (id, step) = (run.id, run.step);
+            self.emit(Event::Checkpointed { run: id, step });
+        }
+    }
+
+    fn train_one_step(&mut self) {
+        let inject = std::mem::take(&mut self.inject_panic);
+        let Some(run) = self.run.as_mut() else { return };
+        if run.batch_in_epoch >= run.order.len() {
+            run.shuffle();
+        }
+        let indices = run.order.get(run.batch_in_epoch).cloned().unwrap_or_default();
+        let batch = run.start.data.train.batch(&indices);
+        let steps_per_epoch = run.steps_per_epoch();
+        let lr = run.config.lr_at(run.step, steps_per_epoch);
+        let spec = run.config.optimizer.with_lr(lr);
+        run.optimizer.set_spec(spec);
+        let dropout_seed = run.config.seed ^ (run.step as u64).wrapping_mul(0x2545_f491_4f6c_dd1d);
+        let (loss, model, optimizer) = (run.config.loss, &mut run.model, &mut run.optimizer);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            assert!(!inject, "a panic injected by a test");
+            model.train_step(&batch, loss, optimizer, dropout_seed)
+        }));
+        let id = run.id;
+        let stats = match outcome {
+            Ok(Ok(stats)) => stats,
+            Ok(Err(e)) => {
+                self.run = None;
+                self.emit(Event::Failed { run: id, message: e.to_string() });
+                return;
+            }
+            Err(p) => {
+                self.run = None;
+                self.emit(Event::Failed {
+                    run: id,
+                    message: format!(
+                        "a training step failed inside Glassbox ({}); the run was stopped, start it again",
+                        panic_message(&*p)
+                    ),
+                });
+                return;
+            }
+        };
+        run.step += 1;
+        run.batch_in_epoch += 1;
+        let now = Instant::now();
+        let (since, samples) = run.rate.get_or_insert((now, 0));
+        *samples += batch.len;
+        let elapsed = now.duration_since(*since).as_secs_f32();
+        let samples_per_sec = if elapsed > 0.0 { *samples as f32 / elapsed } else { 0.0 };
+        let progress = Progress {
+            step: run.step,
+            epoch: run.epoch as f32 + run.batch_in_epoch as f32 / steps_per_epoch.max(1) as f32,
+            loss: stats.loss,
+            accuracy: stats.accuracy(),
+            lr,
+            samples_per_sec,
+        };
+        run.pending = Some(progress);
+        if !stats.loss.is_finite() || !run.model.weights_finite() {
+            let node = first_non_finite_node(&mut run.model, &batch.inputs, batch.len);
+            let can_restore = !run.checkpoints.is_empty();
+            let message = match &node {
+                Some(n) => format!(
+                    "the loss became {} at step {}: {n} was the first layer whose output was not a finite number. The learning rate ({lr:.3e}) is probably too high: lower it{}",
+                    stats.loss,
+                    run.step,
+                    if can_restore { ", and restore the last good checkpoint" } else { "" }
+                ),
+                None => format!("the loss became {} at step {}: lower the learning rate ({lr:.3e})", stats.loss, run.step),
+            };
+            self.pause(PauseReason::NonFinite { node, message, can_restore });
+            return;
+        }
+        if run.last_sent.is_none_or(|t| now.duration_since(t) >= PROGRESS_EVERY) {
+            run.last_sent = Some(now);
+            if let Some(progress) = run.pending.take() {
+                self.emit(Event::Progress { run: id, progress });
+            }
+        }
+        let Some(run) = self.run.as_mut() else { return };
+        let epoch_done = run.batch_in_epoch >= run.order.len();
+        if epoch_done {
+            run.epoch += 1;
+            run.shuffle();
+        }
+        let goal = run.goal;
+        let reached = match goal {
+            Some(Goal::Steps(n)) => run.step >= n,
+            Some(Goal::EndOfEpoch(e)) => run.epoch > e,
+            Some(Goal::Epochs { last_epoch, .. }) => run.epoch > last_epoch,
+            None => false,
+        };
+        if epoch_done {
+            self.checkpoint();
+        }
+        if let (true, Some(Goal::Epochs { until_accuracy: Some(target), .. })) = (epoch_done, goal) {
+            let Some(run) = self.run.as_mut() else { return };
+            if let Ok(evaluation) = evaluate(&mut run.model, &run.start.data.test, run.config.loss, run.step) {
+                let hit = evaluation.accuracy >= target;
+                self.emit(Event::Evaluated { run: id, evaluation });
+                if hit {
+                    self.pause(PauseReason::TargetReached);
+                    return;
+                }
+            }
+        }
+        if reached {
+            self.pause(PauseReason::Done);
+        }
+    }
+}
+
+/// The first node whose output has a non-finite value on these inputs.
+fn first_non_finite_node(model: &mut Model, inputs: &[f32], len: usize) -> Option<String> {
+    let outputs = catch_unwind(AssertUnwindSafe(|| model.forward_record(inputs, len))).ok()?.ok()?;
+    outputs.into_iter().find(|o| o.values.iter().any(|v| !v.is_finite())).map(|o| o.id)
+}
+
+/// Loss, accuracy and confusion matrix over a whole split.
+fn evaluate(model: &mut Model, data: &Dataset, loss: LossSpec, step: usize) -> Result<Evaluation, EngineError> {
+    let mut evaluation = Evaluation { step, ..Evaluation::default() };
+    if data.is_empty() {
+        return Ok(evaluation);
+    }
+    let classes = data.classes.len();
+    let single_label = data.targets_per_sample == 1 && matches!(data.targets, Targets::Classes(_)) && classes > 0;
+    if single_label {
+        evaluation.confusion = vec![vec![0; classes]; classes];
+    }
+    let (mut loss_sum, mut correct, mut count) = (0.0f64, 0usize, 0usize);
+    let indices: Vec<usize> = (0..data.len()).collect();
+    for chunk in indices.chunks(256) {
+        let batch = data.batch(chunk);
+        let stats = model.evaluate(&batch, loss)?;
+        loss_sum += f64::from(stats.loss) * chunk.len() as f64;
+        correct += stats.correct;
+        count += stats.count;
+        if let (true, Targets::Classes(labels)) = (single_label, &batch.targets) {
+            let outputs = model.predict(&batch.inputs, batch.len)?;
+            let width = outputs.len() / batch.len.max(1);
+            for (row, &truth) in outputs.chunks_exact(width.max(1)).zip(labels) {
+                let predicted = row
+                    .iter()
+                    .enumerate()
+                    .fold((0, f32::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b })
+                    .0;
+                if let Some(cell) = evaluation.confusion.get_mut(truth).and_then(|r| r.get_mut(predicted)) {
+                    *cell += 1;
+                }
+            }
+        }
+    }
+    evaluation.loss = (loss_sum / data.len() as f64) as f32;
+    evaluation.accuracy = if count == 0 { 0.0 } else { correct as f32 / count as f32 };
+    Ok(evaluation)
+}
+
+fn inspect(run: &mut Run, request: &InspectRequest, cancel: &AtomicBool) -> Result<Option<Inspection>, EngineError> {
+    let data = match request.split {
+        Split::Train => &run.start.data.train,
+        Split::Test => &run.start.data.test,
+    };
+    if let Some(&bad) = request.indices.iter().find(|&&i| i >= data.len()) {
+        return Err(EngineError::Batch(format!("sample {bad} does not exist: the split has {} samples", data.len())));
+    }
+    if request.indices.is_empty() {
+        return Err(EngineError::Batch("choose at least one sample to inspect".into()));
+    }
+    let mut outputs: Vec<crate::tensor::NodeOutput> = Vec::new();
+    for chunk in request.indices.chunks(INSPECT_CHUNK) {
+        if cancel.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let batch = data.batch(chunk);
+        let part = run.model.forward_record(&batch.inputs, batch.len)?;
+        if outputs.is_empty() {
+            outputs = part;
+        } else {
+            for (all, more) in outputs.iter_mut().zip(part) {
+                all.values.extend(more.values);
+            }
+        }
+    }
+    if cancel.load(Ordering::Relaxed) {
+        return Ok(None);
+    }
+    // Gradients in evaluation behaviour, so inspecting never moves batch norm statistics.
+    let batch = data.batch(&request.indices);
+    let gradients = run.model.gradients(&batch, run.config.loss, false, 0)?.params;
+    Ok(Some(Inspection { id: request.id, outputs, gradients, weights: run.model.weights() }))
+}
