@@ -109,7 +109,7 @@ pub fn load_weights_bytes(
         match shapes.get(&name) {
             None => report.unknown.push(name),
             Some(shape) if shape.as_slice() != view.shape() => {
-                report.mismatched.push((name, view.shape().to_vec(), shape.clone()))
+                report.mismatched.push((name, view.shape().to_vec(), shape.clone()));
             }
             Some(_) => {
                 let values =

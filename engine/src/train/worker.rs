@@ -351,7 +351,7 @@ impl Worker {
                     let id = run.id;
                     match inspect(run, &request, &self.cancel) {
                         Ok(Some(inspection)) => {
-                            self.emit(Event::Inspected { run: id, inspection: Box::new(inspection) })
+                            self.emit(Event::Inspected { run: id, inspection: Box::new(inspection) });
                         }
                         Ok(None) => {}
                         Err(e) => self.emit(Event::Failed { run: id, message: e.to_string() }),
