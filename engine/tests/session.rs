@@ -130,20 +130,15 @@ fn a_stale_run_is_dropped_by_the_fold() {
     let second = session.start(start(1e-2, 2));
     let events = until(&session, |e| matches!(e, Event::Started { run, .. } if *run == second));
     let mut record = RunRecord::default();
-    let mut dropped = 0;
     for e in events {
-        let was_first = e.run() == first;
-        if !record.apply(e) {
-            dropped += 1;
-        } else {
-            assert!(!was_first || record.run == Some(first));
-        }
+        assert!(record.apply(e), "every event up to the second start is current when it arrives");
     }
     // A late event of the first run, after the second started:
     assert!(!record.apply(Event::Progress { run: first, progress: Progress::default() }));
     assert_eq!(record.run, Some(second));
     assert!(record.history.points.is_empty(), "nothing of the first run shows");
-    let _ = dropped;
+    assert!(record.apply(Event::Progress { run: second, progress: Progress { step: 1, ..Progress::default() } }));
+    assert_eq!(record.history.points.len(), 1);
 }
 
 #[test]
@@ -337,7 +332,7 @@ fn downsampling_keeps_extremes() {
     history.points[777].1 = -5.0;
     let shown = history.downsample(200);
     assert!(shown.len() <= 200);
-    assert!(shown.iter().any(|p| p.0 == 4321 && p.1 == 99.0), "the spike survives");
+    assert!(shown.iter().any(|p| p.0 == 4321 && (p.1 - 99.0).abs() < 1e-6), "the spike survives");
     assert!(shown.iter().any(|p| p.0 == 777), "the minimum survives");
     assert!(shown.windows(2).all(|w| w[0].0 < w[1].0), "in step order");
     let record = RunRecord::default();
