@@ -5,36 +5,28 @@
 //! parameter count, and every problem shape inference found, in words) and the bundled datasets
 //! with their sources and licenses.
 
+pub mod cli;
+pub mod notebook;
+
 use std::path::{Path, PathBuf};
 
 use eframe::egui;
 use glassbox_engine::data::{bundled_info, text_source_info, Bundled, DatasetInfo, TextSource};
 use glassbox_engine::graph::{infer_shapes, shape_text, GraphSpec, ShapeReport};
 
-/// The graph a fresh start opens.
-pub const DEFAULT_GRAPH: &str = "assets/graphs/spiral-mlp.json";
+/// The notebook a fresh start opens.
+pub const DEFAULT_NOTEBOOK: &str = "assets/notebooks/spiral-mlp.json";
 
 /// Where the bundled assets are: beside the binary's crate in a checkout.
 ///
 /// ```
-/// let path = glassbox::assets_path(glassbox::DEFAULT_GRAPH);
-/// assert!(path.ends_with("assets/graphs/spiral-mlp.json"));
+/// let path = glassbox::assets_path(glassbox::DEFAULT_NOTEBOOK);
+/// assert!(path.ends_with("assets/notebooks/spiral-mlp.json"));
 /// assert!(path.exists());
 /// ```
 #[must_use]
 pub fn assets_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
-}
-
-/// Reads a graph spec from a JSON file, with a message that says where it went wrong.
-///
-/// # Errors
-/// When the file cannot be read or is not a graph spec.
-pub fn load_graph(path: &Path) -> anyhow::Result<GraphSpec> {
-    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!("{} is not a Glassbox graph (line {}, column {}): {e}", path.display(), e.line(), e.column())
-    })
 }
 
 /// The app's state.
@@ -46,13 +38,13 @@ pub struct GlassboxApp {
 }
 
 impl GlassboxApp {
-    /// Opens the graph at `path`; a file that cannot be read shows its error in the window.
+    /// Opens the notebook at `path`; a file that cannot be read shows its error in the window.
     #[must_use]
     pub fn new(path: PathBuf) -> Self {
-        match load_graph(&path) {
-            Ok(graph) => {
-                let report = infer_shapes(&graph);
-                Self { path, graph: Some(graph), report, error: None }
+        match notebook::Notebook::load(&path) {
+            Ok(nb) => {
+                let report = infer_shapes(&nb.graph);
+                Self { path, graph: Some(nb.graph), report, error: None }
             }
             Err(e) => Self { path, graph: None, report: ShapeReport::default(), error: Some(format!("{e:#}")) },
         }
@@ -60,7 +52,7 @@ impl GlassboxApp {
 
     fn summary_ui(&self, ui: &mut egui::Ui) {
         ui.heading("Glassbox");
-        ui.label(format!("Model: {}", self.path.display()));
+        ui.label(format!("Notebook: {}", self.path.display()));
         ui.separator();
         if let Some(error) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, error);

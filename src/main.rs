@@ -1,15 +1,48 @@
-//! `glassbox [GRAPH.json]`: opens the app on a model graph (the spiral MLP example by default).
+//! `glassbox [NOTEBOOK]` opens the app; `glassbox train` and `glassbox eval` run headless.
 
-use glassbox::{assets_path, GlassboxApp, DEFAULT_GRAPH};
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use glassbox::cli::{self, Cli, Cmd};
+use glassbox::{assets_path, GlassboxApp, DEFAULT_NOTEBOOK};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() -> eframe::Result {
-    let path = std::env::args_os().nth(1).map_or_else(|| assets_path(DEFAULT_GRAPH), Into::into);
-    let options = eframe::NativeOptions {
-        viewport: eframe::egui::ViewportBuilder::default().with_inner_size([900.0, 640.0]).with_title("Glassbox"),
-        ..Default::default()
+fn main() -> ExitCode {
+    let args = match Cli::try_parse() {
+        Ok(args) => args,
+        Err(e) => {
+            let _ = e.print();
+            // Help and version are not errors; bad arguments are bad input.
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
     };
-    eframe::run_native("Glassbox", options, Box::new(|_cc| Ok(Box::new(GlassboxApp::new(path)))))
+    let result = match args.command {
+        Some(Cmd::Train { notebook, epochs, out }) => cli::train(&notebook, epochs, out.as_deref()),
+        Some(Cmd::Eval { notebook, weights }) => cli::eval(&notebook, &weights),
+        None => {
+            let path = args.notebook.unwrap_or_else(|| assets_path(DEFAULT_NOTEBOOK));
+            let options = eframe::NativeOptions {
+                viewport: eframe::egui::ViewportBuilder::default()
+                    .with_inner_size([900.0, 640.0])
+                    .with_title("Glassbox"),
+                ..Default::default()
+            };
+            return match eframe::run_native("Glassbox", options, Box::new(|_cc| Ok(Box::new(GlassboxApp::new(path))))) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("glassbox: cannot open a window: {e}. Run scripts/install-deps.sh, or use `glassbox train` headless.");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("glassbox: error: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
 }

@@ -71,6 +71,8 @@ pub enum Command {
     Evaluate,
     /// Every node's output, every parameter's gradient and the weights, for some samples.
     Inspect(InspectRequest),
+    /// Writes the current weights to a safetensors file.
+    SaveWeights(std::path::PathBuf),
     /// Restores the newest in-memory checkpoint (after the run paused on a non-finite value).
     RestoreCheckpoint,
     /// For tests of panic isolation: makes the next training step panic.
@@ -168,6 +170,11 @@ pub enum Event {
         run: RunId,
         step: usize,
     },
+    /// The weights were written to this file.
+    Saved {
+        run: RunId,
+        path: std::path::PathBuf,
+    },
     /// A setting changed; the new effective configuration.
     Configured {
         run: RunId,
@@ -196,6 +203,7 @@ impl Event {
             | Self::Evaluated { run, .. }
             | Self::Inspected { run, .. }
             | Self::Checkpointed { run, .. }
+            | Self::Saved { run, .. }
             | Self::Configured { run, .. }
             | Self::Stopped { run, .. }
             | Self::Failed { run, .. } => *run,

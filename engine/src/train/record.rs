@@ -61,6 +61,8 @@ pub struct RunRecord {
     pub last_checkpoint: Option<usize>,
     pub config: Option<TrainConfig>,
     pub inspection: Option<Inspection>,
+    /// The last weights file written.
+    pub saved_to: Option<std::path::PathBuf>,
 }
 
 impl RunRecord {
@@ -91,6 +93,7 @@ impl RunRecord {
             Event::Evaluated { evaluation, .. } => self.evaluations.push(evaluation),
             Event::Inspected { inspection, .. } => self.inspection = Some(*inspection),
             Event::Checkpointed { step, .. } => self.last_checkpoint = Some(step),
+            Event::Saved { path, .. } => self.saved_to = Some(path),
             Event::Configured { config, .. } => self.config = Some(config),
             Event::Stopped { .. } => self.state = RunState::Stopped,
             Event::Failed { message, .. } => self.state = RunState::Failed(message),

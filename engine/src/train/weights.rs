@@ -39,6 +39,12 @@ impl LoadReport {
         for name in &self.missing {
             lines.push(format!("{name}: the model has it, the file does not"));
         }
+        const SHOWN: usize = 4;
+        if lines.len() > SHOWN {
+            let more = lines.len() - SHOWN;
+            lines.truncate(SHOWN);
+            lines.push(format!("and {more} more"));
+        }
         lines.join("\n")
     }
 }

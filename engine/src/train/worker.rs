@@ -155,7 +155,7 @@ struct Worker {
 fn build(id: RunId, start: StartRun) -> Result<Run, EngineError> {
     let mut model = Model::new(&start.graph, start.config.seed)?;
     if let Some(bytes) = &start.initial_weights {
-        load_weights_bytes(&mut model, bytes, "the initial weights", false)?;
+        load_weights_bytes(&mut model, bytes, "the weights file", false)?;
     }
     let config = start.config;
     let mut run = Run {
@@ -370,6 +370,15 @@ impl Worker {
                             }
                             Err(e) => self.emit(Event::Failed { run: id, message: e.to_string() }),
                         }
+                    }
+                }
+            }
+            Command::SaveWeights(path) => {
+                if let Some(run) = self.run.as_ref() {
+                    let id = run.id;
+                    match super::weights::save_weights(&run.model, &path) {
+                        Ok(()) => self.emit(Event::Saved { run: id, path }),
+                        Err(e) => self.emit(Event::Failed { run: id, message: e.to_string() }),
                     }
                 }
             }
