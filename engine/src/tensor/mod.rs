@@ -40,6 +40,8 @@ pub struct StepStats {
     pub correct: usize,
     /// How many predictions were made (samples, or samples times positions for sequences).
     pub count: usize,
+    /// Whether every gradient was finite (a training step skips its update when not).
+    pub grads_finite: bool,
 }
 
 impl StepStats {
@@ -190,8 +192,9 @@ impl Model {
         let loss_t = self.loss_of(out, &batch.targets, loss, tape);
         let loss_value = loss_t.array();
         let mut grads = loss_t.backward();
-        optimizer.update(&mut self.params, &mut grads).map_err(|e| EngineError::Internal(e.to_string()))?;
-        Ok(StepStats { loss: loss_value, correct, count })
+        let grads_finite =
+            optimizer.update(&mut self.params, &mut grads).map_err(|e| EngineError::Internal(e.to_string()))?;
+        Ok(StepStats { loss: loss_value, correct, count, grads_finite })
     }
 
     /// Loss and accuracy on a batch in evaluation mode (no dropout, running batch statistics).
@@ -208,7 +211,7 @@ impl Model {
             .ok_or_else(|| EngineError::Internal("empty model".to_owned()))?;
         let (correct, count) = self.count_correct(&values(&out), &batch.targets);
         let loss_value = self.loss_of(out, &batch.targets, loss, NoneTape).array();
-        Ok(StepStats { loss: loss_value, correct, count })
+        Ok(StepStats { loss: loss_value, correct, count, grads_finite: true })
     }
 
     /// The model's output for `count` samples in evaluation mode.

@@ -132,8 +132,14 @@ impl Optimizer {
         self.step
     }
 
-    /// Applies one update to every parameter from its gradient.
-    pub(crate) fn update(&mut self, params: &mut [Param], grads: &mut Grads) -> Result<(), CpuError> {
+    /// Applies one update to every parameter from its gradient. When a gradient holds a NaN or
+    /// an infinity nothing is updated (so the weights stay good) and `false` is returned.
+    pub(crate) fn update(&mut self, params: &mut [Param], grads: &mut Grads) -> Result<bool, CpuError> {
+        for p in params.iter() {
+            if !grads.get_or_alloc_mut(&p.tensor)?.iter().all(|g| g.is_finite()) {
+                return Ok(false);
+            }
+        }
         self.step += 1;
         for p in params {
             let g = grads.get_or_alloc_mut(&p.tensor)?;
@@ -168,6 +174,6 @@ impl Optimizer {
                 }
             }
         }
-        Ok(())
+        Ok(true)
     }
 }

@@ -26,6 +26,8 @@ pub type Waker = Arc<dyn Fn() + Send + Sync>;
 const PROGRESS_EVERY: Duration = Duration::from_millis(50);
 /// In-memory checkpoints kept for recovering from a non-finite loss.
 const CHECKPOINTS_KEPT: usize = 3;
+/// Steps between full checks that every weight is finite.
+const WEIGHT_CHECK_EVERY: usize = 16;
 /// Samples per chunk of a batch inspection, between which cancellation is checked.
 const INSPECT_CHUNK: usize = 64;
 
@@ -453,17 +455,29 @@ impl Worker {
             samples_per_sec,
         };
         run.pending = Some(progress);
-        if !stats.loss.is_finite() || !run.model.weights_finite() {
+        // Gradients are checked every step (a non-finite one blocks the update); the weights
+        // themselves, which only an overflowing update can spoil, every few steps, since reading
+        // them means copying them out of the tensors.
+        let weights_bad = run.step % WEIGHT_CHECK_EVERY == 0 && !run.model.weights_finite();
+        if !stats.loss.is_finite() || !stats.grads_finite || weights_bad {
             let node = first_non_finite_node(&mut run.model, &batch.inputs, batch.len);
             let can_restore = !run.checkpoints.is_empty();
+            let what = if stats.loss.is_finite() {
+                if stats.grads_finite {
+                    "a weight became infinite".to_owned()
+                } else {
+                    "the gradients became infinite or NaN".to_owned()
+                }
+            } else {
+                format!("the loss became {}", stats.loss)
+            };
+            let restore = if can_restore { ", and restore the last good checkpoint" } else { "" };
             let message = match &node {
                 Some(n) => format!(
-                    "the loss became {} at step {}: {n} was the first layer whose output was not a finite number. The learning rate ({lr:.3e}) is probably too high: lower it{}",
-                    stats.loss,
-                    run.step,
-                    if can_restore { ", and restore the last good checkpoint" } else { "" }
+                    "{what} at step {}: {n} was the first layer whose output was not a finite number. The learning rate ({lr:.3e}) is probably too high: lower it{restore}",
+                    run.step
                 ),
-                None => format!("the loss became {} at step {}: lower the learning rate ({lr:.3e})", stats.loss, run.step),
+                None => format!("{what} at step {}. The learning rate ({lr:.3e}) is probably too high: lower it{restore}", run.step),
             };
             self.pause(PauseReason::NonFinite { node, message, can_restore });
             return;
