@@ -8,6 +8,7 @@
 use std::time::Instant;
 
 use glassbox_engine::data::{Batch, Targets};
+use glassbox_engine::graph::examples::lenet;
 use glassbox_engine::graph::{GraphSpec, LayerSpec};
 use glassbox_engine::tensor::{LossSpec, Model, Optimizer, OptimizerSpec};
 
@@ -17,20 +18,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const BATCH: usize = 64;
 const WARMUP: usize = 30;
 const STEPS: usize = 300;
-
-fn lenet() -> GraphSpec {
-    GraphSpec::sequential(vec![
-        LayerSpec::Input { shape: vec![1, 28, 28] },
-        LayerSpec::Conv2d { filters: 8, kernel: 5, stride: 1, padding: 0 },
-        LayerSpec::Relu,
-        LayerSpec::MaxPool2d { size: 2, stride: None },
-        LayerSpec::Conv2d { filters: 16, kernel: 5, stride: 1, padding: 0 },
-        LayerSpec::Relu,
-        LayerSpec::MaxPool2d { size: 2, stride: None },
-        LayerSpec::Flatten,
-        LayerSpec::Dense { units: 10, bias: true },
-    ])
-}
 
 fn mlp() -> GraphSpec {
     GraphSpec::sequential(vec![

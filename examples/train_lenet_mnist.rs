@@ -6,26 +6,11 @@
 use std::time::Instant;
 
 use glassbox_engine::data::{load_bundled, Bundled, Dataset};
-use glassbox_engine::graph::{GraphSpec, LayerSpec};
+use glassbox_engine::graph::examples::lenet;
 use glassbox_engine::tensor::{LossSpec, Model, Optimizer, OptimizerSpec, StepStats};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// The LeNet of the benchmark: conv 1-8 5x5, pool, conv 8-16 5x5, pool, dense 10.
-pub fn lenet() -> GraphSpec {
-    GraphSpec::sequential(vec![
-        LayerSpec::Input { shape: vec![1, 28, 28] },
-        LayerSpec::Conv2d { filters: 8, kernel: 5, stride: 1, padding: 0 },
-        LayerSpec::Relu,
-        LayerSpec::MaxPool2d { size: 2, stride: None },
-        LayerSpec::Conv2d { filters: 16, kernel: 5, stride: 1, padding: 0 },
-        LayerSpec::Relu,
-        LayerSpec::MaxPool2d { size: 2, stride: None },
-        LayerSpec::Flatten,
-        LayerSpec::Dense { units: 10, bias: true },
-    ])
-}
 
 fn evaluate(model: &mut Model, data: &Dataset) -> anyhow::Result<StepStats> {
     let mut total = StepStats::default();

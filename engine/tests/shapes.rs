@@ -3,23 +3,10 @@
 mod common;
 
 use common::{edge, node};
+use glassbox_engine::graph::examples::lenet;
 use glassbox_engine::graph::{infer_shapes, GraphSpec, LayerSpec, ShapeReport};
 use glassbox_engine::tensor::Model;
 use glassbox_engine::EngineError;
-
-fn lenet() -> GraphSpec {
-    GraphSpec::sequential(vec![
-        LayerSpec::Input { shape: vec![1, 28, 28] },
-        LayerSpec::Conv2d { filters: 8, kernel: 5, stride: 1, padding: 0 },
-        LayerSpec::Relu,
-        LayerSpec::MaxPool2d { size: 2, stride: None },
-        LayerSpec::Conv2d { filters: 16, kernel: 5, stride: 1, padding: 0 },
-        LayerSpec::Relu,
-        LayerSpec::MaxPool2d { size: 2, stride: None },
-        LayerSpec::Flatten,
-        LayerSpec::Dense { units: 10, bias: true },
-    ])
-}
 
 fn messages(report: &ShapeReport) -> Vec<String> {
     report.problems.iter().map(ToString::to_string).collect()

@@ -1,5 +1,6 @@
 //! The model as data: layer specs, the graph, and shape inference.
 
+pub mod examples;
 mod shape;
 mod spec;
 
