@@ -255,6 +255,26 @@ fn inspection_while_paused_and_settings_reach_the_worker() {
 }
 
 #[test]
+fn a_long_inspection_can_be_cancelled() {
+    let (train, test) = glassbox_engine::data::load_bundled(glassbox_engine::data::Bundled::Mnist).expect("bundled");
+    let mut session = Session::spawn(Arc::new(|| {})).expect("thread starts");
+    session.start(StartRun {
+        graph: glassbox_engine::graph::examples::lenet(),
+        data: Splits { train, test: test.expect("test split"), info: DatasetInfo::default() },
+        config: TrainConfig::default(),
+        initial_weights: None,
+    });
+    until(&session, |e| matches!(e, Event::Checkpointed { .. }));
+    session.send(Command::Inspect(InspectRequest { id: 1, split: Split::Train, indices: (0..5000).collect() }));
+    session.cancel_inspection();
+    session.send(Command::Inspect(InspectRequest { id: 2, split: Split::Test, indices: vec![0] }));
+    let events = until(&session, |e| matches!(e, Event::Inspected { .. }));
+    let Some(Event::Inspected { inspection, .. }) = events.last() else { unreachable!() };
+    assert_eq!(inspection.id, 2, "the cancelled inspection answered nothing; the next one did");
+    assert_eq!(inspection.outputs[0].values.len(), 784);
+}
+
+#[test]
 fn schedules() {
     let config = |schedule, warmup_steps| TrainConfig {
         optimizer: OptimizerSpec::sgd(1.0),

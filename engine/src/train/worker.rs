@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -35,7 +35,10 @@ const INSPECT_CHUNK: usize = 64;
 pub struct Session {
     commands: Sender<Command>,
     events: Receiver<Event>,
-    cancel_inspection: Arc<AtomicBool>,
+    /// Inspections sent so far, and how many of them are cancelled (the first `n`): the channel
+    /// keeps order, so the trainer's own count names the same inspections.
+    inspections_sent: AtomicU64,
+    cancelled_through: Arc<AtomicU64>,
     next_run: u64,
     thread: Option<JoinHandle<()>>,
 }
@@ -54,12 +57,28 @@ impl Session {
     pub fn spawn(waker: Waker) -> std::io::Result<Self> {
         let (commands, command_rx) = channel();
         let (event_tx, events) = channel();
-        let cancel_inspection = Arc::new(AtomicBool::new(false));
-        let cancel = Arc::clone(&cancel_inspection);
+        let cancelled_through = Arc::new(AtomicU64::new(0));
+        let cancel = Arc::clone(&cancelled_through);
         let thread = std::thread::Builder::new().name("trainer".into()).spawn(move || {
-            Worker { commands: command_rx, events: event_tx, waker, cancel, run: None, inject_panic: false }.run();
+            Worker {
+                commands: command_rx,
+                events: event_tx,
+                waker,
+                cancel,
+                inspections_seen: 0,
+                run: None,
+                inject_panic: false,
+            }
+            .run();
         })?;
-        Ok(Self { commands, events, cancel_inspection, next_run: 1, thread: Some(thread) })
+        Ok(Self {
+            commands,
+            events,
+            inspections_sent: AtomicU64::new(0),
+            cancelled_through,
+            next_run: 1,
+            thread: Some(thread),
+        })
     }
 
     /// Starts a new run (ending any current one) and returns its id.
@@ -72,15 +91,20 @@ impl Session {
 
     /// Sends a command. A dead trainer (it cannot die short of a bug) ignores it.
     pub fn send(&self, command: Command) {
-        if matches!(command, Command::Stop | Command::Shutdown) {
-            self.cancel_inspection.store(true, Ordering::Relaxed);
+        match command {
+            Command::Inspect(_) => {
+                self.inspections_sent.fetch_add(1, Ordering::Relaxed);
+            }
+            Command::Stop | Command::Shutdown => self.cancel_inspection(),
+            _ => {}
         }
         let _ = self.commands.send(command);
     }
 
-    /// Cancels a running inspection; the trainer answers nothing for it.
+    /// Cancels every inspection sent so far that has not finished; the trainer answers nothing
+    /// for them.
     pub fn cancel_inspection(&self) {
-        self.cancel_inspection.store(true, Ordering::Relaxed);
+        self.cancelled_through.store(self.inspections_sent.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 
     /// Every event that has arrived, without waiting.
@@ -149,7 +173,9 @@ struct Worker {
     commands: Receiver<Command>,
     events: Sender<Event>,
     waker: Waker,
-    cancel: Arc<AtomicBool>,
+    /// The owner's count of cancelled inspections, and the trainer's count of those received.
+    cancel: Arc<AtomicU64>,
+    inspections_seen: u64,
     run: Option<Run>,
     inject_panic: bool,
 }
@@ -348,10 +374,12 @@ impl Worker {
                 }
             }
             Command::Inspect(request) => {
-                self.cancel.store(false, Ordering::Relaxed);
+                self.inspections_seen += 1;
+                let (seq, cancel) = (self.inspections_seen, Arc::clone(&self.cancel));
+                let cancelled = move || cancel.load(Ordering::Relaxed) >= seq;
                 if let Some(run) = self.run.as_mut() {
                     let id = run.id;
-                    match inspect(run, &request, &self.cancel) {
+                    match inspect(run, &request, &cancelled) {
                         Ok(Some(inspection)) => {
                             self.emit(Event::Inspected { run: id, inspection: Box::new(inspection) });
                         }
@@ -566,7 +594,11 @@ fn evaluate(model: &mut Model, data: &Dataset, loss: LossSpec, step: usize) -> R
     Ok(evaluation)
 }
 
-fn inspect(run: &mut Run, request: &InspectRequest, cancel: &AtomicBool) -> Result<Option<Inspection>, EngineError> {
+fn inspect(
+    run: &mut Run,
+    request: &InspectRequest,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Option<Inspection>, EngineError> {
     let data = match request.split {
         Split::Train => &run.start.data.train,
         Split::Test => &run.start.data.test,
@@ -579,7 +611,7 @@ fn inspect(run: &mut Run, request: &InspectRequest, cancel: &AtomicBool) -> Resu
     }
     let mut outputs: Vec<crate::tensor::NodeOutput> = Vec::new();
     for chunk in request.indices.chunks(INSPECT_CHUNK) {
-        if cancel.load(Ordering::Relaxed) {
+        if cancelled() {
             return Ok(None);
         }
         let batch = data.batch(chunk);
@@ -592,7 +624,7 @@ fn inspect(run: &mut Run, request: &InspectRequest, cancel: &AtomicBool) -> Resu
             }
         }
     }
-    if cancel.load(Ordering::Relaxed) {
+    if cancelled() {
         return Ok(None);
     }
     // Gradients in evaluation behaviour, so inspecting never moves batch norm statistics.
