@@ -25,7 +25,7 @@ fn main() -> ExitCode {
             let path = args.notebook.unwrap_or_else(|| assets_path(DEFAULT_NOTEBOOK));
             let options = eframe::NativeOptions {
                 viewport: eframe::egui::ViewportBuilder::default()
-                    .with_inner_size([900.0, 640.0])
+                    .with_inner_size([1100.0, 860.0])
                     .with_title("Glassbox"),
                 ..Default::default()
             };

@@ -13,6 +13,20 @@ use serde::{Deserialize, Serialize};
 /// The format this build writes, and the newest it reads.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// One cell of the notebook, shown in order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+pub enum Cell {
+    /// Lesson text, in a small subset of Markdown (headings, paragraphs, bullet lists).
+    Markdown { text: String },
+    /// The dataset: its source, samples and license.
+    Dataset,
+    /// The model graph with every layer's shape.
+    Model,
+    /// Training controls and live curves.
+    Training,
+}
+
 /// A notebook. Missing fields take their defaults, so older files keep loading.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -22,6 +36,14 @@ pub struct Notebook {
     pub graph: GraphSpec,
     pub data: DataSpec,
     pub training: TrainConfig,
+    /// The cells, in order. A file without cells gets the standard ones.
+    pub cells: Vec<Cell>,
+}
+
+/// The cells a notebook without any gets: dataset, model, training.
+#[must_use]
+pub fn standard_cells() -> Vec<Cell> {
+    vec![Cell::Dataset, Cell::Model, Cell::Training]
 }
 
 impl Default for Notebook {
@@ -45,6 +67,7 @@ impl Default for Notebook {
                 epochs: 60,
                 ..TrainConfig::default()
             },
+            cells: standard_cells(),
         }
     }
 }

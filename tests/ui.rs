@@ -1,19 +1,75 @@
 //! The window, driven through its accessibility tree with `egui_kittest` (no GPU, no display).
 
+use std::time::{Duration, Instant};
+
 use egui_kittest::kittest::Queryable as _;
 use egui_kittest::Harness;
 use glassbox::{assets_path, GlassboxApp, DEFAULT_NOTEBOOK};
 
+fn harness(app: GlassboxApp) -> Harness<'static, GlassboxApp> {
+    Harness::builder().with_size([1200.0, 2400.0]).build_ui_state(|ui, app: &mut GlassboxApp| app.show(ui), app)
+}
+
+/// Steps the harness (the trainer keeps asking for repaints, so `run()` would never settle) until
+/// `done` holds or 20 s pass.
+fn step_until(harness: &mut Harness<'_, GlassboxApp>, mut done: impl FnMut(&GlassboxApp) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        harness.step();
+        if done(harness.state()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("timed out; record: {:?}", harness.state().record().state);
+}
+
+fn step_of(app: &GlassboxApp) -> usize {
+    app.record().latest.map_or(0, |p| p.step)
+}
+
 #[test]
-fn the_window_shows_the_model_and_the_dataset_licenses() {
-    let mut app = GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK));
-    let mut harness = Harness::new_ui(|ui| app.show(ui));
-    harness.run();
+fn the_example_opens_with_its_cells() {
+    let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    harness.run_steps(3);
+    harness.get_by_label("Two spirals: a first network");
+    harness.get_by_label("400 training and 100 test samples, each [2]");
     harness.get_by_label("dense2");
     harness.get_by_label("600");
     harness.get_by_label("722 trainable parameters");
+    harness.get_by_label("▶ Train");
+    harness.get_by_label("step 0");
+    harness.get_by_label("Bundled datasets and their licenses").click();
+    harness.run_steps(2);
     harness.get_by_label_contains("CC BY-SA 3.0 (attribution: Yann LeCun and Corinna Cortes)");
-    harness.get_by_label_contains("MIT, Copyright (c) 2017 Zalando SE");
+}
+
+#[test]
+fn clicking_train_advances_the_step_counter_and_pause_stops_it() {
+    let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    harness.run_steps(2);
+    harness.get_by_label("▶ Train").click();
+    step_until(&mut harness, |app| step_of(app) > 20);
+    harness.get_by_label("⏸ Pause").click();
+    step_until(&mut harness, |app| matches!(app.record().state, glassbox_engine::train::RunState::Paused(_)));
+    let paused_at = step_of(harness.state());
+    harness.run_steps(5);
+    assert_eq!(step_of(harness.state()), paused_at, "paused means no more steps");
+    harness.get_by_label_contains(&format!("step {paused_at} "));
+}
+
+#[test]
+fn changing_the_learning_rate_reaches_the_worker() {
+    let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    harness.run_steps(2);
+    harness.get_by_label("Step").click();
+    step_until(&mut harness, |app| step_of(app) == 1);
+    harness.get_by_label("lr in use: 2.000e-2");
+    harness.get_by_label("×10").click();
+    harness.run_steps(2);
+    harness.get_by_label("Step").click();
+    step_until(&mut harness, |app| step_of(app) == 2);
+    harness.get_by_label("lr in use: 2.000e-1");
 }
 
 #[test]
@@ -26,18 +82,16 @@ fn a_graph_with_problems_lists_them_and_a_broken_file_says_why() {
         r#"{"graph": {"nodes":[{"id":"in","layer":{"kind":"Input","shape":[1,8,8]}},{"id":"d","layer":{"kind":"Dense","units":3}}],"edges":[{"from":"in","to":"d"}]}}"#,
     )
     .expect("write");
-    let mut app = GlassboxApp::new(bad_shapes);
-    let mut harness = Harness::new_ui(|ui| app.show(ui));
-    harness.run();
-    harness.get_by_label_contains("add a Flatten before d");
-    drop(harness);
+    let mut h = harness(GlassboxApp::new(bad_shapes));
+    h.run_steps(2);
+    h.get_by_label_contains("add a Flatten before d");
+    drop(h);
 
     let broken = dir.join("broken.json");
     std::fs::write(&broken, "{ not json").expect("write");
-    let mut app = GlassboxApp::new(broken);
-    let mut harness = Harness::new_ui(|ui| app.show(ui));
-    harness.run();
-    harness.get_by_label_contains("is not valid JSON (line 1");
-    drop(harness);
+    let mut h = harness(GlassboxApp::new(broken));
+    h.run_steps(2);
+    h.get_by_label_contains("is not valid JSON (line 1");
+    drop(h);
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,0 +1,235 @@
+//! What each kind of cell draws. Cells read the notebook and the run record and push
+//! [`AppCommand`]s; they never change the notebook themselves.
+
+use eframe::egui;
+use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
+use glassbox_engine::data::{bundled_info, text_source_info, Bundled, DatasetInfo, Splits, TextSource};
+use glassbox_engine::graph::{shape_text, GraphSpec, ShapeReport};
+use glassbox_engine::train::{PauseReason, RunRecord, RunState};
+
+use super::AppCommand;
+use crate::notebook::Notebook;
+
+/// Lesson text: `#` headings, `-` bullets, paragraphs, `**bold**` spans. Double-click to edit.
+pub(super) fn markdown_ui(
+    ui: &mut egui::Ui,
+    index: usize,
+    text: &str,
+    editing: &mut Option<(usize, String)>,
+    out: &mut Vec<AppCommand>,
+) {
+    if let Some((cell, draft)) = editing.as_mut().filter(|(c, _)| *c == index) {
+        ui.add(egui::TextEdit::multiline(draft).desired_width(f32::INFINITY).desired_rows(6));
+        if ui.button("Done").on_hover_text("Keep the edited text").clicked() {
+            out.push(AppCommand::EditMarkdown { cell: *cell, text: draft.clone() });
+            *editing = None;
+        }
+        return;
+    }
+    let response = ui
+        .vertical(|ui| {
+            for line in text.lines() {
+                let trimmed = line.trim_start();
+                if let Some(h) = trimmed.strip_prefix("# ") {
+                    ui.heading(h);
+                } else if let Some(h) = trimmed.strip_prefix("## ") {
+                    ui.strong(h);
+                } else if let Some(item) = trimmed.strip_prefix("- ") {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label("•");
+                        rich_line(ui, item);
+                    });
+                } else if trimmed.is_empty() {
+                    ui.add_space(4.0);
+                } else {
+                    ui.horizontal_wrapped(|ui| rich_line(ui, trimmed));
+                }
+            }
+        })
+        .response;
+    if response.interact(egui::Sense::click()).double_clicked() {
+        *editing = Some((index, text.to_owned()));
+    }
+}
+
+/// A line with `**bold**` spans.
+fn rich_line(ui: &mut egui::Ui, line: &str) {
+    ui.spacing_mut().item_spacing.x = 0.0;
+    for (i, part) in line.split("**").enumerate() {
+        if part.is_empty() {
+            continue;
+        }
+        if i % 2 == 1 {
+            ui.strong(part);
+        } else {
+            ui.label(part);
+        }
+    }
+}
+
+/// The dataset: what it is, its license, its size, class balance, and the points of a 2-D set.
+pub(super) fn dataset_ui(ui: &mut egui::Ui, splits: Option<&Splits>) {
+    ui.strong("Dataset");
+    let Some(splits) = splits else {
+        ui.label("No dataset is loaded.");
+        return;
+    };
+    let info = &splits.info;
+    ui.label(format!("{} — {}", info.title, info.license));
+    ui.weak(&info.description);
+    let train = &splits.train;
+    ui.label(format!(
+        "{} training and {} test samples, each {}",
+        train.len(),
+        splits.test.len(),
+        shape_text(&train.shape)
+    ));
+    let counts = train.class_counts();
+    if let Some(&most) = counts.iter().max().filter(|&&m| m > 0) {
+        ui.label("Class balance (training split):");
+        egui::Grid::new("balance").num_columns(2).show(ui, |ui| {
+            for (name, &count) in train.classes.iter().zip(&counts).take(20) {
+                ui.label(name);
+                ui.add(egui::ProgressBar::new(count as f32 / most as f32).text(count.to_string()).desired_width(240.0));
+                ui.end_row();
+            }
+        });
+    }
+    if train.shape == [2] {
+        let labels = train.labels().unwrap_or(&[]);
+        Plot::new("dataset-points").height(220.0).data_aspect(1.0).legend(Legend::default()).show(ui, |plot| {
+            for (class, name) in train.classes.iter().enumerate() {
+                let points: Vec<[f64; 2]> = (0..train.len())
+                    .filter(|&i| labels.get(i) == Some(&class))
+                    .map(|i| [f64::from(train.sample(i)[0]), f64::from(train.sample(i)[1])])
+                    .collect();
+                plot.points(Points::new(name.clone(), PlotPoints::from(points)).radius(2.5));
+            }
+        });
+    }
+}
+
+/// The model, read-only: every layer with its output shape and parameter count, and problems.
+pub(super) fn model_ui(ui: &mut egui::Ui, graph: &GraphSpec, report: &ShapeReport) {
+    ui.strong("Model");
+    egui::Grid::new("layers").striped(true).num_columns(4).show(ui, |ui| {
+        ui.strong("node");
+        ui.strong("layer");
+        ui.strong("output shape");
+        ui.strong("parameters");
+        ui.end_row();
+        for id in &report.order {
+            let Some(node) = graph.node(id) else { continue };
+            ui.label(id);
+            ui.label(node.layer.kind().label());
+            ui.label(report.shape_of(id).map_or_else(|| "?".to_owned(), shape_text));
+            ui.label(report.nodes.get(id).map_or(0, |n| n.param_count).to_string());
+            ui.end_row();
+        }
+    });
+    ui.label(format!("{} trainable parameters", report.total_params()));
+    for problem in &report.problems {
+        ui.colored_label(ui.visuals().warn_fg_color, problem.to_string());
+    }
+}
+
+/// Training controls, progress and live curves.
+pub(super) fn training_ui(ui: &mut egui::Ui, nb: &Notebook, record: &RunRecord, out: &mut Vec<AppCommand>) {
+    ui.strong("Training");
+    let running = matches!(record.state, RunState::Running);
+    ui.horizontal(|ui| {
+        if running {
+            if ui.button("⏸ Pause").on_hover_text("Stop after the current batch (Space)").clicked() {
+                out.push(AppCommand::Pause);
+            }
+        } else if ui
+            .button("▶ Train")
+            .on_hover_text("Train until you pause: the curves below update as it learns (Space)")
+            .clicked()
+        {
+            out.push(AppCommand::Train);
+        }
+        if ui
+            .add_enabled(!running, egui::Button::new("Step"))
+            .on_hover_text("Train on one batch, then pause (S)")
+            .clicked()
+        {
+            out.push(AppCommand::StepBatch);
+        }
+        if ui
+            .add_enabled(!running, egui::Button::new("Epoch"))
+            .on_hover_text("Train to the end of this pass over the data, then pause")
+            .clicked()
+        {
+            out.push(AppCommand::StepEpoch);
+        }
+        if ui
+            .button("Reset")
+            .on_hover_text("Back to the same starting weights (same seed); the curves are cleared")
+            .clicked()
+        {
+            out.push(AppCommand::Reset);
+        }
+    });
+    let lr = record.config.map_or(nb.training.optimizer.lr(), |c| c.optimizer.lr());
+    ui.horizontal(|ui| {
+        ui.label(format!("learning rate {lr:.3e}"));
+        if ui.button("÷10").on_hover_text("Smaller steps: slower but steadier learning").clicked() {
+            out.push(AppCommand::SetLearningRate(lr / 10.0));
+        }
+        if ui.button("×10").on_hover_text("Bigger steps: faster, until the loss jumps or becomes NaN").clicked() {
+            out.push(AppCommand::SetLearningRate(lr * 10.0));
+        }
+    });
+    match (&record.latest, record.steps_per_epoch) {
+        (Some(p), spe) => {
+            let epochs = nb.training.epochs.max(1) as f32;
+            ui.add(
+                egui::ProgressBar::new((p.epoch / epochs).min(1.0)).text(format!("epoch {:.2} of {epochs}", p.epoch)),
+            );
+            ui.label(format!(
+                "step {}   loss {:.4}   accuracy {:.3}   {:.0} samples/s   ({spe} steps an epoch)",
+                p.step, p.loss, p.accuracy, p.samples_per_sec
+            ));
+            ui.label(format!("lr in use: {:.3e}", p.lr));
+        }
+        (None, _) => {
+            ui.label("step 0");
+        }
+    }
+    match &record.state {
+        RunState::Failed(message) | RunState::Paused(PauseReason::NonFinite { message, .. }) => {
+            ui.colored_label(ui.visuals().error_fg_color, message);
+        }
+        _ => {}
+    }
+    let points = record.history.downsample(1000);
+    if !points.is_empty() {
+        let loss: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, f64::from(p.1)]).collect();
+        let accuracy: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, f64::from(p.2)]).collect();
+        Plot::new("curves").height(200.0).legend(Legend::default()).x_axis_label("step").show(ui, |plot| {
+            plot.line(Line::new("training loss", PlotPoints::from(loss)));
+            plot.line(Line::new("training accuracy", PlotPoints::from(accuracy)));
+        });
+    }
+}
+
+/// Every bundled dataset with its source and license (MNIST's CC BY-SA attribution among them).
+pub(super) fn licenses_ui(ui: &mut egui::Ui) {
+    egui::CollapsingHeader::new("Bundled datasets and their licenses").default_open(false).show(ui, |ui| {
+        let infos: Vec<DatasetInfo> = Bundled::all()
+            .map(bundled_info)
+            .chain([TextSource::MobyDick, TextSource::FirstNames].map(text_source_info))
+            .collect();
+        for info in infos {
+            ui.horizontal_wrapped(|ui| {
+                ui.strong(&info.title);
+                ui.label(format!("— {}", info.license));
+            });
+            ui.indent(&info.title, |ui| {
+                ui.weak(format!("{} Source: {}.", info.description, info.source));
+            });
+            ui.add_space(4.0);
+        }
+    });
+}

@@ -1,0 +1,222 @@
+//! The notebook window: the cells of one notebook, one training session, and the one place where
+//! the cells' commands are applied.
+
+mod cells;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use eframe::egui;
+use glassbox_engine::data::Splits;
+use glassbox_engine::graph::{infer_shapes, ShapeReport};
+use glassbox_engine::train::{Command, RunRecord, RunState, Session, StartRun};
+
+use crate::notebook::{Cell, Notebook};
+
+/// What a cell asks for; applied by [`GlassboxApp::apply`] after the frame's cells are drawn, so
+/// cells only read the notebook and never change it themselves.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AppCommand {
+    /// Start (if needed) and run until paused.
+    Train,
+    Pause,
+    StepBatch,
+    StepEpoch,
+    Reset,
+    SetLearningRate(f64),
+    EditMarkdown {
+        cell: usize,
+        text: String,
+    },
+}
+
+/// The app's state.
+pub struct GlassboxApp {
+    path: PathBuf,
+    notebook: Option<Notebook>,
+    report: ShapeReport,
+    /// The dataset, built once per notebook.
+    splits: Option<Splits>,
+    /// An error to show at the top (a file that did not load, a dataset that did not build).
+    error: Option<String>,
+    session: Option<Session>,
+    record: RunRecord,
+    /// Transient view state: the markdown cell being edited, and its draft.
+    editing: Option<(usize, String)>,
+    pending: Vec<AppCommand>,
+}
+
+impl GlassboxApp {
+    /// Opens the notebook at `path`; a file that cannot be read shows its error in the window.
+    #[must_use]
+    pub fn new(path: PathBuf) -> Self {
+        let mut app = Self {
+            path,
+            notebook: None,
+            report: ShapeReport::default(),
+            splits: None,
+            error: None,
+            session: None,
+            record: RunRecord::default(),
+            editing: None,
+            pending: Vec::new(),
+        };
+        match Notebook::load(&app.path) {
+            Ok(nb) => {
+                app.report = infer_shapes(&nb.graph);
+                match nb.data.build() {
+                    Ok(splits) => app.splits = Some(splits),
+                    Err(e) => app.error = Some(format!("the dataset could not be built: {e}")),
+                }
+                app.notebook = Some(nb);
+            }
+            Err(e) => app.error = Some(format!("{e:#}")),
+        }
+        app
+    }
+
+    /// The run record (the fold of the trainer's events), for tests and the cells.
+    #[must_use]
+    pub fn record(&self) -> &RunRecord {
+        &self.record
+    }
+
+    fn session(&mut self, ctx: &egui::Context) -> Option<&Session> {
+        if self.session.is_none() {
+            let ctx = ctx.clone();
+            // Repaint at most every ~30 ms while the trainer reports, never per step.
+            let waker = Arc::new(move || ctx.request_repaint_after(Duration::from_millis(30)));
+            match Session::spawn(waker) {
+                Ok(s) => self.session = Some(s),
+                Err(e) => self.error = Some(format!("cannot start the training thread: {e}")),
+            }
+        }
+        self.session.as_ref()
+    }
+
+    /// Makes sure a run exists; returns whether one does.
+    fn ensure_run(&mut self, ctx: &egui::Context) -> bool {
+        if self.record.run.is_some() && !matches!(self.record.state, RunState::Stopped | RunState::Failed(_)) {
+            return true;
+        }
+        let (Some(nb), Some(splits)) = (self.notebook.as_ref(), self.splits.as_ref()) else { return false };
+        if !self.report.is_ok() {
+            return false;
+        }
+        let start =
+            StartRun { graph: nb.graph.clone(), data: splits.clone(), config: nb.training, initial_weights: None };
+        self.session(ctx);
+        if let Some(session) = self.session.as_mut() {
+            let run = session.start(start);
+            // Later events of older runs are dropped by the fold from here on.
+            self.record = RunRecord { run: Some(run), ..RunRecord::default() };
+            return true;
+        }
+        false
+    }
+
+    fn send(&mut self, ctx: &egui::Context, command: Command) {
+        if let Some(session) = self.session(ctx) {
+            session.send(command);
+        }
+    }
+
+    /// Applies the commands the cells pushed this frame.
+    fn apply(&mut self, ctx: &egui::Context) {
+        for command in std::mem::take(&mut self.pending) {
+            match command {
+                AppCommand::Train => {
+                    if self.ensure_run(ctx) {
+                        self.send(ctx, Command::Resume);
+                    }
+                }
+                AppCommand::Pause => self.send(ctx, Command::Pause),
+                AppCommand::StepBatch => {
+                    if self.ensure_run(ctx) {
+                        self.send(ctx, Command::StepBatch);
+                    }
+                }
+                AppCommand::StepEpoch => {
+                    if self.ensure_run(ctx) {
+                        self.send(ctx, Command::StepEpoch);
+                    }
+                }
+                AppCommand::Reset => {
+                    if self.record.run.is_some() {
+                        self.record.history = Default::default();
+                        self.send(ctx, Command::Reset);
+                    }
+                }
+                AppCommand::SetLearningRate(lr) => {
+                    if let Some(nb) = self.notebook.as_mut() {
+                        nb.training.optimizer = nb.training.optimizer.with_lr(lr);
+                    }
+                    if self.record.run.is_some() {
+                        self.send(ctx, Command::SetLearningRate(lr));
+                    }
+                }
+                AppCommand::EditMarkdown { cell, text } => {
+                    if let Some(Cell::Markdown { text: old }) =
+                        self.notebook.as_mut().and_then(|nb| nb.cells.get_mut(cell))
+                    {
+                        *old = text;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Draws the whole window's contents (the eframe entry point calls this; tests drive it with
+    /// `egui_kittest`).
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        if let Some(session) = &self.session {
+            for event in session.poll() {
+                self.record.apply(event);
+            }
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                ui.heading(self.notebook.as_ref().map_or("Glassbox", |nb| nb.title.as_str()));
+                ui.weak(format!("Notebook: {}", self.path.display()));
+                if let Some(error) = &self.error {
+                    ui.colored_label(ui.visuals().error_fg_color, error);
+                }
+                ui.separator();
+                self.cells_ui(ui);
+                ui.separator();
+                cells::licenses_ui(ui);
+            });
+        });
+        let ctx = ui.ctx().clone();
+        self.apply(&ctx);
+        if matches!(self.record.state, RunState::Running) {
+            ctx.request_repaint_after(Duration::from_millis(100));
+        }
+    }
+
+    fn cells_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(nb) = self.notebook.as_ref() else { return };
+        for (index, cell) in nb.cells.iter().enumerate() {
+            let frame = egui::Frame::group(ui.style()).inner_margin(8.0);
+            frame.show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                match cell {
+                    Cell::Markdown { text } => {
+                        cells::markdown_ui(ui, index, text, &mut self.editing, &mut self.pending);
+                    }
+                    Cell::Dataset => cells::dataset_ui(ui, self.splits.as_ref()),
+                    Cell::Model => cells::model_ui(ui, &nb.graph, &self.report),
+                    Cell::Training => cells::training_ui(ui, nb, &self.record, &mut self.pending),
+                }
+            });
+            ui.add_space(6.0);
+        }
+    }
+}
+
+impl eframe::App for GlassboxApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+}
