@@ -95,3 +95,20 @@ fn a_graph_with_problems_lists_them_and_a_broken_file_says_why() {
     drop(h);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn train_stops_after_the_notebooks_epochs() {
+    let mut app = GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK));
+    app.set_epochs_for_test(2);
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness.get_by_label("▶ Train").click();
+    step_until(&mut harness, |app| {
+        matches!(
+            app.record().state,
+            glassbox_engine::train::RunState::Paused(glassbox_engine::train::PauseReason::Done)
+        ) && step_of(app) > 0
+    });
+    // 400 training samples in batches of 16: 25 steps an epoch.
+    assert_eq!(step_of(harness.state()), 50);
+}

@@ -97,15 +97,21 @@ pub(super) fn dataset_ui(ui: &mut egui::Ui, splits: Option<&Splits>) {
     }
     if train.shape == [2] {
         let labels = train.labels().unwrap_or(&[]);
-        Plot::new("dataset-points").height(220.0).data_aspect(1.0).legend(Legend::default()).show(ui, |plot| {
-            for (class, name) in train.classes.iter().enumerate() {
-                let points: Vec<[f64; 2]> = (0..train.len())
-                    .filter(|&i| labels.get(i) == Some(&class))
-                    .map(|i| [f64::from(train.sample(i)[0]), f64::from(train.sample(i)[1])])
-                    .collect();
-                plot.points(Points::new(name.clone(), PlotPoints::from(points)).radius(2.5));
-            }
-        });
+        Plot::new("dataset-points")
+            .height(220.0)
+            .data_aspect(1.0)
+            .legend(Legend::default())
+            .allow_scroll(false)
+            .allow_zoom(false)
+            .show(ui, |plot| {
+                for (class, name) in train.classes.iter().enumerate() {
+                    let points: Vec<[f64; 2]> = (0..train.len())
+                        .filter(|&i| labels.get(i) == Some(&class))
+                        .map(|i| [f64::from(train.sample(i)[0]), f64::from(train.sample(i)[1])])
+                        .collect();
+                    plot.points(Points::new(name.clone(), PlotPoints::from(points)).radius(2.5));
+                }
+            });
     }
 }
 
@@ -207,10 +213,16 @@ pub(super) fn training_ui(ui: &mut egui::Ui, nb: &Notebook, record: &RunRecord, 
     if !points.is_empty() {
         let loss: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, f64::from(p.1)]).collect();
         let accuracy: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, f64::from(p.2)]).collect();
-        Plot::new("curves").height(200.0).legend(Legend::default()).x_axis_label("step").show(ui, |plot| {
-            plot.line(Line::new("training loss", PlotPoints::from(loss)));
-            plot.line(Line::new("training accuracy", PlotPoints::from(accuracy)));
-        });
+        Plot::new("curves")
+            .height(200.0)
+            .legend(Legend::default())
+            .x_axis_label("step")
+            .allow_scroll(false)
+            .allow_zoom(false)
+            .show(ui, |plot| {
+                plot.line(Line::new("training loss", PlotPoints::from(loss)));
+                plot.line(Line::new("training accuracy", PlotPoints::from(accuracy)));
+            });
     }
 }
 

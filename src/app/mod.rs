@@ -76,6 +76,14 @@ impl GlassboxApp {
         app
     }
 
+    /// Changes the planned number of epochs (tests use short runs).
+    #[doc(hidden)]
+    pub fn set_epochs_for_test(&mut self, epochs: usize) {
+        if let Some(nb) = self.notebook.as_mut() {
+            nb.training.epochs = epochs;
+        }
+    }
+
     /// The run record (the fold of the trainer's events), for tests and the cells.
     #[must_use]
     pub fn record(&self) -> &RunRecord {
@@ -128,7 +136,11 @@ impl GlassboxApp {
             match command {
                 AppCommand::Train => {
                     if self.ensure_run(ctx) {
-                        self.send(ctx, Command::Resume);
+                        // Up to the notebook's number of epochs; once there, another as many.
+                        let planned = self.notebook.as_ref().map_or(1, |nb| nb.training.epochs.max(1));
+                        let done = self.record.latest.map_or(0, |p| p.epoch.floor() as usize);
+                        let epochs = if done < planned { planned - done } else { planned };
+                        self.send(ctx, Command::Run { epochs, until_accuracy: None });
                     }
                 }
                 AppCommand::Pause => self.send(ctx, Command::Pause),
