@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use glassbox::cli::{self, Cli, Cmd};
-use glassbox::{assets_path, GlassboxApp, DEFAULT_NOTEBOOK};
+use glassbox::{assets_path, GlassboxApp, DEFAULT_NOTEBOOK, LAST_NOTEBOOK_KEY};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -22,14 +22,24 @@ fn main() -> ExitCode {
         Some(Cmd::Train { notebook, epochs, out }) => cli::train(&notebook, epochs, out.as_deref()),
         Some(Cmd::Eval { notebook, weights }) => cli::eval(&notebook, &weights),
         None => {
-            let path = args.notebook.unwrap_or_else(|| assets_path(DEFAULT_NOTEBOOK));
+            let chosen = args.notebook;
             let options = eframe::NativeOptions {
                 viewport: eframe::egui::ViewportBuilder::default()
                     .with_inner_size([1100.0, 860.0])
                     .with_title("Glassbox"),
                 ..Default::default()
             };
-            return match eframe::run_native("Glassbox", options, Box::new(|_cc| Ok(Box::new(GlassboxApp::new(path))))) {
+            let creator = Box::new(move |cc: &eframe::CreationContext<'_>| {
+                // The notebook named on the command line, else the last one (if it still exists),
+                // else the example.
+                let last: Option<std::path::PathBuf> = cc
+                    .storage
+                    .and_then(|s| eframe::get_value(s, LAST_NOTEBOOK_KEY))
+                    .filter(|p: &std::path::PathBuf| p.exists());
+                let path = chosen.or(last).unwrap_or_else(|| assets_path(DEFAULT_NOTEBOOK));
+                Ok(Box::new(GlassboxApp::new(path)) as Box<dyn eframe::App>)
+            });
+            return match eframe::run_native("Glassbox", options, creator) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("glassbox: cannot open a window: {e}. Run scripts/install-deps.sh, or use `glassbox train` headless.");

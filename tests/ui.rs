@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use eframe::egui;
 use egui_kittest::kittest::Queryable as _;
 use egui_kittest::Harness;
 use glassbox::{assets_path, GlassboxApp, DEFAULT_NOTEBOOK};
@@ -111,4 +112,45 @@ fn train_stops_after_the_notebooks_epochs() {
     });
     // 400 training samples in batches of 16: 25 steps an epoch.
     assert_eq!(step_of(harness.state()), 50);
+}
+
+#[test]
+fn save_then_open_gives_an_equal_notebook_and_a_corrupt_file_keeps_the_current_one() {
+    let dir = std::env::temp_dir().join(format!("glassbox-ui-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut harness = harness(GlassboxApp::new(assets_path("assets/notebooks/mnist-lenet.json")));
+    harness.run_steps(2);
+    let original = harness.state().notebook().cloned().expect("the example loads");
+    let copy = dir.join("copy.json");
+    harness.state_mut().push(glassbox::AppCommand::SaveAs(copy.clone()));
+    harness.run_steps(2);
+    harness.get_by_label_contains("Saved");
+    assert_eq!(harness.state().path(), copy.as_path());
+
+    let other = GlassboxApp::new(copy.clone());
+    assert_eq!(other.notebook(), Some(&original), "save then open gives an equal notebook");
+
+    let corrupt = dir.join("corrupt.json");
+    std::fs::write(&corrupt, "{\"graph\": oops}").expect("write");
+    harness.state_mut().push(glassbox::AppCommand::Open(corrupt));
+    harness.run_steps(2);
+    harness.get_by_label_contains("The notebook you had open is unchanged");
+    assert_eq!(harness.state().notebook(), Some(&original));
+    assert_eq!(harness.state().path(), copy.as_path());
+    harness.get_by_label("LeNet on handwritten digits (MNIST)");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn space_trains_and_pauses_and_the_theme_switches() {
+    let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    harness.run_steps(2);
+    harness.key_press(egui::Key::Space);
+    step_until(&mut harness, |app| step_of(app) > 0);
+    harness.key_press(egui::Key::Space);
+    step_until(&mut harness, |app| matches!(app.record().state, glassbox_engine::train::RunState::Paused(_)));
+    let dark = harness.ctx.theme() == egui::Theme::Dark;
+    harness.get_by_label(if dark { "☀ Light" } else { "🌙 Dark" }).click();
+    harness.run_steps(2);
+    assert_ne!(harness.ctx.theme() == egui::Theme::Dark, dark);
 }

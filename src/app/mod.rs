@@ -29,6 +29,26 @@ pub enum AppCommand {
         cell: usize,
         text: String,
     },
+    /// Opens a notebook file; on failure the current notebook stays.
+    Open(PathBuf),
+    /// Saves to the current path.
+    Save,
+    /// Saves to a new path, which becomes the current one.
+    SaveAs(PathBuf),
+    /// Asks for a file to open, in a native dialog on its own thread.
+    OpenDialog,
+    /// Asks where to save, in a native dialog on its own thread.
+    SaveAsDialog,
+    /// Switches between the dark and the light theme.
+    ToggleTheme,
+    /// Multiplies the size of everything (text included) by this factor.
+    Zoom(f32),
+}
+
+/// A file chosen in a dialog, delivered to the next frame.
+enum Chosen {
+    Open(PathBuf),
+    SaveAs(PathBuf),
 }
 
 /// The app's state.
@@ -45,6 +65,10 @@ pub struct GlassboxApp {
     /// Transient view state: the markdown cell being edited, and its draft.
     editing: Option<(usize, String)>,
     pending: Vec<AppCommand>,
+    /// A message about the last file operation (saved, or why an open failed).
+    status: Option<String>,
+    /// Answers of file dialogs, which run on their own threads so no frame waits for them.
+    dialogs: (std::sync::mpsc::Sender<Chosen>, std::sync::mpsc::Receiver<Chosen>),
 }
 
 impl GlassboxApp {
@@ -61,6 +85,8 @@ impl GlassboxApp {
             record: RunRecord::default(),
             editing: None,
             pending: Vec::new(),
+            status: None,
+            dialogs: std::sync::mpsc::channel(),
         };
         match Notebook::load(&app.path) {
             Ok(nb) => {
@@ -74,6 +100,82 @@ impl GlassboxApp {
             Err(e) => app.error = Some(format!("{e:#}")),
         }
         app
+    }
+
+    /// The file the notebook was opened from or last saved to.
+    #[must_use]
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// The open notebook, if one loaded.
+    #[must_use]
+    pub fn notebook(&self) -> Option<&Notebook> {
+        self.notebook.as_ref()
+    }
+
+    /// Queues a command as if a control had been used (menus, shortcuts, tests).
+    pub fn push(&mut self, command: AppCommand) {
+        self.pending.push(command);
+    }
+
+    /// Replaces the notebook with the one at `path`, or leaves everything as it was and says why.
+    fn open(&mut self, path: PathBuf) {
+        let loaded = Notebook::load(&path).and_then(|nb| {
+            let splits = nb.data.build().map_err(|e| anyhow::anyhow!("its dataset could not be built: {e}"))?;
+            Ok((nb, splits))
+        });
+        match loaded {
+            Ok((nb, splits)) => {
+                if let Some(session) = &self.session {
+                    session.send(Command::Stop);
+                }
+                self.record = RunRecord::default();
+                self.report = infer_shapes(&nb.graph);
+                self.splits = Some(splits);
+                self.notebook = Some(nb);
+                self.editing = None;
+                self.error = None;
+                self.status = Some(format!("Opened {}", path.display()));
+                self.path = path;
+            }
+            Err(e) => {
+                self.status =
+                    Some(format!("Could not open {}: {e:#}. The notebook you had open is unchanged.", path.display()));
+            }
+        }
+    }
+
+    fn save_to(&mut self, path: PathBuf) {
+        let Some(nb) = self.notebook.as_ref() else { return };
+        match nb.save(&path) {
+            Ok(()) => {
+                self.status = Some(format!("Saved {}", path.display()));
+                self.path = path;
+            }
+            Err(e) => self.status = Some(format!("Could not save: {e:#}")),
+        }
+    }
+
+    fn dialog(&self, open: bool, ctx: &egui::Context) {
+        let answer = self.dialogs.0.clone();
+        let ctx = ctx.clone();
+        let folder = self.path.parent().map(std::path::Path::to_path_buf);
+        let spawned = std::thread::Builder::new().name("file-dialog".into()).spawn(move || {
+            let mut dialog = rfd::FileDialog::new().add_filter("Glassbox notebook", &["json"]);
+            if let Some(folder) = folder {
+                dialog = dialog.set_directory(folder);
+            }
+            let chosen =
+                if open { dialog.pick_file().map(Chosen::Open) } else { dialog.save_file().map(Chosen::SaveAs) };
+            if let Some(chosen) = chosen {
+                let _ = answer.send(chosen);
+                ctx.request_repaint();
+            }
+        });
+        if spawned.is_err() {
+            // Without a dialog thread there is no dialog; the app carries on.
+        }
     }
 
     /// Changes the planned number of epochs (tests use short runs).
@@ -175,6 +277,19 @@ impl GlassboxApp {
                         *old = text;
                     }
                 }
+                AppCommand::Open(path) => self.open(path),
+                AppCommand::Save => self.save_to(self.path.clone()),
+                AppCommand::SaveAs(path) => self.save_to(path),
+                AppCommand::OpenDialog => self.dialog(true, ctx),
+                AppCommand::SaveAsDialog => self.dialog(false, ctx),
+                AppCommand::ToggleTheme => {
+                    let next = match ctx.theme() {
+                        egui::Theme::Dark => egui::Theme::Light,
+                        egui::Theme::Light => egui::Theme::Dark,
+                    };
+                    ctx.set_theme(next);
+                }
+                AppCommand::Zoom(factor) => ctx.set_zoom_factor((ctx.zoom_factor() * factor).clamp(0.6, 3.0)),
             }
         }
     }
@@ -187,6 +302,14 @@ impl GlassboxApp {
                 self.record.apply(event);
             }
         }
+        while let Ok(chosen) = self.dialogs.1.try_recv() {
+            self.pending.push(match chosen {
+                Chosen::Open(path) => AppCommand::Open(path),
+                Chosen::SaveAs(path) => AppCommand::SaveAs(path),
+            });
+        }
+        self.shortcuts(ui);
+        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 ui.heading(self.notebook.as_ref().map_or("Glassbox", |nb| nb.title.as_str()));
@@ -204,6 +327,64 @@ impl GlassboxApp {
         self.apply(&ctx);
         if matches!(self.record.state, RunState::Running) {
             ctx.request_repaint_after(Duration::from_millis(100));
+        }
+    }
+
+    fn toolbar_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if ui.button("Open…").on_hover_text("Open a notebook file (Ctrl+O)").clicked() {
+                self.pending.push(AppCommand::OpenDialog);
+            }
+            if ui.button("Save").on_hover_text("Save this notebook to its file (Ctrl+S)").clicked() {
+                self.pending.push(AppCommand::Save);
+            }
+            if ui.button("Save as…").on_hover_text("Save this notebook to a new file").clicked() {
+                self.pending.push(AppCommand::SaveAsDialog);
+            }
+            ui.separator();
+            let theme = if ui.visuals().dark_mode { "☀ Light" } else { "🌙 Dark" };
+            if ui.button(theme).on_hover_text("Switch between the dark and the light theme").clicked() {
+                self.pending.push(AppCommand::ToggleTheme);
+            }
+            if ui.button("A−").on_hover_text("Smaller text and controls").clicked() {
+                self.pending.push(AppCommand::Zoom(1.0 / 1.15));
+            }
+            if ui.button("A+").on_hover_text("Larger text and controls, for a projector").clicked() {
+                self.pending.push(AppCommand::Zoom(1.15));
+            }
+            if let Some(status) = &self.status {
+                ui.separator();
+                ui.label(status);
+            }
+        });
+    }
+
+    /// Space: train or pause; S: one step; Ctrl+S: save; Ctrl+O: open. Not while typing.
+    fn shortcuts(&mut self, ui: &egui::Ui) {
+        if ui.ctx().egui_wants_keyboard_input() {
+            return;
+        }
+        let running = matches!(self.record.state, RunState::Running);
+        let (save, open, space, step) = ui.input(|i| {
+            let command = i.modifiers.command;
+            (
+                command && i.key_pressed(egui::Key::S),
+                command && i.key_pressed(egui::Key::O),
+                i.key_pressed(egui::Key::Space),
+                !command && i.key_pressed(egui::Key::S),
+            )
+        });
+        if save {
+            self.pending.push(AppCommand::Save);
+        }
+        if open {
+            self.pending.push(AppCommand::OpenDialog);
+        }
+        if space {
+            self.pending.push(if running { AppCommand::Pause } else { AppCommand::Train });
+        }
+        if step && !running {
+            self.pending.push(AppCommand::StepBatch);
         }
     }
 
@@ -227,8 +408,15 @@ impl GlassboxApp {
     }
 }
 
+/// The key under which eframe remembers the last notebook.
+pub const LAST_NOTEBOOK_KEY: &str = "last_notebook";
+
 impl eframe::App for GlassboxApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, LAST_NOTEBOOK_KEY, &self.path);
     }
 }
