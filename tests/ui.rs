@@ -154,3 +154,41 @@ fn space_trains_and_pauses_and_the_theme_switches() {
     harness.run_steps(2);
     assert_ne!(harness.ctx.theme() == egui::Theme::Dark, dark);
 }
+
+#[test]
+fn cells_move_delete_add_and_fold() {
+    use glassbox::notebook::Cell;
+    let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    harness.run_steps(2);
+    let kinds = |h: &Harness<'_, GlassboxApp>| -> Vec<String> {
+        h.state().notebook().expect("loaded").cells.iter().map(|c| format!("{c:?}").chars().take(8).collect()).collect()
+    };
+    let before = kinds(&harness);
+    assert_eq!(before.len(), 4);
+    harness.state_mut().push(glassbox::AppCommand::MoveCell { index: 3, up: true });
+    harness.run_steps(2);
+    assert!(matches!(harness.state().notebook().expect("loaded").cells[2], Cell::Training));
+    harness.state_mut().push(glassbox::AppCommand::DeleteCell(0));
+    harness.run_steps(2);
+    assert_eq!(kinds(&harness).len(), 3);
+    harness.state_mut().push(glassbox::AppCommand::AddTextCell { after: 0 });
+    harness.run_steps(2);
+    assert!(matches!(harness.state().notebook().expect("loaded").cells[1], Cell::Markdown { .. }));
+    harness.get_by_label("Done");
+    // Folding the dataset cell hides its contents.
+    harness.get_by_label("400 training and 100 test samples, each [2]");
+    harness.state_mut().push(glassbox::AppCommand::ToggleCollapsed(0));
+    harness.run_steps(2);
+    assert!(harness.query_by_label("400 training and 100 test samples, each [2]").is_none());
+}
+
+#[test]
+fn test_metrics_arrive_after_each_epoch() {
+    let mut app = GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK));
+    app.set_epochs_for_test(2);
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness.get_by_label("▶ Train").click();
+    step_until(&mut harness, |app| app.record().evaluations.len() >= 2);
+    harness.get_by_label_contains("test loss 0.");
+}

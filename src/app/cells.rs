@@ -8,7 +8,59 @@ use glassbox_engine::graph::{shape_text, GraphSpec, ShapeReport};
 use glassbox_engine::train::{PauseReason, RunRecord, RunState};
 
 use super::AppCommand;
-use crate::notebook::Notebook;
+use crate::notebook::{Cell, Notebook};
+use glassbox_engine::tensor::OptimizerSpec;
+
+/// What a cell is called in its header.
+pub(super) fn cell_name(cell: &Cell) -> &'static str {
+    match cell {
+        Cell::Markdown { .. } => "Text",
+        Cell::Dataset => "Dataset",
+        Cell::Model => "Model",
+        Cell::Training => "Training",
+    }
+}
+
+/// A cell's header: its kind, collapse, move, delete, and "add text below".
+pub(super) fn cell_header_ui(
+    ui: &mut egui::Ui,
+    index: usize,
+    count: usize,
+    name: &str,
+    collapsed: bool,
+    out: &mut Vec<AppCommand>,
+) {
+    ui.horizontal(|ui| {
+        let arrow = if collapsed { "▶" } else { "▼" };
+        if ui
+            .small_button(arrow)
+            .on_hover_text(if collapsed { "Show this cell" } else { "Fold this cell away" })
+            .clicked()
+        {
+            out.push(AppCommand::ToggleCollapsed(index));
+        }
+        ui.weak(name);
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.small_button("✖").on_hover_text("Delete this cell").clicked() {
+                out.push(AppCommand::DeleteCell(index));
+            }
+            if ui
+                .add_enabled(index + 1 < count, egui::Button::new("⏷").small())
+                .on_hover_text("Move this cell down")
+                .clicked()
+            {
+                out.push(AppCommand::MoveCell { index, up: false });
+            }
+            if ui.add_enabled(index > 0, egui::Button::new("⏶").small()).on_hover_text("Move this cell up").clicked()
+            {
+                out.push(AppCommand::MoveCell { index, up: true });
+            }
+            if ui.small_button("+ text").on_hover_text("Add a text cell below this one").clicked() {
+                out.push(AppCommand::AddTextCell { after: index });
+            }
+        });
+    });
+}
 
 /// Lesson text: `#` headings, `-` bullets, paragraphs, `**bold**` spans. Double-click to edit.
 pub(super) fn markdown_ui(
@@ -179,6 +231,49 @@ pub(super) fn training_ui(ui: &mut egui::Ui, nb: &Notebook, record: &RunRecord, 
     });
     let lr = record.config.map_or(nb.training.optimizer.lr(), |c| c.optimizer.lr());
     ui.horizontal(|ui| {
+        let mut epochs = nb.training.epochs;
+        ui.label("epochs");
+        if ui
+            .add(egui::DragValue::new(&mut epochs).range(1..=10_000))
+            .on_hover_text("How many passes over the training data Train makes")
+            .changed()
+        {
+            out.push(AppCommand::SetEpochs(epochs));
+        }
+        let mut batch = nb.training.batch_size;
+        ui.label("batch size");
+        if ui
+            .add(egui::DragValue::new(&mut batch).range(1..=4096))
+            .on_hover_text(
+                "Samples per step: larger batches give smoother but fewer updates (applies from the next epoch)",
+            )
+            .changed()
+        {
+            out.push(AppCommand::SetBatchSize(batch));
+        }
+        let current = nb.training.optimizer;
+        let name = match current {
+            OptimizerSpec::Sgd { .. } => "SGD",
+            OptimizerSpec::Adam { .. } => "Adam",
+            OptimizerSpec::AdamW { .. } => "AdamW",
+        };
+        egui::ComboBox::from_label("optimizer").selected_text(name).show_ui(ui, |ui| {
+            let lr = current.lr();
+            let choices = [
+                ("SGD", OptimizerSpec::Sgd { lr, momentum: 0.9, nesterov: false, weight_decay: 0.0 }),
+                ("Adam", OptimizerSpec::adam(lr)),
+                ("AdamW", OptimizerSpec::AdamW { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-2 }),
+            ];
+            for (label, spec) in choices {
+                if ui.selectable_label(name == label, label).on_hover_text(optimizer_help(label)).clicked()
+                    && name != label
+                {
+                    out.push(AppCommand::SetOptimizer(spec));
+                }
+            }
+        });
+    });
+    ui.horizontal(|ui| {
         ui.label(format!("learning rate {lr:.3e}"));
         if ui.button("÷10").on_hover_text("Smaller steps: slower but steadier learning").clicked() {
             out.push(AppCommand::SetLearningRate(lr / 10.0));
@@ -209,10 +304,16 @@ pub(super) fn training_ui(ui: &mut egui::Ui, nb: &Notebook, record: &RunRecord, 
         }
         _ => {}
     }
+    if let Some(e) = record.evaluations.last() {
+        ui.label(format!("test loss {:.4}   test accuracy {:.3}   (after step {})", e.loss, e.accuracy, e.step));
+    }
     let points = record.history.downsample(1000);
     if !points.is_empty() {
         let loss: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, f64::from(p.1)]).collect();
         let accuracy: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, f64::from(p.2)]).collect();
+        let test_loss: Vec<[f64; 2]> = record.evaluations.iter().map(|e| [e.step as f64, f64::from(e.loss)]).collect();
+        let test_accuracy: Vec<[f64; 2]> =
+            record.evaluations.iter().map(|e| [e.step as f64, f64::from(e.accuracy)]).collect();
         Plot::new("curves")
             .height(200.0)
             .legend(Legend::default())
@@ -222,6 +323,10 @@ pub(super) fn training_ui(ui: &mut egui::Ui, nb: &Notebook, record: &RunRecord, 
             .show(ui, |plot| {
                 plot.line(Line::new("training loss", PlotPoints::from(loss)));
                 plot.line(Line::new("training accuracy", PlotPoints::from(accuracy)));
+                if !test_loss.is_empty() {
+                    plot.line(Line::new("test loss", PlotPoints::from(test_loss)));
+                    plot.line(Line::new("test accuracy", PlotPoints::from(test_accuracy)));
+                }
             });
     }
 }
@@ -244,4 +349,12 @@ pub(super) fn licenses_ui(ui: &mut egui::Ui) {
             ui.add_space(4.0);
         }
     });
+}
+
+fn optimizer_help(name: &str) -> &'static str {
+    match name {
+        "SGD" => "Stochastic gradient descent with momentum: each step moves the weights against the gradient",
+        "Adam" => "Adam: scales each weight's step by its recent gradients; a good default",
+        _ => "AdamW: Adam with weight decay that shrinks the weights a little every step",
+    }
 }

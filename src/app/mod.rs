@@ -43,6 +43,20 @@ pub enum AppCommand {
     ToggleTheme,
     /// Multiplies the size of everything (text included) by this factor.
     Zoom(f32),
+    /// Moves a cell one place up (`up`) or down.
+    MoveCell {
+        index: usize,
+        up: bool,
+    },
+    DeleteCell(usize),
+    /// Adds an empty text cell after this one, ready to edit.
+    AddTextCell {
+        after: usize,
+    },
+    ToggleCollapsed(usize),
+    SetEpochs(usize),
+    SetBatchSize(usize),
+    SetOptimizer(glassbox_engine::tensor::OptimizerSpec),
 }
 
 /// A file chosen in a dialog, delivered to the next frame.
@@ -67,6 +81,8 @@ pub struct GlassboxApp {
     pending: Vec<AppCommand>,
     /// A message about the last file operation (saved, or why an open failed).
     status: Option<String>,
+    /// Transient view state: collapsed cells, by index.
+    collapsed: std::collections::BTreeSet<usize>,
     /// Answers of file dialogs, which run on their own threads so no frame waits for them.
     dialogs: (std::sync::mpsc::Sender<Chosen>, std::sync::mpsc::Receiver<Chosen>),
 }
@@ -86,6 +102,7 @@ impl GlassboxApp {
             editing: None,
             pending: Vec::new(),
             status: None,
+            collapsed: std::collections::BTreeSet::new(),
             dialogs: std::sync::mpsc::channel(),
         };
         match Notebook::load(&app.path) {
@@ -218,6 +235,8 @@ impl GlassboxApp {
             StartRun { graph: nb.graph.clone(), data: splits.clone(), config: nb.training, initial_weights: None };
         self.session(ctx);
         if let Some(session) = self.session.as_mut() {
+            // Test metrics after every epoch, for the test curves.
+            session.send(Command::EvaluateEachEpoch(true));
             let run = session.start(start);
             // Later events of older runs are dropped by the fold from here on.
             self.record = RunRecord { run: Some(run), ..RunRecord::default() };
@@ -290,6 +309,57 @@ impl GlassboxApp {
                     ctx.set_theme(next);
                 }
                 AppCommand::Zoom(factor) => ctx.set_zoom_factor((ctx.zoom_factor() * factor).clamp(0.6, 3.0)),
+                AppCommand::MoveCell { index, up } => {
+                    if let Some(nb) = self.notebook.as_mut() {
+                        let other = if up { index.checked_sub(1) } else { Some(index + 1) };
+                        if let Some(other) = other.filter(|&o| o < nb.cells.len() && index < nb.cells.len()) {
+                            nb.cells.swap(index, other);
+                            self.collapsed.clear();
+                            self.editing = None;
+                        }
+                    }
+                }
+                AppCommand::DeleteCell(index) => {
+                    if let Some(nb) = self.notebook.as_mut().filter(|nb| index < nb.cells.len()) {
+                        nb.cells.remove(index);
+                        self.collapsed.clear();
+                        self.editing = None;
+                    }
+                }
+                AppCommand::AddTextCell { after } => {
+                    if let Some(nb) = self.notebook.as_mut() {
+                        let at = (after + 1).min(nb.cells.len());
+                        nb.cells.insert(at, Cell::Markdown { text: String::new() });
+                        self.collapsed.clear();
+                        self.editing = Some((at, String::new()));
+                    }
+                }
+                AppCommand::ToggleCollapsed(index) => {
+                    if !self.collapsed.remove(&index) {
+                        self.collapsed.insert(index);
+                    }
+                }
+                AppCommand::SetEpochs(epochs) => {
+                    if let Some(nb) = self.notebook.as_mut() {
+                        nb.training.epochs = epochs.max(1);
+                    }
+                }
+                AppCommand::SetBatchSize(size) => {
+                    if let Some(nb) = self.notebook.as_mut() {
+                        nb.training.batch_size = size.max(1);
+                    }
+                    if self.record.run.is_some() {
+                        self.send(ctx, Command::SetBatchSize(size.max(1)));
+                    }
+                }
+                AppCommand::SetOptimizer(spec) => {
+                    if let Some(nb) = self.notebook.as_mut() {
+                        nb.training.optimizer = spec;
+                    }
+                    if self.record.run.is_some() {
+                        self.send(ctx, Command::SetOptimizer(spec));
+                    }
+                }
             }
         }
     }
@@ -390,10 +460,16 @@ impl GlassboxApp {
 
     fn cells_ui(&mut self, ui: &mut egui::Ui) {
         let Some(nb) = self.notebook.as_ref() else { return };
+        let count = nb.cells.len();
         for (index, cell) in nb.cells.iter().enumerate() {
             let frame = egui::Frame::group(ui.style()).inner_margin(8.0);
             frame.show(ui, |ui| {
                 ui.set_width(ui.available_width());
+                let collapsed = self.collapsed.contains(&index);
+                cells::cell_header_ui(ui, index, count, cells::cell_name(cell), collapsed, &mut self.pending);
+                if collapsed {
+                    return;
+                }
                 match cell {
                     Cell::Markdown { text } => {
                         cells::markdown_ui(ui, index, text, &mut self.editing, &mut self.pending);

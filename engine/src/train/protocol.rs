@@ -69,6 +69,8 @@ pub enum Command {
     },
     /// Test loss, accuracy and confusion matrix.
     Evaluate,
+    /// Whether to evaluate on the test split at the end of every epoch (for test curves).
+    EvaluateEachEpoch(bool),
     /// Every node's output, every parameter's gradient and the weights, for some samples.
     Inspect(InspectRequest),
     /// Writes the current weights to a safetensors file.

@@ -66,6 +66,7 @@ impl Session {
                 waker,
                 cancel,
                 inspections_seen: 0,
+                evaluate_each_epoch: false,
                 run: None,
                 inject_panic: false,
             }
@@ -176,6 +177,7 @@ struct Worker {
     /// The owner's count of cancelled inspections, and the trainer's count of those received.
     cancel: Arc<AtomicU64>,
     inspections_seen: u64,
+    evaluate_each_epoch: bool,
     run: Option<Run>,
     inject_panic: bool,
 }
@@ -412,6 +414,7 @@ impl Worker {
                     }
                 }
             }
+            Command::EvaluateEachEpoch(on) => self.evaluate_each_epoch = on,
             Command::InjectPanic => self.inject_panic = true,
             Command::Shutdown => {}
         }
@@ -532,10 +535,14 @@ impl Worker {
         if epoch_done {
             self.checkpoint();
         }
-        if let (true, Some(Goal::Epochs { until_accuracy: Some(target), .. })) = (epoch_done, goal) {
+        let target = match goal {
+            Some(Goal::Epochs { until_accuracy, .. }) => until_accuracy,
+            _ => None,
+        };
+        if epoch_done && (target.is_some() || self.evaluate_each_epoch) {
             let Some(run) = self.run.as_mut() else { return };
             if let Ok(evaluation) = evaluate(&mut run.model, &run.start.data.test, run.config.loss, run.step) {
-                let hit = evaluation.accuracy >= target;
+                let hit = target.is_some_and(|t| evaluation.accuracy >= t);
                 self.emit(Event::Evaluated { run: id, evaluation });
                 if hit {
                     self.pause(PauseReason::TargetReached);
