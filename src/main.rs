@@ -37,7 +37,11 @@ fn main() -> ExitCode {
                     .and_then(|s| eframe::get_value(s, LAST_NOTEBOOK_KEY))
                     .filter(|p: &std::path::PathBuf| p.exists());
                 let path = chosen.or(last).unwrap_or_else(|| assets_path(DEFAULT_NOTEBOOK));
-                Ok(Box::new(GlassboxApp::new(path)) as Box<dyn eframe::App>)
+                let mut app = GlassboxApp::new(path);
+                if let Some(dir) = eframe::storage_dir("Glassbox") {
+                    app = app.with_recovery(dir.join("recovery.json"));
+                }
+                Ok(Box::new(app) as Box<dyn eframe::App>)
             });
             return match eframe::run_native("Glassbox", options, creator) {
                 Ok(()) => ExitCode::SUCCESS,

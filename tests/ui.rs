@@ -192,3 +192,44 @@ fn test_metrics_arrive_after_each_epoch() {
     step_until(&mut harness, |app| app.record().evaluations.len() >= 2);
     harness.get_by_label_contains("test loss 0.");
 }
+
+#[test]
+fn unsaved_work_is_autosaved_and_offered_after_a_crash() {
+    let dir = std::env::temp_dir().join(format!("glassbox-ui-recovery-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let recovery = dir.join("recovery.json");
+    let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)).with_recovery(recovery.clone()));
+    harness.run_steps(2);
+    harness.state_mut().push(glassbox::AppCommand::SetEpochs(7));
+    harness.run_steps(2);
+    harness.state_mut().autosave();
+    assert!(recovery.exists(), "unsaved changes were written to the recovery file");
+    drop(harness); // a crash: no clean exit removes the file
+
+    let mut after = self::harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)).with_recovery(recovery.clone()));
+    after.run_steps(2);
+    after.get_by_label("Recover").click();
+    after.run_steps(3);
+    assert_eq!(after.state().notebook().expect("recovered").training.epochs, 7);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn saving_a_trained_notebook_writes_its_weights_beside_it() {
+    let dir = std::env::temp_dir().join(format!("glassbox-ui-sidecar-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    harness.run_steps(2);
+    harness.get_by_label("Step").click();
+    step_until(&mut harness, |app| step_of(app) == 1);
+    let path = dir.join("trained.json");
+    harness.state_mut().push(glassbox::AppCommand::SaveAs(path.clone()));
+    let weights = dir.join("trained.safetensors");
+    step_until(&mut harness, |_| weights.exists());
+    step_until(&mut harness, |app| app.record().saved_to.is_some());
+    let reopened = GlassboxApp::new(path);
+    assert!(reopened.has_initial_weights(), "the notebook reopens with its trained weights");
+    std::fs::remove_dir_all(&dir).ok();
+}

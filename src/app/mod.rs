@@ -81,6 +81,15 @@ pub struct GlassboxApp {
     pending: Vec<AppCommand>,
     /// A message about the last file operation (saved, or why an open failed).
     status: Option<String>,
+    /// Weights to start the next run from (the notebook's sidecar weights file, when it has one).
+    initial_weights: Option<Vec<u8>>,
+    /// Where unsaved work is written every minute; `None` turns autosave off (tests).
+    recovery_path: Option<PathBuf>,
+    /// A recovery file left by a session that did not end cleanly, offered at start.
+    offer_recovery: Option<PathBuf>,
+    /// Whether the notebook changed since it was opened, saved or autosaved.
+    dirty: bool,
+    last_autosave: std::time::Instant,
     /// Transient view state: collapsed cells, by index.
     collapsed: std::collections::BTreeSet<usize>,
     /// Answers of file dialogs, which run on their own threads so no frame waits for them.
@@ -103,8 +112,14 @@ impl GlassboxApp {
             pending: Vec::new(),
             status: None,
             collapsed: std::collections::BTreeSet::new(),
+            initial_weights: None,
+            recovery_path: None,
+            offer_recovery: None,
+            dirty: false,
+            last_autosave: std::time::Instant::now(),
             dialogs: std::sync::mpsc::channel(),
         };
+        app.initial_weights = std::fs::read(sidecar(&app.path)).ok();
         match Notebook::load(&app.path) {
             Ok(nb) => {
                 app.report = infer_shapes(&nb.graph);
@@ -117,6 +132,36 @@ impl GlassboxApp {
             Err(e) => app.error = Some(format!("{e:#}")),
         }
         app
+    }
+
+    /// Turns on autosave to `path` every minute, and offers a recovery file found there (left by
+    /// a session that crashed) before anything else.
+    #[must_use]
+    pub fn with_recovery(mut self, path: PathBuf) -> Self {
+        if path.exists() {
+            self.offer_recovery = Some(path.clone());
+        }
+        self.recovery_path = Some(path);
+        self
+    }
+
+    /// Writes the recovery file now if there are unsaved changes (the app does this every minute).
+    pub fn autosave(&mut self) {
+        self.last_autosave = std::time::Instant::now();
+        if let (true, Some(nb), Some(path)) = (self.dirty, self.notebook.as_ref(), self.recovery_path.as_ref()) {
+            if let Some(folder) = path.parent() {
+                let _ = std::fs::create_dir_all(folder);
+            }
+            if nb.save(path).is_ok() {
+                self.dirty = false;
+            }
+        }
+    }
+
+    /// Whether the weights to start the next run from came from a sidecar file.
+    #[must_use]
+    pub fn has_initial_weights(&self) -> bool {
+        self.initial_weights.is_some()
     }
 
     /// The file the notebook was opened from or last saved to.
@@ -153,6 +198,8 @@ impl GlassboxApp {
                 self.notebook = Some(nb);
                 self.editing = None;
                 self.error = None;
+                self.dirty = false;
+                self.initial_weights = std::fs::read(sidecar(&path)).ok();
                 self.status = Some(format!("Opened {}", path.display()));
                 self.path = path;
             }
@@ -168,6 +215,13 @@ impl GlassboxApp {
         match nb.save(&path) {
             Ok(()) => {
                 self.status = Some(format!("Saved {}", path.display()));
+                // The trained weights go beside the notebook, so it reopens trained.
+                if self.record.run.is_some() {
+                    if let Some(session) = &self.session {
+                        session.send(Command::SaveWeights(sidecar(&path)));
+                    }
+                }
+                self.dirty = false;
                 self.path = path;
             }
             Err(e) => self.status = Some(format!("Could not save: {e:#}")),
@@ -254,6 +308,17 @@ impl GlassboxApp {
     /// Applies the commands the cells pushed this frame.
     fn apply(&mut self, ctx: &egui::Context) {
         for command in std::mem::take(&mut self.pending) {
+            self.dirty |= matches!(
+                command,
+                AppCommand::EditMarkdown { .. }
+                    | AppCommand::MoveCell { .. }
+                    | AppCommand::DeleteCell(_)
+                    | AppCommand::AddTextCell { .. }
+                    | AppCommand::SetEpochs(_)
+                    | AppCommand::SetBatchSize(_)
+                    | AppCommand::SetOptimizer(_)
+                    | AppCommand::SetLearningRate(_)
+            );
             match command {
                 AppCommand::Train => {
                     if self.ensure_run(ctx) {
@@ -395,6 +460,9 @@ impl GlassboxApp {
         });
         let ctx = ui.ctx().clone();
         self.apply(&ctx);
+        if self.last_autosave.elapsed() >= Duration::from_secs(60) {
+            self.autosave();
+        }
         if matches!(self.record.state, RunState::Running) {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
@@ -427,6 +495,22 @@ impl GlassboxApp {
                 ui.label(status);
             }
         });
+        if let Some(recovery) = self.offer_recovery.clone() {
+            ui.horizontal(|ui| {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    "Glassbox did not close cleanly last time. Unsaved work was kept.",
+                );
+                if ui.button("Recover").on_hover_text("Open the work saved automatically before the crash").clicked() {
+                    self.pending.push(AppCommand::Open(recovery.clone()));
+                    self.offer_recovery = None;
+                }
+                if ui.button("Discard").on_hover_text("Delete the automatically saved copy").clicked() {
+                    let _ = std::fs::remove_file(&recovery);
+                    self.offer_recovery = None;
+                }
+            });
+        }
     }
 
     /// Space: train or pause; S: one step; Ctrl+S: save; Ctrl+O: open. Not while typing.
@@ -495,4 +579,17 @@ impl eframe::App for GlassboxApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, LAST_NOTEBOOK_KEY, &self.path);
     }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        // A clean exit needs no recovery.
+        if let Some(path) = &self.recovery_path {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// The weights file that goes with a notebook: the same name with `.safetensors`.
+#[must_use]
+pub fn sidecar(notebook: &std::path::Path) -> PathBuf {
+    notebook.with_extension("safetensors")
 }
