@@ -233,3 +233,30 @@ fn saving_a_trained_notebook_writes_its_weights_beside_it() {
     assert!(reopened.has_initial_weights(), "the notebook reopens with its trained weights");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_dataset_switch_updates_the_samples_and_a_bad_import_keeps_the_previous_one() {
+    use glassbox_engine::data::{Bundled, CsvOptions, DataSource, DataSpec};
+    let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    harness.run_steps(2);
+    assert!(harness.query_by_label("The first training samples:").is_none(), "2-D points have no image grid");
+    harness
+        .state_mut()
+        .push(glassbox::AppCommand::SetData(DataSpec::new(DataSource::Bundled { name: Bundled::Mnist })));
+    harness.run_steps(3);
+    harness.get_by_label("10000 training and 2000 test samples, each [1, 28, 28]");
+    harness.get_by_label("The first training samples:");
+    // The first training digit is a 5.
+    assert!(harness.query_all_by_label("5").count() >= 1);
+    let bad = std::env::temp_dir().join(format!("glassbox-ui-bad-{}.csv", std::process::id()));
+    std::fs::write(&bad, "a,b,label\n1,2,x\n3,oops,y\n").expect("write");
+    harness.state_mut().push(glassbox::AppCommand::SetData(DataSpec::new(DataSource::Csv {
+        path: bad.clone(),
+        options: CsvOptions::default(),
+    })));
+    harness.run_steps(3);
+    harness.get_by_label_contains("line 3, column 2 ('b') holds 'oops'");
+    harness.get_by_label_contains("The previous dataset is still in use.");
+    harness.get_by_label("10000 training and 2000 test samples, each [1, 28, 28]");
+    std::fs::remove_file(&bad).ok();
+}

@@ -3,7 +3,10 @@
 
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
-use glassbox_engine::data::{bundled_info, text_source_info, Bundled, DatasetInfo, Splits, TextSource};
+use glassbox_engine::data::{
+    bundled_info, text_source_info, Bundled, DataSource, DataSpec, DatasetInfo, Pattern2d, SequenceTask, Splits,
+    TextSource,
+};
 use glassbox_engine::graph::{shape_text, GraphSpec, ShapeReport};
 use glassbox_engine::train::{PauseReason, RunRecord, RunState};
 
@@ -119,9 +122,99 @@ fn rich_line(ui: &mut egui::Ui, line: &str) {
     }
 }
 
-/// The dataset: what it is, its license, its size, class balance, and the points of a 2-D set.
-pub(super) fn dataset_ui(ui: &mut egui::Ui, splits: Option<&Splits>) {
-    ui.strong("Dataset");
+/// Every dataset a student can pick without a file.
+fn choices() -> Vec<(String, DataSource)> {
+    let mut out: Vec<(String, DataSource)> =
+        Bundled::all().map(|b| (bundled_info(b).title, DataSource::Bundled { name: b })).collect();
+    let patterns = [
+        ("Circle", Pattern2d::Circle),
+        ("XOR", Pattern2d::Xor),
+        ("Two Gaussians", Pattern2d::Gauss),
+        ("Spiral", Pattern2d::Spiral),
+        ("Moons", Pattern2d::Moons),
+        ("Blobs (3 classes)", Pattern2d::Blobs { classes: 3 }),
+        ("Plane (regression)", Pattern2d::Plane),
+        ("Gaussian surface (regression)", Pattern2d::GaussianSurface),
+    ];
+    for (name, pattern) in patterns {
+        out.push((format!("2-D: {name}"), DataSource::Toy2d { pattern, samples: 500, noise: 0.1, seed: 0 }));
+    }
+    for task in SequenceTask::ALL {
+        out.push((
+            format!("Sequence: {task:?}"),
+            DataSource::Sequence { task, length: 6, vocab: 8, samples: 2000, seed: 0 },
+        ));
+    }
+    out.push(("Sentiment sentences".into(), DataSource::Sentiment { samples: 2000, seed: 0 }));
+    out.push((
+        "Moby-Dick characters".into(),
+        DataSource::CharWindows { text: TextSource::MobyDick, window: 8, samples: 20_000, seed: 0 },
+    ));
+    out.push((
+        "First names characters".into(),
+        DataSource::CharWindows { text: TextSource::FirstNames, window: 4, samples: 20_000, seed: 0 },
+    ));
+    out
+}
+
+/// The dataset: a picker, its parameters, what it is, its license, size, class balance, and its
+/// samples (points of a 2-D set, a grid of images).
+pub(super) fn dataset_ui(
+    ui: &mut egui::Ui,
+    spec: &DataSpec,
+    splits: Option<&Splits>,
+    thumbnails: &[(egui::TextureHandle, String)],
+    error: Option<&str>,
+    out: &mut Vec<AppCommand>,
+) {
+    ui.horizontal(|ui| {
+        let current = splits.map_or_else(|| "choose…".to_owned(), |s| s.info.title.clone());
+        egui::ComboBox::from_id_salt("dataset-choice").selected_text(current).width(260.0).show_ui(ui, |ui| {
+            for (name, source) in choices() {
+                if ui.selectable_label(false, &name).clicked() {
+                    out.push(AppCommand::SetData(DataSpec { source, pipeline: spec.pipeline }));
+                }
+            }
+        });
+        if ui.button("Import CSV…").on_hover_text("Use a table of numbers with a label column from a file").clicked()
+        {
+            out.push(AppCommand::ImportDialog { csv: true });
+        }
+        if ui
+            .button("Import images…")
+            .on_hover_text("Use a folder with one subfolder of PNG or JPEG images per class")
+            .clicked()
+        {
+            out.push(AppCommand::ImportDialog { csv: false });
+        }
+    });
+    if let DataSource::Toy2d { pattern, samples, noise, seed } = spec.source {
+        ui.horizontal(|ui| {
+            let (mut n, mut z, mut s) = (samples, noise, seed);
+            ui.label("points");
+            let a = ui
+                .add(egui::DragValue::new(&mut n).range(20..=5000))
+                .on_hover_text("How many points to generate")
+                .changed();
+            ui.label("noise");
+            let b = ui
+                .add(egui::Slider::new(&mut z, 0.0..=0.5))
+                .on_hover_text("How far points stray from the pattern")
+                .changed();
+            ui.label("seed");
+            let c = ui
+                .add(egui::DragValue::new(&mut s))
+                .on_hover_text("Another seed draws other points of the same pattern")
+                .changed();
+            if a || b || c {
+                let source = DataSource::Toy2d { pattern, samples: n, noise: z, seed: s };
+                out.push(AppCommand::SetData(DataSpec { source, pipeline: spec.pipeline }));
+            }
+        });
+    }
+    if let Some(error) = error {
+        ui.colored_label(ui.visuals().error_fg_color, error);
+    }
     let Some(splits) = splits else {
         ui.label("No dataset is loaded.");
         return;
@@ -146,6 +239,24 @@ pub(super) fn dataset_ui(ui: &mut egui::Ui, splits: Option<&Splits>) {
                 ui.end_row();
             }
         });
+    }
+    if !thumbnails.is_empty() {
+        ui.label("The first training samples:");
+        ui.horizontal_wrapped(|ui| {
+            for (texture, label) in thumbnails {
+                ui.vertical(|ui| {
+                    ui.add(egui::Image::new(texture).fit_to_exact_size(egui::vec2(56.0, 56.0)));
+                    ui.label(label);
+                });
+            }
+        });
+    }
+    if let (true, Some(vocab)) = (train.vocab.is_some(), train.vocab.as_ref()) {
+        ui.label("The first training samples:");
+        for i in 0..train.len().min(5) {
+            let ids: Vec<usize> = train.sample(i).iter().map(|&v| v as usize).collect();
+            ui.monospace(format!("{:?}", vocab.decode(&ids)));
+        }
     }
     if train.shape == [2] {
         let labels = train.labels().unwrap_or(&[]);

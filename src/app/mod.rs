@@ -57,12 +57,19 @@ pub enum AppCommand {
     SetEpochs(usize),
     SetBatchSize(usize),
     SetOptimizer(glassbox_engine::tensor::OptimizerSpec),
+    /// Switches the dataset; if it cannot be built, the current one stays and the cell says why.
+    SetData(glassbox_engine::data::DataSpec),
+    /// Asks for a CSV file to import (`true`) or a folder of images (`false`).
+    ImportDialog {
+        csv: bool,
+    },
 }
 
 /// A file chosen in a dialog, delivered to the next frame.
 enum Chosen {
     Open(PathBuf),
     SaveAs(PathBuf),
+    Import(glassbox_engine::data::DataSpec),
 }
 
 /// The app's state.
@@ -90,6 +97,10 @@ pub struct GlassboxApp {
     /// Whether the notebook changed since it was opened, saved or autosaved.
     dirty: bool,
     last_autosave: std::time::Instant,
+    /// Why the last dataset change failed (shown in the dataset cell).
+    data_error: Option<String>,
+    /// The first training samples of an image set, as textures for the sample grid.
+    thumbnails: Vec<(egui::TextureHandle, String)>,
     /// Transient view state: collapsed cells, by index.
     collapsed: std::collections::BTreeSet<usize>,
     /// Answers of file dialogs, which run on their own threads so no frame waits for them.
@@ -113,6 +124,8 @@ impl GlassboxApp {
             status: None,
             collapsed: std::collections::BTreeSet::new(),
             initial_weights: None,
+            data_error: None,
+            thumbnails: Vec::new(),
             recovery_path: None,
             offer_recovery: None,
             dirty: false,
@@ -195,6 +208,8 @@ impl GlassboxApp {
                 self.record = RunRecord::default();
                 self.report = infer_shapes(&nb.graph);
                 self.splits = Some(splits);
+                self.thumbnails.clear();
+                self.data_error = None;
                 self.notebook = Some(nb);
                 self.editing = None;
                 self.error = None;
@@ -225,6 +240,57 @@ impl GlassboxApp {
                 self.path = path;
             }
             Err(e) => self.status = Some(format!("Could not save: {e:#}")),
+        }
+    }
+
+    fn import_dialog(&self, csv: bool, ctx: &egui::Context) {
+        use glassbox_engine::data::{DataSource, DataSpec};
+        let answer = self.dialogs.0.clone();
+        let ctx = ctx.clone();
+        let _ = std::thread::Builder::new().name("file-dialog".into()).spawn(move || {
+            let source = if csv {
+                rfd::FileDialog::new()
+                    .add_filter("CSV table", &["csv", "txt"])
+                    .pick_file()
+                    .map(|path| DataSource::Csv { path, options: glassbox_engine::data::CsvOptions::default() })
+            } else {
+                rfd::FileDialog::new().pick_folder().map(|path| DataSource::ImageFolder {
+                    path,
+                    size: 28,
+                    color: glassbox_engine::data::ColorMode::Grey,
+                })
+            };
+            if let Some(source) = source {
+                let _ = answer.send(Chosen::Import(DataSpec::new(source)));
+                ctx.request_repaint();
+            }
+        });
+    }
+
+    /// Makes the sample-grid textures of an image dataset, once per dataset.
+    fn ensure_thumbnails(&mut self, ctx: &egui::Context) {
+        let Some(train) = self.splits.as_ref().map(|s| &s.train) else { return };
+        if !self.thumbnails.is_empty() || train.shape.len() != 3 || train.is_empty() {
+            return;
+        }
+        let (channels, h, w) = (train.shape[0], train.shape[1], train.shape[2]);
+        let labels = train.labels().unwrap_or(&[]);
+        for i in 0..train.len().min(24) {
+            let x = train.sample(i);
+            let byte = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+            let pixels: Vec<egui::Color32> = (0..h * w)
+                .map(|p| {
+                    if channels >= 3 {
+                        egui::Color32::from_rgb(byte(x[p]), byte(x[h * w + p]), byte(x[2 * h * w + p]))
+                    } else {
+                        egui::Color32::from_gray(byte(x[p]))
+                    }
+                })
+                .collect();
+            let image = egui::ColorImage::new([w, h], pixels);
+            let texture = ctx.load_texture(format!("sample-{i}"), image, egui::TextureOptions::NEAREST);
+            let label = labels.get(i).and_then(|&l| train.classes.get(l)).cloned().unwrap_or_default();
+            self.thumbnails.push((texture, label));
         }
     }
 
@@ -417,6 +483,23 @@ impl GlassboxApp {
                         self.send(ctx, Command::SetBatchSize(size.max(1)));
                     }
                 }
+                AppCommand::SetData(spec) => match spec.build() {
+                    Ok(splits) => {
+                        if let Some(session) = &self.session {
+                            session.send(Command::Stop);
+                        }
+                        self.record = RunRecord::default();
+                        self.splits = Some(splits);
+                        self.thumbnails.clear();
+                        self.data_error = None;
+                        if let Some(nb) = self.notebook.as_mut() {
+                            nb.data = spec;
+                        }
+                        self.dirty = true;
+                    }
+                    Err(e) => self.data_error = Some(format!("{e} The previous dataset is still in use.")),
+                },
+                AppCommand::ImportDialog { csv } => self.import_dialog(csv, ctx),
                 AppCommand::SetOptimizer(spec) => {
                     if let Some(nb) = self.notebook.as_mut() {
                         nb.training.optimizer = spec;
@@ -441,6 +524,7 @@ impl GlassboxApp {
             self.pending.push(match chosen {
                 Chosen::Open(path) => AppCommand::Open(path),
                 Chosen::SaveAs(path) => AppCommand::SaveAs(path),
+                Chosen::Import(spec) => AppCommand::SetData(spec),
             });
         }
         self.shortcuts(ui);
@@ -543,6 +627,7 @@ impl GlassboxApp {
     }
 
     fn cells_ui(&mut self, ui: &mut egui::Ui) {
+        self.ensure_thumbnails(&ui.ctx().clone());
         let Some(nb) = self.notebook.as_ref() else { return };
         let count = nb.cells.len();
         for (index, cell) in nb.cells.iter().enumerate() {
@@ -558,7 +643,14 @@ impl GlassboxApp {
                     Cell::Markdown { text } => {
                         cells::markdown_ui(ui, index, text, &mut self.editing, &mut self.pending);
                     }
-                    Cell::Dataset => cells::dataset_ui(ui, self.splits.as_ref()),
+                    Cell::Dataset => cells::dataset_ui(
+                        ui,
+                        &nb.data,
+                        self.splits.as_ref(),
+                        &self.thumbnails,
+                        self.data_error.as_deref(),
+                        &mut self.pending,
+                    ),
                     Cell::Model => cells::model_ui(ui, &nb.graph, &self.report),
                     Cell::Training => cells::training_ui(ui, nb, &self.record, &mut self.pending),
                 }
