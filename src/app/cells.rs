@@ -34,7 +34,7 @@ pub(super) fn cell_header_ui(
     out: &mut Vec<AppCommand>,
 ) {
     ui.horizontal(|ui| {
-        let arrow = if collapsed { "▶" } else { "▼" };
+        let arrow = if collapsed { "⏵" } else { "⏷" };
         if ui
             .small_button(arrow)
             .on_hover_text(if collapsed { "Show this cell" } else { "Fold this cell away" })
@@ -242,12 +242,16 @@ pub(super) fn dataset_ui(
     }
     if !thumbnails.is_empty() {
         ui.label("The first training samples:");
-        ui.horizontal_wrapped(|ui| {
-            for (texture, label) in thumbnails {
+        let per_row = ((ui.available_width() / 64.0).floor() as usize).max(1);
+        egui::Grid::new("samples").spacing([6.0, 6.0]).show(ui, |ui| {
+            for (i, (texture, label)) in thumbnails.iter().enumerate() {
                 ui.vertical(|ui| {
                     ui.add(egui::Image::new(texture).fit_to_exact_size(egui::vec2(56.0, 56.0)));
                     ui.label(label);
                 });
+                if (i + 1) % per_row == 0 {
+                    ui.end_row();
+                }
             }
         });
     }
@@ -280,7 +284,6 @@ pub(super) fn dataset_ui(
 
 /// The model, read-only: every layer with its output shape and parameter count, and problems.
 pub(super) fn model_ui(ui: &mut egui::Ui, graph: &GraphSpec, report: &ShapeReport) {
-    ui.strong("Model");
     egui::Grid::new("layers").striped(true).num_columns(4).show(ui, |ui| {
         ui.strong("node");
         ui.strong("layer");
@@ -304,7 +307,6 @@ pub(super) fn model_ui(ui: &mut egui::Ui, graph: &GraphSpec, report: &ShapeRepor
 
 /// Training controls, progress and live curves.
 pub(super) fn training_ui(ui: &mut egui::Ui, nb: &Notebook, record: &RunRecord, out: &mut Vec<AppCommand>) {
-    ui.strong("Training");
     let running = matches!(record.state, RunState::Running);
     ui.horizontal(|ui| {
         if running {
