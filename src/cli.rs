@@ -168,7 +168,9 @@ pub fn train(notebook: &Path, epochs: Option<usize>, out: Option<&Path>) -> Resu
                     println!("weights saved to {}", path.display());
                     break;
                 }
-                Event::Failed { message, .. } => return Err(CliError { code: 1, message }),
+                Event::Failed { message, .. } | Event::Refused { message, .. } => {
+                    return Err(CliError { code: 1, message })
+                }
                 _ => {}
             }
         }

@@ -250,8 +250,12 @@ fn inspection_while_paused_and_settings_reach_the_worker() {
         .expect("progress");
     assert!((lr - 0.5 / 4.0).abs() < 1e-9, "warm-up step 1 of 4 uses a quarter of the rate: {lr}");
     session.send(Command::Inspect(InspectRequest { id: 4, split: Split::Test, indices: vec![999] }));
-    let events = until(&session, |e| matches!(e, Event::Failed { .. }));
+    let events = until(&session, |e| matches!(e, Event::Refused { .. }));
     assert!(format!("{:?}", events.last()).contains("sample 999 does not exist"));
+    // A refused inspection does not end the run.
+    session.send(Command::StepBatch);
+    let events = until(&session, is_paused);
+    assert!(!events.iter().any(|e| matches!(e, Event::Failed { .. })));
 }
 
 #[test]

@@ -417,6 +417,9 @@ pub(super) fn training_ui(ui: &mut egui::Ui, nb: &Notebook, record: &RunRecord, 
         }
         _ => {}
     }
+    if let Some(message) = &record.refused {
+        ui.colored_label(ui.visuals().warn_fg_color, message);
+    }
     if let Some(e) = record.evaluations.last() {
         ui.label(format!("test loss {:.4}   test accuracy {:.3}   (after step {})", e.loss, e.accuracy, e.step));
     }

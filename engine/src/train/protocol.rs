@@ -191,6 +191,12 @@ pub enum Event {
         run: RunId,
         message: String,
     },
+    /// A command could not be carried out (a sample that does not exist, a file that cannot be
+    /// written); the run goes on.
+    Refused {
+        run: RunId,
+        message: String,
+    },
 }
 
 impl Event {
@@ -208,7 +214,8 @@ impl Event {
             | Self::Saved { run, .. }
             | Self::Configured { run, .. }
             | Self::Stopped { run, .. }
-            | Self::Failed { run, .. } => *run,
+            | Self::Failed { run, .. }
+            | Self::Refused { run, .. } => *run,
         }
     }
 }

@@ -63,6 +63,8 @@ pub struct RunRecord {
     pub inspection: Option<Inspection>,
     /// The last weights file written.
     pub saved_to: Option<std::path::PathBuf>,
+    /// Why the last refused command was refused.
+    pub refused: Option<String>,
 }
 
 impl RunRecord {
@@ -97,6 +99,7 @@ impl RunRecord {
             Event::Configured { config, .. } => self.config = Some(config),
             Event::Stopped { .. } => self.state = RunState::Stopped,
             Event::Failed { message, .. } => self.state = RunState::Failed(message),
+            Event::Refused { message, .. } => self.refused = Some(message),
         }
         true
     }

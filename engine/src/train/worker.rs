@@ -386,7 +386,7 @@ impl Worker {
                             self.emit(Event::Inspected { run: id, inspection: Box::new(inspection) });
                         }
                         Ok(None) => {}
-                        Err(e) => self.emit(Event::Failed { run: id, message: e.to_string() }),
+                        Err(e) => self.emit(Event::Refused { run: id, message: e.to_string() }),
                     }
                 }
             }
@@ -410,7 +410,7 @@ impl Worker {
                     let id = run.id;
                     match super::weights::save_weights(&run.model, &path) {
                         Ok(()) => self.emit(Event::Saved { run: id, path }),
-                        Err(e) => self.emit(Event::Failed { run: id, message: e.to_string() }),
+                        Err(e) => self.emit(Event::Refused { run: id, message: e.to_string() }),
                     }
                 }
             }
