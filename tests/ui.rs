@@ -260,3 +260,18 @@ fn a_dataset_switch_updates_the_samples_and_a_bad_import_keeps_the_previous_one(
     harness.get_by_label("10000 training and 2000 test samples, each [1, 28, 28]");
     std::fs::remove_file(&bad).ok();
 }
+
+#[test]
+fn the_schedule_reaches_the_worker_and_curves_go_logarithmic() {
+    use glassbox_engine::train::Schedule;
+    let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    harness.run_steps(2);
+    harness.get_by_label("Step").click();
+    step_until(&mut harness, |app| step_of(app) == 1);
+    harness.state_mut().push(glassbox::AppCommand::SetSchedule(Schedule::Cosine { min_factor: 0.05 }));
+    harness.run_steps(2);
+    step_until(&mut harness, |app| app.record().config.is_some_and(|c| matches!(c.schedule, Schedule::Cosine { .. })));
+    // The log-scale switch is there once there is a curve.
+    harness.get_by_label("log scale").click();
+    harness.run_steps(2);
+}

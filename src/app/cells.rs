@@ -8,7 +8,7 @@ use glassbox_engine::data::{
     TextSource,
 };
 use glassbox_engine::graph::{shape_text, GraphSpec, ShapeReport};
-use glassbox_engine::train::{PauseReason, RunRecord, RunState};
+use glassbox_engine::train::{PauseReason, RunRecord, RunState, Schedule};
 
 use super::AppCommand;
 use crate::notebook::{Cell, Notebook};
@@ -306,7 +306,13 @@ pub(super) fn model_ui(ui: &mut egui::Ui, graph: &GraphSpec, report: &ShapeRepor
 }
 
 /// Training controls, progress and live curves.
-pub(super) fn training_ui(ui: &mut egui::Ui, nb: &Notebook, record: &RunRecord, out: &mut Vec<AppCommand>) {
+pub(super) fn training_ui(
+    ui: &mut egui::Ui,
+    nb: &Notebook,
+    record: &RunRecord,
+    log_scale: bool,
+    out: &mut Vec<AppCommand>,
+) {
     let running = matches!(record.state, RunState::Running);
     ui.horizontal(|ui| {
         if running {
@@ -387,6 +393,30 @@ pub(super) fn training_ui(ui: &mut egui::Ui, nb: &Notebook, record: &RunRecord, 
         });
     });
     ui.horizontal(|ui| {
+        let schedule = nb.training.schedule;
+        let name = match schedule {
+            Schedule::Constant => "constant",
+            Schedule::Step { .. } => "step",
+            Schedule::Cosine { .. } => "cosine",
+        };
+        egui::ComboBox::from_label("learning-rate schedule").selected_text(name).show_ui(ui, |ui| {
+            let choices = [
+                ("constant", Schedule::Constant, "The same learning rate all the way"),
+                ("step", Schedule::Step { every_epochs: 10, factor: 0.5 }, "Halve the learning rate every 10 epochs"),
+                (
+                    "cosine",
+                    Schedule::Cosine { min_factor: 0.05 },
+                    "Lower the learning rate smoothly to 5% by the last epoch",
+                ),
+            ];
+            for (label, choice, help) in choices {
+                if ui.selectable_label(name == label, label).on_hover_text(help).clicked() && name != label {
+                    out.push(AppCommand::SetSchedule(choice));
+                }
+            }
+        });
+    });
+    ui.horizontal(|ui| {
         ui.label(format!("learning rate {lr:.3e}"));
         if ui.button("÷10").on_hover_text("Smaller steps: slower but steadier learning").clicked() {
             out.push(AppCommand::SetLearningRate(lr / 10.0));
@@ -425,9 +455,18 @@ pub(super) fn training_ui(ui: &mut egui::Ui, nb: &Notebook, record: &RunRecord, 
     }
     let points = record.history.downsample(1000);
     if !points.is_empty() {
-        let loss: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, f64::from(p.1)]).collect();
-        let accuracy: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, f64::from(p.2)]).collect();
-        let test_loss: Vec<[f64; 2]> = record.evaluations.iter().map(|e| [e.step as f64, f64::from(e.loss)]).collect();
+        let mut log = log_scale;
+        if ui
+            .checkbox(&mut log, "log scale")
+            .on_hover_text("Show log10 of the values: small losses stay visible")
+            .changed()
+        {
+            out.push(AppCommand::ToggleLogScale);
+        }
+        let y = |v: f32| if log_scale { f64::from(v.max(1e-8)).log10() } else { f64::from(v) };
+        let loss: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, y(p.1)]).collect();
+        let accuracy: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, y(p.2)]).collect();
+        let test_loss: Vec<[f64; 2]> = record.evaluations.iter().map(|e| [e.step as f64, y(e.loss)]).collect();
         let test_accuracy: Vec<[f64; 2]> =
             record.evaluations.iter().map(|e| [e.step as f64, f64::from(e.accuracy)]).collect();
         Plot::new("curves")

@@ -57,6 +57,9 @@ pub enum AppCommand {
     SetEpochs(usize),
     SetBatchSize(usize),
     SetOptimizer(glassbox_engine::tensor::OptimizerSpec),
+    SetSchedule(glassbox_engine::train::Schedule),
+    /// Shows the loss curves on a logarithmic scale, or not.
+    ToggleLogScale,
     /// Switches the dataset; if it cannot be built, the current one stays and the cell says why.
     SetData(glassbox_engine::data::DataSpec),
     /// Asks for a CSV file to import (`true`) or a folder of images (`false`).
@@ -101,6 +104,8 @@ pub struct GlassboxApp {
     data_error: Option<String>,
     /// The first training samples of an image set, as textures for the sample grid.
     thumbnails: Vec<(egui::TextureHandle, String)>,
+    /// Transient view state: curves on a log scale.
+    log_scale: bool,
     /// Transient view state: collapsed cells, by index.
     collapsed: std::collections::BTreeSet<usize>,
     /// Answers of file dialogs, which run on their own threads so no frame waits for them.
@@ -123,6 +128,7 @@ impl GlassboxApp {
             pending: Vec::new(),
             status: None,
             collapsed: std::collections::BTreeSet::new(),
+            log_scale: false,
             initial_weights: None,
             data_error: None,
             thumbnails: Vec::new(),
@@ -383,6 +389,8 @@ impl GlassboxApp {
                     | AppCommand::SetEpochs(_)
                     | AppCommand::SetBatchSize(_)
                     | AppCommand::SetOptimizer(_)
+                    | AppCommand::SetSchedule(_)
+                    | AppCommand::SetData(_)
                     | AppCommand::SetLearningRate(_)
             );
             match command {
@@ -500,6 +508,16 @@ impl GlassboxApp {
                     Err(e) => self.data_error = Some(format!("{e} The previous dataset is still in use.")),
                 },
                 AppCommand::ImportDialog { csv } => self.import_dialog(csv, ctx),
+                AppCommand::ToggleLogScale => self.log_scale = !self.log_scale,
+                AppCommand::SetSchedule(schedule) => {
+                    let warmup_steps = self.notebook.as_ref().map_or(0, |nb| nb.training.warmup_steps);
+                    if let Some(nb) = self.notebook.as_mut() {
+                        nb.training.schedule = schedule;
+                    }
+                    if self.record.run.is_some() {
+                        self.send(ctx, Command::SetSchedule { schedule, warmup_steps });
+                    }
+                }
                 AppCommand::SetOptimizer(spec) => {
                     if let Some(nb) = self.notebook.as_mut() {
                         nb.training.optimizer = spec;
@@ -652,7 +670,7 @@ impl GlassboxApp {
                         &mut self.pending,
                     ),
                     Cell::Model => cells::model_ui(ui, &nb.graph, &self.report),
-                    Cell::Training => cells::training_ui(ui, nb, &self.record, &mut self.pending),
+                    Cell::Training => cells::training_ui(ui, nb, &self.record, self.log_scale, &mut self.pending),
                 }
             });
             ui.add_space(6.0);
