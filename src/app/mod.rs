@@ -249,27 +249,35 @@ impl GlassboxApp {
         }
     }
 
-    fn import_dialog(&self, csv: bool, ctx: &egui::Context) {
-        use glassbox_engine::data::{DataSource, DataSpec};
+    /// Runs a native dialog on its own thread; its answer arrives through `dialogs` and wakes the
+    /// UI. Without a thread there is simply no dialog.
+    fn spawn_dialog(&self, ctx: &egui::Context, ask: impl FnOnce() -> Option<Chosen> + Send + 'static) {
         let answer = self.dialogs.0.clone();
         let ctx = ctx.clone();
         let _ = std::thread::Builder::new().name("file-dialog".into()).spawn(move || {
+            if let Some(chosen) = ask() {
+                let _ = answer.send(chosen);
+                ctx.request_repaint();
+            }
+        });
+    }
+
+    fn import_dialog(&self, csv: bool, ctx: &egui::Context) {
+        use glassbox_engine::data::{ColorMode, CsvOptions, DataSource, DataSpec};
+        self.spawn_dialog(ctx, move || {
             let source = if csv {
                 rfd::FileDialog::new()
                     .add_filter("CSV table", &["csv", "txt"])
                     .pick_file()
-                    .map(|path| DataSource::Csv { path, options: glassbox_engine::data::CsvOptions::default() })
+                    .map(|path| DataSource::Csv { path, options: CsvOptions::default() })
             } else {
                 rfd::FileDialog::new().pick_folder().map(|path| DataSource::ImageFolder {
                     path,
                     size: 28,
-                    color: glassbox_engine::data::ColorMode::Grey,
+                    color: ColorMode::Grey,
                 })
             };
-            if let Some(source) = source {
-                let _ = answer.send(Chosen::Import(DataSpec::new(source)));
-                ctx.request_repaint();
-            }
+            source.map(|s| Chosen::Import(DataSpec::new(s)))
         });
     }
 
@@ -301,24 +309,18 @@ impl GlassboxApp {
     }
 
     fn dialog(&self, open: bool, ctx: &egui::Context) {
-        let answer = self.dialogs.0.clone();
-        let ctx = ctx.clone();
         let folder = self.path.parent().map(std::path::Path::to_path_buf);
-        let spawned = std::thread::Builder::new().name("file-dialog".into()).spawn(move || {
+        self.spawn_dialog(ctx, move || {
             let mut dialog = rfd::FileDialog::new().add_filter("Glassbox notebook", &["json"]);
             if let Some(folder) = folder {
                 dialog = dialog.set_directory(folder);
             }
-            let chosen =
-                if open { dialog.pick_file().map(Chosen::Open) } else { dialog.save_file().map(Chosen::SaveAs) };
-            if let Some(chosen) = chosen {
-                let _ = answer.send(chosen);
-                ctx.request_repaint();
+            if open {
+                dialog.pick_file().map(Chosen::Open)
+            } else {
+                dialog.save_file().map(Chosen::SaveAs)
             }
         });
-        if spawned.is_err() {
-            // Without a dialog thread there is no dialog; the app carries on.
-        }
     }
 
     /// Changes the planned number of epochs (tests use short runs).
