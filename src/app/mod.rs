@@ -200,6 +200,17 @@ impl GlassboxApp {
         self.pending.push(command);
     }
 
+    /// New data ends the current run (it trained on the old data) and drops what was drawn from it.
+    fn replace_data(&mut self, splits: Splits) {
+        if let Some(session) = &self.session {
+            session.send(Command::Stop);
+        }
+        self.record = RunRecord::default();
+        self.splits = Some(splits);
+        self.thumbnails.clear();
+        self.data_error = None;
+    }
+
     /// Replaces the notebook with the one at `path`, or leaves everything as it was and says why.
     fn open(&mut self, path: PathBuf) {
         let loaded = Notebook::load(&path).and_then(|nb| {
@@ -208,14 +219,8 @@ impl GlassboxApp {
         });
         match loaded {
             Ok((nb, splits)) => {
-                if let Some(session) = &self.session {
-                    session.send(Command::Stop);
-                }
-                self.record = RunRecord::default();
+                self.replace_data(splits);
                 self.report = infer_shapes(&nb.graph);
-                self.splits = Some(splits);
-                self.thumbnails.clear();
-                self.data_error = None;
                 self.notebook = Some(nb);
                 self.editing = None;
                 self.error = None;
@@ -495,13 +500,7 @@ impl GlassboxApp {
                 }
                 AppCommand::SetData(spec) => match spec.build() {
                     Ok(splits) => {
-                        if let Some(session) = &self.session {
-                            session.send(Command::Stop);
-                        }
-                        self.record = RunRecord::default();
-                        self.splits = Some(splits);
-                        self.thumbnails.clear();
-                        self.data_error = None;
+                        self.replace_data(splits);
                         if let Some(nb) = self.notebook.as_mut() {
                             nb.data = spec;
                         }
