@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use glassbox_engine::data::Splits;
 use glassbox_engine::train::{Command, Evaluation, Event, PauseReason, Session, StartRun};
 
-use crate::notebook::Notebook;
+use crate::notebook::{ModelDef, Notebook};
 
 /// Glassbox: build neural networks from layers, train them, and look inside them.
 #[derive(Debug, Parser)]
@@ -27,6 +27,9 @@ pub enum Cmd {
     /// Trains a notebook's model on its dataset, with a progress bar, and prints the final metrics.
     Train {
         notebook: PathBuf,
+        /// Which of the notebook's models (default: the first).
+        #[arg(long)]
+        model: Option<String>,
         /// Epochs to train (default: the notebook's setting).
         #[arg(long)]
         epochs: Option<usize>,
@@ -37,6 +40,9 @@ pub enum Cmd {
     /// Prints test metrics and the confusion matrix of a notebook's model with saved weights.
     Eval {
         notebook: PathBuf,
+        /// Which of the notebook's models (default: the first).
+        #[arg(long)]
+        model: Option<String>,
         #[arg(long)]
         weights: PathBuf,
     },
@@ -53,10 +59,12 @@ fn bad_input(e: impl std::fmt::Display) -> CliError {
     CliError { code: 2, message: format!("{e:#}").replace('\n', " ") }
 }
 
-fn load(notebook: &Path) -> Result<(Notebook, Splits), CliError> {
+/// The notebook's chosen model and its dataset.
+fn load(notebook: &Path, model: Option<&str>) -> Result<(ModelDef, Splits), CliError> {
     let nb = Notebook::load(notebook).map_err(bad_input)?;
+    let def = nb.pick_model(model).map_err(bad_input)?.clone();
     let splits = nb.data.build().map_err(bad_input)?;
-    Ok((nb, splits))
+    Ok((def, splits))
 }
 
 /// Waits for the next event of the session (the trainer never goes silent for long while busy).
@@ -67,11 +75,11 @@ fn next_event(session: &Session) -> Result<Event, CliError> {
 }
 
 /// Starts a run and waits until it is ready; a graph that does not fit its data is bad input.
-fn start(session: &mut Session, nb: &Notebook, splits: Splits, weights: Option<Vec<u8>>) -> Result<usize, CliError> {
+fn start(session: &mut Session, def: &ModelDef, splits: Splits, weights: Option<Vec<u8>>) -> Result<usize, CliError> {
     let run = session.start(StartRun {
-        graph: nb.graph.clone(),
+        graph: def.graph.clone(),
         data: splits,
-        config: nb.training,
+        config: def.training,
         initial_weights: weights,
     });
     loop {
@@ -118,8 +126,8 @@ fn print_confusion(evaluation: &Evaluation, classes: &[String]) {
 ///
 /// # Errors
 /// Bad input (code 2) or a failed run (code 1).
-pub fn train(notebook: &Path, epochs: Option<usize>, out: Option<&Path>) -> Result<(), CliError> {
-    let (nb, splits) = load(notebook)?;
+pub fn train(notebook: &Path, model: Option<&str>, epochs: Option<usize>, out: Option<&Path>) -> Result<(), CliError> {
+    let (nb, splits) = load(notebook, model)?;
     let classes = splits.test.classes.clone();
     let epochs = epochs.unwrap_or(nb.training.epochs).max(1);
     let mut session = Session::spawn(Arc::new(|| {})).map_err(|e| CliError { code: 1, message: e.to_string() })?;
@@ -182,8 +190,8 @@ pub fn train(notebook: &Path, epochs: Option<usize>, out: Option<&Path>) -> Resu
 ///
 /// # Errors
 /// Bad input (code 2): a missing or malformed notebook or weights file, or weights that do not fit.
-pub fn eval(notebook: &Path, weights: &Path) -> Result<(), CliError> {
-    let (nb, splits) = load(notebook)?;
+pub fn eval(notebook: &Path, model: Option<&str>, weights: &Path) -> Result<(), CliError> {
+    let (nb, splits) = load(notebook, model)?;
     let classes = splits.test.classes.clone();
     let bytes = std::fs::read(weights).map_err(|e| bad_input(format!("cannot read {}: {e}", weights.display())))?;
     let mut session = Session::spawn(Arc::new(|| {})).map_err(|e| CliError { code: 1, message: e.to_string() })?;

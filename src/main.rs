@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use glassbox::cli::{self, Cli, Cmd};
-use glassbox::{assets_path, GlassboxApp, DEFAULT_NOTEBOOK, LAST_NOTEBOOK_KEY};
+use glassbox::{assets_path, GlassboxApp, DEFAULT_NOTEBOOK, LAST_NOTEBOOK_KEY, RECENT_KEY};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -19,8 +19,10 @@ fn main() -> ExitCode {
         }
     };
     let result = match args.command {
-        Some(Cmd::Train { notebook, epochs, out }) => cli::train(&notebook, epochs, out.as_deref()),
-        Some(Cmd::Eval { notebook, weights }) => cli::eval(&notebook, &weights),
+        Some(Cmd::Train { notebook, model, epochs, out }) => {
+            cli::train(&notebook, model.as_deref(), epochs, out.as_deref())
+        }
+        Some(Cmd::Eval { notebook, model, weights }) => cli::eval(&notebook, model.as_deref(), &weights),
         None => {
             let chosen = args.notebook;
             let options = eframe::NativeOptions {
@@ -37,7 +39,9 @@ fn main() -> ExitCode {
                     .and_then(|s| eframe::get_value(s, LAST_NOTEBOOK_KEY))
                     .filter(|p: &std::path::PathBuf| p.exists());
                 let path = chosen.or(last).unwrap_or_else(|| assets_path(DEFAULT_NOTEBOOK));
-                let mut app = GlassboxApp::new(path);
+                let recent: Vec<std::path::PathBuf> =
+                    cc.storage.and_then(|s| eframe::get_value(s, RECENT_KEY)).unwrap_or_default();
+                let mut app = GlassboxApp::new(path).with_recent(recent);
                 if let Some(dir) = eframe::storage_dir("Glassbox") {
                     app = app.with_recovery(dir.join("recovery.json"));
                 }

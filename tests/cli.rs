@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use glassbox::notebook::Notebook;
+use glassbox::notebook::{spiral_model, CellKind, ModelDef, Notebook};
 use glassbox_engine::data::{DataSource, DataSpec, Pattern2d};
 use glassbox_engine::graph::{GraphSpec, LayerSpec};
 
@@ -24,7 +24,7 @@ fn small_notebook(dir: &Path) -> PathBuf {
         data: DataSpec::new(DataSource::Toy2d { pattern: Pattern2d::Gauss, samples: 200, noise: 0.0, seed: 1 }),
         ..Notebook::default()
     };
-    nb.training.epochs = 3;
+    nb.models[0].training.epochs = 3;
     let path = dir.join("small.json");
     nb.save(&path).expect("saves");
     path
@@ -39,8 +39,16 @@ fn train_then_eval_a_small_notebook() {
     let dir = temp_dir("train");
     let nb = small_notebook(&dir);
     let weights = dir.join("small.safetensors");
-    let out =
-        glassbox(&["train", nb.to_str().expect("utf-8"), "--epochs", "4", "--out", weights.to_str().expect("utf-8")]);
+    let out = glassbox(&[
+        "train",
+        nb.to_str().expect("utf-8"),
+        "--model",
+        "MLP",
+        "--epochs",
+        "4",
+        "--out",
+        weights.to_str().expect("utf-8"),
+    ]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "stdout: {stdout}\nstderr: {}", text(&out.stderr));
     assert!(stdout.contains("trained 4 epoch(s), 40 steps"), "{stdout}");
@@ -80,10 +88,13 @@ fn bad_input_gives_one_line_and_exit_code_2() {
     std::fs::write(&newer, r#"{"format_version": 99}"#).expect("write");
     assert_bad_input(&["train", newer.to_str().expect("utf-8")], "newer Glassbox");
     let misfit = Notebook {
-        graph: GraphSpec::sequential(vec![
-            LayerSpec::Input { shape: vec![3] },
-            LayerSpec::Dense { units: 2, bias: true },
-        ]),
+        models: vec![ModelDef {
+            graph: GraphSpec::sequential(vec![
+                LayerSpec::Input { shape: vec![3] },
+                LayerSpec::Dense { units: 2, bias: true },
+            ]),
+            ..spiral_model("MLP")
+        }],
         ..Notebook::default()
     };
     let misfit_path = dir.join("misfit.json");
@@ -101,28 +112,72 @@ fn bad_input_gives_one_line_and_exit_code_2() {
         "is not a safetensors weights file",
     );
     assert_bad_input(&["train", "--bogus"], "unexpected argument");
+    assert_bad_input(
+        &["train", nb.to_str().expect("utf-8"), "--model", "Nope"],
+        "the notebook has no model called \"Nope\"; its models are: MLP",
+    );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
 #[test]
 fn notebooks_round_trip_and_every_released_format_loads() {
-    let fixture = Notebook::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/notebook-v1.json"))
-        .expect("format 1 loads forever");
-    assert_eq!(fixture.format_version, 1);
-    assert!(glassbox_engine::graph::infer_shapes(&fixture.graph).is_ok());
+    // Format 1: one graph and one training config at the top, read into one model.
+    let v1 = Notebook::load(&fixture("notebook-v1.json")).expect("format 1 loads forever");
+    let raw: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("notebook-v1.json")).expect("read")).expect("json");
+    assert_eq!(raw["format_version"], 1);
+    assert_eq!(v1.format_version, 2, "read into the current format");
+    assert_eq!(v1.models.len(), 1);
+    assert_eq!(v1.models[0].name, "Model");
+    let graph: GraphSpec = serde_json::from_value(raw["graph"].clone()).expect("graph");
+    assert_eq!(v1.models[0].graph, graph, "the graph came across");
+    assert_eq!(v1.models[0].training.epochs, raw["training"]["epochs"].as_u64().expect("epochs") as usize);
+    let kinds: Vec<&CellKind> = v1.cells.iter().map(|c| &c.kind).collect();
+    assert_eq!(
+        kinds,
+        [&CellKind::Dataset, &CellKind::Model { model: "Model".into() }, &CellKind::Training { model: "Model".into() }],
+        "a file without cells gets the standard ones, naming its model"
+    );
+    // Format 2: named models, cells that name them, folded cells, view state.
+    let v2 = Notebook::load(&fixture("notebook-v2.json")).expect("format 2 loads forever");
+    assert_eq!(v2.models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["SGD", "Adam"]);
+    assert!(matches!(v2.models[0].training.optimizer, glassbox_engine::tensor::OptimizerSpec::Sgd { .. }));
+    assert_eq!(v2.cells[4].kind, CellKind::Training { model: "Adam".into() });
+    assert!(v2.cells[1].folded && !v2.cells[0].folded);
+    assert!(v2.view.log_scale);
+
     let dir = temp_dir("roundtrip");
-    let path = dir.join("nb.json");
-    fixture.save(&path).expect("saves");
-    assert_eq!(Notebook::load(&path).expect("loads"), fixture);
-    assert!(!dir.join("nb.json.tmp").exists(), "the save renamed its temporary file");
+    for nb in [v1, v2] {
+        let path = dir.join("nb.json");
+        nb.save(&path).expect("saves");
+        assert_eq!(Notebook::load(&path).expect("loads"), nb);
+        assert!(!dir.join("nb.json.tmp").exists(), "the save renamed its temporary file");
+    }
     let sparse = Notebook::from_json(r#"{"title": "only a title"}"#, "sparse").expect("defaults fill in");
     assert_eq!(sparse.title, "only a title");
-    assert_eq!(sparse.graph, Notebook::default().graph);
-    for example in ["spiral-mlp.json", "mnist-lenet.json"] {
+    assert_eq!(sparse.models, Notebook::default().models);
+    let twins = Notebook::from_json(
+        r#"{"models": [{"name": "A", "graph": {"nodes": [], "edges": []}}, {"name": "A", "graph": {"nodes": [], "edges": []}}]}"#,
+        "twins",
+    )
+    .expect("loads");
+    assert_eq!(twins.models[1].name, "A 2", "model names are made unique");
+    for example in ["spiral-mlp.json", "mnist-lenet.json", "compare-optimizers.json"] {
         let nb = Notebook::load(&glassbox::assets_path("assets/notebooks").join(example)).expect("the example loads");
         let splits = nb.data.build().expect("its data builds");
-        let model = glassbox_engine::tensor::Model::new(&nb.graph, nb.training.seed).expect("its graph compiles");
-        assert_eq!(model.input_shape(), splits.train.shape.as_slice(), "{example}: the graph fits the data");
+        for m in &nb.models {
+            let model = glassbox_engine::tensor::Model::new(&m.graph, m.training.seed).expect("its graph compiles");
+            assert_eq!(model.input_shape(), splits.train.shape.as_slice(), "{example}: the graph fits the data");
+        }
+        for cell in &nb.cells {
+            if let Some(name) = cell.model() {
+                assert!(nb.model(name).is_some(), "{example}: a cell names the missing model {name}");
+            }
+        }
     }
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 use egui_kittest::kittest::Queryable as _;
 use egui_kittest::Harness;
-use glassbox::{assets_path, GlassboxApp, DEFAULT_NOTEBOOK};
+use glassbox::notebook::CellKind;
+use glassbox::{assets_path, AppCommand, GlassboxApp, ModelCommand, DEFAULT_NOTEBOOK};
 
 fn harness(app: GlassboxApp) -> Harness<'static, GlassboxApp> {
     Harness::builder().with_size([1200.0, 2400.0]).build_ui_state(|ui, app: &mut GlassboxApp| app.show(ui), app)
@@ -122,21 +123,21 @@ fn save_then_open_gives_an_equal_notebook_and_a_corrupt_file_keeps_the_current_o
     harness.run_steps(2);
     let original = harness.state().notebook().cloned().expect("the example loads");
     let copy = dir.join("copy.json");
-    harness.state_mut().push(glassbox::AppCommand::SaveAs(copy.clone()));
+    harness.state_mut().push(AppCommand::SaveAs(copy.clone()));
     harness.run_steps(2);
     harness.get_by_label_contains("Saved");
-    assert_eq!(harness.state().path(), copy.as_path());
+    assert_eq!(harness.state().path(), Some(copy.as_path()));
 
     let other = GlassboxApp::new(copy.clone());
     assert_eq!(other.notebook(), Some(&original), "save then open gives an equal notebook");
 
     let corrupt = dir.join("corrupt.json");
     std::fs::write(&corrupt, "{\"graph\": oops}").expect("write");
-    harness.state_mut().push(glassbox::AppCommand::Open(corrupt));
+    harness.state_mut().push(AppCommand::Open(corrupt));
     harness.run_steps(2);
     harness.get_by_label_contains("The notebook you had open is unchanged");
     assert_eq!(harness.state().notebook(), Some(&original));
-    assert_eq!(harness.state().path(), copy.as_path());
+    assert_eq!(harness.state().path(), Some(copy.as_path()));
     harness.get_by_label("LeNet on handwritten digits (MNIST)");
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -157,7 +158,6 @@ fn space_trains_and_pauses_and_the_theme_switches() {
 
 #[test]
 fn cells_move_delete_add_and_fold() {
-    use glassbox::notebook::Cell;
     let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
     harness.run_steps(2);
     let kinds = |h: &Harness<'_, GlassboxApp>| -> Vec<String> {
@@ -165,21 +165,22 @@ fn cells_move_delete_add_and_fold() {
     };
     let before = kinds(&harness);
     assert_eq!(before.len(), 4);
-    harness.state_mut().push(glassbox::AppCommand::MoveCell { index: 3, up: true });
+    harness.state_mut().push(AppCommand::MoveCell { index: 3, up: true });
     harness.run_steps(2);
-    assert!(matches!(harness.state().notebook().expect("loaded").cells[2], Cell::Training));
-    harness.state_mut().push(glassbox::AppCommand::DeleteCell(0));
+    assert!(matches!(harness.state().notebook().expect("loaded").cells[2].kind, CellKind::Training { .. }));
+    harness.state_mut().push(AppCommand::DeleteCell(0));
     harness.run_steps(2);
     assert_eq!(kinds(&harness).len(), 3);
-    harness.state_mut().push(glassbox::AppCommand::AddTextCell { after: 0 });
+    harness.state_mut().push(AppCommand::AddTextCell { after: 0 });
     harness.run_steps(2);
-    assert!(matches!(harness.state().notebook().expect("loaded").cells[1], Cell::Markdown { .. }));
+    assert!(matches!(harness.state().notebook().expect("loaded").cells[1].kind, CellKind::Markdown { .. }));
     harness.get_by_label("Done");
     // Folding the dataset cell hides its contents.
     harness.get_by_label("400 training and 100 test samples, each [2]");
-    harness.state_mut().push(glassbox::AppCommand::ToggleCollapsed(0));
+    harness.state_mut().push(AppCommand::ToggleFolded(0));
     harness.run_steps(2);
     assert!(harness.query_by_label("400 training and 100 test samples, each [2]").is_none());
+    assert!(harness.state().notebook().expect("loaded").cells[0].folded, "the fold is saved with the notebook");
 }
 
 #[test]
@@ -201,7 +202,7 @@ fn unsaved_work_is_autosaved_and_offered_after_a_crash() {
     let recovery = dir.join("recovery.json");
     let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)).with_recovery(recovery.clone()));
     harness.run_steps(2);
-    harness.state_mut().push(glassbox::AppCommand::SetEpochs(7));
+    harness.state_mut().push(AppCommand::model("MLP", ModelCommand::SetEpochs(7)));
     harness.run_steps(2);
     harness.state_mut().autosave();
     assert!(recovery.exists(), "unsaved changes were written to the recovery file");
@@ -211,7 +212,7 @@ fn unsaved_work_is_autosaved_and_offered_after_a_crash() {
     after.run_steps(2);
     after.get_by_label("Recover").click();
     after.run_steps(3);
-    assert_eq!(after.state().notebook().expect("recovered").training.epochs, 7);
+    assert_eq!(after.state().notebook().expect("recovered").models[0].training.epochs, 7);
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -225,8 +226,8 @@ fn saving_a_trained_notebook_writes_its_weights_beside_it() {
     harness.get_by_label("Step").click();
     step_until(&mut harness, |app| step_of(app) == 1);
     let path = dir.join("trained.json");
-    harness.state_mut().push(glassbox::AppCommand::SaveAs(path.clone()));
-    let weights = dir.join("trained.safetensors");
+    harness.state_mut().push(AppCommand::SaveAs(path.clone()));
+    let weights = dir.join("trained.MLP.safetensors");
     step_until(&mut harness, |_| weights.exists());
     step_until(&mut harness, |app| app.record().saved_to.is_some());
     let reopened = GlassboxApp::new(path);
@@ -240,9 +241,7 @@ fn a_dataset_switch_updates_the_samples_and_a_bad_import_keeps_the_previous_one(
     let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
     harness.run_steps(2);
     assert!(harness.query_by_label("The first training samples:").is_none(), "2-D points have no image grid");
-    harness
-        .state_mut()
-        .push(glassbox::AppCommand::SetData(DataSpec::new(DataSource::Bundled { name: Bundled::Mnist })));
+    harness.state_mut().push(AppCommand::SetData(DataSpec::new(DataSource::Bundled { name: Bundled::Mnist })));
     harness.run_steps(3);
     harness.get_by_label("10000 training and 2000 test samples, each [1, 28, 28]");
     harness.get_by_label("The first training samples:");
@@ -250,7 +249,7 @@ fn a_dataset_switch_updates_the_samples_and_a_bad_import_keeps_the_previous_one(
     assert!(harness.query_all_by_label("5").count() >= 1);
     let bad = std::env::temp_dir().join(format!("glassbox-ui-bad-{}.csv", std::process::id()));
     std::fs::write(&bad, "a,b,label\n1,2,x\n3,oops,y\n").expect("write");
-    harness.state_mut().push(glassbox::AppCommand::SetData(DataSpec::new(DataSource::Csv {
+    harness.state_mut().push(AppCommand::SetData(DataSpec::new(DataSource::Csv {
         path: bad.clone(),
         options: CsvOptions::default(),
     })));
@@ -268,10 +267,143 @@ fn the_schedule_reaches_the_worker_and_curves_go_logarithmic() {
     harness.run_steps(2);
     harness.get_by_label("Step").click();
     step_until(&mut harness, |app| step_of(app) == 1);
-    harness.state_mut().push(glassbox::AppCommand::SetSchedule(Schedule::Cosine { min_factor: 0.05 }));
+    harness
+        .state_mut()
+        .push(AppCommand::model("MLP", ModelCommand::SetSchedule(Schedule::Cosine { min_factor: 0.05 })));
     harness.run_steps(2);
     step_until(&mut harness, |app| app.record().config.is_some_and(|c| matches!(c.schedule, Schedule::Cosine { .. })));
     // The log-scale switch is there once there is a curve.
     harness.get_by_label("log scale").click();
     harness.run_steps(2);
+    assert!(harness.state().notebook().expect("loaded").view.log_scale, "saved as view state");
+}
+
+#[test]
+fn two_models_train_side_by_side_and_models_can_be_copied_renamed_and_deleted() {
+    let mut harness = harness(GlassboxApp::new(assets_path("assets/notebooks/compare-optimizers.json")));
+    harness.run_steps(2);
+    // Two training cells, one per model; the first belongs to SGD.
+    assert_eq!(harness.query_all_by_label("▶ Train").count(), 2);
+    harness.query_all_by_label("Step").next().expect("SGD's Step").click();
+    step_until(&mut harness, |app| app.record_of("SGD").is_some_and(|r| r.latest.is_some_and(|p| p.step == 1)));
+    assert!(harness.state().record_of("Adam").is_some_and(|r| r.run.is_none()), "Adam has not started");
+    harness.query_all_by_label("Step").nth(1).expect("Adam's Step").click();
+    step_until(&mut harness, |app| app.record_of("Adam").is_some_and(|r| r.latest.is_some_and(|p| p.step == 1)));
+    // Each trains with its own optimizer: after one update from the same start, the losses differ.
+    for (i, model) in [(0, "SGD"), (1, "Adam")] {
+        harness.query_all_by_label("Step").nth(i).expect("Step").click();
+        step_until(&mut harness, |app| app.record_of(model).is_some_and(|r| r.latest.is_some_and(|p| p.step == 2)));
+    }
+    let loss = |m: &str| harness.state().record_of(m).and_then(|r| r.latest).map(|p| p.loss).expect("a loss");
+    assert!((loss("SGD") - loss("Adam")).abs() > 1e-6, "SGD and Adam made different updates");
+
+    harness.state_mut().push(AppCommand::DuplicateModel("Adam".into()));
+    harness.run_steps(2);
+    let nb = harness.state().notebook().cloned().expect("loaded");
+    assert_eq!(nb.models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["SGD", "Adam", "Adam copy"]);
+    assert_eq!(nb.cells.iter().filter(|c| c.model() == Some("Adam copy")).count(), 2, "its model and training cells");
+    assert_eq!(harness.query_all_by_label("▶ Train").count(), 3);
+
+    harness.state_mut().push(AppCommand::RenameModel { from: "Adam".into(), to: "Adam fast".into() });
+    harness.run_steps(2);
+    let nb = harness.state().notebook().cloned().expect("loaded");
+    assert!(nb.cells.iter().any(|c| c.model() == Some("Adam fast")) && nb.model("Adam").is_none());
+    let adam = harness.state().record_of("Adam fast").expect("the run kept its record");
+    assert_eq!(adam.latest.map(|p| p.step), Some(2));
+    harness.state_mut().push(AppCommand::RenameModel { from: "SGD".into(), to: "Adam copy".into() });
+    harness.run_steps(2);
+    harness.get_by_label_contains("There is already a model called \"Adam copy\"");
+
+    harness.state_mut().push(AppCommand::DeleteModel("Adam copy".into()));
+    harness.run_steps(2);
+    let nb = harness.state().notebook().cloned().expect("loaded");
+    assert_eq!(nb.models.len(), 2);
+    assert!(nb.cells.iter().all(|c| c.model() != Some("Adam copy")));
+    assert!(harness.state().record_of("Adam copy").is_none());
+    // A training cell can be pointed at another model.
+    let sgd_training = nb.cells.iter().position(|c| c.kind == CellKind::Training { model: "SGD".into() });
+    let cell = sgd_training.expect("SGD's training cell");
+    harness.state_mut().push(AppCommand::SetCellModel { cell, model: "Adam fast".into() });
+    harness.run_steps(2);
+    assert_eq!(harness.state().notebook().expect("loaded").cells[cell].model(), Some("Adam fast"));
+}
+
+#[test]
+fn undo_and_redo_take_back_changes_and_a_drag_is_one_step() {
+    let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    harness.run_steps(2);
+    let original = harness.state().notebook().cloned().expect("loaded");
+    harness.state_mut().push(AppCommand::DeleteCell(1));
+    harness.run_steps(2);
+    assert_eq!(harness.state().notebook().expect("loaded").cells.len(), 3);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    harness.run_steps(2);
+    assert_eq!(harness.state().notebook(), Some(&original), "Ctrl+Z brings the cell back");
+    harness.key_press_modifiers(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::Z);
+    harness.run_steps(2);
+    assert_eq!(harness.state().notebook().expect("loaded").cells.len(), 3, "Ctrl+Shift+Z deletes it again");
+    harness.get_by_label("↶ Undo").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().notebook(), Some(&original));
+
+    // A dragged value sends a change every frame; one undo takes the whole drag back.
+    for epochs in 61..70 {
+        harness.state_mut().push(AppCommand::model("MLP", ModelCommand::SetEpochs(epochs)));
+        harness.run_steps(1);
+    }
+    assert_eq!(harness.state().notebook().expect("loaded").models[0].training.epochs, 69);
+    harness.state_mut().push(AppCommand::Undo);
+    harness.run_steps(2);
+    assert_eq!(harness.state().notebook(), Some(&original));
+
+    // Undoing a dataset change brings the old data back.
+    use glassbox_engine::data::{DataSource, DataSpec, Pattern2d};
+    let xor = DataSpec::new(DataSource::Toy2d { pattern: Pattern2d::Xor, samples: 300, noise: 0.0, seed: 0 });
+    harness.state_mut().push(AppCommand::SetData(xor));
+    harness.run_steps(2);
+    harness.get_by_label("240 training and 60 test samples, each [2]");
+    harness.state_mut().push(AppCommand::Undo);
+    harness.run_steps(2);
+    harness.get_by_label("400 training and 100 test samples, each [2]");
+    // Folding is view state: saved, but not a step of undo.
+    harness.state_mut().push(AppCommand::ToggleFolded(0));
+    harness.run_steps(2);
+    harness.state_mut().push(AppCommand::Undo);
+    harness.run_steps(2);
+    assert!(harness.state().notebook().expect("loaded").cells[0].folded);
+}
+
+#[test]
+fn new_examples_and_recent_files() {
+    let dir = std::env::temp_dir().join(format!("glassbox-ui-recent-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    harness.run_steps(2);
+    assert!(harness.state().recent().is_empty(), "examples are not recent files");
+    harness.get_by_label("New").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().path(), None);
+    assert_eq!(harness.state().notebook().expect("new").title, "Untitled");
+    harness.get_by_label("A new notebook, not saved yet");
+    let (first, second) = (dir.join("first.json"), dir.join("second.json"));
+    harness.state_mut().push(AppCommand::SaveAs(first.clone()));
+    harness.run_steps(2);
+    harness.state_mut().push(AppCommand::SaveAs(second.clone()));
+    harness.run_steps(2);
+    harness.state_mut().push(AppCommand::Open(first.clone()));
+    harness.run_steps(2);
+    assert_eq!(harness.state().recent(), [first.clone(), second.clone()], "newest first, no repeats");
+    // The Examples menu opens a bundled lesson.
+    harness.get_by_label("Examples").click();
+    harness.run_steps(2);
+    harness.get_by_label("LeNet on handwritten digits (MNIST)").click();
+    harness.run_steps(3);
+    assert!(harness.state().path().is_some_and(|p| p.ends_with("mnist-lenet.json")));
+    harness.get_by_label("Recent").click();
+    harness.run_steps(2);
+    harness.get_by_label(second.display().to_string().as_str()).click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().path(), Some(second.as_path()));
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -7,62 +7,83 @@ use glassbox_engine::data::{
     bundled_info, text_source_info, Bundled, DataSource, DataSpec, DatasetInfo, Pattern2d, SequenceTask, Splits,
     TextSource,
 };
-use glassbox_engine::graph::{shape_text, GraphSpec, ShapeReport};
+use glassbox_engine::graph::{shape_text, ShapeReport};
 use glassbox_engine::train::{PauseReason, RunRecord, RunState, Schedule};
 
-use super::AppCommand;
-use crate::notebook::{Cell, Notebook};
+use super::{AppCommand, ModelCommand};
+use crate::notebook::{Cell, CellKind, ModelDef};
 use glassbox_engine::tensor::OptimizerSpec;
 
 /// What a cell is called in its header.
-pub(super) fn cell_name(cell: &Cell) -> &'static str {
+fn cell_name(cell: &CellKind) -> &'static str {
     match cell {
-        Cell::Markdown { .. } => "Text",
-        Cell::Dataset => "Dataset",
-        Cell::Model => "Model",
-        Cell::Training => "Training",
+        CellKind::Markdown { .. } => "Text",
+        CellKind::Dataset => "Dataset",
+        CellKind::Model { .. } => "Model",
+        CellKind::Training { .. } => "Training",
     }
 }
 
-/// A cell's header: its kind, collapse, move, delete, and "add text below".
-pub(super) fn cell_header_ui(
-    ui: &mut egui::Ui,
-    index: usize,
-    count: usize,
-    name: &str,
-    collapsed: bool,
-    out: &mut Vec<AppCommand>,
-) {
-    ui.horizontal(|ui| {
-        let arrow = if collapsed { "⏵" } else { "⏷" };
-        if ui
-            .small_button(arrow)
-            .on_hover_text(if collapsed { "Show this cell" } else { "Fold this cell away" })
-            .clicked()
-        {
-            out.push(AppCommand::ToggleCollapsed(index));
-        }
-        ui.weak(name);
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui.small_button("✖").on_hover_text("Delete this cell").clicked() {
-                out.push(AppCommand::DeleteCell(index));
-            }
+/// A cell's header: its kind (and model, for model and training cells), fold, move, delete, and
+/// "add text below".
+pub(super) struct Header<'a> {
+    pub index: usize,
+    pub count: usize,
+    pub folded: bool,
+    /// The notebook's model names.
+    pub models: &'a [&'a str],
+}
+
+impl Header<'_> {
+    pub(super) fn show(&self, ui: &mut egui::Ui, cell: &Cell, out: &mut Vec<AppCommand>) {
+        let index = self.index;
+        ui.horizontal(|ui| {
+            let arrow = if self.folded { "⏵" } else { "⏷" };
             if ui
-                .add_enabled(index + 1 < count, egui::Button::new("⏷").small())
-                .on_hover_text("Move this cell down")
+                .small_button(arrow)
+                .on_hover_text(if self.folded { "Show this cell" } else { "Fold this cell away" })
                 .clicked()
             {
-                out.push(AppCommand::MoveCell { index, up: false });
+                out.push(AppCommand::ToggleFolded(index));
             }
-            if ui.add_enabled(index > 0, egui::Button::new("⏶").small()).on_hover_text("Move this cell up").clicked()
-            {
-                out.push(AppCommand::MoveCell { index, up: true });
+            ui.weak(cell_name(&cell.kind));
+            if let Some(current) = cell.model() {
+                egui::ComboBox::from_id_salt(("cell-model", index))
+                    .selected_text(current)
+                    .show_ui(ui, |ui| {
+                        for &name in self.models {
+                            if ui.selectable_label(name == current, name).clicked() && name != current {
+                                out.push(AppCommand::SetCellModel { cell: index, model: name.to_owned() });
+                            }
+                        }
+                    })
+                    .response
+                    .on_hover_text("Which of the notebook's models this cell shows");
             }
-            if ui.small_button("+ text").on_hover_text("Add a text cell below this one").clicked() {
-                out.push(AppCommand::AddTextCell { after: index });
-            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.small_button("✖").on_hover_text("Delete this cell (Ctrl+Z brings it back)").clicked() {
+                    out.push(AppCommand::DeleteCell(index));
+                }
+                if ui
+                    .add_enabled(index + 1 < self.count, egui::Button::new("⏷").small())
+                    .on_hover_text("Move this cell down")
+                    .clicked()
+                {
+                    out.push(AppCommand::MoveCell { index, up: false });
+                }
+                if ui
+                    .add_enabled(index > 0, egui::Button::new("⏶").small())
+                    .on_hover_text("Move this cell up")
+                    .clicked()
+                {
+                    out.push(AppCommand::MoveCell { index, up: true });
+                }
+                if ui.small_button("+ text").on_hover_text("Add a text cell below this one").clicked() {
+                    out.push(AppCommand::AddTextCell { after: index });
+                }
+            });
         });
-    });
+    }
 }
 
 /// Lesson text: `#` headings, `-` bullets, paragraphs, `**bold**` spans. Double-click to edit.
@@ -282,9 +303,47 @@ pub(super) fn dataset_ui(
     }
 }
 
-/// The model, read-only: every layer with its output shape and parameter count, and problems.
-pub(super) fn model_ui(ui: &mut egui::Ui, graph: &GraphSpec, report: &ShapeReport) {
-    egui::Grid::new("layers").striped(true).num_columns(4).show(ui, |ui| {
+/// The model: its name (editable), copy and delete, and, read-only until the graph editor comes,
+/// every layer with its output shape and parameter count, and the graph's problems.
+pub(super) fn model_ui(
+    ui: &mut egui::Ui,
+    def: &ModelDef,
+    report: &ShapeReport,
+    models: usize,
+    out: &mut Vec<AppCommand>,
+) {
+    ui.horizontal(|ui| {
+        ui.label("name");
+        let id = ui.id().with(("model-name", &def.name));
+        let mut draft = ui.data_mut(|d| d.get_temp::<String>(id)).unwrap_or_else(|| def.name.clone());
+        let response = ui
+            .add(egui::TextEdit::singleline(&mut draft).desired_width(160.0))
+            .on_hover_text("The model's name, shown in the cells that use it and in the curves' legends");
+        if response.lost_focus() {
+            if draft.trim() != def.name && !draft.trim().is_empty() {
+                out.push(AppCommand::RenameModel { from: def.name.clone(), to: draft.clone() });
+            }
+            ui.data_mut(|d| d.remove::<String>(id));
+        } else if response.has_focus() {
+            ui.data_mut(|d| d.insert_temp(id, draft));
+        }
+        if ui
+            .button("Copy to compare")
+            .on_hover_text("Add a copy of this model with its own training cell: change one setting, train both, compare the curves")
+            .clicked()
+        {
+            out.push(AppCommand::DuplicateModel(def.name.clone()));
+        }
+        if ui
+            .add_enabled(models > 1, egui::Button::new("Delete model"))
+            .on_hover_text("Remove this model and its cells from the notebook (Ctrl+Z brings it back)")
+            .clicked()
+        {
+            out.push(AppCommand::DeleteModel(def.name.clone()));
+        }
+    });
+    let graph = &def.graph;
+    egui::Grid::new(("layers", &def.name)).striped(true).num_columns(4).show(ui, |ui| {
         ui.strong("node");
         ui.strong("layer");
         ui.strong("output shape");
@@ -305,156 +364,215 @@ pub(super) fn model_ui(ui: &mut egui::Ui, graph: &GraphSpec, report: &ShapeRepor
     }
 }
 
-/// Training controls, progress and live curves.
-pub(super) fn training_ui(
-    ui: &mut egui::Ui,
-    nb: &Notebook,
-    record: &RunRecord,
-    log_scale: bool,
-    out: &mut Vec<AppCommand>,
-) {
-    let running = matches!(record.state, RunState::Running);
-    ui.horizontal(|ui| {
-        if running {
-            if ui.button("⏸ Pause").on_hover_text("Stop after the current batch (Space)").clicked() {
-                out.push(AppCommand::Pause);
+/// What a training cell shows: one model's controls, progress and curves, with the other models'
+/// curves beside its own for comparison.
+pub(super) struct TrainingView<'a> {
+    pub def: &'a ModelDef,
+    pub record: &'a RunRecord,
+    /// The other models' names and records.
+    pub others: &'a [(&'a str, &'a RunRecord)],
+    pub log_scale: bool,
+    /// Whether the next run starts from weights saved beside the notebook.
+    pub saved_weights: bool,
+}
+
+impl TrainingView<'_> {
+    pub(super) fn show(&self, ui: &mut egui::Ui, out: &mut Vec<AppCommand>) {
+        let name = self.def.name.as_str();
+        let mut send = |command: ModelCommand| out.push(AppCommand::model(name, command));
+        self.controls_ui(ui, &mut send);
+        self.progress_ui(ui);
+        self.curves_ui(ui, out);
+    }
+
+    fn controls_ui(&self, ui: &mut egui::Ui, send: &mut impl FnMut(ModelCommand)) {
+        let (record, training) = (self.record, &self.def.training);
+        let running = matches!(record.state, RunState::Running);
+        ui.horizontal(|ui| {
+            if running {
+                if ui.button("⏸ Pause").on_hover_text("Stop after the current batch (Space)").clicked() {
+                    send(ModelCommand::Pause);
+                }
+            } else if ui
+                .button("▶ Train")
+                .on_hover_text("Train until you pause: the curves below update as it learns (Space)")
+                .clicked()
+            {
+                send(ModelCommand::Train);
             }
-        } else if ui
-            .button("▶ Train")
-            .on_hover_text("Train until you pause: the curves below update as it learns (Space)")
-            .clicked()
-        {
-            out.push(AppCommand::Train);
-        }
-        if ui
-            .add_enabled(!running, egui::Button::new("Step"))
-            .on_hover_text("Train on one batch, then pause (S)")
-            .clicked()
-        {
-            out.push(AppCommand::StepBatch);
-        }
-        if ui
-            .add_enabled(!running, egui::Button::new("Epoch"))
-            .on_hover_text("Train to the end of this pass over the data, then pause")
-            .clicked()
-        {
-            out.push(AppCommand::StepEpoch);
-        }
-        if ui
-            .button("Reset")
-            .on_hover_text("Back to the same starting weights (same seed); the curves are cleared")
-            .clicked()
-        {
-            out.push(AppCommand::Reset);
-        }
-    });
-    let lr = record.config.map_or(nb.training.optimizer.lr(), |c| c.optimizer.lr());
-    ui.horizontal(|ui| {
-        let mut epochs = nb.training.epochs;
-        ui.label("epochs");
-        if ui
-            .add(egui::DragValue::new(&mut epochs).range(1..=10_000))
-            .on_hover_text("How many passes over the training data Train makes")
-            .changed()
-        {
-            out.push(AppCommand::SetEpochs(epochs));
-        }
-        let mut batch = nb.training.batch_size;
-        ui.label("batch size");
-        if ui
-            .add(egui::DragValue::new(&mut batch).range(1..=4096))
-            .on_hover_text(
-                "Samples per step: larger batches give smoother but fewer updates (applies from the next epoch)",
-            )
-            .changed()
-        {
-            out.push(AppCommand::SetBatchSize(batch));
-        }
-        let current = nb.training.optimizer;
-        let name = match current {
-            OptimizerSpec::Sgd { .. } => "SGD",
-            OptimizerSpec::Adam { .. } => "Adam",
-            OptimizerSpec::AdamW { .. } => "AdamW",
-        };
-        egui::ComboBox::from_label("optimizer").selected_text(name).show_ui(ui, |ui| {
-            let lr = current.lr();
-            let choices = [
-                ("SGD", OptimizerSpec::Sgd { lr, momentum: 0.9, nesterov: false, weight_decay: 0.0 }),
-                ("Adam", OptimizerSpec::adam(lr)),
-                ("AdamW", OptimizerSpec::AdamW { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-2 }),
-            ];
-            for (label, spec) in choices {
-                if ui.selectable_label(name == label, label).on_hover_text(optimizer_help(label)).clicked()
-                    && name != label
+            if ui
+                .add_enabled(!running, egui::Button::new("Step"))
+                .on_hover_text("Train on one batch, then pause (S)")
+                .clicked()
+            {
+                send(ModelCommand::StepBatch);
+            }
+            if ui
+                .add_enabled(!running, egui::Button::new("Epoch"))
+                .on_hover_text("Train to the end of this pass over the data, then pause")
+                .clicked()
+            {
+                send(ModelCommand::StepEpoch);
+            }
+            if ui
+                .button("Reset")
+                .on_hover_text("Back to this run's starting weights (same seed); the curves are cleared")
+                .clicked()
+            {
+                send(ModelCommand::Reset);
+            }
+        });
+        if self.saved_weights {
+            ui.horizontal(|ui| {
+                ui.label("Starts from the trained weights saved beside the notebook.");
+                if ui
+                    .button("Start fresh")
+                    .on_hover_text("Forget the saved weights: the next run starts from new random weights")
+                    .clicked()
                 {
-                    out.push(AppCommand::SetOptimizer(spec));
+                    send(ModelCommand::ForgetSavedWeights);
                 }
+            });
+        }
+        let lr = record.config.map_or(training.optimizer.lr(), |c| c.optimizer.lr());
+        ui.horizontal(|ui| {
+            let mut epochs = training.epochs;
+            ui.label("epochs");
+            if ui
+                .add(egui::DragValue::new(&mut epochs).range(1..=10_000))
+                .on_hover_text("How many passes over the training data Train makes")
+                .changed()
+            {
+                send(ModelCommand::SetEpochs(epochs));
+            }
+            let mut batch = training.batch_size;
+            ui.label("batch size");
+            if ui
+                .add(egui::DragValue::new(&mut batch).range(1..=4096))
+                .on_hover_text(
+                    "Samples per step: larger batches give smoother but fewer updates (applies from the next epoch)",
+                )
+                .changed()
+            {
+                send(ModelCommand::SetBatchSize(batch));
+            }
+            let current = training.optimizer;
+            let name = match current {
+                OptimizerSpec::Sgd { .. } => "SGD",
+                OptimizerSpec::Adam { .. } => "Adam",
+                OptimizerSpec::AdamW { .. } => "AdamW",
+            };
+            egui::ComboBox::from_id_salt(("optimizer", &self.def.name))
+                .selected_text(name)
+                .show_ui(ui, |ui| {
+                    let lr = current.lr();
+                    let choices = [
+                        ("SGD", OptimizerSpec::Sgd { lr, momentum: 0.9, nesterov: false, weight_decay: 0.0 }),
+                        ("Adam", OptimizerSpec::adam(lr)),
+                        ("AdamW", OptimizerSpec::AdamW { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-2 }),
+                    ];
+                    for (label, spec) in choices {
+                        if ui.selectable_label(name == label, label).on_hover_text(optimizer_help(label)).clicked()
+                            && name != label
+                        {
+                            send(ModelCommand::SetOptimizer(spec));
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("How the weights move against the gradient");
+            ui.label("optimizer");
+        });
+        ui.horizontal(|ui| {
+            let schedule = training.schedule;
+            let name = match schedule {
+                Schedule::Constant => "constant",
+                Schedule::Step { .. } => "step",
+                Schedule::Cosine { .. } => "cosine",
+            };
+            egui::ComboBox::from_id_salt(("schedule", &self.def.name))
+                .selected_text(name)
+                .show_ui(ui, |ui| {
+                    let choices = [
+                        ("constant", Schedule::Constant, "The same learning rate all the way"),
+                        (
+                            "step",
+                            Schedule::Step { every_epochs: 10, factor: 0.5 },
+                            "Halve the learning rate every 10 epochs",
+                        ),
+                        (
+                            "cosine",
+                            Schedule::Cosine { min_factor: 0.05 },
+                            "Lower the learning rate smoothly to 5% by the last epoch",
+                        ),
+                    ];
+                    for (label, choice, help) in choices {
+                        if ui.selectable_label(name == label, label).on_hover_text(help).clicked() && name != label {
+                            send(ModelCommand::SetSchedule(choice));
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("How the learning rate changes over the epochs");
+            ui.label("learning-rate schedule");
+        });
+        ui.horizontal(|ui| {
+            ui.label(format!("learning rate {lr:.3e}"));
+            if ui.button("÷10").on_hover_text("Smaller steps: slower but steadier learning").clicked() {
+                send(ModelCommand::SetLearningRate(lr / 10.0));
+            }
+            if ui.button("×10").on_hover_text("Bigger steps: faster, until the loss jumps or becomes NaN").clicked() {
+                send(ModelCommand::SetLearningRate(lr * 10.0));
             }
         });
-    });
-    ui.horizontal(|ui| {
-        let schedule = nb.training.schedule;
-        let name = match schedule {
-            Schedule::Constant => "constant",
-            Schedule::Step { .. } => "step",
-            Schedule::Cosine { .. } => "cosine",
-        };
-        egui::ComboBox::from_label("learning-rate schedule").selected_text(name).show_ui(ui, |ui| {
-            let choices = [
-                ("constant", Schedule::Constant, "The same learning rate all the way"),
-                ("step", Schedule::Step { every_epochs: 10, factor: 0.5 }, "Halve the learning rate every 10 epochs"),
-                (
-                    "cosine",
-                    Schedule::Cosine { min_factor: 0.05 },
-                    "Lower the learning rate smoothly to 5% by the last epoch",
-                ),
-            ];
-            for (label, choice, help) in choices {
-                if ui.selectable_label(name == label, label).on_hover_text(help).clicked() && name != label {
-                    out.push(AppCommand::SetSchedule(choice));
+    }
+
+    fn progress_ui(&self, ui: &mut egui::Ui) {
+        let record = self.record;
+        match (&record.latest, record.steps_per_epoch) {
+            (Some(p), spe) => {
+                let epochs = self.def.training.epochs.max(1) as f32;
+                let done = (p.epoch / epochs).min(1.0);
+                let mut text = format!("epoch {:.2} of {epochs}", p.epoch);
+                if matches!(record.state, RunState::Running) && p.samples_per_sec > 0.0 && spe > 0 {
+                    let steps_left = ((epochs - p.epoch).max(0.0) * spe as f32).round();
+                    let batch = self.def.training.batch_size as f32;
+                    let seconds = steps_left * batch / p.samples_per_sec;
+                    text.push_str(&format!("   about {} left", eta_text(seconds)));
                 }
+                ui.add(egui::ProgressBar::new(done).text(text));
+                ui.label(format!(
+                    "step {}   loss {:.4}   accuracy {:.3}   {:.0} samples/s   ({spe} steps an epoch)",
+                    p.step, p.loss, p.accuracy, p.samples_per_sec
+                ));
+                ui.label(format!("lr in use: {:.3e}", p.lr));
             }
-        });
-    });
-    ui.horizontal(|ui| {
-        ui.label(format!("learning rate {lr:.3e}"));
-        if ui.button("÷10").on_hover_text("Smaller steps: slower but steadier learning").clicked() {
-            out.push(AppCommand::SetLearningRate(lr / 10.0));
+            (None, _) => {
+                ui.label("step 0");
+            }
         }
-        if ui.button("×10").on_hover_text("Bigger steps: faster, until the loss jumps or becomes NaN").clicked() {
-            out.push(AppCommand::SetLearningRate(lr * 10.0));
+        match &record.state {
+            RunState::Failed(message) | RunState::Paused(PauseReason::NonFinite { message, .. }) => {
+                ui.colored_label(ui.visuals().error_fg_color, message);
+            }
+            _ => {}
         }
-    });
-    match (&record.latest, record.steps_per_epoch) {
-        (Some(p), spe) => {
-            let epochs = nb.training.epochs.max(1) as f32;
-            ui.add(
-                egui::ProgressBar::new((p.epoch / epochs).min(1.0)).text(format!("epoch {:.2} of {epochs}", p.epoch)),
-            );
-            ui.label(format!(
-                "step {}   loss {:.4}   accuracy {:.3}   {:.0} samples/s   ({spe} steps an epoch)",
-                p.step, p.loss, p.accuracy, p.samples_per_sec
-            ));
-            ui.label(format!("lr in use: {:.3e}", p.lr));
+        if let Some(message) = &record.refused {
+            ui.colored_label(ui.visuals().warn_fg_color, message);
         }
-        (None, _) => {
-            ui.label("step 0");
+        if let Some(e) = record.evaluations.last() {
+            ui.label(format!("test loss {:.4}   test accuracy {:.3}   (after step {})", e.loss, e.accuracy, e.step));
         }
     }
-    match &record.state {
-        RunState::Failed(message) | RunState::Paused(PauseReason::NonFinite { message, .. }) => {
-            ui.colored_label(ui.visuals().error_fg_color, message);
+
+    fn curves_ui(&self, ui: &mut egui::Ui, out: &mut Vec<AppCommand>) {
+        let record = self.record;
+        let others: Vec<&(&str, &RunRecord)> =
+            self.others.iter().filter(|(_, r)| !r.history.points.is_empty()).collect();
+        if record.history.points.is_empty() && others.is_empty() {
+            return;
         }
-        _ => {}
-    }
-    if let Some(message) = &record.refused {
-        ui.colored_label(ui.visuals().warn_fg_color, message);
-    }
-    if let Some(e) = record.evaluations.last() {
-        ui.label(format!("test loss {:.4}   test accuracy {:.3}   (after step {})", e.loss, e.accuracy, e.step));
-    }
-    let points = record.history.downsample(1000);
-    if !points.is_empty() {
+        let log_scale = self.log_scale;
         let mut log = log_scale;
         if ui
             .checkbox(&mut log, "log scale")
@@ -464,12 +582,12 @@ pub(super) fn training_ui(
             out.push(AppCommand::ToggleLogScale);
         }
         let y = |v: f32| if log_scale { f64::from(v.max(1e-8)).log10() } else { f64::from(v) };
+        let points = record.history.downsample(1000);
         let loss: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, y(p.1)]).collect();
         let accuracy: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, y(p.2)]).collect();
         let test_loss: Vec<[f64; 2]> = record.evaluations.iter().map(|e| [e.step as f64, y(e.loss)]).collect();
-        let test_accuracy: Vec<[f64; 2]> =
-            record.evaluations.iter().map(|e| [e.step as f64, f64::from(e.accuracy)]).collect();
-        Plot::new("curves")
+        let test_accuracy: Vec<[f64; 2]> = record.evaluations.iter().map(|e| [e.step as f64, y(e.accuracy)]).collect();
+        Plot::new(("curves", &self.def.name))
             .height(200.0)
             .legend(Legend::default())
             .x_axis_label("step")
@@ -482,7 +600,26 @@ pub(super) fn training_ui(
                     plot.line(Line::new("test loss", PlotPoints::from(test_loss)));
                     plot.line(Line::new("test accuracy", PlotPoints::from(test_accuracy)));
                 }
+                // The other models' training loss, dashed, to compare (click a legend entry to hide it).
+                for (name, other) in &others {
+                    let points = other.history.downsample(500);
+                    let line: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, y(p.1)]).collect();
+                    plot.line(
+                        Line::new(format!("{name}: training loss"), PlotPoints::from(line))
+                            .style(egui_plot::LineStyle::dashed_loose()),
+                    );
+                }
             });
+    }
+}
+
+/// "42 s", "3 min 5 s", "1 h 2 min".
+fn eta_text(seconds: f32) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
     }
 }
 

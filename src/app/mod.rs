@@ -3,21 +3,21 @@
 
 mod cells;
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use eframe::egui;
 use glassbox_engine::data::Splits;
-use glassbox_engine::graph::{infer_shapes, ShapeReport};
-use glassbox_engine::train::{Command, RunRecord, RunState, Session, StartRun};
+use glassbox_engine::graph::{infer_shapes, GraphSpec, ShapeReport};
+use glassbox_engine::train::{Command, MetricsHistory, RunRecord, RunState, Session, StartRun};
 
-use crate::notebook::{Cell, Notebook};
+use crate::notebook::{unique_name, weights_path, CellKind, ModelDef, Notebook};
 
-/// What a cell asks for; applied by [`GlassboxApp::apply`] after the frame's cells are drawn, so
-/// cells only read the notebook and never change it themselves.
-#[derive(Clone, Debug, PartialEq)]
-pub enum AppCommand {
+/// What a model's training cell asks for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ModelCommand {
     /// Start (if needed) and run until paused.
     Train,
     Pause,
@@ -25,13 +25,45 @@ pub enum AppCommand {
     StepEpoch,
     Reset,
     SetLearningRate(f64),
+    SetEpochs(usize),
+    SetBatchSize(usize),
+    SetOptimizer(glassbox_engine::tensor::OptimizerSpec),
+    SetSchedule(glassbox_engine::train::Schedule),
+    /// Start the next run from the seeded initial weights instead of the saved ones.
+    ForgetSavedWeights,
+}
+
+/// What a cell (or a menu, a shortcut, a test) asks for; applied by [`GlassboxApp::apply`] after
+/// the frame's cells are drawn, so cells only read the notebook and never change it themselves.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AppCommand {
+    /// A command for the named model.
+    Model {
+        model: String,
+        command: ModelCommand,
+    },
+    /// Adds a copy of the named model (graph and training settings) with its own cells, to compare.
+    DuplicateModel(String),
+    /// Deletes a model and its cells (never the last one).
+    DeleteModel(String),
+    RenameModel {
+        from: String,
+        to: String,
+    },
+    /// Makes a model or training cell show another model.
+    SetCellModel {
+        cell: usize,
+        model: String,
+    },
     EditMarkdown {
         cell: usize,
         text: String,
     },
+    /// Starts a new, unsaved notebook (the two-spirals MLP).
+    New,
     /// Opens a notebook file; on failure the current notebook stays.
     Open(PathBuf),
-    /// Saves to the current path.
+    /// Saves to the current path (asks for one when the notebook has none, or is an example).
     Save,
     /// Saves to a new path, which becomes the current one.
     SaveAs(PathBuf),
@@ -39,6 +71,10 @@ pub enum AppCommand {
     OpenDialog,
     /// Asks where to save, in a native dialog on its own thread.
     SaveAsDialog,
+    /// Takes back the last change to the notebook (Ctrl+Z).
+    Undo,
+    /// Does again what Undo took back (Ctrl+Shift+Z, Ctrl+Y).
+    Redo,
     /// Switches between the dark and the light theme.
     ToggleTheme,
     /// Multiplies the size of everything (text included) by this factor.
@@ -53,11 +89,8 @@ pub enum AppCommand {
     AddTextCell {
         after: usize,
     },
-    ToggleCollapsed(usize),
-    SetEpochs(usize),
-    SetBatchSize(usize),
-    SetOptimizer(glassbox_engine::tensor::OptimizerSpec),
-    SetSchedule(glassbox_engine::train::Schedule),
+    /// Folds a cell to its header, or unfolds it (saved with the notebook as view state).
+    ToggleFolded(usize),
     /// Shows the loss curves on a logarithmic scale, or not.
     ToggleLogScale,
     /// Switches the dataset; if it cannot be built, the current one stays and the cell says why.
@@ -68,6 +101,28 @@ pub enum AppCommand {
     },
 }
 
+impl AppCommand {
+    /// A command for the named model.
+    #[must_use]
+    pub fn model(model: &str, command: ModelCommand) -> Self {
+        Self::Model { model: model.to_owned(), command }
+    }
+
+    /// Changes that only alter how the notebook looks: saved, but not steps of undo.
+    fn is_view_only(&self) -> bool {
+        matches!(self, Self::ToggleFolded(_) | Self::ToggleLogScale)
+    }
+
+    /// Edits that arrive every frame while a value is dragged; one undo step takes them all back.
+    fn merge_key(&self) -> Option<String> {
+        match self {
+            Self::Model { model, command: ModelCommand::SetEpochs(_) } => Some(format!("epochs {model}")),
+            Self::Model { model, command: ModelCommand::SetBatchSize(_) } => Some(format!("batch {model}")),
+            _ => None,
+        }
+    }
+}
+
 /// A file chosen in a dialog, delivered to the next frame.
 enum Chosen {
     Open(PathBuf),
@@ -75,82 +130,121 @@ enum Chosen {
     Import(glassbox_engine::data::DataSpec),
 }
 
-/// The app's state.
-pub struct GlassboxApp {
-    path: PathBuf,
-    notebook: Option<Notebook>,
-    report: ShapeReport,
-    /// The dataset, built once per notebook.
-    splits: Option<Splits>,
-    /// An error to show at the top (a file that did not load, a dataset that did not build).
-    error: Option<String>,
+/// One model's side of the app: its trainer, the fold of its events, its shapes.
+#[derive(Default)]
+struct ModelRun {
     session: Option<Session>,
     record: RunRecord,
+    /// The shapes of `graph`, which is the model's graph when they were worked out.
+    report: ShapeReport,
+    graph: Option<GraphSpec>,
+    /// Weights to start the next run from (the model's weights file beside the notebook).
+    saved_weights: Option<Vec<u8>>,
+}
+
+/// How many steps Undo can go back.
+const UNDO_DEPTH: usize = 100;
+/// How many recent files the menu lists.
+const RECENT_FILES: usize = 8;
+
+/// The app's state.
+pub struct GlassboxApp {
+    /// The file the notebook came from or was last saved to; `None` for a new notebook.
+    path: Option<PathBuf>,
+    notebook: Option<Notebook>,
+    /// The dataset, built once per notebook.
+    splits: Option<Splits>,
+    /// Each model's trainer and record, by model name.
+    runs: BTreeMap<String, ModelRun>,
+    /// The model the keyboard shortcuts act on: the last one whose controls were used.
+    active: String,
+    /// An error to show at the top (a file that did not load, a dataset that did not build).
+    error: Option<String>,
     /// Transient view state: the markdown cell being edited, and its draft.
     editing: Option<(usize, String)>,
     pending: Vec<AppCommand>,
     /// A message about the last file operation (saved, or why an open failed).
     status: Option<String>,
-    /// Weights to start the next run from (the notebook's sidecar weights file, when it has one).
-    initial_weights: Option<Vec<u8>>,
     /// Where unsaved work is written every minute; `None` turns autosave off (tests).
     recovery_path: Option<PathBuf>,
     /// A recovery file left by a session that did not end cleanly, offered at start.
     offer_recovery: Option<PathBuf>,
     /// Whether the notebook changed since it was opened, saved or autosaved.
     dirty: bool,
-    last_autosave: std::time::Instant,
+    last_autosave: Instant,
+    /// Notebooks as they were before each change (newest last), and changes taken back by Undo.
+    undo: Vec<Notebook>,
+    redo: Vec<Notebook>,
+    /// The last change, when it was a dragged value (merged into one undo step), and when.
+    last_edit: Option<(String, Instant)>,
+    /// Recently opened or saved notebooks, newest first (kept by eframe between starts).
+    recent: Vec<PathBuf>,
     /// Why the last dataset change failed (shown in the dataset cell).
     data_error: Option<String>,
     /// The first training samples of an image set, as textures for the sample grid.
     thumbnails: Vec<(egui::TextureHandle, String)>,
-    /// Transient view state: curves on a log scale.
-    log_scale: bool,
-    /// Transient view state: collapsed cells, by index.
-    collapsed: std::collections::BTreeSet<usize>,
     /// Answers of file dialogs, which run on their own threads so no frame waits for them.
     dialogs: (std::sync::mpsc::Sender<Chosen>, std::sync::mpsc::Receiver<Chosen>),
+}
+
+/// Whether `path` is one of the bundled example notebooks (which Save does not overwrite).
+fn is_example(path: &Path) -> bool {
+    let examples = crate::assets_path("assets/notebooks");
+    match (path.canonicalize(), examples.canonicalize()) {
+        (Ok(p), Ok(e)) => p.starts_with(e),
+        _ => false,
+    }
+}
+
+/// The weights saved beside a notebook for one of its models. The first model also takes the
+/// format-1 name (`NAME.safetensors`), which `glassbox train --out` users may have written.
+fn read_saved_weights(notebook: &Path, model: &str, first: bool) -> Option<Vec<u8>> {
+    std::fs::read(weights_path(notebook, model))
+        .ok()
+        .or_else(|| first.then(|| std::fs::read(notebook.with_extension("safetensors")).ok()).flatten())
 }
 
 impl GlassboxApp {
     /// Opens the notebook at `path`; a file that cannot be read shows its error in the window.
     #[must_use]
     pub fn new(path: PathBuf) -> Self {
-        let mut app = Self {
-            path,
+        let mut app = Self::empty();
+        match Notebook::load(&path).and_then(|nb| {
+            let splits = nb.data.build().map_err(|e| anyhow::anyhow!("its dataset could not be built: {e}"))?;
+            Ok((nb, splits))
+        }) {
+            Ok((nb, splits)) => app.install(nb, splits, Some(path)),
+            Err(e) => {
+                app.error = Some(format!("{e:#}"));
+                app.path = Some(path);
+            }
+        }
+        app
+    }
+
+    fn empty() -> Self {
+        Self {
+            path: None,
             notebook: None,
-            report: ShapeReport::default(),
             splits: None,
+            runs: BTreeMap::new(),
+            active: String::new(),
             error: None,
-            session: None,
-            record: RunRecord::default(),
             editing: None,
             pending: Vec::new(),
             status: None,
-            collapsed: std::collections::BTreeSet::new(),
-            log_scale: false,
-            initial_weights: None,
-            data_error: None,
-            thumbnails: Vec::new(),
             recovery_path: None,
             offer_recovery: None,
             dirty: false,
-            last_autosave: std::time::Instant::now(),
+            last_autosave: Instant::now(),
+            undo: Vec::new(),
+            redo: Vec::new(),
+            last_edit: None,
+            recent: Vec::new(),
+            data_error: None,
+            thumbnails: Vec::new(),
             dialogs: std::sync::mpsc::channel(),
-        };
-        app.initial_weights = std::fs::read(sidecar(&app.path)).ok();
-        match Notebook::load(&app.path) {
-            Ok(nb) => {
-                app.report = infer_shapes(&nb.graph);
-                match nb.data.build() {
-                    Ok(splits) => app.splits = Some(splits),
-                    Err(e) => app.error = Some(format!("the dataset could not be built: {e}")),
-                }
-                app.notebook = Some(nb);
-            }
-            Err(e) => app.error = Some(format!("{e:#}")),
         }
-        app
     }
 
     /// Turns on autosave to `path` every minute, and offers a recovery file found there (left by
@@ -164,9 +258,31 @@ impl GlassboxApp {
         self
     }
 
+    /// The recent-files list to start with (eframe keeps it between starts).
+    #[must_use]
+    pub fn with_recent(mut self, recent: Vec<PathBuf>) -> Self {
+        self.recent = recent;
+        self
+    }
+
+    /// Recently opened or saved notebooks, newest first.
+    #[must_use]
+    pub fn recent(&self) -> &[PathBuf] {
+        &self.recent
+    }
+
+    fn remember(&mut self, path: &Path) {
+        if is_example(path) {
+            return;
+        }
+        self.recent.retain(|p| p != path);
+        self.recent.insert(0, path.to_path_buf());
+        self.recent.truncate(RECENT_FILES);
+    }
+
     /// Writes the recovery file now if there are unsaved changes (the app does this every minute).
     pub fn autosave(&mut self) {
-        self.last_autosave = std::time::Instant::now();
+        self.last_autosave = Instant::now();
         if let (true, Some(nb), Some(path)) = (self.dirty, self.notebook.as_ref(), self.recovery_path.as_ref()) {
             if let Some(folder) = path.parent() {
                 let _ = std::fs::create_dir_all(folder);
@@ -177,16 +293,16 @@ impl GlassboxApp {
         }
     }
 
-    /// Whether the weights to start the next run from came from a sidecar file.
+    /// Whether the first model will start from weights saved beside the notebook.
     #[must_use]
     pub fn has_initial_weights(&self) -> bool {
-        self.initial_weights.is_some()
+        self.first_model().and_then(|m| self.runs.get(&m)).is_some_and(|r| r.saved_weights.is_some())
     }
 
-    /// The file the notebook was opened from or last saved to.
+    /// The file the notebook was opened from or last saved to (`None` for a new notebook).
     #[must_use]
-    pub fn path(&self) -> &std::path::Path {
-        &self.path
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     /// The open notebook, if one loaded.
@@ -200,15 +316,95 @@ impl GlassboxApp {
         self.pending.push(command);
     }
 
-    /// New data ends the current run (it trained on the old data) and drops what was drawn from it.
-    fn replace_data(&mut self, splits: Splits) {
-        if let Some(session) = &self.session {
-            session.send(Command::Stop);
+    fn first_model(&self) -> Option<String> {
+        self.notebook.as_ref().and_then(|nb| nb.models.first()).map(|m| m.name.clone())
+    }
+
+    /// The run record of the model the shortcuts act on (the first model until another is used).
+    #[must_use]
+    pub fn record(&self) -> &RunRecord {
+        static NONE: std::sync::OnceLock<RunRecord> = std::sync::OnceLock::new();
+        self.runs.get(&self.active).map_or_else(|| NONE.get_or_init(RunRecord::default), |r| &r.record)
+    }
+
+    /// The run record of the named model.
+    #[must_use]
+    pub fn record_of(&self, model: &str) -> Option<&RunRecord> {
+        self.runs.get(model).map(|r| &r.record)
+    }
+
+    /// Changes every model's planned number of epochs (tests and benchmarks use short runs).
+    #[doc(hidden)]
+    pub fn set_epochs_for_test(&mut self, epochs: usize) {
+        if let Some(nb) = self.notebook.as_mut() {
+            for m in &mut nb.models {
+                m.training.epochs = epochs;
+            }
         }
-        self.record = RunRecord::default();
+    }
+
+    /// Stops every run (they trained on data or graphs that are going away).
+    fn stop_all(&mut self) {
+        for run in self.runs.values_mut() {
+            if let Some(session) = &run.session {
+                session.send(Command::Stop);
+            }
+            run.record = RunRecord::default();
+        }
+    }
+
+    /// New data ends the current runs (they trained on the old data) and drops what was drawn.
+    fn replace_data(&mut self, splits: Splits) {
+        self.stop_all();
         self.splits = Some(splits);
         self.thumbnails.clear();
         self.data_error = None;
+    }
+
+    /// Makes `nb` the open notebook, with its data, its saved weights and a fresh history.
+    fn install(&mut self, nb: Notebook, splits: Splits, path: Option<PathBuf>) {
+        self.replace_data(splits);
+        self.runs.clear();
+        for (i, m) in nb.models.iter().enumerate() {
+            let saved_weights = path.as_deref().and_then(|p| read_saved_weights(p, &m.name, i == 0));
+            self.runs.insert(m.name.clone(), ModelRun { saved_weights, ..ModelRun::default() });
+        }
+        self.active = nb.models.first().map(|m| m.name.clone()).unwrap_or_default();
+        self.notebook = Some(nb);
+        self.editing = None;
+        self.error = None;
+        self.dirty = false;
+        self.undo.clear();
+        self.redo.clear();
+        self.last_edit = None;
+        if let Some(p) = &path {
+            self.remember(p);
+        }
+        self.path = path;
+        self.sync_models();
+    }
+
+    /// Keeps one `ModelRun` per model of the notebook, each with the shapes of its graph; a run
+    /// whose graph changed (undo, another file) is stopped.
+    fn sync_models(&mut self) {
+        let Some(nb) = self.notebook.as_ref() else { return };
+        self.runs.retain(|name, _| nb.model(name).is_some());
+        for m in &nb.models {
+            let run = self.runs.entry(m.name.clone()).or_default();
+            if run.graph.as_ref() != Some(&m.graph) {
+                if run.graph.is_some() {
+                    if let Some(session) = &run.session {
+                        session.send(Command::Stop);
+                    }
+                    run.record = RunRecord::default();
+                }
+                run.report = infer_shapes(&m.graph);
+                run.graph = Some(m.graph.clone());
+            }
+        }
+        if nb.model(&self.active).is_none() {
+            self.active = nb.models.first().map(|m| m.name.clone()).unwrap_or_default();
+        }
     }
 
     /// Replaces the notebook with the one at `path`, or leaves everything as it was and says why.
@@ -219,20 +415,25 @@ impl GlassboxApp {
         });
         match loaded {
             Ok((nb, splits)) => {
-                self.replace_data(splits);
-                self.report = infer_shapes(&nb.graph);
-                self.notebook = Some(nb);
-                self.editing = None;
-                self.error = None;
-                self.dirty = false;
-                self.initial_weights = std::fs::read(sidecar(&path)).ok();
                 self.status = Some(format!("Opened {}", path.display()));
-                self.path = path;
+                self.install(nb, splits, Some(path));
             }
             Err(e) => {
+                self.recent.retain(|p| p != &path || p.exists());
                 self.status =
                     Some(format!("Could not open {}: {e:#}. The notebook you had open is unchanged.", path.display()));
             }
+        }
+    }
+
+    fn new_notebook(&mut self) {
+        let nb = Notebook { title: "Untitled".into(), ..Notebook::default() };
+        match nb.data.build() {
+            Ok(splits) => {
+                self.install(nb, splits, None);
+                self.status = Some("New notebook: Save (Ctrl+S) asks where to keep it".into());
+            }
+            Err(e) => self.status = Some(format!("Could not make a new notebook: {e}")),
         }
     }
 
@@ -241,14 +442,15 @@ impl GlassboxApp {
         match nb.save(&path) {
             Ok(()) => {
                 self.status = Some(format!("Saved {}", path.display()));
-                // The trained weights go beside the notebook, so it reopens trained.
-                if self.record.run.is_some() {
-                    if let Some(session) = &self.session {
-                        session.send(Command::SaveWeights(sidecar(&path)));
+                // Each trained model's weights go beside the notebook, so it reopens trained.
+                for (name, run) in &self.runs {
+                    if let (Some(session), Some(_)) = (&run.session, run.record.run) {
+                        session.send(Command::SaveWeights(weights_path(&path, name)));
                     }
                 }
                 self.dirty = false;
-                self.path = path;
+                self.remember(&path);
+                self.path = Some(path);
             }
             Err(e) => self.status = Some(format!("Could not save: {e:#}")),
         }
@@ -314,7 +516,9 @@ impl GlassboxApp {
     }
 
     fn dialog(&self, open: bool, ctx: &egui::Context) {
-        let folder = self.path.parent().map(std::path::Path::to_path_buf);
+        // Examples live with the program: offer the user's own folder for saving them.
+        let folder = self.path.as_deref().filter(|p| !is_example(p)).and_then(Path::parent).map(Path::to_path_buf);
+        let name = self.path.as_deref().and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned());
         self.spawn_dialog(ctx, move || {
             let mut dialog = rfd::FileDialog::new().add_filter("Glassbox notebook", &["json"]);
             if let Some(folder) = folder {
@@ -323,130 +527,244 @@ impl GlassboxApp {
             if open {
                 dialog.pick_file().map(Chosen::Open)
             } else {
-                dialog.save_file().map(Chosen::SaveAs)
+                dialog.set_file_name(name.unwrap_or_else(|| "notebook.json".into())).save_file().map(Chosen::SaveAs)
             }
         });
     }
 
-    /// Changes the planned number of epochs (tests use short runs).
-    #[doc(hidden)]
-    pub fn set_epochs_for_test(&mut self, epochs: usize) {
-        if let Some(nb) = self.notebook.as_mut() {
-            nb.training.epochs = epochs;
-        }
-    }
-
-    /// The run record (the fold of the trainer's events), for tests and the cells.
-    #[must_use]
-    pub fn record(&self) -> &RunRecord {
-        &self.record
-    }
-
-    fn session(&mut self, ctx: &egui::Context) -> Option<&Session> {
-        if self.session.is_none() {
+    fn session(&mut self, model: &str, ctx: &egui::Context) -> Option<&Session> {
+        let run = self.runs.get_mut(model)?;
+        if run.session.is_none() {
             let ctx = ctx.clone();
             // Repaint at most every ~30 ms while the trainer reports, never per step.
             let waker = Arc::new(move || ctx.request_repaint_after(Duration::from_millis(30)));
             match Session::spawn(waker) {
-                Ok(s) => self.session = Some(s),
+                Ok(s) => run.session = Some(s),
                 Err(e) => self.error = Some(format!("cannot start the training thread: {e}")),
             }
         }
-        self.session.as_ref()
+        run.session.as_ref()
     }
 
-    /// Makes sure a run exists; returns whether one does.
-    fn ensure_run(&mut self, ctx: &egui::Context) -> bool {
-        if self.record.run.is_some() && !matches!(self.record.state, RunState::Stopped | RunState::Failed(_)) {
+    /// Makes sure the model has a live run; returns whether it does.
+    fn ensure_run(&mut self, model: &str, ctx: &egui::Context) -> bool {
+        let Some(run) = self.runs.get(model) else { return false };
+        if run.record.run.is_some() && !matches!(run.record.state, RunState::Stopped | RunState::Failed(_)) {
             return true;
         }
-        let (Some(nb), Some(splits)) = (self.notebook.as_ref(), self.splits.as_ref()) else { return false };
-        if !self.report.is_ok() {
+        let (Some(def), Some(splits)) = (self.notebook.as_ref().and_then(|nb| nb.model(model)), self.splits.as_ref())
+        else {
+            return false;
+        };
+        if !run.report.is_ok() {
             return false;
         }
-        let start =
-            StartRun { graph: nb.graph.clone(), data: splits.clone(), config: nb.training, initial_weights: None };
-        self.session(ctx);
-        if let Some(session) = self.session.as_mut() {
+        let start = StartRun {
+            graph: def.graph.clone(),
+            data: splits.clone(),
+            config: def.training,
+            initial_weights: run.saved_weights.clone(),
+        };
+        self.session(model, ctx);
+        let Some(run) = self.runs.get_mut(model) else { return false };
+        if let Some(session) = run.session.as_mut() {
             // Test metrics after every epoch, for the test curves.
             session.send(Command::EvaluateEachEpoch(true));
-            let run = session.start(start);
+            let id = session.start(start);
             // Later events of older runs are dropped by the fold from here on.
-            self.record = RunRecord { run: Some(run), ..RunRecord::default() };
+            run.record = RunRecord { run: Some(id), ..RunRecord::default() };
             return true;
         }
         false
     }
 
-    fn send(&mut self, ctx: &egui::Context, command: Command) {
-        if let Some(session) = self.session(ctx) {
+    /// Sends a command to the model's trainer if it has a run.
+    fn send_if_running(&self, model: &str, command: Command) {
+        if let Some(run) = self.runs.get(model) {
+            if let (Some(session), Some(_)) = (&run.session, run.record.run) {
+                session.send(command);
+            }
+        }
+    }
+
+    fn send(&mut self, model: &str, ctx: &egui::Context, command: Command) {
+        if let Some(session) = self.session(model, ctx) {
             session.send(command);
         }
     }
 
-    /// Applies the commands the cells pushed this frame.
+    fn apply_model(&mut self, model: &str, command: ModelCommand, ctx: &egui::Context) {
+        self.active = model.to_owned();
+        let Some(def) = self.notebook.as_mut().and_then(|nb| nb.model_mut(model)) else { return };
+        match command {
+            ModelCommand::Train => {
+                let planned = def.training.epochs.max(1);
+                if self.ensure_run(model, ctx) {
+                    // Up to the model's number of epochs; once there, another as many.
+                    let done =
+                        self.runs.get(model).and_then(|r| r.record.latest).map_or(0, |p| p.epoch.floor() as usize);
+                    let epochs = if done < planned { planned - done } else { planned };
+                    self.send(model, ctx, Command::Run { epochs, until_accuracy: None });
+                }
+            }
+            ModelCommand::Pause => self.send_if_running(model, Command::Pause),
+            ModelCommand::StepBatch => {
+                if self.ensure_run(model, ctx) {
+                    self.send(model, ctx, Command::StepBatch);
+                }
+            }
+            ModelCommand::StepEpoch => {
+                if self.ensure_run(model, ctx) {
+                    self.send(model, ctx, Command::StepEpoch);
+                }
+            }
+            ModelCommand::Reset => {
+                if let Some(run) = self.runs.get_mut(model).filter(|r| r.record.run.is_some()) {
+                    run.record.history = MetricsHistory::default();
+                    run.record.evaluations.clear();
+                    self.send_if_running(model, Command::Reset);
+                }
+            }
+            ModelCommand::SetLearningRate(lr) => {
+                def.training.optimizer = def.training.optimizer.with_lr(lr);
+                self.send_if_running(model, Command::SetLearningRate(lr));
+            }
+            ModelCommand::SetEpochs(epochs) => def.training.epochs = epochs.max(1),
+            ModelCommand::SetBatchSize(size) => {
+                def.training.batch_size = size.max(1);
+                self.send_if_running(model, Command::SetBatchSize(size.max(1)));
+            }
+            ModelCommand::SetOptimizer(spec) => {
+                def.training.optimizer = spec;
+                self.send_if_running(model, Command::SetOptimizer(spec));
+            }
+            ModelCommand::SetSchedule(schedule) => {
+                def.training.schedule = schedule;
+                let warmup_steps = def.training.warmup_steps;
+                self.send_if_running(model, Command::SetSchedule { schedule, warmup_steps });
+            }
+            ModelCommand::ForgetSavedWeights => {
+                if let Some(run) = self.runs.get_mut(model) {
+                    run.saved_weights = None;
+                    if let Some(session) = &run.session {
+                        session.send(Command::Stop);
+                    }
+                    run.record = RunRecord::default();
+                }
+            }
+        }
+    }
+
+    /// Brings back a notebook from the undo or redo history: its data (rebuilt if it differs),
+    /// and the training settings of runs in progress.
+    fn restore(&mut self, nb: Notebook) {
+        let Some(current) = self.notebook.take() else { return };
+        if nb.data != current.data {
+            match nb.data.build() {
+                Ok(splits) => self.replace_data(splits),
+                Err(e) => self.data_error = Some(format!("{e}")),
+            }
+        }
+        for m in &nb.models {
+            let Some(old) = current.model(&m.name).map(|o| o.training) else { continue };
+            let (new, name) = (m.training, m.name.as_str());
+            if new.optimizer != old.optimizer {
+                self.send_if_running(name, Command::SetOptimizer(new.optimizer));
+            }
+            if new.batch_size != old.batch_size {
+                self.send_if_running(name, Command::SetBatchSize(new.batch_size));
+            }
+            if new.schedule != old.schedule {
+                self.send_if_running(
+                    name,
+                    Command::SetSchedule { schedule: new.schedule, warmup_steps: new.warmup_steps },
+                );
+            }
+        }
+        // Renamed models keep their runs.
+        if nb.models.len() == current.models.len() {
+            for (new, old) in nb.models.iter().zip(&current.models) {
+                if new.name != old.name {
+                    if let Some(run) = self.runs.remove(&old.name) {
+                        self.runs.insert(new.name.clone(), run);
+                    }
+                }
+            }
+        }
+        self.notebook = Some(nb);
+        self.editing = None;
+    }
+
+    /// Applies the commands the cells pushed this frame. Every change to the notebook becomes one
+    /// step of undo (values being dragged merge into one step); view changes are saved but not
+    /// undone.
     fn apply(&mut self, ctx: &egui::Context) {
+        let before = self.notebook.clone();
+        let mut history_reset = false;
+        let mut view_only = true;
+        let mut merge = None;
         for command in std::mem::take(&mut self.pending) {
-            self.dirty |= matches!(
-                command,
-                AppCommand::EditMarkdown { .. }
-                    | AppCommand::MoveCell { .. }
-                    | AppCommand::DeleteCell(_)
-                    | AppCommand::AddTextCell { .. }
-                    | AppCommand::SetEpochs(_)
-                    | AppCommand::SetBatchSize(_)
-                    | AppCommand::SetOptimizer(_)
-                    | AppCommand::SetSchedule(_)
-                    | AppCommand::SetData(_)
-                    | AppCommand::SetLearningRate(_)
-            );
+            view_only &= command.is_view_only();
+            merge = command.merge_key();
             match command {
-                AppCommand::Train => {
-                    if self.ensure_run(ctx) {
-                        // Up to the notebook's number of epochs; once there, another as many.
-                        let planned = self.notebook.as_ref().map_or(1, |nb| nb.training.epochs.max(1));
-                        let done = self.record.latest.map_or(0, |p| p.epoch.floor() as usize);
-                        let epochs = if done < planned { planned - done } else { planned };
-                        self.send(ctx, Command::Run { epochs, until_accuracy: None });
+                AppCommand::Model { model, command } => self.apply_model(&model, command, ctx),
+                AppCommand::DuplicateModel(name) => self.duplicate_model(&name),
+                AppCommand::DeleteModel(name) => {
+                    if let Some(nb) = self.notebook.as_mut().filter(|nb| nb.models.len() > 1) {
+                        nb.models.retain(|m| m.name != name);
+                        nb.cells.retain(|c| c.model() != Some(name.as_str()));
+                        self.editing = None;
                     }
                 }
-                AppCommand::Pause => self.send(ctx, Command::Pause),
-                AppCommand::StepBatch => {
-                    if self.ensure_run(ctx) {
-                        self.send(ctx, Command::StepBatch);
-                    }
-                }
-                AppCommand::StepEpoch => {
-                    if self.ensure_run(ctx) {
-                        self.send(ctx, Command::StepEpoch);
-                    }
-                }
-                AppCommand::Reset => {
-                    if self.record.run.is_some() {
-                        self.record.history = Default::default();
-                        self.send(ctx, Command::Reset);
-                    }
-                }
-                AppCommand::SetLearningRate(lr) => {
+                AppCommand::RenameModel { from, to } => self.rename_model(&from, to.trim()),
+                AppCommand::SetCellModel { cell, model } => {
                     if let Some(nb) = self.notebook.as_mut() {
-                        nb.training.optimizer = nb.training.optimizer.with_lr(lr);
-                    }
-                    if self.record.run.is_some() {
-                        self.send(ctx, Command::SetLearningRate(lr));
+                        let known = nb.model(&model).is_some();
+                        if let Some(CellKind::Model { model: m } | CellKind::Training { model: m }) =
+                            nb.cells.get_mut(cell).map(|c| &mut c.kind)
+                        {
+                            if known {
+                                *m = model;
+                            }
+                        }
                     }
                 }
                 AppCommand::EditMarkdown { cell, text } => {
-                    if let Some(Cell::Markdown { text: old }) =
-                        self.notebook.as_mut().and_then(|nb| nb.cells.get_mut(cell))
+                    if let Some(CellKind::Markdown { text: old }) =
+                        self.notebook.as_mut().and_then(|nb| nb.cells.get_mut(cell)).map(|c| &mut c.kind)
                     {
                         *old = text;
                     }
                 }
-                AppCommand::Open(path) => self.open(path),
-                AppCommand::Save => self.save_to(self.path.clone()),
+                AppCommand::New => {
+                    self.new_notebook();
+                    history_reset = true;
+                }
+                AppCommand::Open(path) => {
+                    self.open(path);
+                    history_reset = true;
+                }
+                AppCommand::Save => match self.path.clone().filter(|p| !is_example(p)) {
+                    Some(path) => self.save_to(path),
+                    None => self.dialog(false, ctx),
+                },
                 AppCommand::SaveAs(path) => self.save_to(path),
                 AppCommand::OpenDialog => self.dialog(true, ctx),
                 AppCommand::SaveAsDialog => self.dialog(false, ctx),
+                AppCommand::Undo | AppCommand::Redo => {
+                    let redo = matches!(command, AppCommand::Redo);
+                    let (from, to) =
+                        if redo { (&mut self.redo, &mut self.undo) } else { (&mut self.undo, &mut self.redo) };
+                    if let (Some(nb), Some(current)) = (from.pop(), self.notebook.clone()) {
+                        to.push(current);
+                        self.restore(nb);
+                        self.dirty = true;
+                        self.status =
+                            Some(if redo { "Redone".into() } else { "Undone (Ctrl+Shift+Z redoes it)".into() });
+                    }
+                    history_reset = true;
+                    merge = None;
+                }
                 AppCommand::ToggleTheme => {
                     let next = match ctx.theme() {
                         egui::Theme::Dark => egui::Theme::Light,
@@ -460,7 +778,6 @@ impl GlassboxApp {
                         let other = if up { index.checked_sub(1) } else { Some(index + 1) };
                         if let Some(other) = other.filter(|&o| o < nb.cells.len() && index < nb.cells.len()) {
                             nb.cells.swap(index, other);
-                            self.collapsed.clear();
                             self.editing = None;
                         }
                     }
@@ -468,34 +785,19 @@ impl GlassboxApp {
                 AppCommand::DeleteCell(index) => {
                     if let Some(nb) = self.notebook.as_mut().filter(|nb| index < nb.cells.len()) {
                         nb.cells.remove(index);
-                        self.collapsed.clear();
                         self.editing = None;
                     }
                 }
                 AppCommand::AddTextCell { after } => {
                     if let Some(nb) = self.notebook.as_mut() {
                         let at = (after + 1).min(nb.cells.len());
-                        nb.cells.insert(at, Cell::Markdown { text: String::new() });
-                        self.collapsed.clear();
+                        nb.cells.insert(at, CellKind::Markdown { text: String::new() }.into());
                         self.editing = Some((at, String::new()));
                     }
                 }
-                AppCommand::ToggleCollapsed(index) => {
-                    if !self.collapsed.remove(&index) {
-                        self.collapsed.insert(index);
-                    }
-                }
-                AppCommand::SetEpochs(epochs) => {
-                    if let Some(nb) = self.notebook.as_mut() {
-                        nb.training.epochs = epochs.max(1);
-                    }
-                }
-                AppCommand::SetBatchSize(size) => {
-                    if let Some(nb) = self.notebook.as_mut() {
-                        nb.training.batch_size = size.max(1);
-                    }
-                    if self.record.run.is_some() {
-                        self.send(ctx, Command::SetBatchSize(size.max(1)));
+                AppCommand::ToggleFolded(index) => {
+                    if let Some(cell) = self.notebook.as_mut().and_then(|nb| nb.cells.get_mut(index)) {
+                        cell.folded = !cell.folded;
                     }
                 }
                 AppCommand::SetData(spec) => match spec.build() {
@@ -504,39 +806,83 @@ impl GlassboxApp {
                         if let Some(nb) = self.notebook.as_mut() {
                             nb.data = spec;
                         }
-                        self.dirty = true;
                     }
                     Err(e) => self.data_error = Some(format!("{e} The previous dataset is still in use.")),
                 },
                 AppCommand::ImportDialog { csv } => self.import_dialog(csv, ctx),
-                AppCommand::ToggleLogScale => self.log_scale = !self.log_scale,
-                AppCommand::SetSchedule(schedule) => {
-                    let warmup_steps = self.notebook.as_ref().map_or(0, |nb| nb.training.warmup_steps);
+                AppCommand::ToggleLogScale => {
                     if let Some(nb) = self.notebook.as_mut() {
-                        nb.training.schedule = schedule;
-                    }
-                    if self.record.run.is_some() {
-                        self.send(ctx, Command::SetSchedule { schedule, warmup_steps });
-                    }
-                }
-                AppCommand::SetOptimizer(spec) => {
-                    if let Some(nb) = self.notebook.as_mut() {
-                        nb.training.optimizer = spec;
-                    }
-                    if self.record.run.is_some() {
-                        self.send(ctx, Command::SetOptimizer(spec));
+                        nb.view.log_scale = !nb.view.log_scale;
                     }
                 }
             }
+        }
+        self.sync_models();
+        if history_reset || self.notebook == before {
+            return;
+        }
+        self.dirty = true;
+        let Some(before) = before.filter(|_| !view_only) else { return };
+        let now = Instant::now();
+        let merged = matches!((&merge, &self.last_edit), (Some(key), Some((last, at))) if key == last && now.duration_since(*at) < Duration::from_secs(2));
+        if !merged {
+            self.undo.push(before);
+            if self.undo.len() > UNDO_DEPTH {
+                self.undo.remove(0);
+            }
+        }
+        self.redo.clear();
+        self.last_edit = merge.map(|key| (key, now));
+    }
+
+    fn duplicate_model(&mut self, name: &str) {
+        let Some(nb) = self.notebook.as_mut() else { return };
+        let Some(source) = nb.model(name).cloned() else { return };
+        let base = format!("{name} copy");
+        let copy_name = unique_name(&base, |n| nb.model(n).is_some());
+        nb.models.push(ModelDef { name: copy_name.clone(), ..source });
+        // The copy's cells go right after the last cell of the original.
+        let at = nb.cells.iter().rposition(|c| c.model() == Some(name)).map_or(nb.cells.len(), |i| i + 1);
+        nb.cells.insert(at, CellKind::Training { model: copy_name.clone() }.into());
+        nb.cells.insert(at, CellKind::Model { model: copy_name.clone() }.into());
+        self.active = copy_name;
+        self.status = Some("Copied the model: change its settings, train both, and compare the curves".into());
+    }
+
+    fn rename_model(&mut self, from: &str, to: &str) {
+        let Some(nb) = self.notebook.as_mut() else { return };
+        if to.is_empty() || from == to {
+            return;
+        }
+        if nb.model(to).is_some() {
+            self.status = Some(format!("There is already a model called \"{to}\": choose another name"));
+            return;
+        }
+        let Some(def) = nb.model_mut(from) else { return };
+        def.name = to.to_owned();
+        for cell in &mut nb.cells {
+            if let CellKind::Model { model } | CellKind::Training { model } = &mut cell.kind {
+                if model == from {
+                    *model = to.to_owned();
+                }
+            }
+        }
+        if let Some(run) = self.runs.remove(from) {
+            self.runs.insert(to.to_owned(), run);
+        }
+        if self.active == from {
+            self.active = to.to_owned();
         }
     }
 
     /// Draws the whole window's contents (the eframe entry point calls this; tests drive it with
     /// `egui_kittest`).
     pub fn show(&mut self, ui: &mut egui::Ui) {
-        if let Some(session) = &self.session {
-            for event in session.poll() {
-                self.record.apply(event);
+        for run in self.runs.values_mut() {
+            if let Some(session) = &run.session {
+                for event in session.poll() {
+                    run.record.apply(event);
+                }
             }
         }
         while let Ok(chosen) = self.dialogs.1.try_recv() {
@@ -551,7 +897,13 @@ impl GlassboxApp {
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 ui.heading(self.notebook.as_ref().map_or("Glassbox", |nb| nb.title.as_str()));
-                ui.weak(format!("Notebook: {}", self.path.display()));
+                match &self.path {
+                    Some(path) if is_example(path) => {
+                        ui.weak(format!("Example notebook: {} (Save asks where to keep your copy)", path.display()))
+                    }
+                    Some(path) => ui.weak(format!("Notebook: {}", path.display())),
+                    None => ui.weak("A new notebook, not saved yet"),
+                };
                 if let Some(error) = &self.error {
                     ui.colored_label(ui.visuals().error_fg_color, error);
                 }
@@ -566,21 +918,61 @@ impl GlassboxApp {
         if self.last_autosave.elapsed() >= Duration::from_secs(60) {
             self.autosave();
         }
-        if matches!(self.record.state, RunState::Running) {
+        if self.runs.values().any(|r| matches!(r.record.state, RunState::Running)) {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
     }
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
+            if ui.button("New").on_hover_text("Start a new notebook: a small network on the two spirals").clicked() {
+                self.pending.push(AppCommand::New);
+            }
             if ui.button("Open…").on_hover_text("Open a notebook file (Ctrl+O)").clicked() {
                 self.pending.push(AppCommand::OpenDialog);
             }
+            ui.menu_button("Examples", |ui| {
+                for (title, path) in examples() {
+                    if ui.button(&title).on_hover_text(path.display().to_string()).clicked() {
+                        self.pending.push(AppCommand::Open(path));
+                        ui.close();
+                    }
+                }
+            })
+            .response
+            .on_hover_text("The lessons that come with Glassbox");
+            ui.add_enabled_ui(!self.recent.is_empty(), |ui| {
+                ui.menu_button("Recent", |ui| {
+                    for path in &self.recent {
+                        if ui.button(path.display().to_string()).clicked() {
+                            self.pending.push(AppCommand::Open(path.clone()));
+                            ui.close();
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("Notebooks you opened or saved lately");
+            });
             if ui.button("Save").on_hover_text("Save this notebook to its file (Ctrl+S)").clicked() {
                 self.pending.push(AppCommand::Save);
             }
             if ui.button("Save as…").on_hover_text("Save this notebook to a new file").clicked() {
                 self.pending.push(AppCommand::SaveAsDialog);
+            }
+            ui.separator();
+            if ui
+                .add_enabled(!self.undo.is_empty(), egui::Button::new("↶ Undo"))
+                .on_hover_text("Take back the last change to the notebook (Ctrl+Z)")
+                .clicked()
+            {
+                self.pending.push(AppCommand::Undo);
+            }
+            if ui
+                .add_enabled(!self.redo.is_empty(), egui::Button::new("↷ Redo"))
+                .on_hover_text("Do again what Undo took back (Ctrl+Shift+Z)")
+                .clicked()
+            {
+                self.pending.push(AppCommand::Redo);
             }
             ui.separator();
             let theme = if ui.visuals().dark_mode { "☀ Light" } else { "🌙 Dark" };
@@ -616,32 +1008,43 @@ impl GlassboxApp {
         }
     }
 
-    /// Space: train or pause; S: one step; Ctrl+S: save; Ctrl+O: open. Not while typing.
+    /// Space: train or pause; S: one step; Ctrl+S: save; Ctrl+O: open; Ctrl+N: new; Ctrl+Z:
+    /// undo; Ctrl+Shift+Z or Ctrl+Y: redo. Not while typing (text fields have their own undo).
     fn shortcuts(&mut self, ui: &egui::Ui) {
         if ui.ctx().egui_wants_keyboard_input() {
             return;
         }
-        let running = matches!(self.record.state, RunState::Running);
-        let (save, open, space, step) = ui.input(|i| {
-            let command = i.modifiers.command;
+        let running = matches!(self.record().state, RunState::Running);
+        let (save, open, new, undo, redo, space, step) = ui.input(|i| {
+            let (command, shift) = (i.modifiers.command, i.modifiers.shift);
             (
                 command && i.key_pressed(egui::Key::S),
                 command && i.key_pressed(egui::Key::O),
+                command && i.key_pressed(egui::Key::N),
+                command && !shift && i.key_pressed(egui::Key::Z),
+                command && ((shift && i.key_pressed(egui::Key::Z)) || i.key_pressed(egui::Key::Y)),
                 i.key_pressed(egui::Key::Space),
                 !command && i.key_pressed(egui::Key::S),
             )
         });
-        if save {
-            self.pending.push(AppCommand::Save);
+        for (pressed, command) in [
+            (save, AppCommand::Save),
+            (open, AppCommand::OpenDialog),
+            (new, AppCommand::New),
+            (undo, AppCommand::Undo),
+            (redo, AppCommand::Redo),
+        ] {
+            if pressed {
+                self.pending.push(command);
+            }
         }
-        if open {
-            self.pending.push(AppCommand::OpenDialog);
-        }
+        let active = self.active.clone();
         if space {
-            self.pending.push(if running { AppCommand::Pause } else { AppCommand::Train });
+            let command = if running { ModelCommand::Pause } else { ModelCommand::Train };
+            self.pending.push(AppCommand::model(&active, command));
         }
         if step && !running {
-            self.pending.push(AppCommand::StepBatch);
+            self.pending.push(AppCommand::model(&active, ModelCommand::StepBatch));
         }
     }
 
@@ -649,20 +1052,22 @@ impl GlassboxApp {
         self.ensure_thumbnails(&ui.ctx().clone());
         let Some(nb) = self.notebook.as_ref() else { return };
         let count = nb.cells.len();
+        let names: Vec<&str> = nb.models.iter().map(|m| m.name.as_str()).collect();
         for (index, cell) in nb.cells.iter().enumerate() {
             let frame = egui::Frame::group(ui.style()).inner_margin(8.0);
             frame.show(ui, |ui| {
                 ui.set_width(ui.available_width());
-                let collapsed = self.collapsed.contains(&index);
-                cells::cell_header_ui(ui, index, count, cells::cell_name(cell), collapsed, &mut self.pending);
-                if collapsed {
+                let header = cells::Header { index, count, folded: cell.folded, models: &names };
+                header.show(ui, cell, &mut self.pending);
+                if cell.folded {
                     return;
                 }
-                match cell {
-                    Cell::Markdown { text } => {
+                let model = cell.model().map(|name| (name, nb.model(name), self.runs.get(name)));
+                match (&cell.kind, model) {
+                    (CellKind::Markdown { text }, _) => {
                         cells::markdown_ui(ui, index, text, &mut self.editing, &mut self.pending);
                     }
-                    Cell::Dataset => cells::dataset_ui(
+                    (CellKind::Dataset, _) => cells::dataset_ui(
                         ui,
                         &nb.data,
                         self.splits.as_ref(),
@@ -670,8 +1075,32 @@ impl GlassboxApp {
                         self.data_error.as_deref(),
                         &mut self.pending,
                     ),
-                    Cell::Model => cells::model_ui(ui, &nb.graph, &self.report),
-                    Cell::Training => cells::training_ui(ui, nb, &self.record, self.log_scale, &mut self.pending),
+                    (CellKind::Model { .. }, Some((_, Some(def), Some(run)))) => {
+                        cells::model_ui(ui, def, &run.report, nb.models.len(), &mut self.pending);
+                    }
+                    (CellKind::Training { .. }, Some((_, Some(def), Some(run)))) => {
+                        let others: Vec<(&str, &RunRecord)> = self
+                            .runs
+                            .iter()
+                            .filter(|(name, _)| **name != def.name)
+                            .map(|(name, r)| (name.as_str(), &r.record))
+                            .collect();
+                        let view = cells::TrainingView {
+                            def,
+                            record: &run.record,
+                            others: &others,
+                            log_scale: nb.view.log_scale,
+                            saved_weights: run.saved_weights.is_some(),
+                        };
+                        view.show(ui, &mut self.pending);
+                    }
+                    (_, model) => {
+                        let name = model.map_or("", |m| m.0);
+                        ui.colored_label(
+                            ui.visuals().warn_fg_color,
+                            format!("This cell shows the model \"{name}\", which this notebook does not have: pick one of its models in the cell's header."),
+                        );
+                    }
                 }
             });
             ui.add_space(6.0);
@@ -679,8 +1108,23 @@ impl GlassboxApp {
     }
 }
 
+/// The example notebooks that come with Glassbox: (title, file), sorted by title.
+fn examples() -> Vec<(String, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(crate::assets_path("assets/notebooks")) else { return Vec::new() };
+    let mut out: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter_map(|p| Notebook::load(&p).ok().map(|nb| (nb.title, p)))
+        .collect();
+    out.sort();
+    out
+}
+
 /// The key under which eframe remembers the last notebook.
 pub const LAST_NOTEBOOK_KEY: &str = "last_notebook";
+/// The key under which eframe remembers the recent files.
+pub const RECENT_KEY: &str = "recent_notebooks";
 
 impl eframe::App for GlassboxApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -688,7 +1132,10 @@ impl eframe::App for GlassboxApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, LAST_NOTEBOOK_KEY, &self.path);
+        if let Some(path) = &self.path {
+            eframe::set_value(storage, LAST_NOTEBOOK_KEY, path);
+        }
+        eframe::set_value(storage, RECENT_KEY, &self.recent);
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
@@ -697,10 +1144,4 @@ impl eframe::App for GlassboxApp {
             let _ = std::fs::remove_file(path);
         }
     }
-}
-
-/// The weights file that goes with a notebook: the same name with `.safetensors`.
-#[must_use]
-pub fn sidecar(notebook: &std::path::Path) -> PathBuf {
-    notebook.with_extension("safetensors")
 }
