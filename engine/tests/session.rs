@@ -134,10 +134,14 @@ fn a_stale_run_is_dropped_by_the_fold() {
         assert!(record.apply(e), "every event up to the second start is current when it arrives");
     }
     // A late event of the first run, after the second started:
-    assert!(!record.apply(Event::Progress { run: first, progress: Progress::default() }));
+    assert!(!record.apply(Event::Progress { run: first, progress: Progress::default(), steps: vec![] }));
     assert_eq!(record.run, Some(second));
     assert!(record.history.points.is_empty(), "nothing of the first run shows");
-    assert!(record.apply(Event::Progress { run: second, progress: Progress { step: 1, ..Progress::default() } }));
+    assert!(record.apply(Event::Progress {
+        run: second,
+        progress: Progress { step: 1, ..Progress::default() },
+        steps: vec![]
+    }));
     assert_eq!(record.history.points.len(), 1);
 }
 
@@ -359,7 +363,33 @@ fn downsampling_keeps_extremes() {
     assert!(shown.iter().any(|p| p.0 == 4321 && (p.1 - 99.0).abs() < 1e-6), "the spike survives");
     assert!(shown.iter().any(|p| p.0 == 777), "the minimum survives");
     assert!(shown.windows(2).all(|w| w[0].0 < w[1].0), "in step order");
+    // Smoothing: a constant stays itself from the first point, and alternating batches average out.
+    let flat = MetricsHistory { points: (0..50).map(|i| (i, 2.0, 0.25)).collect() }.smoothed(10);
+    assert!(flat.points.iter().all(|p| (p.1 - 2.0).abs() < 1e-5 && (p.2 - 0.25).abs() < 1e-5));
+    let noisy = MetricsHistory { points: (0..400).map(|i| (i, if i % 2 == 0 { 0.0 } else { 1.0 }, 0.5)).collect() };
+    let smooth = noisy.smoothed(25);
+    assert!(smooth.points[300..].iter().all(|p| (p.1 - 0.5).abs() < 0.05), "the trend, not the jumps");
+    assert_eq!(smooth.points.len(), 400);
     let record = RunRecord::default();
     assert_eq!(record.state, RunState::Idle);
     let _ = RunId::default();
+}
+
+#[test]
+fn the_curves_get_every_step_though_progress_events_are_throttled() {
+    let mut session = Session::spawn(Arc::new(|| {})).expect("thread starts");
+    session.start(start(1e-2, 3));
+    // 300 training samples in batches of 16: 19 steps an epoch, 95 in five epochs, done far
+    // faster than the 20-a-second progress events.
+    session.send(Command::Run { epochs: 5, until_accuracy: None });
+    let events = until(&session, |e| matches!(e, Event::Paused { reason: PauseReason::Done, .. }));
+    let progress_events = events.iter().filter(|e| matches!(e, Event::Progress { .. })).count();
+    let mut record = RunRecord::default();
+    for e in events {
+        record.apply(e);
+    }
+    let steps: Vec<usize> = record.history.points.iter().map(|p| p.0).collect();
+    assert_eq!(steps, (1..=95).collect::<Vec<_>>(), "one point per step, in order");
+    assert!(progress_events < 95, "progress events are throttled ({progress_events})");
+    assert_eq!(record.latest.map(|p| p.step), Some(95));
 }

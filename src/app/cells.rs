@@ -582,11 +582,16 @@ impl TrainingView<'_> {
             out.push(AppCommand::ToggleLogScale);
         }
         let y = |v: f32| if log_scale { f64::from(v.max(1e-8)).log10() } else { f64::from(v) };
-        let points = record.history.downsample(1000);
+        // Batch metrics jump from batch to batch: show their trend over about half an epoch.
+        let window = record.steps_per_epoch.clamp(10, 300);
+        let points = record.history.smoothed(window).downsample(1000);
         let loss: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, y(p.1)]).collect();
         let accuracy: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, y(p.2)]).collect();
         let test_loss: Vec<[f64; 2]> = record.evaluations.iter().map(|e| [e.step as f64, y(e.loss)]).collect();
         let test_accuracy: Vec<[f64; 2]> = record.evaluations.iter().map(|e| [e.step as f64, y(e.accuracy)]).collect();
+        ui.weak(format!(
+            "Training curves are averaged over about the last {window} batches; test points come after each epoch."
+        ));
         Plot::new(("curves", &self.def.name))
             .height(200.0)
             .legend(Legend::default())
@@ -594,24 +599,37 @@ impl TrainingView<'_> {
             .allow_scroll(false)
             .allow_zoom(false)
             .show(ui, |plot| {
-                plot.line(Line::new("training loss", PlotPoints::from(loss)));
-                plot.line(Line::new("training accuracy", PlotPoints::from(accuracy)));
+                // Loss in one colour, accuracy in another; test curves dashed with a dot per epoch.
+                let (loss_color, accuracy_color) = (LOSS_COLOR, ACCURACY_COLOR);
+                plot.line(Line::new("training loss", PlotPoints::from(loss)).color(loss_color).width(2.0));
+                plot.line(Line::new("training accuracy", PlotPoints::from(accuracy)).color(accuracy_color).width(2.0));
                 if !test_loss.is_empty() {
-                    plot.line(Line::new("test loss", PlotPoints::from(test_loss)));
-                    plot.line(Line::new("test accuracy", PlotPoints::from(test_accuracy)));
+                    let dashed = egui_plot::LineStyle::dashed_dense();
+                    plot.points(Points::new("test loss", test_loss.clone()).color(loss_color).radius(3.0));
+                    plot.line(Line::new("test loss", PlotPoints::from(test_loss)).color(loss_color).style(dashed));
+                    plot.points(Points::new("test accuracy", test_accuracy.clone()).color(accuracy_color).radius(3.0));
+                    plot.line(
+                        Line::new("test accuracy", PlotPoints::from(test_accuracy)).color(accuracy_color).style(dashed),
+                    );
                 }
                 // The other models' training loss, dashed, to compare (click a legend entry to hide it).
                 for (name, other) in &others {
-                    let points = other.history.downsample(500);
+                    let window = other.steps_per_epoch.clamp(10, 300);
+                    let points = other.history.smoothed(window).downsample(500);
                     let line: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, y(p.1)]).collect();
                     plot.line(
                         Line::new(format!("{name}: training loss"), PlotPoints::from(line))
+                            .color(egui::Color32::GRAY)
                             .style(egui_plot::LineStyle::dashed_loose()),
                     );
                 }
             });
     }
 }
+
+/// The colour of loss curves (training and test) and of accuracy curves, in both themes.
+const LOSS_COLOR: egui::Color32 = egui::Color32::from_rgb(235, 110, 70);
+const ACCURACY_COLOR: egui::Color32 = egui::Color32::from_rgb(70, 150, 235);
 
 /// "42 s", "3 min 5 s", "1 h 2 min".
 fn eta_text(seconds: f32) -> String {

@@ -961,14 +961,14 @@ impl GlassboxApp {
             }
             ui.separator();
             if ui
-                .add_enabled(!self.undo.is_empty(), egui::Button::new("↶ Undo"))
+                .add_enabled(!self.undo.is_empty(), egui::Button::new("Undo"))
                 .on_hover_text("Take back the last change to the notebook (Ctrl+Z)")
                 .clicked()
             {
                 self.pending.push(AppCommand::Undo);
             }
             if ui
-                .add_enabled(!self.redo.is_empty(), egui::Button::new("↷ Redo"))
+                .add_enabled(!self.redo.is_empty(), egui::Button::new("Redo"))
                 .on_hover_text("Do again what Undo took back (Ctrl+Shift+Z)")
                 .clicked()
             {

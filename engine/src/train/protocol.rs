@@ -147,9 +147,12 @@ pub enum Event {
         params: usize,
         steps_per_epoch: usize,
     },
+    /// The latest step, and every step's `(step, loss, accuracy)` since the last progress event
+    /// (events are throttled; the curves still get every step).
     Progress {
         run: RunId,
         progress: Progress,
+        steps: Vec<(usize, f32, f32)>,
     },
     Paused {
         run: RunId,

@@ -23,6 +23,26 @@ pub struct MetricsHistory {
 }
 
 impl MetricsHistory {
+    /// The curve averaged over about the last `window` steps (an exponential moving average,
+    /// corrected at the start so the first points are not pulled towards zero). Per-batch loss
+    /// and accuracy jump from batch to batch; this is the trend a student should read.
+    #[must_use]
+    pub fn smoothed(&self, window: usize) -> Self {
+        let alpha = 2.0 / (window.max(1) as f64 + 1.0);
+        let (mut loss, mut accuracy, mut weight) = (0.0_f64, 0.0_f64, 0.0_f64);
+        let points = self
+            .points
+            .iter()
+            .map(|&(step, l, a)| {
+                loss = (1.0 - alpha) * loss + alpha * f64::from(l);
+                accuracy = (1.0 - alpha) * accuracy + alpha * f64::from(a);
+                weight = (1.0 - alpha) * weight + alpha;
+                (step, (loss / weight) as f32, (accuracy / weight) as f32)
+            })
+            .collect();
+        Self { points }
+    }
+
     /// At most about `max_points` points for display, keeping each stretch's lowest and highest
     /// loss (so spikes and the best value survive), in step order.
     #[must_use]
@@ -86,8 +106,11 @@ impl RunRecord {
         }
         match event {
             Event::Started { .. } => {}
-            Event::Progress { progress, .. } => {
-                self.history.points.push((progress.step, progress.loss, progress.accuracy));
+            Event::Progress { progress, steps, .. } => {
+                if steps.is_empty() {
+                    self.history.points.push((progress.step, progress.loss, progress.accuracy));
+                }
+                self.history.points.extend(steps);
                 self.latest = Some(progress);
             }
             Event::Paused { reason, .. } => self.state = RunState::Paused(reason),

@@ -153,6 +153,8 @@ struct Run {
     checkpoints: VecDeque<(usize, Vec<u8>)>,
     last_sent: Option<Instant>,
     pending: Option<Progress>,
+    /// Every step's metrics since the last progress event.
+    unsent: Vec<(usize, f32, f32)>,
     rate: Option<(Instant, usize)>,
 }
 
@@ -202,6 +204,7 @@ fn build(id: RunId, start: StartRun) -> Result<Run, EngineError> {
         checkpoints: VecDeque::new(),
         last_sent: None,
         pending: None,
+        unsent: Vec::new(),
         rate: None,
     };
     // Check the data against the model once, so a mismatch is a message now, not a failed step.
@@ -260,7 +263,8 @@ impl Worker {
         run.rate = None;
         let (id, step) = (run.id, run.step);
         if let Some(progress) = run.pending.take() {
-            self.emit(Event::Progress { run: id, progress });
+            let steps = std::mem::take(&mut run.unsent);
+            self.emit(Event::Progress { run: id, progress, steps });
         }
         self.emit(Event::Paused { run: id, step, reason });
     }
@@ -486,6 +490,7 @@ impl Worker {
             samples_per_sec,
         };
         run.pending = Some(progress);
+        run.unsent.push((progress.step, progress.loss, progress.accuracy));
         // Gradients are checked every step (a non-finite one blocks the update); the weights
         // themselves, which only an overflowing update can spoil, every few steps, since reading
         // them means copying them out of the tensors.
@@ -516,7 +521,8 @@ impl Worker {
         if run.last_sent.is_none_or(|t| now.duration_since(t) >= PROGRESS_EVERY) {
             run.last_sent = Some(now);
             if let Some(progress) = run.pending.take() {
-                self.emit(Event::Progress { run: id, progress });
+                let steps = std::mem::take(&mut run.unsent);
+                self.emit(Event::Progress { run: id, progress, steps });
             }
         }
         let Some(run) = self.run.as_mut() else { return };
