@@ -370,6 +370,10 @@ fn downsampling_keeps_extremes() {
     let smooth = noisy.smoothed(25);
     assert!(smooth.points[300..].iter().all(|p| (p.1 - 0.5).abs() < 0.05), "the trend, not the jumps");
     assert_eq!(smooth.points.len(), 400);
+    let thin = smooth.thin(50);
+    assert!(thin.len() <= 50 && thin.len() >= 40, "{}", thin.len());
+    assert_eq!(thin.first().map(|p| p.0), Some(0));
+    assert_eq!(thin.last().map(|p| p.0), Some(399), "the newest point is always drawn");
     let record = RunRecord::default();
     assert_eq!(record.state, RunState::Idle);
     let _ = RunId::default();

@@ -8,7 +8,7 @@ use glassbox_engine::data::{
     TextSource,
 };
 use glassbox_engine::graph::{shape_text, ShapeReport};
-use glassbox_engine::train::{PauseReason, RunRecord, RunState, Schedule};
+use glassbox_engine::train::{smoothing_window, PauseReason, RunRecord, RunState, Schedule};
 
 use super::{AppCommand, ModelCommand};
 use crate::notebook::{Cell, CellKind, ModelDef};
@@ -582,13 +582,18 @@ impl TrainingView<'_> {
             out.push(AppCommand::ToggleLogScale);
         }
         let y = |v: f32| if log_scale { f64::from(v.max(1e-8)).log10() } else { f64::from(v) };
-        // Batch metrics jump from batch to batch: show their trend over about half an epoch.
-        let window = record.steps_per_epoch.clamp(10, 300);
-        let points = record.history.smoothed(window).downsample(1000);
+        // Batch metrics jump from batch to batch: show their trend over about an epoch.
+        let window = smoothing_window(record.steps_per_epoch);
+        // The averaged curve is smooth: a point every few pixels draws it (and costs little to draw).
+        let points = record.smoothed.thin(400);
         let loss: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, y(p.1)]).collect();
         let accuracy: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, y(p.2)]).collect();
-        let test_loss: Vec<[f64; 2]> = record.evaluations.iter().map(|e| [e.step as f64, y(e.loss)]).collect();
-        let test_accuracy: Vec<[f64; 2]> = record.evaluations.iter().map(|e| [e.step as f64, y(e.accuracy)]).collect();
+        // At most about 150 test points (a long run evaluates after every one of many epochs).
+        let stride = record.evaluations.len().div_ceil(150).max(1);
+        let evaluations: Vec<_> = record.evaluations.iter().rev().step_by(stride).rev().collect();
+        let markers = evaluations.len() <= 60;
+        let test_loss: Vec<[f64; 2]> = evaluations.iter().map(|e| [e.step as f64, y(e.loss)]).collect();
+        let test_accuracy: Vec<[f64; 2]> = evaluations.iter().map(|e| [e.step as f64, y(e.accuracy)]).collect();
         ui.weak(format!(
             "Training curves are averaged over about the last {window} batches; test points come after each epoch."
         ));
@@ -605,17 +610,20 @@ impl TrainingView<'_> {
                 plot.line(Line::new("training accuracy", PlotPoints::from(accuracy)).color(accuracy_color).width(2.0));
                 if !test_loss.is_empty() {
                     let dashed = egui_plot::LineStyle::dashed_dense();
-                    plot.points(Points::new("test loss", test_loss.clone()).color(loss_color).radius(3.0));
+                    if markers {
+                        plot.points(Points::new("test loss", test_loss.clone()).color(loss_color).radius(3.0));
+                        plot.points(
+                            Points::new("test accuracy", test_accuracy.clone()).color(accuracy_color).radius(3.0),
+                        );
+                    }
                     plot.line(Line::new("test loss", PlotPoints::from(test_loss)).color(loss_color).style(dashed));
-                    plot.points(Points::new("test accuracy", test_accuracy.clone()).color(accuracy_color).radius(3.0));
                     plot.line(
                         Line::new("test accuracy", PlotPoints::from(test_accuracy)).color(accuracy_color).style(dashed),
                     );
                 }
                 // The other models' training loss, dashed, to compare (click a legend entry to hide it).
                 for (name, other) in &others {
-                    let window = other.steps_per_epoch.clamp(10, 300);
-                    let points = other.history.smoothed(window).downsample(500);
+                    let points = other.smoothed.thin(400);
                     let line: Vec<[f64; 2]> = points.iter().map(|p| [p.0 as f64, y(p.1)]).collect();
                     plot.line(
                         Line::new(format!("{name}: training loss"), PlotPoints::from(line))

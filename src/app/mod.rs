@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 use glassbox_engine::data::Splits;
 use glassbox_engine::graph::{infer_shapes, GraphSpec, ShapeReport};
-use glassbox_engine::train::{Command, MetricsHistory, RunRecord, RunState, Session, StartRun};
+use glassbox_engine::train::{Command, RunRecord, RunState, Session, StartRun};
 
 use crate::notebook::{unique_name, weights_path, CellKind, ModelDef, Notebook};
 
@@ -572,7 +572,7 @@ impl GlassboxApp {
             session.send(Command::EvaluateEachEpoch(true));
             let id = session.start(start);
             // Later events of older runs are dropped by the fold from here on.
-            run.record = RunRecord { run: Some(id), ..RunRecord::default() };
+            run.record = RunRecord::for_run(id);
             return true;
         }
         false
@@ -620,8 +620,7 @@ impl GlassboxApp {
             }
             ModelCommand::Reset => {
                 if let Some(run) = self.runs.get_mut(model).filter(|r| r.record.run.is_some()) {
-                    run.record.history = MetricsHistory::default();
-                    run.record.evaluations.clear();
+                    run.record.clear_curves();
                     self.send_if_running(model, Command::Reset);
                 }
             }

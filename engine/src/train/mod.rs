@@ -12,6 +12,6 @@ pub use config::{Schedule, TrainConfig};
 pub use protocol::{
     Command, Evaluation, Event, InspectRequest, Inspection, PauseReason, Progress, RunId, Split, StartRun,
 };
-pub use record::{MetricsHistory, RunRecord, RunState};
+pub use record::{smoothing_window, MetricsHistory, RunRecord, RunState, Smoother};
 pub use weights::{load_weights, load_weights_bytes, save_weights, weights_to_bytes, LoadReport};
 pub use worker::{Session, Waker};

@@ -23,24 +23,26 @@ pub struct MetricsHistory {
 }
 
 impl MetricsHistory {
-    /// The curve averaged over about the last `window` steps (an exponential moving average,
-    /// corrected at the start so the first points are not pulled towards zero). Per-batch loss
-    /// and accuracy jump from batch to batch; this is the trend a student should read.
+    /// The curve averaged over about the last `window` steps (see [`Smoother`]).
     #[must_use]
     pub fn smoothed(&self, window: usize) -> Self {
-        let alpha = 2.0 / (window.max(1) as f64 + 1.0);
-        let (mut loss, mut accuracy, mut weight) = (0.0_f64, 0.0_f64, 0.0_f64);
-        let points = self
-            .points
-            .iter()
-            .map(|&(step, l, a)| {
-                loss = (1.0 - alpha) * loss + alpha * f64::from(l);
-                accuracy = (1.0 - alpha) * accuracy + alpha * f64::from(a);
-                weight = (1.0 - alpha) * weight + alpha;
-                (step, (loss / weight) as f32, (accuracy / weight) as f32)
-            })
-            .collect();
-        Self { points }
+        let mut smoother = Smoother::new(window);
+        Self { points: self.points.iter().map(|&p| smoother.push(p)).collect() }
+    }
+
+    /// At most `max_points` evenly spaced points, always with the last: for drawing a smooth
+    /// curve (use [`Self::downsample`] where spikes must survive).
+    #[must_use]
+    pub fn thin(&self, max_points: usize) -> Vec<(usize, f32, f32)> {
+        let n = self.points.len();
+        let stride = n.div_ceil(max_points.max(2) - 1).max(1);
+        let mut out: Vec<_> = self.points.iter().step_by(stride).copied().collect();
+        if let Some(&last) = self.points.last() {
+            if out.last() != Some(&last) {
+                out.push(last);
+            }
+        }
+        out
     }
 
     /// At most about `max_points` points for display, keeping each stretch's lowest and highest
@@ -68,6 +70,39 @@ impl MetricsHistory {
     }
 }
 
+/// An exponential moving average over about `window` steps, corrected at the start so the first
+/// points are not pulled towards zero. Per-batch loss and accuracy jump from batch to batch; the
+/// average is the trend a student should read.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Smoother {
+    alpha: f64,
+    loss: f64,
+    accuracy: f64,
+    weight: f64,
+}
+
+impl Smoother {
+    #[must_use]
+    pub fn new(window: usize) -> Self {
+        Self { alpha: 2.0 / (window.max(1) as f64 + 1.0), ..Self::default() }
+    }
+
+    /// Takes the next `(step, loss, accuracy)` and returns the averages up to it.
+    pub fn push(&mut self, (step, loss, accuracy): (usize, f32, f32)) -> (usize, f32, f32) {
+        let a = self.alpha;
+        self.loss = (1.0 - a) * self.loss + a * f64::from(loss);
+        self.accuracy = (1.0 - a) * self.accuracy + a * f64::from(accuracy);
+        self.weight = (1.0 - a) * self.weight + a;
+        (step, (self.loss / self.weight) as f32, (self.accuracy / self.weight) as f32)
+    }
+}
+
+/// The smoothing window of a run's curves: about one epoch, within 10 to 300 steps.
+#[must_use]
+pub fn smoothing_window(steps_per_epoch: usize) -> usize {
+    steps_per_epoch.clamp(10, 300)
+}
+
 /// Everything the owner knows about the current run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunRecord {
@@ -77,6 +112,9 @@ pub struct RunRecord {
     pub steps_per_epoch: usize,
     pub latest: Option<Progress>,
     pub history: MetricsHistory,
+    /// `history` averaged over about an epoch ([`smoothing_window`]), kept up as steps arrive.
+    pub smoothed: MetricsHistory,
+    smoother: Smoother,
     pub evaluations: Vec<Evaluation>,
     pub last_checkpoint: Option<usize>,
     pub config: Option<TrainConfig>,
@@ -88,6 +126,20 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// A record waiting for the events of `run` (those of any other run are dropped).
+    #[must_use]
+    pub fn for_run(run: RunId) -> Self {
+        Self { run: Some(run), ..Self::default() }
+    }
+
+    /// Forgets the curves (a reset starts them again).
+    pub fn clear_curves(&mut self) {
+        self.history = MetricsHistory::default();
+        self.smoothed = MetricsHistory::default();
+        self.smoother = Smoother::new(smoothing_window(self.steps_per_epoch));
+        self.evaluations.clear();
+    }
+
     /// Folds in one event. Events of any run but the newest started one are dropped (returns
     /// false), so late events of a stopped run never show.
     pub fn apply(&mut self, event: Event) -> bool {
@@ -97,6 +149,7 @@ impl RunRecord {
                 state: RunState::Paused(PauseReason::Done),
                 params,
                 steps_per_epoch,
+                smoother: Smoother::new(smoothing_window(steps_per_epoch)),
                 ..Self::default()
             };
             return true;
@@ -106,11 +159,14 @@ impl RunRecord {
         }
         match event {
             Event::Started { .. } => {}
-            Event::Progress { progress, steps, .. } => {
+            Event::Progress { progress, mut steps, .. } => {
                 if steps.is_empty() {
-                    self.history.points.push((progress.step, progress.loss, progress.accuracy));
+                    steps.push((progress.step, progress.loss, progress.accuracy));
                 }
-                self.history.points.extend(steps);
+                for point in steps {
+                    self.history.points.push(point);
+                    self.smoothed.points.push(self.smoother.push(point));
+                }
                 self.latest = Some(progress);
             }
             Event::Paused { reason, .. } => self.state = RunState::Paused(reason),
