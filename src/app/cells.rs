@@ -190,13 +190,18 @@ pub(super) fn dataset_ui(
 ) {
     ui.horizontal(|ui| {
         let current = splits.map_or_else(|| "choose…".to_owned(), |s| s.info.title.clone());
-        egui::ComboBox::from_id_salt("dataset-choice").selected_text(current).width(260.0).show_ui(ui, |ui| {
-            for (name, source) in choices() {
-                if ui.selectable_label(false, &name).clicked() {
-                    out.push(AppCommand::SetData(DataSpec { source, pipeline: spec.pipeline }));
+        egui::ComboBox::from_id_salt("dataset-choice")
+            .selected_text(current)
+            .width(260.0)
+            .show_ui(ui, |ui| {
+                for (name, source) in choices() {
+                    if ui.selectable_label(false, &name).clicked() {
+                        out.push(AppCommand::SetData(DataSpec { source, pipeline: spec.pipeline }));
+                    }
                 }
-            }
-        });
+            })
+            .response
+            .on_hover_text("The data every model of this notebook learns from; choosing another stops their training");
         if ui.button("Import CSV…").on_hover_text("Use a table of numbers with a label column from a file").clicked()
         {
             out.push(AppCommand::ImportDialog { csv: true });

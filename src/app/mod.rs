@@ -118,6 +118,8 @@ impl AppCommand {
         match self {
             Self::Model { model, command: ModelCommand::SetEpochs(_) } => Some(format!("epochs {model}")),
             Self::Model { model, command: ModelCommand::SetBatchSize(_) } => Some(format!("batch {model}")),
+            // Dragging the points or noise of a generated set.
+            Self::SetData(_) => Some("data".into()),
             _ => None,
         }
     }
