@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use eframe::egui;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use egui_kittest::Harness;
 use glassbox::notebook::CellKind;
 use glassbox::{assets_path, AppCommand, GlassboxApp, ModelCommand, DEFAULT_NOTEBOOK};
@@ -213,6 +213,9 @@ fn unsaved_work_is_autosaved_and_offered_after_a_crash() {
     after.get_by_label("Recover").click();
     after.run_steps(3);
     assert_eq!(after.state().notebook().expect("recovered").models[0].training.epochs, 7);
+    // The recovered work belongs to the file it came from, and is not saved yet.
+    assert_eq!(after.state().path(), Some(assets_path(DEFAULT_NOTEBOOK).as_path()));
+    assert!(after.state().has_unsaved_changes());
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -406,4 +409,27 @@ fn new_examples_and_recent_files() {
     harness.run_steps(2);
     assert_eq!(harness.state().path(), Some(second.as_path()));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn closing_with_unsaved_changes_asks_first() {
+    let close = |h: &mut Harness<'_, GlassboxApp>| {
+        h.input_mut().viewports.entry(egui::ViewportId::ROOT).or_default().events.push(egui::ViewportEvent::Close);
+        h.run_steps(2);
+    };
+    let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    harness.run_steps(2);
+    close(&mut harness);
+    assert!(harness.query_by_label("Save your changes?").is_none(), "nothing to lose, nothing to ask");
+    harness.state_mut().push(AppCommand::DeleteCell(0));
+    harness.run_steps(2);
+    close(&mut harness);
+    harness.get_by_label("Save your changes?");
+    // An example is never overwritten: only Save as is offered.
+    assert_eq!(harness.query_all_by_label("Save as…").count(), 2, "the toolbar's and the question's");
+    assert!(harness.query_by_label("Save and close").is_some_and(|n| n.accesskit_node().is_disabled()));
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Save your changes?").is_none());
+    assert_eq!(harness.state().notebook().expect("kept").cells.len(), 3, "the change is still there");
 }

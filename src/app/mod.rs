@@ -63,6 +63,8 @@ pub enum AppCommand {
     New,
     /// Opens a notebook file; on failure the current notebook stays.
     Open(PathBuf),
+    /// Opens the work autosaved before a crash, as unsaved changes to the file it came from.
+    Recover(PathBuf),
     /// Saves to the current path (asks for one when the notebook has none, or is an example).
     Save,
     /// Saves to a new path, which becomes the current one.
@@ -173,6 +175,11 @@ pub struct GlassboxApp {
     offer_recovery: Option<PathBuf>,
     /// Whether the notebook changed since it was opened, saved or autosaved.
     dirty: bool,
+    /// Whether the notebook changed since it was opened or saved (autosave does not count).
+    unsaved: bool,
+    /// Asking whether to save before the window closes; `closing` once the answer is to close.
+    confirm_close: bool,
+    closing: bool,
     last_autosave: Instant,
     /// Notebooks as they were before each change (newest last), and changes taken back by Undo.
     undo: Vec<Notebook>,
@@ -238,6 +245,9 @@ impl GlassboxApp {
             recovery_path: None,
             offer_recovery: None,
             dirty: false,
+            unsaved: false,
+            confirm_close: false,
+            closing: false,
             last_autosave: Instant::now(),
             undo: Vec::new(),
             redo: Vec::new(),
@@ -290,6 +300,9 @@ impl GlassboxApp {
                 let _ = std::fs::create_dir_all(folder);
             }
             if nb.save(path).is_ok() {
+                // Where the work belongs, so recovering it saves to the right file.
+                let origin = self.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+                let _ = std::fs::write(recovery_origin(path), origin);
                 self.dirty = false;
             }
         }
@@ -376,6 +389,7 @@ impl GlassboxApp {
         self.editing = None;
         self.error = None;
         self.dirty = false;
+        self.unsaved = false;
         self.undo.clear();
         self.redo.clear();
         self.last_edit = None;
@@ -428,6 +442,33 @@ impl GlassboxApp {
         }
     }
 
+    fn recover(&mut self, recovery: &Path) {
+        let origin = std::fs::read_to_string(recovery_origin(recovery)).ok().filter(|o| !o.is_empty());
+        let loaded = Notebook::load(recovery).and_then(|nb| {
+            let splits = nb.data.build().map_err(|e| anyhow::anyhow!("its dataset could not be built: {e}"))?;
+            Ok((nb, splits))
+        });
+        match loaded {
+            Ok((nb, splits)) => {
+                let path = origin.map(PathBuf::from);
+                self.status = Some(match &path {
+                    Some(p) => format!("Recovered your unsaved work on {}: save it to keep it", p.display()),
+                    None => "Recovered your unsaved work: save it to keep it".into(),
+                });
+                self.install(nb, splits, path);
+                self.unsaved = true;
+                self.dirty = true;
+            }
+            Err(e) => self.status = Some(format!("Could not recover the autosaved work: {e:#}")),
+        }
+    }
+
+    /// Whether the notebook has changes that are not saved to its file.
+    #[must_use]
+    pub fn has_unsaved_changes(&self) -> bool {
+        self.unsaved
+    }
+
     fn new_notebook(&mut self) {
         let nb = Notebook { title: "Untitled".into(), ..Notebook::default() };
         match nb.data.build() {
@@ -451,6 +492,7 @@ impl GlassboxApp {
                     }
                 }
                 self.dirty = false;
+                self.unsaved = false;
                 self.remember(&path);
                 self.path = Some(path);
             }
@@ -745,6 +787,10 @@ impl GlassboxApp {
                     self.open(path);
                     history_reset = true;
                 }
+                AppCommand::Recover(recovery) => {
+                    self.recover(&recovery);
+                    history_reset = true;
+                }
                 AppCommand::Save => match self.path.clone().filter(|p| !is_example(p)) {
                     Some(path) => self.save_to(path),
                     None => self.dialog(false, ctx),
@@ -760,6 +806,7 @@ impl GlassboxApp {
                         to.push(current);
                         self.restore(nb);
                         self.dirty = true;
+                        self.unsaved = true;
                         self.status =
                             Some(if redo { "Redone".into() } else { "Undone (Ctrl+Shift+Z redoes it)".into() });
                     }
@@ -823,6 +870,7 @@ impl GlassboxApp {
             return;
         }
         self.dirty = true;
+        self.unsaved = true;
         let Some(before) = before.filter(|_| !view_only) else { return };
         let now = Instant::now();
         let merged = matches!((&merge, &self.last_edit), (Some(key), Some((last, at))) if key == last && now.duration_since(*at) < Duration::from_secs(2));
@@ -915,6 +963,7 @@ impl GlassboxApp {
             });
         });
         let ctx = ui.ctx().clone();
+        self.close_guard(&ctx);
         self.apply(&ctx);
         if self.last_autosave.elapsed() >= Duration::from_secs(60) {
             self.autosave();
@@ -922,6 +971,46 @@ impl GlassboxApp {
         if self.runs.values().any(|r| matches!(r.record.state, RunState::Running)) {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
+    }
+
+    /// Closing the window with unsaved changes asks first: save, close anyway, or stay.
+    fn close_guard(&mut self, ctx: &egui::Context) {
+        if ctx.input(|i| i.viewport().close_requested()) && self.unsaved && !self.closing {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.confirm_close = true;
+        }
+        if !self.confirm_close {
+            return;
+        }
+        let can_save = self.path.as_deref().is_some_and(|p| !is_example(p));
+        egui::Modal::new(egui::Id::new("confirm-close")).show(ctx, |ui| {
+            ui.heading("Save your changes?");
+            ui.label("This notebook has changes that are not saved. Closing without saving loses them.");
+            ui.horizontal(|ui| {
+                if ui
+                    .add_enabled(can_save, egui::Button::new("Save and close"))
+                    .on_hover_text("Save the notebook (and its trained weights) to its file, then close")
+                    .clicked()
+                {
+                    self.pending.push(AppCommand::Save);
+                    self.closing = true;
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+                if !can_save
+                    && ui.button("Save as…").on_hover_text("Choose where to keep this notebook first").clicked()
+                {
+                    self.pending.push(AppCommand::SaveAsDialog);
+                    self.confirm_close = false;
+                }
+                if ui.button("Close without saving").on_hover_text("Lose the changes and close").clicked() {
+                    self.closing = true;
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+                if ui.button("Cancel").on_hover_text("Keep working").clicked() {
+                    self.confirm_close = false;
+                }
+            });
+        });
     }
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui) {
@@ -934,8 +1023,8 @@ impl GlassboxApp {
             }
             ui.menu_button("Examples", |ui| {
                 for (title, path) in examples() {
-                    if ui.button(&title).on_hover_text(path.display().to_string()).clicked() {
-                        self.pending.push(AppCommand::Open(path));
+                    if ui.button(title).on_hover_text(path.display().to_string()).clicked() {
+                        self.pending.push(AppCommand::Open(path.clone()));
                         ui.close();
                     }
                 }
@@ -998,11 +1087,12 @@ impl GlassboxApp {
                     "Glassbox did not close cleanly last time. Unsaved work was kept.",
                 );
                 if ui.button("Recover").on_hover_text("Open the work saved automatically before the crash").clicked() {
-                    self.pending.push(AppCommand::Open(recovery.clone()));
+                    self.pending.push(AppCommand::Recover(recovery.clone()));
                     self.offer_recovery = None;
                 }
                 if ui.button("Discard").on_hover_text("Delete the automatically saved copy").clicked() {
                     let _ = std::fs::remove_file(&recovery);
+                    let _ = std::fs::remove_file(recovery_origin(&recovery));
                     self.offer_recovery = None;
                 }
             });
@@ -1109,17 +1199,25 @@ impl GlassboxApp {
     }
 }
 
+/// The file beside the recovery file that names the notebook file the work came from.
+fn recovery_origin(recovery: &Path) -> PathBuf {
+    recovery.with_extension("origin")
+}
+
 /// The example notebooks that come with Glassbox: (title, file), sorted by title.
-fn examples() -> Vec<(String, PathBuf)> {
-    let Ok(entries) = std::fs::read_dir(crate::assets_path("assets/notebooks")) else { return Vec::new() };
-    let mut out: Vec<(String, PathBuf)> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .filter_map(|p| Notebook::load(&p).ok().map(|nb| (nb.title, p)))
-        .collect();
-    out.sort();
-    out
+fn examples() -> &'static [(String, PathBuf)] {
+    static EXAMPLES: std::sync::OnceLock<Vec<(String, PathBuf)>> = std::sync::OnceLock::new();
+    EXAMPLES.get_or_init(|| {
+        let Ok(entries) = std::fs::read_dir(crate::assets_path("assets/notebooks")) else { return Vec::new() };
+        let mut out: Vec<(String, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .filter_map(|p| Notebook::load(&p).ok().map(|nb| (nb.title, p)))
+            .collect();
+        out.sort();
+        out
+    })
 }
 
 /// The key under which eframe remembers the last notebook.
@@ -1143,6 +1241,7 @@ impl eframe::App for GlassboxApp {
         // A clean exit needs no recovery.
         if let Some(path) = &self.recovery_path {
             let _ = std::fs::remove_file(path);
+            let _ = std::fs::remove_file(recovery_origin(path));
         }
     }
 }
