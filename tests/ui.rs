@@ -74,6 +74,15 @@ fn changing_the_learning_rate_reaches_the_worker() {
     harness.get_by_label("lr in use: 2.000e-1");
 }
 
+/// A model with problems lists them, says so in its training cell, and cannot start training.
+fn harness_problems(h: &mut Harness<'_, GlassboxApp>) {
+    h.get_by_label_contains("add a Flatten before d");
+    h.get_by_label_contains("This model has problems");
+    h.get_by_label("▶ Train").click();
+    h.run_steps(3);
+    assert!(h.state().record().run.is_none(), "no run starts");
+}
+
 #[test]
 fn a_graph_with_problems_lists_them_and_a_broken_file_says_why() {
     let dir = std::env::temp_dir().join(format!("glassbox-ui-{}", std::process::id()));
@@ -86,7 +95,7 @@ fn a_graph_with_problems_lists_them_and_a_broken_file_says_why() {
     .expect("write");
     let mut h = harness(GlassboxApp::new(bad_shapes));
     h.run_steps(2);
-    h.get_by_label_contains("add a Flatten before d");
+    harness_problems(&mut h);
     drop(h);
 
     let broken = dir.join("broken.json");
@@ -171,10 +180,19 @@ fn cells_move_delete_add_and_fold() {
     harness.state_mut().push(AppCommand::DeleteCell(0));
     harness.run_steps(2);
     assert_eq!(kinds(&harness).len(), 3);
-    harness.state_mut().push(AppCommand::AddTextCell { after: 0 });
+    harness.state_mut().push(AppCommand::AddCell { after: 0, kind: CellKind::Markdown { text: String::new() } });
     harness.run_steps(2);
     assert!(matches!(harness.state().notebook().expect("loaded").cells[1].kind, CellKind::Markdown { .. }));
     harness.get_by_label("Done");
+    // Any kind of cell can be added back from a cell's "+ cell" menu.
+    let before = harness.state().notebook().expect("loaded").cells.len();
+    harness.query_all_by_label("+ cell").next().expect("a menu").click();
+    harness.run_steps(2);
+    harness.get_by_label("Training: MLP").click();
+    harness.run_steps(2);
+    let cells = &harness.state().notebook().expect("loaded").cells;
+    assert_eq!(cells.len(), before + 1);
+    assert_eq!(cells[1].kind, CellKind::Training { model: "MLP".into() });
     // Folding the dataset cell hides its contents.
     harness.get_by_label("400 training and 100 test samples, each [2]");
     harness.state_mut().push(AppCommand::ToggleFolded(0));
@@ -432,4 +450,42 @@ fn closing_with_unsaved_changes_asks_first() {
     harness.run_steps(2);
     assert!(harness.query_by_label("Save your changes?").is_none());
     assert_eq!(harness.state().notebook().expect("kept").cells.len(), 3, "the change is still there");
+}
+
+#[test]
+fn the_title_renames_on_double_click_and_data_that_does_not_fit_says_why() {
+    use glassbox_engine::data::{Bundled, DataSource, DataSpec};
+    // Frames 50 ms apart, so that two clicks on consecutive frames make a double click.
+    let mut harness = Harness::builder()
+        .with_size([1200.0, 2400.0])
+        .with_step_dt(0.05)
+        .build_ui_state(|ui, app: &mut GlassboxApp| app.show(ui), GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    harness.run_steps(2);
+    let title = harness.get_by_label("Two spirals: a first network");
+    title.click();
+    title.click();
+    harness.run_steps(2);
+    let field = harness.query_all_by_value("Two spirals: a first network").find(egui_kittest::Node::is_focused);
+    field.expect("the title field, focused").type_text(" (my copy)");
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(2);
+    assert_eq!(harness.state().notebook().expect("loaded").title, "Two spirals: a first network (my copy)");
+    harness.state_mut().push(AppCommand::Undo);
+    harness.run_steps(2);
+    assert_eq!(harness.state().notebook().expect("loaded").title, "Two spirals: a first network");
+    // Lesson text opens for editing on a double click too.
+    let text = harness.get_by_label_contains("Press");
+    text.click();
+    text.click();
+    harness.run_steps(2);
+    harness.get_by_label("Done");
+
+    // Images into a model that takes two numbers: the training cell says what does not fit.
+    harness.state_mut().push(AppCommand::SetData(DataSpec::new(DataSource::Bundled { name: Bundled::Mnist })));
+    harness.run_steps(2);
+    harness.get_by_label("Step").click();
+    step_until(&mut harness, |app| matches!(app.record().state, glassbox_engine::train::RunState::Failed(_)));
+    harness.run_steps(1);
+    harness.get_by_label_contains("[1, 28, 28]");
 }

@@ -78,9 +78,29 @@ impl Header<'_> {
                 {
                     out.push(AppCommand::MoveCell { index, up: true });
                 }
-                if ui.small_button("+ text").on_hover_text("Add a text cell below this one").clicked() {
-                    out.push(AppCommand::AddTextCell { after: index });
-                }
+                ui.menu_button("+ cell", |ui| {
+                    let mut add = |ui: &mut egui::Ui, label: String, kind: CellKind, help: &str| {
+                        if ui.button(label).on_hover_text(help).clicked() {
+                            out.push(AppCommand::AddCell { after: index, kind });
+                            ui.close();
+                        }
+                    };
+                    add(ui, "Text".into(), CellKind::Markdown { text: String::new() }, "Lesson text, in Markdown");
+                    add(ui, "Dataset".into(), CellKind::Dataset, "The data, its samples and license");
+                    for &name in self.models {
+                        let model = name.to_owned();
+                        add(ui, format!("Model: {name}"), CellKind::Model { model }, "The model's layers and shapes");
+                        let model = name.to_owned();
+                        add(
+                            ui,
+                            format!("Training: {name}"),
+                            CellKind::Training { model },
+                            "Train the model and watch its curves",
+                        );
+                    }
+                })
+                .response
+                .on_hover_text("Add a cell below this one");
             });
         });
     }
@@ -104,6 +124,11 @@ pub(super) fn markdown_ui(
     }
     let response = ui
         .vertical(|ui| {
+            // Selectable labels would take the clicks that open the text for editing.
+            ui.style_mut().interaction.selectable_labels = false;
+            if text.trim().is_empty() {
+                ui.weak("An empty text cell: double-click here to write in it.");
+            }
             for line in text.lines() {
                 let trimmed = line.trim_start();
                 if let Some(h) = trimmed.strip_prefix("# ") {
@@ -379,6 +404,8 @@ pub(super) struct TrainingView<'a> {
     pub log_scale: bool,
     /// Whether the next run starts from weights saved beside the notebook.
     pub saved_weights: bool,
+    /// Whether the model's graph has no problems (it cannot train until it has none).
+    pub graph_ok: bool,
 }
 
 impl TrainingView<'_> {
@@ -391,8 +418,18 @@ impl TrainingView<'_> {
     }
 
     fn controls_ui(&self, ui: &mut egui::Ui, send: &mut impl FnMut(ModelCommand)) {
-        let (record, training) = (self.record, &self.def.training);
-        let running = matches!(record.state, RunState::Running);
+        let running = matches!(self.record.state, RunState::Running);
+        if !self.graph_ok {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                "This model has problems (listed in its model cell): it can train once they are fixed.",
+            );
+        }
+        ui.add_enabled_ui(self.graph_ok || running, |ui| self.buttons_ui(ui, running, send));
+        self.settings_ui(ui, send);
+    }
+
+    fn buttons_ui(&self, ui: &mut egui::Ui, running: bool, send: &mut impl FnMut(ModelCommand)) {
         ui.horizontal(|ui| {
             if running {
                 if ui.button("⏸ Pause").on_hover_text("Stop after the current batch (Space)").clicked() {
@@ -439,7 +476,11 @@ impl TrainingView<'_> {
                 }
             });
         }
-        let lr = record.config.map_or(training.optimizer.lr(), |c| c.optimizer.lr());
+    }
+
+    fn settings_ui(&self, ui: &mut egui::Ui, send: &mut impl FnMut(ModelCommand)) {
+        let training = &self.def.training;
+        let lr = training.optimizer.lr();
         ui.horizontal(|ui| {
             let mut epochs = training.epochs;
             ui.label("epochs");
@@ -522,7 +563,19 @@ impl TrainingView<'_> {
             ui.label("learning-rate schedule");
         });
         ui.horizontal(|ui| {
-            ui.label(format!("learning rate {lr:.3e}"));
+            let mut value = lr;
+            if ui
+                .add(
+                    egui::Slider::new(&mut value, 1e-5..=3.0)
+                        .logarithmic(true)
+                        .text("learning rate")
+                        .custom_formatter(|v, _| format!("{v:.2e}")),
+                )
+                .on_hover_text("How big a step each update takes: too small learns slowly, too large jumps or blows up")
+                .changed()
+            {
+                send(ModelCommand::SetLearningRate(value));
+            }
             if ui.button("÷10").on_hover_text("Smaller steps: slower but steadier learning").clicked() {
                 send(ModelCommand::SetLearningRate(lr / 10.0));
             }

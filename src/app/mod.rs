@@ -87,10 +87,13 @@ pub enum AppCommand {
         up: bool,
     },
     DeleteCell(usize),
-    /// Adds an empty text cell after this one, ready to edit.
-    AddTextCell {
+    /// Adds a cell after this one (a text cell opens ready to edit).
+    AddCell {
         after: usize,
+        kind: CellKind,
     },
+    /// Renames the notebook.
+    SetTitle(String),
     /// Folds a cell to its header, or unfolds it (saved with the notebook as view state).
     ToggleFolded(usize),
     /// Shows the loss curves on a logarithmic scale, or not.
@@ -120,6 +123,7 @@ impl AppCommand {
         match self {
             Self::Model { model, command: ModelCommand::SetEpochs(_) } => Some(format!("epochs {model}")),
             Self::Model { model, command: ModelCommand::SetBatchSize(_) } => Some(format!("batch {model}")),
+            Self::Model { model, command: ModelCommand::SetLearningRate(_) } => Some(format!("lr {model}")),
             // Dragging the points or noise of a generated set.
             Self::SetData(_) => Some("data".into()),
             _ => None,
@@ -166,6 +170,8 @@ pub struct GlassboxApp {
     error: Option<String>,
     /// Transient view state: the markdown cell being edited, and its draft.
     editing: Option<(usize, String)>,
+    /// Transient view state: the notebook title being edited.
+    editing_title: Option<String>,
     pending: Vec<AppCommand>,
     /// A message about the last file operation (saved, or why an open failed).
     status: Option<String>,
@@ -240,6 +246,7 @@ impl GlassboxApp {
             active: String::new(),
             error: None,
             editing: None,
+            editing_title: None,
             pending: Vec::new(),
             status: None,
             recovery_path: None,
@@ -387,6 +394,7 @@ impl GlassboxApp {
         self.active = nb.models.first().map(|m| m.name.clone()).unwrap_or_default();
         self.notebook = Some(nb);
         self.editing = None;
+        self.editing_title = None;
         self.error = None;
         self.dirty = false;
         self.unsaved = false;
@@ -836,11 +844,18 @@ impl GlassboxApp {
                         self.editing = None;
                     }
                 }
-                AppCommand::AddTextCell { after } => {
+                AppCommand::AddCell { after, kind } => {
                     if let Some(nb) = self.notebook.as_mut() {
                         let at = (after + 1).min(nb.cells.len());
-                        nb.cells.insert(at, CellKind::Markdown { text: String::new() }.into());
-                        self.editing = Some((at, String::new()));
+                        if let CellKind::Markdown { text } = &kind {
+                            self.editing = Some((at, text.clone()));
+                        }
+                        nb.cells.insert(at, kind.into());
+                    }
+                }
+                AppCommand::SetTitle(title) => {
+                    if let Some(nb) = self.notebook.as_mut().filter(|_| !title.trim().is_empty()) {
+                        nb.title = title.trim().to_owned();
                     }
                 }
                 AppCommand::ToggleFolded(index) => {
@@ -945,7 +960,7 @@ impl GlassboxApp {
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
-                ui.heading(self.notebook.as_ref().map_or("Glassbox", |nb| nb.title.as_str()));
+                self.title_ui(ui);
                 match &self.path {
                     Some(path) if is_example(path) => {
                         ui.weak(format!("Example notebook: {} (Save asks where to keep your copy)", path.display()))
@@ -970,6 +985,38 @@ impl GlassboxApp {
         }
         if self.runs.values().any(|r| matches!(r.record.state, RunState::Running)) {
             ctx.request_repaint_after(Duration::from_millis(100));
+        }
+    }
+
+    /// The notebook's title; double-click to rename it.
+    fn title_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(nb) = self.notebook.as_ref() else {
+            ui.heading("Glassbox");
+            return;
+        };
+        if let Some(draft) = self.editing_title.as_mut() {
+            let response =
+                ui.add(egui::TextEdit::singleline(draft).font(egui::TextStyle::Heading).desired_width(500.0));
+            if !response.has_focus() && !response.lost_focus() {
+                response.request_focus();
+            }
+            if response.lost_focus() {
+                let escaped = ui.input(|i| i.key_pressed(egui::Key::Escape));
+                if let Some(title) = self.editing_title.take().filter(|_| !escaped) {
+                    self.pending.push(AppCommand::SetTitle(title));
+                }
+            }
+            return;
+        }
+        let title = ui
+            .add(
+                egui::Label::new(egui::RichText::new(&nb.title).heading())
+                    .selectable(false)
+                    .sense(egui::Sense::click()),
+            )
+            .on_hover_text("Double-click to rename the notebook");
+        if title.double_clicked() {
+            self.editing_title = Some(nb.title.clone());
         }
     }
 
@@ -1182,6 +1229,7 @@ impl GlassboxApp {
                             others: &others,
                             log_scale: nb.view.log_scale,
                             saved_weights: run.saved_weights.is_some(),
+                            graph_ok: run.report.is_ok(),
                         };
                         view.show(ui, &mut self.pending);
                     }
