@@ -315,8 +315,10 @@ pub(super) fn dataset_ui(
     }
     if train.shape == [2] {
         let labels = train.labels().unwrap_or(&[]);
+        // Square, so the pattern fills the plot at its true proportions.
         Plot::new("dataset-points")
-            .height(220.0)
+            .width(320.0)
+            .height(300.0)
             .data_aspect(1.0)
             .legend(Legend::default())
             .allow_scroll(false)
