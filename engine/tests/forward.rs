@@ -168,3 +168,23 @@ fn add_concat_and_recording() {
     let predicted = model.predict(&[-1.0, 2.0, 3.0, -4.0], 2).expect("fits");
     assert_eq!(predicted, rec[3].values, "recording does not change results");
 }
+
+#[test]
+fn evaluating_with_outputs_agrees_with_evaluate_and_predict() {
+    use glassbox_engine::data::{toy_2d, Pattern2d};
+    use glassbox_engine::tensor::LossSpec;
+    let graph = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![2] },
+        LayerSpec::Dense { units: 8, bias: true },
+        LayerSpec::Tanh,
+        LayerSpec::Dense { units: 2, bias: true },
+    ]);
+    let mut model = Model::new(&graph, 4).expect("compiles");
+    let data = toy_2d(Pattern2d::Xor, 40, 0.0, 2);
+    let batch = data.batch(&(0..40).collect::<Vec<_>>());
+    let (stats, outputs) = model.evaluate_with_outputs(&batch, LossSpec::CrossEntropy).expect("runs");
+    let alone = model.evaluate(&batch, LossSpec::CrossEntropy).expect("runs");
+    assert_eq!((stats.loss.to_bits(), stats.correct, stats.count), (alone.loss.to_bits(), alone.correct, alone.count));
+    assert_eq!(outputs, model.predict(&batch.inputs, batch.len).expect("runs"));
+    assert_eq!(outputs.len(), 80);
+}

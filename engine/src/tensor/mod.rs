@@ -202,6 +202,19 @@ impl Model {
     /// # Errors
     /// When the batch does not fit the model.
     pub fn evaluate(&mut self, batch: &Batch, loss: LossSpec) -> Result<StepStats, EngineError> {
+        self.evaluate_with_outputs(batch, loss).map(|(stats, _)| stats)
+    }
+
+    /// [`Model::evaluate`], also giving the model's outputs (what [`Model::predict`] gives), from
+    /// one forward pass.
+    ///
+    /// # Errors
+    /// When the batch does not fit the model.
+    pub fn evaluate_with_outputs(
+        &mut self,
+        batch: &Batch,
+        loss: LossSpec,
+    ) -> Result<(StepStats, Vec<f32>), EngineError> {
         self.check_batch(batch)?;
         let x = self.input_tensor(batch);
         let mode = Mode { train: false, dropout_seed: 0, input_grad: false };
@@ -209,9 +222,10 @@ impl Model {
             .forward(&x, &mut NoneTape, mode)
             .pop()
             .ok_or_else(|| EngineError::Internal("empty model".to_owned()))?;
-        let (correct, count) = self.count_correct(&values(&out), &batch.targets);
+        let outputs = values(&out);
+        let (correct, count) = self.count_correct(&outputs, &batch.targets);
         let loss_value = self.loss_of(out, &batch.targets, loss, NoneTape).array();
-        Ok(StepStats { loss: loss_value, correct, count, grads_finite: true })
+        Ok((StepStats { loss: loss_value, correct, count, grads_finite: true }, outputs))
     }
 
     /// The model's output for `count` samples in evaluation mode.

@@ -583,12 +583,12 @@ fn evaluate(model: &mut Model, data: &Dataset, loss: LossSpec, step: usize) -> R
     let indices: Vec<usize> = (0..data.len()).collect();
     for chunk in indices.chunks(256) {
         let batch = data.batch(chunk);
-        let stats = model.evaluate(&batch, loss)?;
+        // One forward pass gives the metrics and the predictions for the confusion matrix.
+        let (stats, outputs) = model.evaluate_with_outputs(&batch, loss)?;
         loss_sum += f64::from(stats.loss) * chunk.len() as f64;
         correct += stats.correct;
         count += stats.count;
         if let (true, Targets::Classes(labels)) = (single_label, &batch.targets) {
-            let outputs = model.predict(&batch.inputs, batch.len)?;
             let width = outputs.len() / batch.len.max(1);
             for (row, &truth) in outputs.chunks_exact(width.max(1)).zip(labels) {
                 let predicted = row
