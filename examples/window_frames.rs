@@ -9,6 +9,8 @@
 //! time from process start to the first frame, when `GLASSBOX_LAUNCHED_NS` holds the launch time
 //! in nanoseconds since the Unix epoch (`scripts/bench-window.sh` sets it).
 //!
+//! At the end it prints the process's peak resident memory.
+//!
 //! Needs a display: `scripts/bench-window.sh` runs it under Xvfb with Mesa's software renderer.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -40,6 +42,9 @@ struct Bench {
     /// Process start to the first UI call, and to the second (the first frame is on screen).
     first_ui: Option<Duration>,
     first_shown: Option<Duration>,
+    /// Frames counted so far, and when that last changed (the watchdog).
+    counted: usize,
+    progress_at: Instant,
 }
 
 fn median_and_p99(v: &mut [f64]) -> (f64, f64) {
@@ -55,7 +60,7 @@ fn since_launch() -> Option<Duration> {
 }
 
 /// What the benchmark is measuring now.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Phase {
     /// The notebook as opened: no curves yet, nothing training.
     Idle,
@@ -99,6 +104,13 @@ impl Bench {
             medians[1] / medians[2],
             medians[1] / medians[0]
         );
+        // Peak resident memory of the whole process (Linux), against the 500 MB target.
+        if let Some(peak) = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+        {
+            println!("peak_memory {}", peak.trim_start_matches("VmHWM:").trim());
+        }
     }
 }
 
@@ -148,11 +160,26 @@ impl eframe::App for Bench {
                     if self.paused.len() == full {
                         self.phase = Phase::Done;
                         self.report();
-                        ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                        // Exit here: closing the window would (rightly) ask whether to save the
+                        // folded cells.
+                        std::process::exit(0);
                     }
                 }
                 Phase::Paused | Phase::Done => {}
             }
+        }
+        // A benchmark that stops making progress says where, instead of running on.
+        let counted = self.idle.len() + self.training.len() + self.paused.len();
+        if counted != self.counted {
+            self.counted = counted;
+            self.progress_at = Instant::now();
+        } else if self.phase != Phase::Done && self.progress_at.elapsed() > Duration::from_secs(60) {
+            eprintln!(
+                "window_frames: no progress for 60 s (phase {:?}, run state {:?}); giving up",
+                self.phase,
+                self.app.record().state
+            );
+            std::process::exit(1);
         }
         ui.ctx().request_repaint();
     }
@@ -187,6 +214,8 @@ fn main() -> eframe::Result {
                 ui_paused: Vec::new(),
                 first_ui: None,
                 first_shown: None,
+                counted: 0,
+                progress_at: Instant::now(),
             }))
         }),
     )
