@@ -423,7 +423,8 @@ fn new_examples_and_recent_files() {
     assert!(harness.state().path().is_some_and(|p| p.ends_with("mnist-lenet.json")));
     harness.get_by_label("Recent").click();
     harness.run_steps(2);
-    harness.get_by_label(second.display().to_string().as_str()).click();
+    let folder = dir.file_name().expect("a folder name").to_string_lossy().into_owned();
+    harness.get_by_label(format!("second.json   (in {folder})").as_str()).click();
     harness.run_steps(2);
     assert_eq!(harness.state().path(), Some(second.as_path()));
     std::fs::remove_dir_all(&dir).ok();

@@ -1081,7 +1081,7 @@ impl GlassboxApp {
             ui.add_enabled_ui(!self.recent.is_empty(), |ui| {
                 ui.menu_button("Recent", |ui| {
                     for path in &self.recent {
-                        if ui.button(path.display().to_string()).clicked() {
+                        if ui.button(recent_label(path)).on_hover_text(path.display().to_string()).clicked() {
                             self.pending.push(AppCommand::Open(path.clone()));
                             ui.close();
                         }
@@ -1244,6 +1244,15 @@ impl GlassboxApp {
             });
             ui.add_space(6.0);
         }
+    }
+}
+
+/// How the Recent menu names a file: its name, then its folder's name.
+fn recent_label(path: &Path) -> String {
+    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    match path.parent().and_then(Path::file_name) {
+        Some(folder) => format!("{name}   (in {})", folder.to_string_lossy()),
+        None => name,
     }
 }
 
