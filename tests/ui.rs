@@ -454,7 +454,7 @@ fn closing_with_unsaved_changes_asks_first() {
 }
 
 #[test]
-fn the_title_renames_on_double_click_and_data_that_does_not_fit_says_why() {
+fn the_title_renames_on_double_click_and_data_that_does_not_fit_says_so_before_training() {
     use glassbox_engine::data::{Bundled, DataSource, DataSpec};
     // Frames 50 ms apart, so that two clicks on consecutive frames make a double click.
     let mut harness = Harness::builder()
@@ -485,8 +485,45 @@ fn the_title_renames_on_double_click_and_data_that_does_not_fit_says_why() {
     // Images into a model that takes two numbers: the training cell says what does not fit.
     harness.state_mut().push(AppCommand::SetData(DataSpec::new(DataSource::Bundled { name: Bundled::Mnist })));
     harness.run_steps(2);
+    // Said before anything is clicked, in the model cell and the training cell, and Train waits.
+    let says = "the model's input takes [2] (2 values a sample) but the data gives 784 values a sample";
+    assert_eq!(harness.query_all_by_label_contains(says).count(), 2);
     harness.get_by_label("Step").click();
-    step_until(&mut harness, |app| matches!(app.record().state, glassbox_engine::train::RunState::Failed(_)));
+    harness.run_steps(3);
+    assert!(harness.state().record().run.is_none(), "no run starts");
+    // A dataset that fits clears it.
+    harness.state_mut().push(AppCommand::Undo);
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains(says).is_none());
+}
+
+#[test]
+fn every_generated_set_has_its_settings_and_the_split_can_change() {
+    use glassbox_engine::data::{DataSource, DataSpec, SequenceTask};
+    let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    harness.run_steps(2);
+    for label in ["points", "noise", "seed", "test share", "normalise", "split seed"] {
+        harness.get_by_label(label);
+    }
+    // The test-share slider, moved with the keyboard as a student might.
+    let share = |app: &GlassboxApp| app.notebook().expect("loaded").data.pipeline.test_fraction;
+    let before = share(harness.state());
+    // Sliders in order: the points' noise, the test share, the learning rate.
+    let sliders: Vec<_> = harness.query_all_by_role(egui::accesskit::Role::Slider).collect();
+    assert_eq!(sliders.len(), 3);
+    let test_share = &sliders[1];
+    test_share.focus();
     harness.run_steps(1);
-    harness.get_by_label_contains("[1, 28, 28]");
+    harness.key_press(egui::Key::ArrowRight);
+    harness.run_steps(2);
+    assert!(share(harness.state()) > before, "the split changed");
+    assert!(harness.query_by_label("400 training and 100 test samples, each [2]").is_none(), "new counts");
+
+    let task = DataSource::Sequence { task: SequenceTask::Reverse, length: 5, vocab: 6, samples: 500, seed: 0 };
+    harness.state_mut().push(AppCommand::SetData(DataSpec::new(task)));
+    harness.run_steps(2);
+    for label in ["length", "vocabulary", "sequences"] {
+        harness.get_by_label(label);
+    }
+    assert!(harness.query_by_label("points").is_none());
 }

@@ -4,8 +4,8 @@
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 use glassbox_engine::data::{
-    bundled_info, text_source_info, Bundled, DataSource, DataSpec, DatasetInfo, Pattern2d, SequenceTask, Splits,
-    TextSource,
+    bundled_info, text_source_info, Bundled, ColorMode, DataSource, DataSpec, DatasetInfo, LabelColumn, Normalization,
+    Pattern2d, PipelineSpec, SequenceTask, Splits, TaskKind, TextSource,
 };
 use glassbox_engine::graph::{shape_text, ShapeReport};
 use glassbox_engine::train::{smoothing_window, PauseReason, RunRecord, RunState, Schedule};
@@ -239,29 +239,11 @@ pub(super) fn dataset_ui(
             out.push(AppCommand::ImportDialog { csv: false });
         }
     });
-    if let DataSource::Toy2d { pattern, samples, noise, seed } = spec.source {
-        ui.horizontal(|ui| {
-            let (mut n, mut z, mut s) = (samples, noise, seed);
-            ui.label("points");
-            let a = ui
-                .add(egui::DragValue::new(&mut n).range(20..=5000))
-                .on_hover_text("How many points to generate")
-                .changed();
-            ui.label("noise");
-            let b = ui
-                .add(egui::Slider::new(&mut z, 0.0..=0.5))
-                .on_hover_text("How far points stray from the pattern")
-                .changed();
-            ui.label("seed");
-            let c = ui
-                .add(egui::DragValue::new(&mut s))
-                .on_hover_text("Another seed draws other points of the same pattern")
-                .changed();
-            if a || b || c {
-                let source = DataSource::Toy2d { pattern, samples: n, noise: z, seed: s };
-                out.push(AppCommand::SetData(DataSpec { source, pipeline: spec.pipeline }));
-            }
-        });
+    if let Some(source) = source_params_ui(ui, &spec.source) {
+        out.push(AppCommand::SetData(DataSpec { source, pipeline: spec.pipeline }));
+    }
+    if let Some(pipeline) = pipeline_ui(ui, spec.pipeline) {
+        out.push(AppCommand::SetData(DataSpec { source: spec.source.clone(), pipeline }));
     }
     if let Some(error) = error {
         ui.colored_label(ui.visuals().error_fg_color, error);
@@ -307,10 +289,18 @@ pub(super) fn dataset_ui(
         });
     }
     if let (true, Some(vocab)) = (train.vocab.is_some(), train.vocab.as_ref()) {
-        ui.label("The first training samples:");
+        ui.label("The first training samples, each with what the model should answer:");
+        let labels = train.labels().unwrap_or(&[]);
+        let per = train.targets_per_sample.max(1);
         for i in 0..train.len().min(5) {
             let ids: Vec<usize> = train.sample(i).iter().map(|&v| v as usize).collect();
-            ui.monospace(format!("{:?}", vocab.decode(&ids)));
+            let answer: Vec<&str> = labels
+                .get(i * per..(i + 1) * per)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|&l| train.classes.get(l).map(String::as_str))
+                .collect();
+            ui.monospace(format!("{:?}  →  {}", vocab.decode(&ids), answer.join(" ")));
         }
     }
     if train.shape == [2] {
@@ -333,6 +323,194 @@ pub(super) fn dataset_ui(
                 }
             });
     }
+}
+
+/// A labelled number field; returns the new value when it changed.
+fn number(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: usize,
+    range: std::ops::RangeInclusive<usize>,
+    help: &str,
+) -> Option<usize> {
+    let mut v = value;
+    ui.label(label);
+    ui.add(egui::DragValue::new(&mut v).range(range)).on_hover_text(help).changed().then_some(v)
+}
+
+/// The seed field every generated set has.
+fn seed_field(ui: &mut egui::Ui, seed: u64) -> Option<u64> {
+    let mut s = seed;
+    ui.label("seed");
+    ui.add(egui::DragValue::new(&mut s))
+        .on_hover_text("Another seed draws other samples of the same kind")
+        .changed()
+        .then_some(s)
+}
+
+/// The settings of the dataset's source (sizes, noise, seeds, how a file is read); returns the
+/// changed source.
+fn source_params_ui(ui: &mut egui::Ui, source: &DataSource) -> Option<DataSource> {
+    let mut changed = None;
+    ui.horizontal_wrapped(|ui| match source.clone() {
+        DataSource::Toy2d { pattern, samples, noise, seed } => {
+            let n = number(ui, "points", samples, 20..=5000, "How many points to generate");
+            let mut z = noise;
+            ui.label("noise");
+            let z = ui
+                .add(egui::Slider::new(&mut z, 0.0..=0.5))
+                .on_hover_text("How far points stray from the pattern")
+                .changed()
+                .then_some(z);
+            let s = seed_field(ui, seed);
+            if n.is_some() || z.is_some() || s.is_some() {
+                changed = Some(DataSource::Toy2d {
+                    pattern,
+                    samples: n.unwrap_or(samples),
+                    noise: z.unwrap_or(noise),
+                    seed: s.unwrap_or(seed),
+                });
+            }
+        }
+        DataSource::Sequence { task, length, vocab, samples, seed } => {
+            let l = number(ui, "length", length, 2..=32, "Tokens in each sequence: longer is harder");
+            let v = number(ui, "vocabulary", vocab, 2..=64, "How many different tokens a sequence uses");
+            let n = number(ui, "sequences", samples, 100..=20_000, "How many sequences to generate");
+            let s = seed_field(ui, seed);
+            if l.is_some() || v.is_some() || n.is_some() || s.is_some() {
+                changed = Some(DataSource::Sequence {
+                    task,
+                    length: l.unwrap_or(length),
+                    vocab: v.unwrap_or(vocab),
+                    samples: n.unwrap_or(samples),
+                    seed: s.unwrap_or(seed),
+                });
+            }
+        }
+        DataSource::Sentiment { samples, seed } => {
+            let n = number(ui, "sentences", samples, 100..=20_000, "How many sentences to generate");
+            let s = seed_field(ui, seed);
+            if n.is_some() || s.is_some() {
+                changed = Some(DataSource::Sentiment { samples: n.unwrap_or(samples), seed: s.unwrap_or(seed) });
+            }
+        }
+        DataSource::CharWindows { text, window, samples, seed } => {
+            let w = number(ui, "window", window, 2..=64, "Characters the model sees before predicting the next");
+            let n = number(ui, "windows", samples, 100..=50_000, "How many windows to cut from the text");
+            let s = seed_field(ui, seed);
+            if w.is_some() || n.is_some() || s.is_some() {
+                changed = Some(DataSource::CharWindows {
+                    text,
+                    window: w.unwrap_or(window),
+                    samples: n.unwrap_or(samples),
+                    seed: s.unwrap_or(seed),
+                });
+            }
+        }
+        DataSource::Csv { path, options } => {
+            let mut next = options.clone();
+            let label = match &options.label {
+                LabelColumn::Last => "last column".to_owned(),
+                LabelColumn::Index(i) => format!("column {}", i + 1),
+                LabelColumn::Name(n) => format!("\"{n}\""),
+            };
+            ui.label("label");
+            egui::ComboBox::from_id_salt("csv-label")
+                .selected_text(label)
+                .show_ui(ui, |ui| {
+                    if ui.selectable_label(options.label == LabelColumn::Last, "last column").clicked() {
+                        next.label = LabelColumn::Last;
+                    }
+                    for i in 0..8 {
+                        let choice = LabelColumn::Index(i);
+                        if ui.selectable_label(options.label == choice, format!("column {}", i + 1)).clicked() {
+                            next.label = choice;
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("Which column holds what the model should predict");
+            let header = match options.has_header {
+                None => "guess",
+                Some(true) => "yes",
+                Some(false) => "no",
+            };
+            ui.label("header line");
+            egui::ComboBox::from_id_salt("csv-header")
+                .selected_text(header)
+                .show_ui(ui, |ui| {
+                    for (text, value) in [("guess", None), ("yes", Some(true)), ("no", Some(false))] {
+                        if ui.selectable_label(options.has_header == value, text).clicked() {
+                            next.has_header = value;
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("Whether the first line names the columns");
+            let mut regression = options.task == TaskKind::Regression;
+            if ui
+                .checkbox(&mut regression, "predict a number")
+                .on_hover_text("Regression: the label is a number to predict, not a class")
+                .changed()
+            {
+                next.task = if regression { TaskKind::Regression } else { TaskKind::Classification };
+            }
+            if next != options {
+                changed = Some(DataSource::Csv { path, options: next });
+            }
+        }
+        DataSource::ImageFolder { path, size, color } => {
+            let z = number(ui, "size", size, 8..=64, "Images are resized to this many pixels a side");
+            let mut rgb = color == ColorMode::Rgb;
+            let c = ui
+                .checkbox(&mut rgb, "colour")
+                .on_hover_text("Keep red, green and blue (3 channels) instead of grey (1)")
+                .changed();
+            if z.is_some() || c {
+                let color = if rgb { ColorMode::Rgb } else { ColorMode::Grey };
+                changed = Some(DataSource::ImageFolder { path, size: z.unwrap_or(size), color });
+            }
+        }
+        DataSource::Bundled { .. } => {}
+    });
+    changed
+}
+
+/// The train/test split and the normalisation; returns the changed settings.
+fn pipeline_ui(ui: &mut egui::Ui, pipeline: PipelineSpec) -> Option<PipelineSpec> {
+    let mut next = pipeline;
+    ui.horizontal_wrapped(|ui| {
+        ui.label("test share");
+        ui.add(egui::Slider::new(&mut next.test_fraction, 0.05..=0.5)).on_hover_text(
+            "Samples kept out of training to test on (bundled MNIST and Fashion-MNIST keep their own split)",
+        );
+        let name = |n: Normalization| match n {
+            Normalization::None => "none",
+            Normalization::Standardize => "standardise each feature",
+            Normalization::UnitRange => "each feature to 0..1",
+            Normalization::GlobalMeanStd => "one mean and spread",
+        };
+        ui.label("normalise");
+        egui::ComboBox::from_id_salt("normalization")
+            .selected_text(name(pipeline.normalization))
+            .show_ui(ui, |ui| {
+                for n in [
+                    Normalization::None,
+                    Normalization::Standardize,
+                    Normalization::UnitRange,
+                    Normalization::GlobalMeanStd,
+                ] {
+                    if ui.selectable_label(pipeline.normalization == n, name(n)).clicked() {
+                        next.normalization = n;
+                    }
+                }
+            })
+            .response
+            .on_hover_text("Rescale inputs (fitted on the training split): features on similar scales train faster");
+        ui.label("split seed");
+        ui.add(egui::DragValue::new(&mut next.seed)).on_hover_text("Another seed puts other samples in the test split");
+    });
+    (next != pipeline).then_some(next)
 }
 
 /// The model: its name (editable), copy and delete, and, read-only until the graph editor comes,
@@ -406,8 +584,8 @@ pub(super) struct TrainingView<'a> {
     pub log_scale: bool,
     /// Whether the next run starts from weights saved beside the notebook.
     pub saved_weights: bool,
-    /// Whether the model's graph has no problems (it cannot train until it has none).
-    pub graph_ok: bool,
+    /// Why the model cannot train now (graph problems, data that does not fit), if it cannot.
+    pub blocked: Option<String>,
 }
 
 impl TrainingView<'_> {
@@ -421,13 +599,10 @@ impl TrainingView<'_> {
 
     fn controls_ui(&self, ui: &mut egui::Ui, send: &mut impl FnMut(ModelCommand)) {
         let running = matches!(self.record.state, RunState::Running);
-        if !self.graph_ok {
-            ui.colored_label(
-                ui.visuals().warn_fg_color,
-                "This model has problems (listed in its model cell): it can train once they are fixed.",
-            );
+        if let Some(why) = &self.blocked {
+            ui.colored_label(ui.visuals().warn_fg_color, why);
         }
-        ui.add_enabled_ui(self.graph_ok || running, |ui| self.buttons_ui(ui, running, send));
+        ui.add_enabled_ui(self.blocked.is_none() || running, |ui| self.buttons_ui(ui, running, send));
         self.settings_ui(ui, send);
     }
 

@@ -148,6 +148,8 @@ struct ModelRun {
     graph: Option<GraphSpec>,
     /// Weights to start the next run from (the model's weights file beside the notebook).
     saved_weights: Option<Vec<u8>>,
+    /// Why the model cannot take the dataset (`Some(None)`: it can; `None`: not checked yet).
+    misfit: Option<Option<String>>,
 }
 
 /// How many steps Undo can go back.
@@ -378,6 +380,9 @@ impl GlassboxApp {
     /// New data ends the current runs (they trained on the old data) and drops what was drawn.
     fn replace_data(&mut self, splits: Splits) {
         self.stop_all();
+        for run in self.runs.values_mut() {
+            run.misfit = None;
+        }
         self.splits = Some(splits);
         self.thumbnails.clear();
         self.data_error = None;
@@ -424,6 +429,10 @@ impl GlassboxApp {
                 }
                 run.report = infer_shapes(&m.graph);
                 run.graph = Some(m.graph.clone());
+                run.misfit = None;
+            }
+            if run.misfit.is_none() {
+                run.misfit = Some(self.splits.as_ref().and_then(|splits| misfit(m, splits)));
             }
         }
         if nb.model(&self.active).is_none() {
@@ -1215,6 +1224,12 @@ impl GlassboxApp {
                     ),
                     (CellKind::Model { .. }, Some((_, Some(def), Some(run)))) => {
                         cells::model_ui(ui, def, &run.report, nb.models.len(), &mut self.pending);
+                        if let Some(Some(problem)) = &run.misfit {
+                            ui.colored_label(
+                                ui.visuals().warn_fg_color,
+                                format!("It does not fit the dataset: {problem}"),
+                            );
+                        }
                     }
                     (CellKind::Training { .. }, Some((_, Some(def), Some(run)))) => {
                         let others: Vec<(&str, &RunRecord)> = self
@@ -1229,7 +1244,11 @@ impl GlassboxApp {
                             others: &others,
                             log_scale: nb.view.log_scale,
                             saved_weights: run.saved_weights.is_some(),
-                            graph_ok: run.report.is_ok(),
+                            blocked: if run.report.is_ok() {
+                                run.misfit.clone().flatten().map(|m| format!("This model does not fit the dataset: {m}"))
+                            } else {
+                                Some("This model has problems (listed in its model cell): it can train once they are fixed.".into())
+                            },
                         };
                         view.show(ui, &mut self.pending);
                     }
@@ -1254,6 +1273,14 @@ fn recent_label(path: &Path) -> String {
         Some(folder) => format!("{name}   (in {})", folder.to_string_lossy()),
         None => name,
     }
+}
+
+/// Why a model (whose graph has no problems) cannot train on the data: the trainer's own check,
+/// one sample through a freshly built model, run here so the cells can say it before Train.
+fn misfit(def: &ModelDef, splits: &Splits) -> Option<String> {
+    let sample = (!splits.train.is_empty()).then(|| splits.train.batch(&[0]))?;
+    let mut model = glassbox_engine::tensor::Model::new(&def.graph, def.training.seed).ok()?;
+    model.evaluate(&sample, def.training.loss).err().map(|e| e.to_string())
 }
 
 /// The file beside the recovery file that names the notebook file the work came from.
