@@ -220,7 +220,7 @@ pub(super) fn dataset_ui(
             .width(260.0)
             .show_ui(ui, |ui| {
                 for (name, source) in choices() {
-                    if ui.selectable_label(false, &name).clicked() {
+                    if ui.selectable_label(same_kind(&source, &spec.source), &name).clicked() {
                         out.push(AppCommand::SetData(DataSpec { source, pipeline: spec.pipeline }));
                     }
                 }
@@ -322,6 +322,18 @@ pub(super) fn dataset_ui(
                     plot.points(Points::new(name.clone(), PlotPoints::from(points)).radius(2.5));
                 }
             });
+    }
+}
+
+/// Whether two sources are the same choice of the dataset picker (settings aside).
+fn same_kind(a: &DataSource, b: &DataSource) -> bool {
+    match (a, b) {
+        (DataSource::Bundled { name: x }, DataSource::Bundled { name: y }) => x == y,
+        (DataSource::Toy2d { pattern: x, .. }, DataSource::Toy2d { pattern: y, .. }) => x == y,
+        (DataSource::Sequence { task: x, .. }, DataSource::Sequence { task: y, .. }) => x == y,
+        (DataSource::CharWindows { text: x, .. }, DataSource::CharWindows { text: y, .. }) => x == y,
+        (DataSource::Sentiment { .. }, DataSource::Sentiment { .. }) => true,
+        _ => false,
     }
 }
 
