@@ -759,6 +759,10 @@ impl GlassboxApp {
     /// step of undo (values being dragged merge into one step); view changes are saved but not
     /// undone.
     fn apply(&mut self, ctx: &egui::Context) {
+        // Most frames (curves moving while training) bring no command: no snapshot then.
+        if self.pending.is_empty() {
+            return;
+        }
         let before = self.notebook.clone();
         let mut history_reset = false;
         let mut view_only = true;
