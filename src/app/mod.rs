@@ -204,6 +204,13 @@ pub struct GlassboxApp {
     dialogs: (std::sync::mpsc::Sender<Chosen>, std::sync::mpsc::Receiver<Chosen>),
 }
 
+/// A notebook file and its dataset, built: both or an error (nothing half-loaded).
+fn load_with_data(path: &Path) -> anyhow::Result<(Notebook, Splits)> {
+    let nb = Notebook::load(path)?;
+    let splits = nb.data.build().map_err(|e| anyhow::anyhow!("its dataset could not be built: {e}"))?;
+    Ok((nb, splits))
+}
+
 /// Whether `path` is one of the bundled example notebooks (which Save does not overwrite).
 fn is_example(path: &Path) -> bool {
     let examples = crate::assets_path("assets/notebooks");
@@ -226,10 +233,7 @@ impl GlassboxApp {
     #[must_use]
     pub fn new(path: PathBuf) -> Self {
         let mut app = Self::empty();
-        match Notebook::load(&path).and_then(|nb| {
-            let splits = nb.data.build().map_err(|e| anyhow::anyhow!("its dataset could not be built: {e}"))?;
-            Ok((nb, splits))
-        }) {
+        match load_with_data(&path) {
             Ok((nb, splits)) => app.install(nb, splits, Some(path)),
             Err(e) => {
                 app.error = Some(format!("{e:#}"));
@@ -442,11 +446,7 @@ impl GlassboxApp {
 
     /// Replaces the notebook with the one at `path`, or leaves everything as it was and says why.
     fn open(&mut self, path: PathBuf) {
-        let loaded = Notebook::load(&path).and_then(|nb| {
-            let splits = nb.data.build().map_err(|e| anyhow::anyhow!("its dataset could not be built: {e}"))?;
-            Ok((nb, splits))
-        });
-        match loaded {
+        match load_with_data(&path) {
             Ok((nb, splits)) => {
                 self.status = Some(format!("Opened {}", path.display()));
                 self.install(nb, splits, Some(path));
@@ -461,11 +461,7 @@ impl GlassboxApp {
 
     fn recover(&mut self, recovery: &Path) {
         let origin = std::fs::read_to_string(recovery_origin(recovery)).ok().filter(|o| !o.is_empty());
-        let loaded = Notebook::load(recovery).and_then(|nb| {
-            let splits = nb.data.build().map_err(|e| anyhow::anyhow!("its dataset could not be built: {e}"))?;
-            Ok((nb, splits))
-        });
-        match loaded {
+        match load_with_data(recovery) {
             Ok((nb, splits)) => {
                 let path = origin.map(PathBuf::from);
                 self.status = Some(match &path {
