@@ -527,3 +527,49 @@ fn every_generated_set_has_its_settings_and_the_split_can_change() {
     }
     assert!(harness.query_by_label("points").is_none());
 }
+
+#[test]
+fn a_learning_rate_that_blows_up_pauses_with_a_message_and_the_good_weights_come_back() {
+    use glassbox::notebook::{spiral_model, ModelDef, Notebook};
+    use glassbox_engine::graph::{GraphSpec, LayerSpec};
+    use glassbox_engine::tensor::OptimizerSpec;
+    let dir = std::env::temp_dir().join(format!("glassbox-ui-nan-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut model = ModelDef {
+        graph: GraphSpec::sequential(vec![
+            LayerSpec::Input { shape: vec![2] },
+            LayerSpec::Dense { units: 16, bias: true },
+            LayerSpec::Dense { units: 2, bias: true },
+        ]),
+        ..spiral_model("Explosive")
+    };
+    // A linear network with a huge learning rate: the weights grow geometrically to infinity.
+    model.training.optimizer = OptimizerSpec::sgd(1e12);
+    let nb = Notebook { models: vec![model], ..Notebook::default() };
+    let nb = Notebook { cells: glassbox::notebook::standard_cells(&nb.models), ..nb };
+    let path = dir.join("explosive.json");
+    nb.save(&path).expect("saves");
+    let nb = Notebook::load(&path).expect("loads");
+    let mut harness = harness(GlassboxApp::new(path));
+    harness.run_steps(2);
+    // Values outside the controls' ranges are shown as they are, not quietly clamped.
+    harness.get_by_value("1.00e12");
+    assert!(!harness.state().has_unsaved_changes());
+    assert_eq!(harness.state().notebook(), Some(&nb));
+    harness.get_by_label("▶ Train").click();
+    step_until(&mut harness, |app| {
+        matches!(
+            app.record().state,
+            glassbox_engine::train::RunState::Paused(glassbox_engine::train::PauseReason::NonFinite { .. })
+        )
+    });
+    harness.run_steps(1);
+    harness.get_by_label_contains("The learning rate (1.000e12) is probably too high");
+    harness.get_by_label_contains("Go back to the last good weights").click();
+    step_until(&mut harness, |app| app.record().restored_from.is_some());
+    harness.run_steps(1);
+    harness.get_by_label_contains("Went back to the weights of step 0");
+    assert!(harness.query_by_label_contains("is probably too high").is_none(), "the alarm is over");
+    std::fs::remove_dir_all(&dir).ok();
+}

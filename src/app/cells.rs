@@ -347,7 +347,10 @@ fn number(
 ) -> Option<usize> {
     let mut v = value;
     ui.label(label);
-    ui.add(egui::DragValue::new(&mut v).range(range)).on_hover_text(help).changed().then_some(v)
+    ui.add(egui::DragValue::new(&mut v).range(range).clamp_existing_to_range(false))
+        .on_hover_text(help)
+        .changed()
+        .then_some(v)
 }
 
 /// The seed field every generated set has.
@@ -370,7 +373,7 @@ fn source_params_ui(ui: &mut egui::Ui, source: &DataSource) -> Option<DataSource
             let mut z = noise;
             ui.label("noise");
             let z = ui
-                .add(egui::Slider::new(&mut z, 0.0..=0.5))
+                .add(egui::Slider::new(&mut z, 0.0..=0.5).clamping(egui::SliderClamping::Edits))
                 .on_hover_text("How far points stray from the pattern")
                 .changed()
                 .then_some(z);
@@ -493,9 +496,10 @@ fn pipeline_ui(ui: &mut egui::Ui, pipeline: PipelineSpec) -> Option<PipelineSpec
     let mut next = pipeline;
     ui.horizontal_wrapped(|ui| {
         ui.label("test share");
-        ui.add(egui::Slider::new(&mut next.test_fraction, 0.05..=0.5)).on_hover_text(
-            "Samples kept out of training to test on (bundled MNIST and Fashion-MNIST keep their own split)",
-        );
+        ui.add(egui::Slider::new(&mut next.test_fraction, 0.05..=0.5).clamping(egui::SliderClamping::Edits))
+            .on_hover_text(
+                "Samples kept out of training to test on (bundled MNIST and Fashion-MNIST keep their own split)",
+            );
         let name = |n: Normalization| match n {
             Normalization::None => "none",
             Normalization::Standardize => "standardise each feature",
@@ -605,7 +609,7 @@ impl TrainingView<'_> {
         let name = self.def.name.as_str();
         let mut send = |command: ModelCommand| out.push(AppCommand::model(name, command));
         self.controls_ui(ui, &mut send);
-        self.progress_ui(ui);
+        self.progress_ui(ui, &mut send);
         self.curves_ui(ui, out);
     }
 
@@ -674,7 +678,7 @@ impl TrainingView<'_> {
             let mut epochs = training.epochs;
             ui.label("epochs");
             if ui
-                .add(egui::DragValue::new(&mut epochs).range(1..=10_000))
+                .add(egui::DragValue::new(&mut epochs).range(1..=10_000).clamp_existing_to_range(false))
                 .on_hover_text("How many passes over the training data Train makes")
                 .changed()
             {
@@ -683,7 +687,7 @@ impl TrainingView<'_> {
             let mut batch = training.batch_size;
             ui.label("batch size");
             if ui
-                .add(egui::DragValue::new(&mut batch).range(1..=4096))
+                .add(egui::DragValue::new(&mut batch).range(1..=4096).clamp_existing_to_range(false))
                 .on_hover_text(
                     "Samples per step: larger batches give smoother but fewer updates (applies from the next epoch)",
                 )
@@ -756,6 +760,7 @@ impl TrainingView<'_> {
             if ui
                 .add(
                     egui::Slider::new(&mut value, 1e-5..=3.0)
+                        .clamping(egui::SliderClamping::Edits)
                         .logarithmic(true)
                         .text("learning rate")
                         .custom_formatter(|v, _| format!("{v:.2e}")),
@@ -774,7 +779,7 @@ impl TrainingView<'_> {
         });
     }
 
-    fn progress_ui(&self, ui: &mut egui::Ui) {
+    fn progress_ui(&self, ui: &mut egui::Ui, send: &mut impl FnMut(ModelCommand)) {
         let record = self.record;
         match (&record.latest, record.steps_per_epoch) {
             (Some(p), spe) => {
@@ -799,10 +804,30 @@ impl TrainingView<'_> {
             }
         }
         match &record.state {
-            RunState::Failed(message) | RunState::Paused(PauseReason::NonFinite { message, .. }) => {
+            RunState::Failed(message) => {
                 ui.colored_label(ui.visuals().error_fg_color, message);
             }
-            _ => {}
+            RunState::Paused(PauseReason::NonFinite { message, can_restore, .. }) => {
+                ui.colored_label(ui.visuals().error_fg_color, message);
+                if *can_restore {
+                    let step = record.last_checkpoint.map_or_else(String::new, |s| format!(" (step {s})"));
+                    if ui
+                        .button(format!("Go back to the last good weights{step}"))
+                        .on_hover_text("Restore the weights saved at the last checkpoint; then lower the learning rate and train on")
+                        .clicked()
+                    {
+                        send(ModelCommand::RestoreCheckpoint);
+                    }
+                }
+            }
+            _ => {
+                if let Some(step) = record.restored_from {
+                    ui.colored_label(
+                        ui.visuals().warn_fg_color,
+                        format!("Went back to the weights of step {step}. Lower the learning rate before training on."),
+                    );
+                }
+            }
         }
         if let Some(message) = &record.refused {
             ui.colored_label(ui.visuals().warn_fg_color, message);

@@ -31,6 +31,8 @@ pub enum ModelCommand {
     SetSchedule(glassbox_engine::train::Schedule),
     /// Start the next run from the seeded initial weights instead of the saved ones.
     ForgetSavedWeights,
+    /// After a NaN or infinity, go back to the newest checkpoint of good weights.
+    RestoreCheckpoint,
 }
 
 /// What a cell (or a menu, a shortcut, a test) asks for; applied by [`GlassboxApp::apply`] after
@@ -699,6 +701,7 @@ impl GlassboxApp {
                 let warmup_steps = def.training.warmup_steps;
                 self.send_if_running(model, Command::SetSchedule { schedule, warmup_steps });
             }
+            ModelCommand::RestoreCheckpoint => self.send_if_running(model, Command::RestoreCheckpoint),
             ModelCommand::ForgetSavedWeights => {
                 if let Some(run) = self.runs.get_mut(model) {
                     run.saved_weights = None;

@@ -123,6 +123,8 @@ pub struct RunRecord {
     pub saved_to: Option<std::path::PathBuf>,
     /// Why the last refused command was refused.
     pub refused: Option<String>,
+    /// The step whose weights the run went back to after a non-finite value, if it did.
+    pub restored_from: Option<usize>,
 }
 
 impl RunRecord {
@@ -170,10 +172,20 @@ impl RunRecord {
                 self.latest = Some(progress);
             }
             Event::Paused { reason, .. } => self.state = RunState::Paused(reason),
-            Event::Resumed { .. } => self.state = RunState::Running,
+            Event::Resumed { .. } => {
+                self.state = RunState::Running;
+                self.restored_from = None;
+            }
             Event::Evaluated { evaluation, .. } => self.evaluations.push(evaluation),
             Event::Inspected { inspection, .. } => self.inspection = Some(*inspection),
-            Event::Checkpointed { step, .. } => self.last_checkpoint = Some(step),
+            Event::Checkpointed { step, .. } => {
+                // After a non-finite pause, a checkpoint event is the answer to RestoreCheckpoint.
+                if matches!(self.state, RunState::Paused(PauseReason::NonFinite { .. })) {
+                    self.state = RunState::Paused(PauseReason::Requested);
+                    self.restored_from = Some(step);
+                }
+                self.last_checkpoint = Some(step);
+            }
             Event::Saved { path, .. } => self.saved_to = Some(path),
             Event::Configured { config, .. } => self.config = Some(config),
             Event::Stopped { .. } => self.state = RunState::Stopped,
