@@ -571,5 +571,13 @@ fn a_learning_rate_that_blows_up_pauses_with_a_message_and_the_good_weights_come
     harness.run_steps(1);
     harness.get_by_label_contains("Went back to the weights of step 0");
     assert!(harness.query_by_label_contains("is probably too high").is_none(), "the alarm is over");
+    // With a sane learning rate it trains on, and the averaged curve is numbers again.
+    harness.state_mut().push(AppCommand::model("Explosive", ModelCommand::SetLearningRate(1e-2)));
+    harness.run_steps(1);
+    let before = step_of(harness.state());
+    harness.get_by_label("Step").click();
+    step_until(&mut harness, |app| step_of(app) > before);
+    let last = harness.state().record().smoothed.points.last().copied().expect("a point");
+    assert!(last.1.is_finite() && last.0 > before, "{last:?}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -370,6 +370,13 @@ fn downsampling_keeps_extremes() {
     let smooth = noisy.smoothed(25);
     assert!(smooth.points[300..].iter().all(|p| (p.1 - 0.5).abs() < 0.05), "the trend, not the jumps");
     assert_eq!(smooth.points.len(), 400);
+    // A NaN leaves no point and does not poison what follows.
+    let mut with_nan = MetricsHistory { points: (0..20).map(|i| (i, 1.0, 0.5)).collect() };
+    with_nan.points[10].1 = f32::NAN;
+    with_nan.points[11].1 = f32::INFINITY;
+    let smoothed = with_nan.smoothed(5);
+    assert_eq!(smoothed.points.len(), 18);
+    assert!(smoothed.points.iter().all(|p| (p.1 - 1.0).abs() < 1e-5));
     let thin = smooth.thin(50);
     assert!(thin.len() <= 50 && thin.len() >= 40, "{}", thin.len());
     assert_eq!(thin.first().map(|p| p.0), Some(0));

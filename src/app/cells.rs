@@ -871,6 +871,7 @@ impl TrainingView<'_> {
         ));
         Plot::new(("curves", &self.def.name))
             .height(200.0)
+            .y_axis_formatter(|mark, _| axis_number(mark.value))
             .legend(Legend::default())
             .x_axis_label("step")
             .allow_scroll(false)
@@ -910,6 +911,18 @@ impl TrainingView<'_> {
 /// The colour of loss curves (training and test) and of accuracy curves, in both themes.
 const LOSS_COLOR: egui::Color32 = egui::Color32::from_rgb(235, 110, 70);
 const ACCURACY_COLOR: egui::Color32 = egui::Color32::from_rgb(70, 150, 235);
+
+/// An axis label: plain for everyday numbers, scientific for huge or tiny ones (a loss that
+/// blew up to 4e25 would otherwise print 26 digits).
+fn axis_number(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && !(1e-3..1e5).contains(&a) {
+        format!("{v:.1e}")
+    } else {
+        let text = format!("{v:.4}");
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
 
 /// "42 s", "3 min 5 s", "1 h 2 min".
 fn eta_text(seconds: f32) -> String {

@@ -27,7 +27,7 @@ impl MetricsHistory {
     #[must_use]
     pub fn smoothed(&self, window: usize) -> Self {
         let mut smoother = Smoother::new(window);
-        Self { points: self.points.iter().map(|&p| smoother.push(p)).collect() }
+        Self { points: self.points.iter().filter_map(|&p| smoother.push(p)).collect() }
     }
 
     /// At most `max_points` evenly spaced points, always with the last: for drawing a smooth
@@ -87,13 +87,17 @@ impl Smoother {
         Self { alpha: 2.0 / (window.max(1) as f64 + 1.0), ..Self::default() }
     }
 
-    /// Takes the next `(step, loss, accuracy)` and returns the averages up to it.
-    pub fn push(&mut self, (step, loss, accuracy): (usize, f32, f32)) -> (usize, f32, f32) {
+    /// Takes the next `(step, loss, accuracy)` and returns the averages up to it. A NaN or
+    /// infinite value is left out (it would poison every later average) and gives no point.
+    pub fn push(&mut self, (step, loss, accuracy): (usize, f32, f32)) -> Option<(usize, f32, f32)> {
+        if !loss.is_finite() || !accuracy.is_finite() {
+            return None;
+        }
         let a = self.alpha;
         self.loss = (1.0 - a) * self.loss + a * f64::from(loss);
         self.accuracy = (1.0 - a) * self.accuracy + a * f64::from(accuracy);
         self.weight = (1.0 - a) * self.weight + a;
-        (step, (self.loss / self.weight) as f32, (self.accuracy / self.weight) as f32)
+        Some((step, (self.loss / self.weight) as f32, (self.accuracy / self.weight) as f32))
     }
 }
 
@@ -167,7 +171,7 @@ impl RunRecord {
                 }
                 for point in steps {
                     self.history.points.push(point);
-                    self.smoothed.points.push(self.smoother.push(point));
+                    self.smoothed.points.extend(self.smoother.push(point));
                 }
                 self.latest = Some(progress);
             }
