@@ -854,7 +854,7 @@ impl TrainingView<'_> {
             out.push(AppCommand::ToggleLogScale);
         }
         let y = |v: f32| if log_scale { f64::from(v.max(1e-8)).log10() } else { f64::from(v) };
-        // Batch metrics jump from batch to batch: show their trend over about an epoch.
+        // Batch metrics jump from batch to batch: show their trend over a few dozen batches.
         let window = smoothing_window(record.steps_per_epoch);
         // The averaged curve is smooth: a point every few pixels draws it (and costs little to draw).
         let points = record.smoothed.thin(400);
