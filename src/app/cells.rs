@@ -337,94 +337,55 @@ fn same_kind(a: &DataSource, b: &DataSource) -> bool {
     }
 }
 
-/// A labelled number field; returns the new value when it changed.
+/// A labelled number field, limited to `range` for edits (a value already outside it is shown as
+/// it is); returns whether the user changed it.
 fn number(
     ui: &mut egui::Ui,
     label: &str,
-    value: usize,
+    value: &mut usize,
     range: std::ops::RangeInclusive<usize>,
     help: &str,
-) -> Option<usize> {
-    let mut v = value;
+) -> bool {
     ui.label(label);
-    ui.add(egui::DragValue::new(&mut v).range(range).clamp_existing_to_range(false))
-        .on_hover_text(help)
-        .changed()
-        .then_some(v)
+    ui.add(egui::DragValue::new(value).range(range).clamp_existing_to_range(false)).on_hover_text(help).changed()
 }
 
-/// The seed field every generated set has.
-fn seed_field(ui: &mut egui::Ui, seed: u64) -> Option<u64> {
-    let mut s = seed;
+/// The seed field every generated set has; returns whether it changed.
+fn seed_field(ui: &mut egui::Ui, seed: &mut u64) -> bool {
     ui.label("seed");
-    ui.add(egui::DragValue::new(&mut s))
-        .on_hover_text("Another seed draws other samples of the same kind")
-        .changed()
-        .then_some(s)
+    ui.add(egui::DragValue::new(seed)).on_hover_text("Another seed draws other samples of the same kind").changed()
 }
 
 /// The settings of the dataset's source (sizes, noise, seeds, how a file is read); returns the
 /// changed source.
 fn source_params_ui(ui: &mut egui::Ui, source: &DataSource) -> Option<DataSource> {
-    let mut changed = None;
-    ui.horizontal_wrapped(|ui| match source.clone() {
-        DataSource::Toy2d { pattern, samples, noise, seed } => {
-            let n = number(ui, "points", samples, 20..=5000, "How many points to generate");
-            let mut z = noise;
+    let mut next = source.clone();
+    ui.horizontal_wrapped(|ui| match &mut next {
+        DataSource::Toy2d { samples, noise, seed, .. } => {
+            number(ui, "points", samples, 20..=5000, "How many points to generate");
             ui.label("noise");
-            let z = ui
-                .add(egui::Slider::new(&mut z, 0.0..=0.5).clamping(egui::SliderClamping::Edits))
-                .on_hover_text("How far points stray from the pattern")
-                .changed()
-                .then_some(z);
-            let s = seed_field(ui, seed);
-            if n.is_some() || z.is_some() || s.is_some() {
-                changed = Some(DataSource::Toy2d {
-                    pattern,
-                    samples: n.unwrap_or(samples),
-                    noise: z.unwrap_or(noise),
-                    seed: s.unwrap_or(seed),
-                });
-            }
+            ui.add(egui::Slider::new(noise, 0.0..=0.5).clamping(egui::SliderClamping::Edits))
+                .on_hover_text("How far points stray from the pattern");
+            seed_field(ui, seed);
         }
-        DataSource::Sequence { task, length, vocab, samples, seed } => {
-            let l = number(ui, "length", length, 2..=32, "Tokens in each sequence: longer is harder");
-            let v = number(ui, "vocabulary", vocab, 2..=64, "How many different tokens a sequence uses");
-            let n = number(ui, "sequences", samples, 100..=20_000, "How many sequences to generate");
-            let s = seed_field(ui, seed);
-            if l.is_some() || v.is_some() || n.is_some() || s.is_some() {
-                changed = Some(DataSource::Sequence {
-                    task,
-                    length: l.unwrap_or(length),
-                    vocab: v.unwrap_or(vocab),
-                    samples: n.unwrap_or(samples),
-                    seed: s.unwrap_or(seed),
-                });
-            }
+        DataSource::Sequence { length, vocab, samples, seed, .. } => {
+            number(ui, "length", length, 2..=32, "Tokens in each sequence: longer is harder");
+            number(ui, "vocabulary", vocab, 2..=64, "How many different tokens a sequence uses");
+            number(ui, "sequences", samples, 100..=20_000, "How many sequences to generate");
+            seed_field(ui, seed);
         }
         DataSource::Sentiment { samples, seed } => {
-            let n = number(ui, "sentences", samples, 100..=20_000, "How many sentences to generate");
-            let s = seed_field(ui, seed);
-            if n.is_some() || s.is_some() {
-                changed = Some(DataSource::Sentiment { samples: n.unwrap_or(samples), seed: s.unwrap_or(seed) });
-            }
+            number(ui, "sentences", samples, 100..=20_000, "How many sentences to generate");
+            seed_field(ui, seed);
         }
-        DataSource::CharWindows { text, window, samples, seed } => {
-            let w = number(ui, "window", window, 2..=64, "Characters the model sees before predicting the next");
-            let n = number(ui, "windows", samples, 100..=50_000, "How many windows to cut from the text");
-            let s = seed_field(ui, seed);
-            if w.is_some() || n.is_some() || s.is_some() {
-                changed = Some(DataSource::CharWindows {
-                    text,
-                    window: w.unwrap_or(window),
-                    samples: n.unwrap_or(samples),
-                    seed: s.unwrap_or(seed),
-                });
-            }
+        DataSource::CharWindows { window, samples, seed, .. } => {
+            number(ui, "window", window, 2..=64, "Characters the model sees before predicting the next");
+            number(ui, "windows", samples, 100..=50_000, "How many windows to cut from the text");
+            seed_field(ui, seed);
         }
-        DataSource::Csv { path, options } => {
-            let mut next = options.clone();
-            let label = match &options.label {
+        DataSource::Csv { options, .. } => {
+            let current = options.clone();
+            let label = match &current.label {
                 LabelColumn::Last => "last column".to_owned(),
                 LabelColumn::Index(i) => format!("column {}", i + 1),
                 LabelColumn::Name(n) => format!("\"{n}\""),
@@ -433,19 +394,19 @@ fn source_params_ui(ui: &mut egui::Ui, source: &DataSource) -> Option<DataSource
             egui::ComboBox::from_id_salt("csv-label")
                 .selected_text(label)
                 .show_ui(ui, |ui| {
-                    if ui.selectable_label(options.label == LabelColumn::Last, "last column").clicked() {
-                        next.label = LabelColumn::Last;
+                    if ui.selectable_label(current.label == LabelColumn::Last, "last column").clicked() {
+                        options.label = LabelColumn::Last;
                     }
                     for i in 0..8 {
                         let choice = LabelColumn::Index(i);
-                        if ui.selectable_label(options.label == choice, format!("column {}", i + 1)).clicked() {
-                            next.label = choice;
+                        if ui.selectable_label(current.label == choice, format!("column {}", i + 1)).clicked() {
+                            options.label = choice;
                         }
                     }
                 })
                 .response
                 .on_hover_text("Which column holds what the model should predict");
-            let header = match options.has_header {
+            let header = match current.has_header {
                 None => "guess",
                 Some(true) => "yes",
                 Some(false) => "no",
@@ -455,40 +416,36 @@ fn source_params_ui(ui: &mut egui::Ui, source: &DataSource) -> Option<DataSource
                 .selected_text(header)
                 .show_ui(ui, |ui| {
                     for (text, value) in [("guess", None), ("yes", Some(true)), ("no", Some(false))] {
-                        if ui.selectable_label(options.has_header == value, text).clicked() {
-                            next.has_header = value;
+                        if ui.selectable_label(current.has_header == value, text).clicked() {
+                            options.has_header = value;
                         }
                     }
                 })
                 .response
                 .on_hover_text("Whether the first line names the columns");
-            let mut regression = options.task == TaskKind::Regression;
+            let mut regression = current.task == TaskKind::Regression;
             if ui
                 .checkbox(&mut regression, "predict a number")
                 .on_hover_text("Regression: the label is a number to predict, not a class")
                 .changed()
             {
-                next.task = if regression { TaskKind::Regression } else { TaskKind::Classification };
-            }
-            if next != options {
-                changed = Some(DataSource::Csv { path, options: next });
+                options.task = if regression { TaskKind::Regression } else { TaskKind::Classification };
             }
         }
-        DataSource::ImageFolder { path, size, color } => {
-            let z = number(ui, "size", size, 8..=64, "Images are resized to this many pixels a side");
-            let mut rgb = color == ColorMode::Rgb;
-            let c = ui
+        DataSource::ImageFolder { size, color, .. } => {
+            number(ui, "size", size, 8..=64, "Images are resized to this many pixels a side");
+            let mut rgb = *color == ColorMode::Rgb;
+            if ui
                 .checkbox(&mut rgb, "colour")
                 .on_hover_text("Keep red, green and blue (3 channels) instead of grey (1)")
-                .changed();
-            if z.is_some() || c {
-                let color = if rgb { ColorMode::Rgb } else { ColorMode::Grey };
-                changed = Some(DataSource::ImageFolder { path, size: z.unwrap_or(size), color });
+                .changed()
+            {
+                *color = if rgb { ColorMode::Rgb } else { ColorMode::Grey };
             }
         }
         DataSource::Bundled { .. } => {}
     });
-    changed
+    (next != *source).then_some(next)
 }
 
 /// The train/test split and the normalisation; returns the changed settings.
@@ -676,23 +633,12 @@ impl TrainingView<'_> {
         let lr = training.optimizer.lr();
         ui.horizontal(|ui| {
             let mut epochs = training.epochs;
-            ui.label("epochs");
-            if ui
-                .add(egui::DragValue::new(&mut epochs).range(1..=10_000).clamp_existing_to_range(false))
-                .on_hover_text("How many passes over the training data Train makes")
-                .changed()
-            {
+            if number(ui, "epochs", &mut epochs, 1..=10_000, "How many passes over the training data Train makes") {
                 send(ModelCommand::SetEpochs(epochs));
             }
             let mut batch = training.batch_size;
-            ui.label("batch size");
-            if ui
-                .add(egui::DragValue::new(&mut batch).range(1..=4096).clamp_existing_to_range(false))
-                .on_hover_text(
-                    "Samples per step: larger batches give smoother but fewer updates (applies from the next epoch)",
-                )
-                .changed()
-            {
+            let help = "Samples per step: larger batches give smoother but fewer updates (applies from the next epoch)";
+            if number(ui, "batch size", &mut batch, 1..=4096, help) {
                 send(ModelCommand::SetBatchSize(batch));
             }
             let current = training.optimizer;
