@@ -163,6 +163,8 @@ const RECENT_FILES: usize = 8;
 pub struct GlassboxApp {
     /// The file the notebook came from or was last saved to; `None` for a new notebook.
     path: Option<PathBuf>,
+    /// Whether `path` is a bundled example (worked out once per path: it reads the file system).
+    example: bool,
     notebook: Option<Notebook>,
     /// The dataset, built once per notebook.
     splits: Option<Splits>,
@@ -239,7 +241,7 @@ impl GlassboxApp {
             Ok((nb, splits)) => app.install(nb, splits, Some(path)),
             Err(e) => {
                 app.error = Some(format!("{e:#}"));
-                app.path = Some(path);
+                app.set_path(Some(path));
             }
         }
         app
@@ -248,6 +250,7 @@ impl GlassboxApp {
     fn empty() -> Self {
         Self {
             path: None,
+            example: false,
             notebook: None,
             splits: None,
             runs: BTreeMap::new(),
@@ -298,12 +301,22 @@ impl GlassboxApp {
         &self.recent
     }
 
-    fn remember(&mut self, path: &Path) {
-        if is_example(path) {
-            return;
-        }
-        self.recent.retain(|p| p != path);
-        self.recent.insert(0, path.to_path_buf());
+    fn set_path(&mut self, path: Option<PathBuf>) {
+        self.example = path.as_deref().is_some_and(is_example);
+        self.path = path;
+    }
+
+    /// The notebook's own file: its path unless it is a bundled example (which Save never
+    /// overwrites).
+    fn own_path(&self) -> Option<&Path> {
+        self.path.as_deref().filter(|_| !self.example)
+    }
+
+    /// Puts the notebook's file at the top of the recent files (examples are not listed).
+    fn remember(&mut self) {
+        let Some(path) = self.own_path().map(Path::to_path_buf) else { return };
+        self.recent.retain(|p| p != &path);
+        self.recent.insert(0, path);
         self.recent.truncate(RECENT_FILES);
     }
 
@@ -412,10 +425,8 @@ impl GlassboxApp {
         self.undo.clear();
         self.redo.clear();
         self.last_edit = None;
-        if let Some(p) = &path {
-            self.remember(p);
-        }
-        self.path = path;
+        self.set_path(path);
+        self.remember();
         self.sync_models();
     }
 
@@ -508,8 +519,8 @@ impl GlassboxApp {
                 }
                 self.dirty = false;
                 self.unsaved = false;
-                self.remember(&path);
-                self.path = Some(path);
+                self.set_path(Some(path));
+                self.remember();
             }
             Err(e) => self.status = Some(format!("Could not save: {e:#}")),
         }
@@ -576,7 +587,7 @@ impl GlassboxApp {
 
     fn dialog(&self, open: bool, ctx: &egui::Context) {
         // Examples live with the program: offer the user's own folder for saving them.
-        let folder = self.path.as_deref().filter(|p| !is_example(p)).and_then(Path::parent).map(Path::to_path_buf);
+        let folder = self.own_path().and_then(Path::parent).map(Path::to_path_buf);
         let name = self.path.as_deref().and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned());
         self.spawn_dialog(ctx, move || {
             let mut dialog = rfd::FileDialog::new().add_filter("Glassbox notebook", &["json"]);
@@ -811,7 +822,7 @@ impl GlassboxApp {
                     self.recover(&recovery);
                     history_reset = true;
                 }
-                AppCommand::Save => match self.path.clone().filter(|p| !is_example(p)) {
+                AppCommand::Save => match self.own_path().map(Path::to_path_buf) {
                     Some(path) => self.save_to(path),
                     None => self.dialog(false, ctx),
                 },
@@ -974,7 +985,7 @@ impl GlassboxApp {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 self.title_ui(ui);
                 match &self.path {
-                    Some(path) if is_example(path) => {
+                    Some(path) if self.example => {
                         ui.weak(format!("Example notebook: {} (Save asks where to keep your copy)", path.display()))
                     }
                     Some(path) => ui.weak(format!("Notebook: {}", path.display())),
@@ -1041,7 +1052,7 @@ impl GlassboxApp {
         if !self.confirm_close {
             return;
         }
-        let can_save = self.path.as_deref().is_some_and(|p| !is_example(p));
+        let can_save = self.own_path().is_some();
         egui::Modal::new(egui::Id::new("confirm-close")).show(ctx, |ui| {
             ui.heading("Save your changes?");
             ui.label("This notebook has changes that are not saved. Closing without saving loses them.");
