@@ -26,6 +26,14 @@ fn step_until(harness: &mut Harness<'_, GlassboxApp>, mut done: impl FnMut(&Glas
     panic!("timed out; record: {:?}", harness.state().record().state);
 }
 
+/// An empty folder of this test's own (and this process's).
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("glassbox-ui-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
 fn step_of(app: &GlassboxApp) -> usize {
     app.record().latest.map_or(0, |p| p.step)
 }
@@ -85,8 +93,7 @@ fn harness_problems(h: &mut Harness<'_, GlassboxApp>) {
 
 #[test]
 fn a_graph_with_problems_lists_them_and_a_broken_file_says_why() {
-    let dir = std::env::temp_dir().join(format!("glassbox-ui-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = temp_dir("shapes");
     let bad_shapes = dir.join("bad.json");
     std::fs::write(
         &bad_shapes,
@@ -126,8 +133,7 @@ fn train_stops_after_the_notebooks_epochs() {
 
 #[test]
 fn save_then_open_gives_an_equal_notebook_and_a_corrupt_file_keeps_the_current_one() {
-    let dir = std::env::temp_dir().join(format!("glassbox-ui-files-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = temp_dir("files");
     let mut harness = harness(GlassboxApp::new(assets_path("assets/notebooks/mnist-lenet.json")));
     harness.run_steps(2);
     let original = harness.state().notebook().cloned().expect("the example loads");
@@ -214,9 +220,7 @@ fn test_metrics_arrive_after_each_epoch() {
 
 #[test]
 fn unsaved_work_is_autosaved_and_offered_after_a_crash() {
-    let dir = std::env::temp_dir().join(format!("glassbox-ui-recovery-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = temp_dir("recovery");
     let recovery = dir.join("recovery.json");
     let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)).with_recovery(recovery.clone()));
     harness.run_steps(2);
@@ -239,9 +243,7 @@ fn unsaved_work_is_autosaved_and_offered_after_a_crash() {
 
 #[test]
 fn saving_a_trained_notebook_writes_its_weights_beside_it() {
-    let dir = std::env::temp_dir().join(format!("glassbox-ui-sidecar-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = temp_dir("sidecar");
     let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
     harness.run_steps(2);
     harness.get_by_label("Step").click();
@@ -396,9 +398,7 @@ fn undo_and_redo_take_back_changes_and_a_drag_is_one_step() {
 
 #[test]
 fn new_examples_and_recent_files() {
-    let dir = std::env::temp_dir().join(format!("glassbox-ui-recent-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = temp_dir("recent");
     let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
     harness.run_steps(2);
     assert!(harness.state().recent().is_empty(), "examples are not recent files");
@@ -533,9 +533,7 @@ fn a_learning_rate_that_blows_up_pauses_with_a_message_and_the_good_weights_come
     use glassbox::notebook::{spiral_model, ModelDef, Notebook};
     use glassbox_engine::graph::{GraphSpec, LayerSpec};
     use glassbox_engine::tensor::OptimizerSpec;
-    let dir = std::env::temp_dir().join(format!("glassbox-ui-nan-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = temp_dir("nan");
     let mut model = ModelDef {
         graph: GraphSpec::sequential(vec![
             LayerSpec::Input { shape: vec![2] },
