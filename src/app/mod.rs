@@ -154,6 +154,16 @@ struct ModelRun {
     misfit: Option<Option<String>>,
 }
 
+impl ModelRun {
+    /// Ends the run (its trainer stays, idle) and forgets what it recorded.
+    fn stop(&mut self) {
+        if let Some(session) = &self.session {
+            session.send(Command::Stop);
+        }
+        self.record = RunRecord::default();
+    }
+}
+
 /// How many steps Undo can go back.
 const UNDO_DEPTH: usize = 100;
 /// How many recent files the menu lists.
@@ -389,10 +399,7 @@ impl GlassboxApp {
     /// Stops every run (they trained on data or graphs that are going away).
     fn stop_all(&mut self) {
         for run in self.runs.values_mut() {
-            if let Some(session) = &run.session {
-                session.send(Command::Stop);
-            }
-            run.record = RunRecord::default();
+            run.stop();
         }
     }
 
@@ -439,10 +446,7 @@ impl GlassboxApp {
             let run = self.runs.entry(m.name.clone()).or_default();
             if run.graph.as_ref() != Some(&m.graph) {
                 if run.graph.is_some() {
-                    if let Some(session) = &run.session {
-                        session.send(Command::Stop);
-                    }
-                    run.record = RunRecord::default();
+                    run.stop();
                 }
                 run.report = infer_shapes(&m.graph);
                 run.graph = Some(m.graph.clone());
@@ -716,10 +720,7 @@ impl GlassboxApp {
             ModelCommand::ForgetSavedWeights => {
                 if let Some(run) = self.runs.get_mut(model) {
                     run.saved_weights = None;
-                    if let Some(session) = &run.session {
-                        session.send(Command::Stop);
-                    }
-                    run.record = RunRecord::default();
+                    run.stop();
                 }
             }
         }
