@@ -152,13 +152,20 @@ struct Run {
     goal: Option<Goal>,
     checkpoints: VecDeque<(usize, Vec<u8>)>,
     last_sent: Option<Instant>,
-    pending: Option<Progress>,
-    /// Every step's metrics since the last progress event.
-    unsent: Vec<(usize, f32, f32)>,
+    /// Every step's progress since the last progress event (the newest is the one it reports).
+    unsent: Vec<Progress>,
     rate: Option<(Instant, usize)>,
 }
 
 impl Run {
+    /// The progress event for the steps since the last one: the newest step, with every step's
+    /// metrics for the curves; `None` when no step was taken since.
+    fn take_progress(&mut self) -> Option<Event> {
+        let progress = *self.unsent.last()?;
+        let steps = self.unsent.drain(..).map(|p| (p.step, p.loss, p.accuracy)).collect();
+        Some(Event::Progress { run: self.id, progress, steps })
+    }
+
     fn steps_per_epoch(&self) -> usize {
         self.start.data.train.len().div_ceil(self.config.batch_size.max(1))
     }
@@ -203,7 +210,6 @@ fn build(id: RunId, start: StartRun) -> Result<Run, EngineError> {
         goal: None,
         checkpoints: VecDeque::new(),
         last_sent: None,
-        pending: None,
         unsent: Vec::new(),
         rate: None,
     };
@@ -262,9 +268,8 @@ impl Worker {
         run.goal = None;
         run.rate = None;
         let (id, step) = (run.id, run.step);
-        if let Some(progress) = run.pending.take() {
-            let steps = std::mem::take(&mut run.unsent);
-            self.emit(Event::Progress { run: id, progress, steps });
+        if let Some(progress) = run.take_progress() {
+            self.emit(progress);
         }
         self.emit(Event::Paused { run: id, step, reason });
     }
@@ -489,8 +494,7 @@ impl Worker {
             lr,
             samples_per_sec,
         };
-        run.pending = Some(progress);
-        run.unsent.push((progress.step, progress.loss, progress.accuracy));
+        run.unsent.push(progress);
         // Gradients are checked every step (a non-finite one blocks the update); the weights
         // themselves, which only an overflowing update can spoil, every few steps, since reading
         // them means copying them out of the tensors.
@@ -520,9 +524,8 @@ impl Worker {
         }
         if run.last_sent.is_none_or(|t| now.duration_since(t) >= PROGRESS_EVERY) {
             run.last_sent = Some(now);
-            if let Some(progress) = run.pending.take() {
-                let steps = std::mem::take(&mut run.unsent);
-                self.emit(Event::Progress { run: id, progress, steps });
+            if let Some(progress) = run.take_progress() {
+                self.emit(progress);
             }
         }
         let Some(run) = self.run.as_mut() else { return };
