@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use glassbox::cli::{self, Cli, Cmd};
+use glassbox::cli::{self, Cli};
 use glassbox::{assets_path, GlassboxApp, DEFAULT_NOTEBOOK, LAST_NOTEBOOK_KEY, RECENT_KEY};
 
 #[global_allocator]
@@ -19,10 +19,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match args.command {
-        Some(Cmd::Train { notebook, model, epochs, out }) => {
-            cli::train(&notebook, model.as_deref(), epochs, out.as_deref())
-        }
-        Some(Cmd::Eval { notebook, model, weights }) => cli::eval(&notebook, model.as_deref(), &weights),
+        Some(command) => cli::run(command),
         None => {
             let chosen = args.notebook;
             let options = eframe::NativeOptions {

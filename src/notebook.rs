@@ -10,6 +10,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context as _};
 use glassbox_engine::data::{DataSource, DataSpec, Pattern2d};
+use glassbox_engine::files::{self, brief, brief_quoted};
 use glassbox_engine::graph::{GraphSpec, LayerSpec};
 use glassbox_engine::tensor::OptimizerSpec;
 use glassbox_engine::train::TrainConfig;
@@ -82,9 +83,10 @@ pub struct ViewState {
     pub log_scale: bool,
 }
 
-/// A notebook. Missing fields take their defaults, and format-1 files are read into format 2.
+/// A notebook. Format-1 files are read into format 2. The dataset and at least one model are
+/// required; cells, title and view state have defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(from = "StoredNotebook")]
+#[serde(try_from = "StoredNotebook")]
 pub struct Notebook {
     pub format_version: u32,
     pub title: String,
@@ -158,15 +160,25 @@ struct StoredNotebook {
     training: Option<TrainConfig>,
 }
 
-impl From<StoredNotebook> for Notebook {
-    fn from(stored: StoredNotebook) -> Self {
+impl TryFrom<StoredNotebook> for Notebook {
+    type Error = String;
+
+    fn try_from(stored: StoredNotebook) -> Result<Self, String> {
         let fallback = Self::default();
         let mut models = match (stored.models, stored.graph) {
             (Some(models), _) if !models.is_empty() => models,
             (_, Some(graph)) => {
                 vec![ModelDef { name: "Model".into(), graph, training: stored.training.unwrap_or_default() }]
             }
-            _ => fallback.models,
+            (Some(_), None) => {
+                return Err("the notebook's \"models\" list is empty: a notebook needs at least one model (a name and a graph)".into())
+            }
+            (None, None) => {
+                return Err("the notebook has no \"models\": a notebook needs at least one model (a name and a graph); copy one from an example notebook".into())
+            }
+        };
+        let Some(data) = stored.data else {
+            return Err("the notebook has no \"data\" (its dataset): add one, for example \"data\": {\"source\": {\"kind\": \"Bundled\", \"name\": \"Mnist\"}}".into());
         };
         // Names must be unique, since cells find their model by name.
         let mut seen = std::collections::BTreeSet::new();
@@ -186,14 +198,14 @@ impl From<StoredNotebook> for Notebook {
                 }
             }
         }
-        Self {
+        Ok(Self {
             format_version: FORMAT_VERSION,
             title: stored.title.unwrap_or(fallback.title),
-            data: stored.data.unwrap_or(fallback.data),
+            data,
             models,
             cells,
             view: stored.view.unwrap_or_default(),
-        }
+        })
     }
 }
 
@@ -233,49 +245,197 @@ impl Notebook {
         match name {
             None => self.models.first().context("the notebook has no model"),
             Some(name) => self.model(name).with_context(|| {
-                let names: Vec<&str> = self.models.iter().map(|m| m.name.as_str()).collect();
-                format!("the notebook has no model called \"{name}\"; its models are: {}", names.join(", "))
+                let names: Vec<String> = self.models.iter().map(|m| brief(&m.name)).collect();
+                format!("the notebook has no model called \"{}\"; its models are: {}", brief(name), names.join(", "))
             }),
         }
     }
 
-    /// Parses a notebook. A file from a newer Glassbox, or one that is not a notebook, gives an
-    /// error that says so (with line and column), and nothing is half-read.
+    /// Parses a notebook (see [`Notebook::read`]), dropping the warnings.
     ///
     /// # Errors
-    /// Malformed JSON, a newer format, or fields of the wrong kind.
+    /// As [`Notebook::read`].
     pub fn from_json(text: &str, what: &str) -> anyhow::Result<Self> {
-        let value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| anyhow::anyhow!("{what} is not valid JSON (line {}, column {}): {e}", e.line(), e.column()))?;
-        let version = value.get("format_version").and_then(serde_json::Value::as_u64).unwrap_or(1);
+        Self::read(text, what).map(|(nb, _)| nb)
+    }
+
+    /// Parses a notebook, with a warning for every key it does not know (a typo such as
+    /// `"smaples"` would otherwise be ignored without a word). A file from a newer Glassbox, one
+    /// that is not a notebook, one without a dataset or a model, or one with a setting no run can
+    /// use gives an error that says where (line, column, the field's path) and what to do, and
+    /// nothing is half-read.
+    ///
+    /// # Errors
+    /// Malformed JSON, a newer format, a missing dataset or model, fields of the wrong kind, or
+    /// training settings that cannot work (a learning rate of 0 or less, a batch size of 0).
+    pub fn read(text: &str, what: &str) -> anyhow::Result<(Self, Vec<String>)> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            anyhow::anyhow!(
+                "{what} is not valid JSON (line {}, column {}): {}",
+                e.line(),
+                e.column(),
+                without_position(&e)
+            )
+        })?;
+        let Some(object) = value.as_object() else {
+            bail!("{what} is not a Glassbox notebook: it holds a JSON {}, where a notebook is an object with \"data\" and \"models\"", json_kind(&value));
+        };
+        let version = match object.get("format_version") {
+            None => 1,
+            Some(v) => v.as_u64().filter(|&v| v >= 1).with_context(|| {
+                format!(
+                    "{what}: \"format_version\" is {}: it must be a whole number such as {FORMAT_VERSION}",
+                    brief(&v.to_string())
+                )
+            })?,
+        };
         if version > u64::from(FORMAT_VERSION) {
             bail!("{what} was written by a newer Glassbox (notebook format {version}; this one reads up to {FORMAT_VERSION}): update Glassbox to open it");
         }
-        serde_json::from_str(text).map_err(|e| {
-            anyhow::anyhow!("{what} is not a Glassbox notebook (line {}, column {}): {e}", e.line(), e.column())
-        })
+        let mut de = serde_json::Deserializer::from_str(text);
+        let nb: Self = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.line() == 0 {
+                // A check of the whole notebook (no dataset, no models), not of one place in it.
+                return anyhow::anyhow!("{what}: {}", without_position(&inner));
+            }
+            let at = if field == "." { String::new() } else { format!(" in {field}") };
+            anyhow::anyhow!(
+                "{what} is not a Glassbox notebook: line {}, column {}{at}: {}",
+                inner.line(),
+                inner.column(),
+                without_position(&inner)
+            )
+        })?;
+        for m in &nb.models {
+            if let Err(problem) = m.training.validate() {
+                bail!("{what}: model \"{}\": {problem}", brief(&m.name));
+            }
+        }
+        let mut warnings = Vec::new();
+        let written = serde_json::to_value(&nb)?;
+        unknown_keys(&value, &written, "", &mut |path, key, known| {
+            let line = line_of_key(text, key).map_or_else(String::new, |l| format!(" (line {l})"));
+            warnings.push(format!(
+                "{what}: the key \"{}\"{line} in {} is not one Glassbox knows, so it was ignored; the keys there are: {}",
+                brief(key),
+                if path.is_empty() { "the notebook" } else { path },
+                known.join(", ")
+            ));
+        });
+        Ok((nb, warnings))
     }
 
-    /// Reads a notebook file.
+    /// Reads a notebook file (see [`Notebook::read`]), dropping the warnings.
+    ///
+    /// # Errors
+    /// As [`Notebook::load_with_warnings`].
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        Self::load_with_warnings(path).map(|(nb, _)| nb)
+    }
+
+    /// Reads a notebook file: a regular file of UTF-8 text (a named pipe or a binary file is
+    /// refused with a message, never waited on), parsed by [`Notebook::read`].
     ///
     /// # Errors
     /// When the file cannot be read or is not a notebook.
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        Self::from_json(&text, &path.display().to_string())
+    pub fn load_with_warnings(path: &Path) -> anyhow::Result<(Self, Vec<String>)> {
+        let text = files::read_text(path, "the notebook")?;
+        Self::read(&text, &path.display().to_string())
     }
 
-    /// Writes the notebook atomically: to a temporary file beside it, then renamed over it.
+    /// Writes the notebook atomically: to a temporary file beside it, then renamed over it; a
+    /// failed save leaves nothing behind.
     ///
     /// # Errors
     /// When the folder is not writable.
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
         let text = serde_json::to_string_pretty(self)?;
         let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
-        Ok(())
+        let written = std::fs::write(&tmp, text)
+            .with_context(|| format!("cannot write {}", tmp.display()))
+            .and_then(|()| std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display())));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
     }
+}
+
+/// `serde_json`'s message without its trailing "at line L column C" (which the caller words).
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let cut = text.rfind(" at line ").map_or(text.as_str(), |at| &text[..at]);
+    brief_quoted(cut)
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "true or false",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "list",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// Keys of `read` (what the file holds) that `written` (the notebook as Glassbox writes it
+/// again) lacks, at any depth: those were ignored. Lists are matched item by item. Keys that are
+/// written only when they differ from their default (a cell's `folded`) and the format-1 keys
+/// (`graph`, `training`) are known.
+fn unknown_keys(
+    read: &serde_json::Value,
+    written: &serde_json::Value,
+    path: &str,
+    report: &mut impl FnMut(&str, &str, Vec<String>),
+) {
+    use serde_json::Value;
+    const KNOWN_UNWRITTEN: [&str; 1] = ["folded"];
+    match (read, written) {
+        (Value::Object(read), Value::Object(written)) => {
+            for (key, value) in read {
+                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                match written.get(key) {
+                    Some(w) => unknown_keys(value, w, &child, report),
+                    None if path.is_empty() && (key == "graph" || key == "training") => {
+                        // Format 1: the one model's graph and training, now in models[0].
+                        if let Some(w) = written.get("models").and_then(|m| m.get(0)).and_then(|m| m.get(key)) {
+                            unknown_keys(value, w, key, report);
+                        }
+                    }
+                    None if KNOWN_UNWRITTEN.contains(&key.as_str()) => {}
+                    None => {
+                        let mut known: Vec<String> = written.keys().cloned().collect();
+                        known.sort();
+                        report(path, key, known);
+                    }
+                }
+            }
+        }
+        (Value::Array(read), Value::Array(written)) => {
+            for (i, (r, w)) in read.iter().zip(written).enumerate() {
+                unknown_keys(r, w, &format!("{path}[{i}]"), report);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The line (from 1) where `"key":` first appears in the text.
+fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    let quoted = format!("\"{key}\"");
+    let mut from = 0;
+    while let Some(found) = text[from..].find(&quoted) {
+        let at = from + found;
+        let after = text[at + quoted.len()..].trim_start();
+        if after.starts_with(':') {
+            return Some(text[..at].matches('\n').count() + 1);
+        }
+        from = at + quoted.len();
+    }
+    None
 }
 
 /// The weights file of one model of a notebook: `NAME.MODEL.safetensors` beside it.

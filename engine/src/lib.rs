@@ -5,9 +5,13 @@
 //! - [`tensor`]: a graph compiled into tensors; forward, backward, optimisers.
 //! - [`data`]: datasets as plain `f32` buffers and batches.
 //! - [`train`]: the training session (a worker thread, commands in, events out) and weights files.
+//! - [`memory`]: memory estimates and the limit past which a dataset or model is refused.
+//! - [`files`]: reading user-named files (regular files only, messages naming the file).
 
 pub mod data;
+pub mod files;
 pub mod graph;
+pub mod memory;
 pub mod tensor;
 pub mod train;
 
@@ -17,15 +21,24 @@ pub enum EngineError {
     /// The graph cannot be compiled: every problem, each tied to its node.
     #[error("the graph has {} problem(s):\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Graph(Vec<graph::Problem>),
+    /// A training setting no run can use (a learning rate of 0, a batch size of 0, ...).
+    #[error("{0}")]
+    Settings(String),
     /// A batch does not fit the model.
     #[error("{0}")]
     Batch(String),
     /// Weights do not fit the model.
     #[error("{0}")]
     Weights(String),
-    /// A dataset file could not be read.
+    /// A dataset file could not be read, or a dataset setting cannot work.
     #[error("{0}")]
     Data(String),
+    /// A file the user named is missing, is not a regular file, or is not text.
+    #[error("{0}")]
+    File(String),
+    /// A dataset or model would need more memory than this machine lets it have.
+    #[error("{0}")]
+    TooLarge(String),
     /// A bug in Glassbox rather than in the input.
     #[error("internal error: {0}")]
     Internal(String),

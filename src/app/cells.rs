@@ -8,7 +8,7 @@ use glassbox_engine::data::{
     Pattern2d, PipelineSpec, SequenceTask, Splits, TaskKind, TextSource,
 };
 use glassbox_engine::graph::{shape_text, ShapeReport};
-use glassbox_engine::train::{smoothing_window, PauseReason, RunRecord, RunState, Schedule};
+use glassbox_engine::train::{smoothing_window, RunRecord, RunState, Schedule};
 
 use super::{AppCommand, ModelCommand};
 use crate::notebook::{Cell, CellKind, ModelDef};
@@ -559,6 +559,8 @@ pub(super) struct TrainingView<'a> {
     pub saved_weights: bool,
     /// Why the model cannot train now (graph problems, data that does not fit), if it cannot.
     pub blocked: Option<String>,
+    /// Whether the dataset has a test split (with a test share of 0 it has none).
+    pub has_test_split: bool,
 }
 
 impl TrainingView<'_> {
@@ -753,9 +755,10 @@ impl TrainingView<'_> {
             RunState::Failed(message) => {
                 ui.colored_label(ui.visuals().error_fg_color, message);
             }
-            RunState::Paused(PauseReason::NonFinite { message, can_restore, .. }) => {
+            RunState::Paused(reason) if reason.alarm().is_some() => {
+                let (message, can_restore) = reason.alarm().unwrap_or_default();
                 ui.colored_label(ui.visuals().error_fg_color, message);
-                if *can_restore {
+                if can_restore {
                     let step = record.last_checkpoint.map_or_else(String::new, |s| format!(" (step {s})"));
                     if ui
                         .button(format!("Go back to the last good weights{step}"))
@@ -780,6 +783,8 @@ impl TrainingView<'_> {
         }
         if let Some(e) = record.evaluations.last() {
             ui.label(format!("test loss {:.4}   test accuracy {:.3}   (after step {})", e.loss, e.accuracy, e.step));
+        } else if !self.has_test_split {
+            ui.label("No test split (the dataset's test share is 0): there are no test metrics. Raise the test share in the dataset cell to measure how well the model generalises.");
         }
     }
 

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 use glassbox_engine::data::Splits;
+use glassbox_engine::files;
 use glassbox_engine::graph::{infer_shapes, GraphSpec, ShapeReport};
-use glassbox_engine::train::{Command, RunRecord, RunState, Session, StartRun};
+use glassbox_engine::train::{Command, RunRecord, RunState, Session, StartRun, WeightsFile};
 
 use crate::notebook::{unique_name, weights_path, CellKind, ModelDef, Notebook};
 
@@ -149,9 +150,11 @@ struct ModelRun {
     report: ShapeReport,
     graph: Option<GraphSpec>,
     /// Weights to start the next run from (the model's weights file beside the notebook).
-    saved_weights: Option<Vec<u8>>,
+    saved_weights: Option<WeightsFile>,
     /// Why the model cannot take the dataset (`Some(None)`: it can; `None`: not checked yet).
     misfit: Option<Option<String>>,
+    /// The training settings `misfit` was worked out for.
+    misfit_for: Option<glassbox_engine::train::TrainConfig>,
 }
 
 impl ModelRun {
@@ -218,11 +221,12 @@ pub struct GlassboxApp {
     dialogs: (std::sync::mpsc::Sender<Chosen>, std::sync::mpsc::Receiver<Chosen>),
 }
 
-/// A notebook file and its dataset, built: both or an error (nothing half-loaded).
-fn load_with_data(path: &Path) -> anyhow::Result<(Notebook, Splits)> {
-    let nb = Notebook::load(path)?;
+/// A notebook file and its dataset, built: both or an error (nothing half-loaded); with the
+/// warnings of reading it (keys it has that Glassbox does not know).
+fn load_with_data(path: &Path) -> anyhow::Result<(Notebook, Splits, Vec<String>)> {
+    let (nb, warnings) = Notebook::load_with_warnings(path)?;
     let splits = nb.data.build().map_err(|e| anyhow::anyhow!("its dataset could not be built: {e}"))?;
-    Ok((nb, splits))
+    Ok((nb, splits, warnings))
 }
 
 /// Whether `path` is one of the bundled example notebooks (which Save does not overwrite).
@@ -236,10 +240,14 @@ fn is_example(path: &Path) -> bool {
 
 /// The weights saved beside a notebook for one of its models. The first model also takes the
 /// format-1 name (`NAME.safetensors`), which `glassbox train --out` users may have written.
-fn read_saved_weights(notebook: &Path, model: &str, first: bool) -> Option<Vec<u8>> {
-    std::fs::read(weights_path(notebook, model))
-        .ok()
-        .or_else(|| first.then(|| std::fs::read(notebook.with_extension("safetensors")).ok()).flatten())
+fn read_saved_weights(notebook: &Path, model: &str, first: bool) -> Option<WeightsFile> {
+    let read = |path: PathBuf| {
+        files::read_file(&path, "the weights file")
+            .ok()
+            .map(|bytes| WeightsFile { source: path.display().to_string(), bytes })
+    };
+    read(weights_path(notebook, model))
+        .or_else(|| first.then(|| read(notebook.with_extension("safetensors"))).flatten())
 }
 
 impl GlassboxApp {
@@ -248,7 +256,10 @@ impl GlassboxApp {
     pub fn new(path: PathBuf) -> Self {
         let mut app = Self::empty();
         match load_with_data(&path) {
-            Ok((nb, splits)) => app.install(nb, splits, Some(path)),
+            Ok((nb, splits, warnings)) => {
+                app.install(nb, splits, Some(path));
+                app.status = warnings_status(&warnings);
+            }
             Err(e) => {
                 app.error = Some(format!("{e:#}"));
                 app.set_path(Some(path));
@@ -452,6 +463,11 @@ impl GlassboxApp {
                 run.graph = Some(m.graph.clone());
                 run.misfit = None;
             }
+            // The settings matter too: a batch size decides the memory a run takes.
+            if run.misfit_for != Some(m.training) {
+                run.misfit_for = Some(m.training);
+                run.misfit = None;
+            }
             if run.misfit.is_none() {
                 run.misfit = Some(self.splits.as_ref().and_then(|splits| misfit(m, splits)));
             }
@@ -464,8 +480,11 @@ impl GlassboxApp {
     /// Replaces the notebook with the one at `path`, or leaves everything as it was and says why.
     fn open(&mut self, path: PathBuf) {
         match load_with_data(&path) {
-            Ok((nb, splits)) => {
+            Ok((nb, splits, warnings)) => {
                 self.status = Some(format!("Opened {}", path.display()));
+                if let Some(warned) = warnings_status(&warnings) {
+                    self.status = Some(warned);
+                }
                 self.install(nb, splits, Some(path));
             }
             Err(e) => {
@@ -479,7 +498,7 @@ impl GlassboxApp {
     fn recover(&mut self, recovery: &Path) {
         let origin = std::fs::read_to_string(recovery_origin(recovery)).ok().filter(|o| !o.is_empty());
         match load_with_data(recovery) {
-            Ok((nb, splits)) => {
+            Ok((nb, splits, _)) => {
                 let path = origin.map(PathBuf::from);
                 self.status = Some(match &path {
                     Some(p) => format!("Recovered your unsaved work on {}: save it to keep it", p.display()),
@@ -1242,7 +1261,7 @@ impl GlassboxApp {
                         if let Some(Some(problem)) = &run.misfit {
                             ui.colored_label(
                                 ui.visuals().warn_fg_color,
-                                format!("It does not fit the dataset: {problem}"),
+                                format!("It cannot train on this dataset yet: {problem}"),
                             );
                         }
                     }
@@ -1259,8 +1278,9 @@ impl GlassboxApp {
                             others: &others,
                             log_scale: nb.view.log_scale,
                             saved_weights: run.saved_weights.is_some(),
+                            has_test_split: self.splits.as_ref().is_some_and(|s| !s.test.is_empty()),
                             blocked: if run.report.is_ok() {
-                                run.misfit.clone().flatten().map(|m| format!("This model does not fit the dataset: {m}"))
+                                run.misfit.clone().flatten().map(|m| format!("This model cannot train on this dataset yet: {m}"))
                             } else {
                                 Some("This model has problems (listed in its model cell): it can train once they are fixed.".into())
                             },
@@ -1290,12 +1310,31 @@ fn recent_label(path: &Path) -> String {
     }
 }
 
-/// Why a model (whose graph has no problems) cannot train on the data: the trainer's own check,
-/// one sample through a freshly built model, run here so the cells can say it before Train.
+/// Why a model (whose graph has no problems) cannot train on the data: the trainer's own checks,
+/// run here so the cells can say it before Train. First the preflight, which allocates nothing
+/// (settings, every label against the output, the memory a run would take), then one sample
+/// through a freshly built model.
 fn misfit(def: &ModelDef, splits: &Splits) -> Option<String> {
-    let sample = (!splits.train.is_empty()).then(|| splits.train.batch(&[0]))?;
+    if !infer_shapes(&def.graph).is_ok() {
+        // The graph's own problems are shown on their own.
+        return None;
+    }
+    if let Err(e) = glassbox_engine::train::preflight(&def.graph, &def.training, splits) {
+        return Some(e.to_string());
+    }
+    let sample = splits.train.batch(&[0]);
     let mut model = glassbox_engine::tensor::Model::new(&def.graph, def.training.seed).ok()?;
     model.evaluate(&sample, def.training.loss).err().map(|e| e.to_string())
+}
+
+/// The status line for a notebook that opened with warnings.
+fn warnings_status(warnings: &[String]) -> Option<String> {
+    let first = warnings.first()?;
+    let more = match warnings.len() {
+        1 => String::new(),
+        n => format!(" (and {} more like it)", n - 1),
+    };
+    Some(format!("Opened, with a warning: {first}{more}"))
 }
 
 /// The file beside the recovery file that names the notebook file the work came from.

@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{Dataset, Targets};
+use crate::files::brief;
 use crate::EngineError;
 
 /// Which column holds the label.
@@ -49,6 +50,39 @@ impl Default for CsvOptions {
     }
 }
 
+/// The column separator: of comma, semicolon, tab and bar, the one whose first line has at
+/// least two columns and that splits most of the first lines into as many columns as the first
+/// (then the most columns; commas win ties). An empty file gives a comma (and is refused later as
+/// empty); `None` when no separator gives the first line two columns.
+fn detect_delimiter(bytes: &[u8]) -> Option<u8> {
+    const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
+    const SAMPLE_LINES: usize = 20;
+    let mut best: Option<((usize, usize), u8)> = None;
+    let mut any_line = false;
+    for &delimiter in &CANDIDATES {
+        let mut reader =
+            ::csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(bytes);
+        let widths: Vec<usize> = reader
+            .records()
+            .map_while(Result::ok)
+            .filter(|r| !r.iter().all(str::is_empty))
+            .take(SAMPLE_LINES)
+            .map(|r| r.len())
+            .collect();
+        any_line |= !widths.is_empty();
+        let Some(&width) = widths.first() else { continue };
+        let score = (widths.iter().filter(|&&w| w == width).count(), width);
+        if width >= 2 && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, delimiter));
+        }
+    }
+    match best {
+        Some((_, delimiter)) => Some(delimiter),
+        None if !any_line => Some(b','),
+        None => None,
+    }
+}
+
 fn fail(path: &Path, message: impl std::fmt::Display) -> EngineError {
     EngineError::Data(format!("{}: {message}", path.display()))
 }
@@ -60,12 +94,14 @@ fn fail(path: &Path, message: impl std::fmt::Display) -> EngineError {
 /// An empty file, ragged rows, a non-numeric feature cell, an unknown label column, a non-numeric
 /// regression label: each with file, line and column.
 pub fn import_csv(path: &Path, options: &CsvOptions) -> Result<Dataset, EngineError> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        fail(path, format!("cannot be read ({e}): check the path and that the file is not open elsewhere"))
+    let bytes = crate::files::read_file(path, "the CSV file")?;
+    let delimiter = detect_delimiter(&bytes).ok_or_else(|| {
+        fail(path, "every line has a single column (tried commas, semicolons, tabs and |): a CSV file needs feature columns and a label column, separated by commas")
     })?;
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(delimiter)
         .trim(::csv::Trim::All)
         .from_reader(bytes.as_slice());
     let mut records = Vec::new();
@@ -96,7 +132,14 @@ pub fn import_csv(path: &Path, options: &CsvOptions) -> Result<Dataset, EngineEr
             *i
         }
         LabelColumn::Name(name) => label_by_name(&header_names, name).ok_or_else(|| {
-            fail(path, format!("there is no column called '{name}'; the first line has: {}. Choose one of these, or a column number", header_names.join(", ")))
+            fail(
+                path,
+                format!(
+                    "there is no column called '{}'; the first line has: {}. Choose one of these, or a column number",
+                    brief(name),
+                    brief(&header_names.join(", "))
+                ),
+            )
         })?,
     };
     let has_header = options.has_header.unwrap_or_else(|| {
@@ -124,15 +167,22 @@ pub fn import_csv(path: &Path, options: &CsvOptions) -> Result<Dataset, EngineEr
         }
         for (col, cell) in record.iter().enumerate() {
             if col == label_index {
+                if cell.is_empty() {
+                    let name = if has_header { format!(" ('{}')", brief(&header_names[col])) } else { String::new() };
+                    return Err(fail(
+                        path,
+                        format!("line {line}, column {}{name} is empty: it is the label column, and every row needs a label; fill it in or delete the row", col + 1),
+                    ));
+                }
                 raw_labels.push(cell);
                 continue;
             }
             let value = cell.parse::<f32>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
-                let name = if has_header { format!(" ('{}')", header_names[col]) } else { String::new() };
+                let name = if has_header { format!(" ('{}')", brief(&header_names[col])) } else { String::new() };
                 let what = if cell.is_empty() {
                     "is empty".to_owned()
                 } else {
-                    format!("holds '{cell}', which is not a number")
+                    format!("holds '{}', which is not a number", brief(cell))
                 };
                 fail(
                     path,
@@ -151,7 +201,7 @@ pub fn import_csv(path: &Path, options: &CsvOptions) -> Result<Dataset, EngineEr
             let mut values = Vec::with_capacity(raw_labels.len());
             for ((line, _), cell) in rows.iter().zip(&raw_labels) {
                 values.push(cell.parse::<f32>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
-                    fail(path, format!("line {line}, column {} ('{label_name}') holds '{cell}': regression needs a number to predict; fix the cell or import as classification", label_index + 1))
+                    fail(path, format!("line {line}, column {} ('{}') holds '{}': regression needs a number to predict; fix the cell or import as classification", label_index + 1, brief(&label_name), brief(cell)))
                 })?);
             }
             Dataset {
@@ -172,7 +222,7 @@ pub fn import_csv(path: &Path, options: &CsvOptions) -> Result<Dataset, EngineEr
                 distinct.sort_by(|a, b| a.parse::<f64>().unwrap_or(0.0).total_cmp(&b.parse::<f64>().unwrap_or(0.0)));
             }
             if distinct.len() > 1000 {
-                return Err(fail(path, format!("the label column '{label_name}' has {} different values: that looks like a number to predict; import it as regression", distinct.len())));
+                return Err(fail(path, format!("the label column '{}' has {} different values: that looks like a number to predict; import it as regression", brief(&label_name), distinct.len())));
             }
             let index: BTreeMap<&str, usize> = distinct.iter().enumerate().map(|(i, d)| (*d, i)).collect();
             let labels = raw_labels.iter().map(|l| index[l]).collect();

@@ -49,7 +49,8 @@ impl Default for PipelineSpec {
 /// small table keeps every class in both splits.
 #[must_use]
 pub fn split(data: &Dataset, test_fraction: f32, seed: u64) -> (Dataset, Dataset) {
-    let fraction = test_fraction.clamp(0.0, 0.9);
+    // `DataSpec::validate` refuses shares outside [0, 1); a direct caller gets them clamped.
+    let fraction = test_fraction.clamp(0.0, 1.0);
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut train = Vec::new();
     let mut test = Vec::new();

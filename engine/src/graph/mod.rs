@@ -4,5 +4,5 @@ pub mod examples;
 mod shape;
 mod spec;
 
-pub use shape::{infer_shapes, param_shapes, shape_text, NodeInfo, Problem, ShapeReport};
+pub use shape::{infer_shapes, numel, param_count, param_shapes, shape_text, NodeInfo, Problem, ShapeReport};
 pub use spec::{EdgeSpec, GraphSpec, LayerKind, LayerSpec, NodeId, NodeSpec};

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
 
 use super::spec::{GraphSpec, LayerKind, LayerSpec, NodeId};
+use crate::files::brief;
 
 /// One thing wrong with a graph.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,7 +22,7 @@ pub struct Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.node {
-            Some(node) => write!(f, "{node}: {}", self.message),
+            Some(node) => write!(f, "{}: {}", brief(node), self.message),
             None => f.write_str(&self.message),
         }
     }
@@ -61,10 +62,11 @@ impl ShapeReport {
         self.problems.is_empty()
     }
 
-    /// The sum of every node's parameter count.
+    /// The sum of every node's parameter count (saturating: shape inference refuses counts that
+    /// do not fit a `usize`, so only a graph with problems can reach the cap).
     #[must_use]
     pub fn total_params(&self) -> usize {
-        self.nodes.values().map(|n| n.param_count).sum()
+        self.nodes.values().fold(0, |sum, n| sum.saturating_add(n.param_count))
     }
 
     /// The output shape of a node, if known.
@@ -131,7 +133,7 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
         } else if index.insert(node.id.as_str(), i).is_some() {
             problems.push(report_problem(
                 Some(&node.id),
-                format!("two nodes are called '{}': rename one of them", node.id),
+                format!("two nodes are called '{}': rename one of them", brief(&node.id)),
             ));
         }
     }
@@ -149,11 +151,14 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
             }
             (None, _) => problems.push(report_problem(
                 Some(&edge.to),
-                format!("a connection comes from '{}', which is not in the graph: delete the connection", edge.from),
+                format!(
+                    "a connection comes from '{}', which is not in the graph: delete the connection",
+                    brief(&edge.from)
+                ),
             )),
             (_, None) => problems.push(report_problem(
                 Some(&edge.from),
-                format!("a connection goes to '{}', which is not in the graph: delete the connection", edge.to),
+                format!("a connection goes to '{}', which is not in the graph: delete the connection", brief(&edge.to)),
             )),
         }
     }
@@ -179,7 +184,7 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
                     Some(&graph.nodes[other].id),
                     format!(
                         "the graph already takes its data through '{}'; Glassbox trains graphs with one input: delete this Input or connect its consumers to '{}'",
-                        graph.nodes[*first].id, graph.nodes[*first].id
+                        brief(&graph.nodes[*first].id), brief(&graph.nodes[*first].id)
                     ),
                 ));
             }
@@ -192,7 +197,7 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
         Some(id) => match index.get(id.as_str()) {
             Some(&i) => Some(i),
             None => {
-                problems.push(report_problem(None, format!("the output is set to '{id}', which is not in the graph: choose the layer whose result the loss should read")));
+                problems.push(report_problem(None, format!("the output is set to '{}', which is not in the graph: choose the layer whose result the loss should read", brief(id))));
                 None
             }
         },
@@ -213,7 +218,7 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
                     None
                 }
                 many => {
-                    let names: Vec<&str> = many.iter().map(|&i| graph.nodes[i].id.as_str()).collect();
+                    let names: Vec<String> = many.iter().map(|&i| brief(&graph.nodes[i].id)).collect();
                     problems.push(report_problem(None, format!("the graph has several ends ({}): mark which one is the output, or connect the others to it", names.join(", "))));
                     None
                 }
@@ -231,18 +236,22 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
                 Some(&node.id),
                 format!(
                     "{} is an Input and takes no connections into it: delete the {} connection(s) going into it",
-                    node.id, n
+                    brief(&node.id),
+                    n
                 ),
             ));
         } else if n < min {
             let msg = if min == 1 {
-                format!("{} ({label}) has no input: connect a layer into it, or delete it", node.id)
+                format!("{} ({label}) has no input: connect a layer into it, or delete it", brief(&node.id))
             } else {
-                format!("{} ({label}) joins {min} or more inputs but has {n}: connect another layer into it", node.id)
+                format!(
+                    "{} ({label}) joins {min} or more inputs but has {n}: connect another layer into it",
+                    brief(&node.id)
+                )
             };
             problems.push(report_problem(Some(&node.id), msg));
         } else if n > max {
-            problems.push(report_problem(Some(&node.id), format!("{} ({label}) takes one input but {n} are connected: keep one, or join them first with Add or Concat", node.id)));
+            problems.push(report_problem(Some(&node.id), format!("{} ({label}) takes one input but {n} are connected: keep one, or join them first with Add or Concat", brief(&node.id))));
         }
     }
 
@@ -265,7 +274,7 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
             Some(&graph.nodes[i].id),
             format!(
                 "{} is part of a loop: data would flow back into itself. Remove one connection of the loop",
-                graph.nodes[i].id
+                brief(&graph.nodes[i].id)
             ),
         ));
     }
@@ -284,7 +293,7 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
                     Some(&node.id),
                     format!(
                         "{} gets no data from the input: connect it to the layers before it, or delete it",
-                        node.id
+                        brief(&node.id)
                     ),
                 ));
             } else if !backward.contains(&i) {
@@ -292,7 +301,7 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
                     Some(&node.id),
                     format!(
                         "{} does not lead to the output, so its result is never used: connect it onwards, or delete it",
-                        node.id
+                        brief(&node.id)
                     ),
                 ));
             }
@@ -313,8 +322,10 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
             continue;
         }
         let ins: Vec<&Vec<usize>> = ins.into_iter().flatten().collect();
-        let names: Vec<&str> = inputs[i].iter().map(|&(_, f)| graph.nodes[f].id.as_str()).collect();
-        match layer_output(&node.id, &node.layer, &ins, &names) {
+        let names: Vec<String> = inputs[i].iter().map(|&(_, f)| brief(&graph.nodes[f].id)).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let id = brief(&node.id);
+        match layer_output(&id, &node.layer, &ins, &names).and_then(|shape| countable(&id, &node.layer, &ins, shape)) {
             Ok(shape) => shapes[i] = Some(shape),
             Err(message) => problems.push(report_problem(Some(&node.id), message)),
         }
@@ -329,9 +340,7 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
     for (i, node) in graph.nodes.iter().enumerate() {
         let input_shapes: Vec<&Vec<usize>> = inputs[i].iter().filter_map(|&(_, f)| shapes[f].as_ref()).collect();
         let param_count = match input_shapes.first() {
-            Some(first) if shapes[i].is_some() => {
-                param_shapes(&node.layer, first).iter().map(|(_, s)| s.iter().product::<usize>()).sum()
-            }
+            Some(first) if shapes[i].is_some() => param_count(&node.layer, first).unwrap_or(usize::MAX),
             _ => 0,
         };
         report.nodes.insert(
@@ -395,9 +404,41 @@ pub fn param_shapes(layer: &LayerSpec, input: &[usize]) -> Vec<(&'static str, Ve
     }
 }
 
+/// The number of values in a tensor of this shape, unless it does not fit a `usize`.
+#[must_use]
+pub fn numel(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
+}
+
+/// The number of trainable values of a layer, given its (first) input shape, unless it does not
+/// fit a `usize`.
+#[must_use]
+pub fn param_count(layer: &LayerSpec, input: &[usize]) -> Option<usize> {
+    param_shapes(layer, input).iter().try_fold(0usize, |sum, (_, shape)| sum.checked_add(numel(shape)?))
+}
+
+/// Refuses an output or a parameter tensor too large to count: such sizes can only come from a
+/// typo, and every later computation of sizes may then overflow.
+fn countable(id: &str, layer: &LayerSpec, ins: &[&Vec<usize>], shape: Vec<usize>) -> Result<Vec<usize>, String> {
+    if numel(&shape).is_none() {
+        return Err(format!(
+            "{id}'s output {} would hold more numbers than a computer can count: use much smaller sizes",
+            shape_text(&shape)
+        ));
+    }
+    if let Some(first) = ins.first() {
+        if param_count(layer, first).is_none() {
+            return Err(format!(
+                "{id} would have more weights than a computer can count: use far fewer units or filters"
+            ));
+        }
+    }
+    Ok(shape)
+}
+
 /// Pool or conv output length along one axis, if the window fits.
 fn window_out(len: usize, window: usize, stride: usize, padding: usize) -> Option<usize> {
-    let padded = len + 2 * padding;
+    let padded = padding.checked_mul(2).and_then(|p| p.checked_add(len))?;
     (window <= padded && stride > 0).then(|| (padded - window) / stride + 1)
 }
 
@@ -465,15 +506,18 @@ fn layer_output(id: &str, layer: &LayerSpec, ins: &[&Vec<usize>], names: &[&str]
             let (c, _, _) = need_image("GlobalAvgPool")?;
             Ok(vec![c])
         }
-        LayerSpec::Flatten => Ok(vec![x.iter().product()]),
+        LayerSpec::Flatten => Ok(vec![numel(x).unwrap_or(usize::MAX)]),
         LayerSpec::Reshape { shape } => {
-            let have: usize = x.iter().product();
-            let want: usize = shape.iter().product();
+            let have = numel(x).unwrap_or(usize::MAX);
+            let want = numel(shape);
             if shape.is_empty() || shape.len() > 3 {
                 Err(format!("{id} reshapes to {}: use 1 to 3 axes", shape_text(shape)))
-            } else if have == want {
+            } else if shape.contains(&0) {
+                Err(format!("{id} reshapes to {}: every axis needs at least 1", shape_text(shape)))
+            } else if want == Some(have) {
                 Ok(shape.clone())
             } else {
+                let want = want.map_or_else(|| "too many".to_owned(), |w| w.to_string());
                 Err(format!(
                     "{id} reshapes {} ({have} numbers) to {} ({want} numbers): the counts must match; for {have} numbers try [{have}]",
                     shape_text(x),
@@ -537,7 +581,9 @@ fn layer_output(id: &str, layer: &LayerSpec, ins: &[&Vec<usize>], names: &[&str]
                         shape_text(shape)
                     ));
                 }
-                joined += shape[0];
+                joined = joined
+                    .checked_add(shape[0])
+                    .ok_or_else(|| format!("{id} (Concat) would join more numbers than a computer can count"))?;
             }
             let mut out = first.clone();
             out[0] = joined;

@@ -27,8 +27,6 @@ pub(crate) struct Node {
     pub out_shape: Vec<usize>,
     /// Indices into [`Model::params`], in the order of [`param_shapes`].
     pub params: Vec<usize>,
-    /// The node whose buffer this node's output shares (itself, unless it only reshapes).
-    pub storage_root: usize,
 }
 
 /// How a forward pass runs.
@@ -79,12 +77,18 @@ impl Model {
         if !report.is_ok() {
             return Err(EngineError::Graph(report.problems));
         }
+        // A last net for callers that did not run the trainer's preflight: the weights alone.
+        crate::memory::check(
+            &format!("this model's {} weights", report.total_params()),
+            4.0 * report.total_params() as f64,
+            "use fewer units or filters, or a smaller input",
+        )?;
         let position: BTreeMap<&str, usize> = report.order.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
         let dev = Cpu::seed_from_u64(seed);
         let mut nodes = Vec::with_capacity(report.order.len());
         let mut params = Vec::new();
         let mut buffers = BTreeMap::new();
-        for (index, id) in report.order.iter().enumerate() {
+        for id in &report.order {
             let (Some(node_spec), Some(info)) = (spec.node(id), report.nodes.get(id)) else {
                 return Err(EngineError::Internal(format!("node {id} vanished during compilation")));
             };
@@ -116,12 +120,6 @@ impl Model {
                 buffers.insert(format!("{id}.running_mean"), vec![0.0; channels]);
                 buffers.insert(format!("{id}.running_var"), vec![1.0; channels]);
             }
-            let storage_root = match node_spec.layer {
-                LayerSpec::Flatten | LayerSpec::Reshape { .. } => {
-                    inputs.first().map_or(index, |&i| nodes_root(&nodes, i))
-                }
-                _ => index,
-            };
             nodes.push(Node {
                 id: id.clone(),
                 layer: node_spec.layer.clone(),
@@ -129,7 +127,6 @@ impl Model {
                 in_shapes,
                 out_shape,
                 params: node_params,
-                storage_root,
             });
         }
         Ok(Self { dev, spec: spec.clone(), report, nodes, params, buffers })
@@ -192,7 +189,22 @@ impl Model {
     /// Whether every parameter value is finite.
     #[must_use]
     pub fn weights_finite(&self) -> bool {
-        self.params.iter().all(|p| values(&p.tensor).iter().all(|v| v.is_finite()))
+        self.weight_extent().is_some()
+    }
+
+    /// The largest magnitude of any parameter value; `None` when one is not finite.
+    #[must_use]
+    pub fn weight_extent(&self) -> Option<f32> {
+        let mut largest = 0.0f32;
+        for p in &self.params {
+            for v in values(&p.tensor) {
+                if !v.is_finite() {
+                    return None;
+                }
+                largest = largest.max(v.abs());
+            }
+        }
+        Some(largest)
     }
 
     /// Replaces one parameter's (or buffer's) values.
@@ -232,12 +244,28 @@ impl Model {
         let batch = x.shape().0;
         let dev = self.dev.clone();
         let mut outs: Vec<Act> = Vec::with_capacity(self.nodes.len());
-        for node in &self.nodes {
+        // Which node's tensor each output is: some layers hand on their input tensor itself (same
+        // dfdx id), and dfdx panics when one op gets the same tensor twice.
+        let mut alias: Vec<usize> = Vec::with_capacity(self.nodes.len());
+        for (index, node) in self.nodes.iter().enumerate() {
             let input = |k: usize| -> &Act { &outs[node.inputs[k]] };
             let in_shape = node.in_shapes.first().map_or(&[][..], Vec::as_slice);
             let param = |k: usize| -> &Flat { &self.params[node.params[k]].tensor };
             let numel: usize = in_shape.iter().product();
-            let need_dx = mode.input_grad || node.inputs.first().is_none_or(|&i| self.nodes[i].storage_root != 0);
+            // The first node is the input, whose gradient nobody needs while training.
+            let need_dx = mode.input_grad || node.inputs.first().is_none_or(|&i| alias[i] != 0);
+            let passes_input_on = match &node.layer {
+                LayerSpec::Flatten | LayerSpec::Reshape { .. } => true,
+                LayerSpec::Dropout { rate } => !(mode.train && *rate > 0.0),
+                _ => false,
+            };
+            alias.push(match node.inputs.first() {
+                Some(&i) if passes_input_on => alias[i],
+                _ => index,
+            });
+            // A multi-input node whose first input tensor comes again later copies it first.
+            let first_repeats =
+                node.inputs.split_first().is_some_and(|(&first, rest)| rest.iter().any(|&i| alias[i] == alias[first]));
             let y: Act = match &node.layer {
                 LayerSpec::Input { .. } => x.clone(),
                 LayerSpec::Dense { units, bias } => {
@@ -353,13 +381,9 @@ impl Model {
                     taped(tape, scaled, |t| (t + beta_b).reshape_like(&(batch, numel)))
                 }
                 LayerSpec::Add => {
-                    let roots: Vec<usize> = node.inputs.iter().map(|&i| self.nodes[i].storage_root).collect();
                     // dfdx cannot add a tensor to itself (same id): give the first a new id then.
-                    let mut acc = if roots[1..].contains(&roots[0]) {
-                        taped(tape, input(0).clone(), |t| t * 1.0)
-                    } else {
-                        input(0).clone()
-                    };
+                    let mut acc =
+                        if first_repeats { taped(tape, input(0).clone(), |t| t * 1.0) } else { input(0).clone() };
                     for k in 1..node.inputs.len() {
                         let next = input(k).clone();
                         acc = taped(tape, acc, |t| t + next);
@@ -367,7 +391,9 @@ impl Model {
                     acc
                 }
                 LayerSpec::Concat => {
-                    let mut acc = input(0).clone();
+                    // Nor join a tensor to itself.
+                    let mut acc =
+                        if first_repeats { taped(tape, input(0).clone(), |t| t * 1.0) } else { input(0).clone() };
                     for k in 1..node.inputs.len() {
                         let next = input(k).clone();
                         acc = taped(tape, acc, |t| (t, next).concat_along(Axis::<1>));
@@ -385,10 +411,6 @@ impl Model {
         }
         outs
     }
-}
-
-fn nodes_root(nodes: &[Node], i: usize) -> usize {
-    nodes.get(i).map_or(i, |n| n.storage_root)
 }
 
 /// Runs `f` on `x` with the shared tape on it, and takes the tape back off the result.

@@ -80,6 +80,57 @@ impl OptimizerSpec {
         }
     }
 
+    /// Moment buffers kept per parameter (each the parameter's size).
+    #[must_use]
+    pub fn buffers_per_param(&self) -> usize {
+        match self {
+            Self::Sgd { .. } => 1,
+            Self::Adam { .. } | Self::AdamW { .. } => 2,
+        }
+    }
+
+    /// Settings no optimiser can train with, as a message naming the setting (`optimizer.lr`).
+    ///
+    /// # Errors
+    /// The first bad setting.
+    pub fn validate(&self) -> Result<(), String> {
+        let lr = self.lr();
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(format!(
+                "optimizer.lr (the learning rate) is {lr}: it must be a number above 0, such as 0.01 for Adam or 0.1 for SGD"
+            ));
+        }
+        let fraction = |name: &str, v: f64| {
+            if (0.0..1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("optimizer.{name} is {v}: use a number from 0 up to (not including) 1"))
+            }
+        };
+        let decay = |v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                Err(format!("optimizer.weight_decay is {v}: use 0 (none) or a small positive number such as 1e-4"))
+            }
+        };
+        match *self {
+            Self::Sgd { momentum, weight_decay, .. } => {
+                fraction("momentum", momentum)?;
+                decay(weight_decay)
+            }
+            Self::Adam { beta1, beta2, eps, weight_decay, .. }
+            | Self::AdamW { beta1, beta2, eps, weight_decay, .. } => {
+                fraction("beta1", beta1)?;
+                fraction("beta2", beta2)?;
+                if !(eps.is_finite() && eps > 0.0) {
+                    return Err(format!("optimizer.eps is {eps}: use a small number above 0, such as 1e-8"));
+                }
+                decay(weight_decay)
+            }
+        }
+    }
+
     /// The same optimiser with another learning rate.
     #[must_use]
     pub fn with_lr(mut self, new_lr: f64) -> Self {

@@ -63,6 +63,38 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// Settings no run can train with, as a message naming the setting (`training.batch_size`).
+    ///
+    /// # Errors
+    /// The first bad setting.
+    pub fn validate(&self) -> Result<(), String> {
+        self.optimizer.validate().map_err(|m| format!("training.{m}"))?;
+        if self.batch_size == 0 {
+            return Err("training.batch_size is 0: use at least 1, such as 32".into());
+        }
+        if self.epochs == 0 {
+            return Err("training.epochs is 0: use at least 1".into());
+        }
+        match self.schedule {
+            Schedule::Constant => {}
+            Schedule::Step { every_epochs, factor } => {
+                if every_epochs == 0 || !(factor.is_finite() && factor > 0.0) {
+                    return Err(format!(
+                        "training.schedule (Step) lowers the rate by {factor} every {every_epochs} epochs: use at least 1 epoch and a factor above 0, such as 0.5"
+                    ));
+                }
+            }
+            Schedule::Cosine { min_factor } => {
+                if !(0.0..=1.0).contains(&min_factor) {
+                    return Err(format!(
+                        "training.schedule (Cosine) ends at {min_factor} times the rate: use a factor from 0 to 1, such as 0.05"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The learning rate at `step` (counted from 0) of a run with `steps_per_epoch` steps an epoch.
     #[must_use]
     pub fn lr_at(&self, step: usize, steps_per_epoch: usize) -> f64 {

@@ -3,15 +3,21 @@
 //! [`RunRecord`]. Weights files are safetensors.
 
 mod config;
+mod health;
+mod preflight;
 mod protocol;
 mod record;
 mod weights;
 mod worker;
 
 pub use config::{Schedule, TrainConfig};
+pub use health::{divergence_stretch, divergence_threshold};
+pub use preflight::{check_data_fits, check_model_memory, estimate_model_memory, preflight, ModelMemory};
 pub use protocol::{
-    Command, Evaluation, Event, InspectRequest, Inspection, PauseReason, Progress, RunId, Split, StartRun,
+    Command, Evaluation, Event, InspectRequest, Inspection, PauseReason, Progress, RunId, Split, StartRun, WeightsFile,
 };
 pub use record::{smoothing_window, MetricsHistory, RunRecord, RunState, Smoother};
-pub use weights::{load_weights, load_weights_bytes, save_weights, weights_to_bytes, LoadReport};
+pub use weights::{
+    is_weights_file, load_weights, load_weights_bytes, save_weights, temporary_beside, weights_to_bytes, LoadReport,
+};
 pub use worker::{Session, Waker};

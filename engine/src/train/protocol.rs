@@ -18,8 +18,16 @@ pub struct StartRun {
     pub graph: GraphSpec,
     pub data: Splits,
     pub config: TrainConfig,
-    /// Safetensors bytes to start from instead of the seeded initial weights.
-    pub initial_weights: Option<Vec<u8>>,
+    /// Weights to start from instead of the seeded initial weights.
+    pub initial_weights: Option<WeightsFile>,
+}
+
+/// A weights file's bytes (safetensors), with where they came from for messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WeightsFile {
+    /// The file's path, or what else the bytes are ("the checkpoint").
+    pub source: String,
+    pub bytes: Vec<u8>,
 }
 
 /// Which split a sample comes from.
@@ -48,6 +56,8 @@ pub enum Command {
     Resume,
     /// One batch, then pause.
     StepBatch,
+    /// This many batches, then pause.
+    RunSteps(usize),
     /// To the end of the current epoch, then pause.
     StepEpoch,
     /// Train `epochs` more epochs (or, with `until_accuracy`, until the test accuracy reaches it,
@@ -77,7 +87,7 @@ pub enum Command {
     SaveWeights(std::path::PathBuf),
     /// Restores the newest in-memory checkpoint (after the run paused on a non-finite value).
     RestoreCheckpoint,
-    /// For tests of panic isolation: makes the next training step panic.
+    /// For tests of panic isolation: makes the next training step or inspection panic.
     #[doc(hidden)]
     InjectPanic,
     /// Ends the thread.
@@ -102,6 +112,9 @@ pub struct Progress {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Evaluation {
     pub step: usize,
+    /// How many test samples were evaluated; 0 when there is no test split (the metrics are
+    /// then meaningless and shown as absent).
+    pub samples: usize,
     pub loss: f32,
     pub accuracy: f32,
     /// `confusion[true class][predicted class]` counts (single-label classification only).
@@ -125,6 +138,26 @@ pub enum PauseReason {
         /// Whether [`Command::RestoreCheckpoint`] can go back to good weights.
         can_restore: bool,
     },
+    /// Training is diverging: the loss stayed far above where it started, or weights exploded.
+    Diverged {
+        message: String,
+        /// Whether [`Command::RestoreCheckpoint`] can go back to good weights.
+        can_restore: bool,
+    },
+}
+
+impl PauseReason {
+    /// For a pause that is an alarm (non-finite values, divergence): its message, and whether
+    /// the last good checkpoint can be restored.
+    #[must_use]
+    pub fn alarm(&self) -> Option<(&str, bool)> {
+        match self {
+            Self::NonFinite { message, can_restore, .. } | Self::Diverged { message, can_restore } => {
+                Some((message, *can_restore))
+            }
+            Self::Requested | Self::Done | Self::TargetReached => None,
+        }
+    }
 }
 
 /// What an inspection found, as plain data.

@@ -183,11 +183,16 @@ impl RunRecord {
                 self.state = RunState::Running;
                 self.restored_from = None;
             }
-            Event::Evaluated { evaluation, .. } => self.evaluations.push(evaluation),
+            // Without a test split there are no test metrics to draw.
+            Event::Evaluated { evaluation, .. } => {
+                if evaluation.samples > 0 {
+                    self.evaluations.push(evaluation);
+                }
+            }
             Event::Inspected { inspection, .. } => self.inspection = Some(*inspection),
             Event::Checkpointed { step, .. } => {
-                // After a non-finite pause, a checkpoint event is the answer to RestoreCheckpoint.
-                if matches!(self.state, RunState::Paused(PauseReason::NonFinite { .. })) {
+                // After an alarm (non-finite values, divergence), a checkpoint event answers RestoreCheckpoint.
+                if matches!(&self.state, RunState::Paused(reason) if reason.alarm().is_some()) {
                     self.state = RunState::Paused(PauseReason::Requested);
                     self.restored_from = Some(step);
                 }

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use crate::files::brief;
 use crate::tensor::Model;
 use crate::EngineError;
 
@@ -31,13 +32,18 @@ impl LoadReport {
     pub fn describe(&self) -> String {
         let mut lines = Vec::new();
         for (name, file, model) in &self.mismatched {
-            lines.push(format!("{name}: the file has shape {file:?} but the model needs {model:?}"));
+            lines.push(format!(
+                "{}: the file has shape {} but the model needs {}",
+                brief(name),
+                crate::graph::shape_text(file),
+                crate::graph::shape_text(model)
+            ));
         }
         for name in &self.unknown {
-            lines.push(format!("{name}: in the file, but the model has no such tensor"));
+            lines.push(format!("{}: in the file, but the model has no such tensor", brief(name)));
         }
         for name in &self.missing {
-            lines.push(format!("{name}: the model has it, the file does not"));
+            lines.push(format!("{}: the model has it, the file does not", brief(name)));
         }
         const SHOWN: usize = 4;
         if lines.len() > SHOWN {
@@ -80,10 +86,27 @@ pub fn weights_to_bytes(model: &Model) -> Result<Vec<u8>, EngineError> {
 /// When the file cannot be written.
 pub fn save_weights(model: &Model, path: &Path) -> Result<(), EngineError> {
     let bytes = weights_to_bytes(model)?;
-    let tmp = path.with_extension("safetensors.tmp");
-    std::fs::write(&tmp, &bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| EngineError::Weights(format!("cannot write {}: {e}", path.display())))
+    let tmp = temporary_beside(path);
+    std::fs::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, path)).map_err(|e| {
+        // A failed save leaves nothing behind.
+        let _ = std::fs::remove_file(&tmp);
+        EngineError::Weights(format!("cannot write {}: {e}", path.display()))
+    })
+}
+
+/// Whether `bytes` start like a safetensors file (a readable header): what `glassbox train --out`
+/// may replace without being told to.
+#[must_use]
+pub fn is_weights_file(bytes: &[u8]) -> bool {
+    safetensors::SafeTensors::read_metadata(bytes).is_ok()
+}
+
+/// The temporary file a save writes before it renames it over `path`.
+#[must_use]
+pub fn temporary_beside(path: &Path) -> std::path::PathBuf {
+    let mut name = path.file_name().map(std::ffi::OsStr::to_os_string).unwrap_or_default();
+    name.push(".tmp");
+    path.with_file_name(name)
 }
 
 /// Loads weights from safetensors bytes. With `partial` false, nothing is loaded unless every
@@ -97,18 +120,22 @@ pub fn load_weights_bytes(
     what: &str,
     partial: bool,
 ) -> Result<LoadReport, EngineError> {
-    let file = safetensors::SafeTensors::deserialize(bytes)
-        .map_err(|e| EngineError::Weights(format!("{what} is not a safetensors weights file ({e})")))?;
+    let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| {
+        EngineError::Weights(format!(
+            "{what} is not a safetensors weights file (its header cannot be read: {e:?}): choose the .safetensors file that Glassbox saved"
+        ))
+    })?;
     let shapes = model.weight_shapes();
     let mut report = LoadReport::default();
     let mut found: HashMap<String, Vec<f32>> = HashMap::new();
     let mut names: Vec<String> = file.names().into_iter().cloned().collect();
     names.sort();
     for name in names {
-        let view = file.tensor(&name).map_err(|e| EngineError::Weights(format!("{what}: {name}: {e}")))?;
+        let view = file.tensor(&name).map_err(|e| EngineError::Weights(format!("{what}: {}: {e}", brief(&name))))?;
         if view.dtype() != safetensors::Dtype::F32 {
             return Err(EngineError::Weights(format!(
-                "{what}: {name} is {:?}; Glassbox weights are F32",
+                "{what}: {} is {:?}; Glassbox weights are F32",
+                brief(&name),
                 view.dtype()
             )));
         }
@@ -118,13 +145,25 @@ pub fn load_weights_bytes(
                 report.mismatched.push((name, view.shape().to_vec(), shape.clone()));
             }
             Some(_) => {
-                let values =
+                let values: Vec<f32> =
                     view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+                if let Some(at) = values.iter().position(|v| !v.is_finite()) {
+                    return Err(EngineError::Weights(format!(
+                        "{what}: {} holds {} at position {at}: weights that are not finite numbers cannot be used; train the model again (or go back to a checkpoint) and save new weights",
+                        brief(&name),
+                        values[at]
+                    )));
+                }
                 found.insert(name, values);
             }
         }
     }
-    report.missing = shapes.keys().filter(|k| !found.contains_key(*k)).cloned().collect();
+    // A tensor of the wrong shape is reported once, as mismatched, not also as missing.
+    report.missing = shapes
+        .keys()
+        .filter(|k| !found.contains_key(*k) && !report.mismatched.iter().any(|(m, _, _)| m == *k))
+        .cloned()
+        .collect();
     if !partial && !report.is_complete() {
         return Err(EngineError::Weights(format!(
             "{what} does not fit this model:\n{}\nLoad the tensors that fit only if you mean to.",
@@ -145,7 +184,6 @@ pub fn load_weights_bytes(
 /// # Errors
 /// When the file cannot be read or does not fit.
 pub fn load_weights(model: &mut Model, path: &Path, partial: bool) -> Result<LoadReport, EngineError> {
-    let bytes =
-        std::fs::read(path).map_err(|e| EngineError::Weights(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = crate::files::read_file(path, "the weights file")?;
     load_weights_bytes(model, &bytes, &path.display().to_string(), partial)
 }

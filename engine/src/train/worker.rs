@@ -11,11 +11,13 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::config::TrainConfig;
+use super::health::{divergence_stretch, Health, WEIGHT_LIMIT};
 use super::protocol::{
     Command, Evaluation, Event, InspectRequest, Inspection, PauseReason, Progress, RunId, Split, StartRun,
 };
 use super::weights::{load_weights_bytes, weights_to_bytes};
 use crate::data::{Dataset, Targets};
+use crate::graph::LayerSpec;
 use crate::tensor::{LossSpec, Model, Optimizer};
 use crate::EngineError;
 
@@ -151,6 +153,9 @@ struct Run {
     step: usize,
     goal: Option<Goal>,
     checkpoints: VecDeque<(usize, Vec<u8>)>,
+    /// The weights the run started from, to tell a bad setting from a bad learning rate.
+    initial: Vec<u8>,
+    health: Health,
     last_sent: Option<Instant>,
     /// Every step's progress since the last progress event (the newest is the one it reports).
     unsent: Vec<Progress>,
@@ -192,12 +197,17 @@ struct Worker {
 }
 
 fn build(id: RunId, start: StartRun) -> Result<Run, EngineError> {
+    // Settings, shapes, every label and the memory are checked before any weight is allocated.
+    super::preflight(&start.graph, &start.config, &start.data)?;
     let mut model = Model::new(&start.graph, start.config.seed)?;
-    if let Some(bytes) = &start.initial_weights {
-        load_weights_bytes(&mut model, bytes, "the weights file", false)?;
+    if let Some(file) = &start.initial_weights {
+        load_weights_bytes(&mut model, &file.bytes, &file.source, false)?;
     }
     let config = start.config;
+    let initial = weights_to_bytes(&model)?;
     let mut run = Run {
+        initial,
+        health: Health::default(),
         id,
         optimizer: Optimizer::new(config.optimizer),
         model,
@@ -213,12 +223,9 @@ fn build(id: RunId, start: StartRun) -> Result<Run, EngineError> {
         unsent: Vec::new(),
         rate: None,
     };
-    // Check the data against the model once, so a mismatch is a message now, not a failed step.
-    if let Some(first) = (!run.start.data.train.is_empty()).then(|| run.start.data.train.batch(&[0])) {
-        run.model.evaluate(&first, run.config.loss)?;
-    } else {
-        return Err(EngineError::Data("the training split is empty: choose a dataset with samples".into()));
-    }
+    // One sample through the model, so anything the preflight cannot see is a message now.
+    let first = run.start.data.train.batch(&[0]);
+    run.model.evaluate(&first, run.config.loss)?;
     run.shuffle();
     Ok(run)
 }
@@ -285,9 +292,25 @@ impl Worker {
         }
     }
 
-    fn configured(&mut self) {
-        if let Some(run) = &self.run {
-            self.emit(Event::Configured { run: run.id, config: run.config });
+    /// Changes the run's settings, unless the new ones cannot work (a learning rate of 0, a batch
+    /// too large for memory): those are refused with a message and the run keeps its settings.
+    fn reconfigure(&mut self, change: impl FnOnce(&mut TrainConfig)) {
+        let Some(run) = self.run.as_mut() else { return };
+        let mut config = run.config;
+        change(&mut config);
+        let checked = config.validate().map_err(EngineError::Settings).and_then(|()| {
+            let estimate =
+                super::estimate_model_memory(&run.start.graph, run.model.report(), &config, run.start.data.train.len());
+            super::check_model_memory(&estimate, config.batch_size.min(run.start.data.train.len()))
+        });
+        let id = run.id;
+        match checked {
+            Ok(()) => {
+                run.config = config;
+                run.optimizer.set_spec(config.optimizer);
+                self.emit(Event::Configured { run: id, config });
+            }
+            Err(e) => self.emit(Event::Refused { run: id, message: e.to_string() }),
         }
     }
 
@@ -317,6 +340,11 @@ impl Worker {
                     self.set_goal(Goal::Steps(step + 1));
                 }
             }
+            Command::RunSteps(steps) => {
+                if let Some(step) = self.run.as_ref().map(|r| r.step) {
+                    self.set_goal(Goal::Steps(step.saturating_add(steps.max(1))));
+                }
+            }
             Command::StepEpoch => {
                 if let Some(epoch) = self.run.as_ref().map(|r| r.epoch) {
                     self.set_goal(Goal::EndOfEpoch(epoch));
@@ -324,7 +352,7 @@ impl Worker {
             }
             Command::Run { epochs, until_accuracy } => {
                 if let Some(epoch) = self.run.as_ref().map(|r| r.epoch) {
-                    self.set_goal(Goal::Epochs { last_epoch: epoch + epochs.max(1) - 1, until_accuracy });
+                    self.set_goal(Goal::Epochs { last_epoch: epoch.saturating_add(epochs.max(1) - 1), until_accuracy });
                 }
             }
             Command::Stop => {
@@ -348,33 +376,14 @@ impl Worker {
                     }
                 }
             }
-            Command::SetLearningRate(lr) => {
-                if let Some(run) = self.run.as_mut() {
-                    run.config.optimizer = run.config.optimizer.with_lr(lr);
-                    self.configured();
-                }
-            }
-            Command::SetBatchSize(size) => {
-                if let Some(run) = self.run.as_mut() {
-                    run.config.batch_size = size.max(1);
-                    // The new size applies from the next epoch; the current one keeps its batches.
-                    self.configured();
-                }
-            }
-            Command::SetOptimizer(spec) => {
-                if let Some(run) = self.run.as_mut() {
-                    run.config.optimizer = spec;
-                    run.optimizer.set_spec(spec);
-                    self.configured();
-                }
-            }
-            Command::SetSchedule { schedule, warmup_steps } => {
-                if let Some(run) = self.run.as_mut() {
-                    run.config.schedule = schedule;
-                    run.config.warmup_steps = warmup_steps;
-                    self.configured();
-                }
-            }
+            Command::SetLearningRate(lr) => self.reconfigure(|c| c.optimizer = c.optimizer.with_lr(lr)),
+            // The new size applies from the next epoch; the current one keeps its batches.
+            Command::SetBatchSize(size) => self.reconfigure(|c| c.batch_size = size),
+            Command::SetOptimizer(spec) => self.reconfigure(|c| c.optimizer = spec),
+            Command::SetSchedule { schedule, warmup_steps } => self.reconfigure(|c| {
+                c.schedule = schedule;
+                c.warmup_steps = warmup_steps;
+            }),
             Command::Evaluate => {
                 if let Some(run) = self.run.as_mut() {
                     let id = run.id;
@@ -390,12 +399,24 @@ impl Worker {
                 let cancelled = move || cancel.load(Ordering::Relaxed) >= seq;
                 if let Some(run) = self.run.as_mut() {
                     let id = run.id;
-                    match inspect(run, &request, &cancelled) {
-                        Ok(Some(inspection)) => {
+                    // Guarded like a training step: a panic here must not take the trainer down.
+                    let inject = std::mem::take(&mut self.inject_panic);
+                    match catch_unwind(AssertUnwindSafe(|| {
+                        assert!(!inject, "a panic injected by a test");
+                        inspect(run, &request, &cancelled)
+                    })) {
+                        Ok(Ok(Some(inspection))) => {
                             self.emit(Event::Inspected { run: id, inspection: Box::new(inspection) });
                         }
-                        Ok(None) => {}
-                        Err(e) => self.emit(Event::Refused { run: id, message: e.to_string() }),
+                        Ok(Ok(None)) => {}
+                        Ok(Err(e)) => self.emit(Event::Refused { run: id, message: e.to_string() }),
+                        Err(p) => self.emit(Event::Refused {
+                            run: id,
+                            message: format!(
+                                "looking inside the model failed inside Glassbox ({}); training can go on",
+                                panic_message(&*p)
+                            ),
+                        }),
                     }
                 }
             }
@@ -407,6 +428,7 @@ impl Worker {
                             Ok(_) => {
                                 // The moments may hold the non-finite values: start them afresh.
                                 run.optimizer = Optimizer::new(run.config.optimizer);
+                                run.health.forgive();
                                 self.emit(Event::Checkpointed { run: id, step });
                             }
                             Err(e) => self.emit(Event::Failed { run: id, message: e.to_string() }),
@@ -429,8 +451,14 @@ impl Worker {
         }
     }
 
+    /// Keeps the weights in memory, if they are good: finite, not exploding, and taken while the
+    /// loss is at a normal level (so going back never lands on diverged weights).
     fn checkpoint(&mut self) {
         let Some(run) = self.run.as_mut() else { return };
+        let good = run.health.is_calm() && run.model.weight_extent().is_some_and(|w| w <= WEIGHT_LIMIT);
+        if !good {
+            return;
+        }
         if let Ok(bytes) = weights_to_bytes(&run.model) {
             run.checkpoints.push_back((run.step, bytes));
             if run.checkpoints.len() > CHECKPOINTS_KEPT {
@@ -498,7 +526,8 @@ impl Worker {
         // Gradients are checked every step (a non-finite one blocks the update); the weights
         // themselves, which only an overflowing update can spoil, every few steps, since reading
         // them means copying them out of the tensors.
-        let weights_bad = run.step % WEIGHT_CHECK_EVERY == 0 && !run.model.weights_finite();
+        let extent = (run.step % WEIGHT_CHECK_EVERY == 0).then(|| run.model.weight_extent());
+        let weights_bad = matches!(extent, Some(None));
         if !stats.loss.is_finite() || !stats.grads_finite || weights_bad {
             let node = first_non_finite_node(&mut run.model, &batch.inputs, batch.len);
             let can_restore = !run.checkpoints.is_empty();
@@ -511,15 +540,43 @@ impl Worker {
             } else {
                 format!("the loss became {}", stats.loss)
             };
-            let restore = if can_restore { ", and restore the last good checkpoint" } else { "" };
-            let message = match &node {
-                Some(n) => format!(
-                    "{what} at step {}: {n} was the first layer whose output was not a finite number. The learning rate ({lr:.3e}) is probably too high: lower it{restore}",
-                    run.step
-                ),
-                None => format!("{what} at step {}. The learning rate ({lr:.3e}) is probably too high: lower it{restore}", run.step),
+            let at = match &node {
+                Some(n) => {
+                    format!(" at step {}: {n} was the first layer whose output was not a finite number", run.step)
+                }
+                None => format!(" at step {}", run.step),
+            };
+            let message = match not_the_learning_rate(run, &batch) {
+                Some(cause) => format!("{what}{at}. {cause}"),
+                None => {
+                    let restore = if can_restore { ", and go back to the last good checkpoint" } else { "" };
+                    format!("{what}{at}. The learning rate ({lr:.3e}) is probably too high: lower it{restore}")
+                }
             };
             self.pause(PauseReason::NonFinite { node, message, can_restore });
+            return;
+        }
+        let above_for = run.health.observe(run.step, stats.loss);
+        let exploded = extent.flatten().filter(|&w| w > WEIGHT_LIMIT);
+        if above_for >= divergence_stretch(steps_per_epoch) || exploded.is_some() {
+            let can_restore = !run.checkpoints.is_empty();
+            let restore = if can_restore { ", and go back to the last good checkpoint" } else { "" };
+            let what = match exploded {
+                Some(w) => format!(
+                    "a weight reached {w:.2e} at step {} (the weights of a healthy network stay within a few units)",
+                    run.step
+                ),
+                None => format!(
+                    "the loss has stayed far above where it started for the last {above_for} steps (now {:.3e}; at the start {:.3})",
+                    stats.loss,
+                    run.health.start().unwrap_or(f32::NAN)
+                ),
+            };
+            let message = format!(
+                "Training is diverging: {what}. The learning rate ({lr:.3e}) is probably too high: lower it{restore}"
+            );
+            run.health.forgive();
+            self.pause(PauseReason::Diverged { message, can_restore });
             return;
         }
         if run.last_sent.is_none_or(|t| now.duration_since(t) >= PROGRESS_EVERY) {
@@ -571,9 +628,62 @@ fn first_non_finite_node(model: &mut Model, inputs: &[f32], len: usize) -> Optio
     outputs.into_iter().find(|o| o.values.iter().any(|v| !v.is_finite())).map(|o| o.id)
 }
 
+/// When a non-finite value is not the learning rate's doing, what is: the data itself, or a
+/// layer that overflows with the weights the run started from (before any update). `None` when
+/// the starting weights give finite values, so training made them bad.
+fn not_the_learning_rate(run: &mut Run, batch: &crate::data::Batch) -> Option<String> {
+    if let Some(at) = batch.inputs.iter().position(|v| !v.is_finite()) {
+        return Some(format!(
+            "The data itself holds {} (value {at} of this batch), so the learning rate is not the cause: check the dataset and its normalisation",
+            batch.inputs[at]
+        ));
+    }
+    let largest_input = batch.inputs.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    // Run the batch through the starting weights, then put the current ones (which may not be
+    // finite, so they go back value by value, unchecked) back.
+    let current = run.model.weights();
+    load_weights_bytes(&mut run.model, &run.initial, "the starting weights", false).ok()?;
+    let node = first_non_finite_node(&mut run.model, &batch.inputs, batch.len);
+    for (name, values) in &current {
+        run.model.set_weight(name, values).ok()?;
+    }
+    let node = node?;
+    // A layer up to the first non-finite one whose settings make values overflow is the cause.
+    let order = &run.model.report().order;
+    let upto = order.iter().position(|id| *id == node).map_or(order.len(), |i| i + 1);
+    let suspect = order[..upto].iter().find_map(|id| {
+        let layer = &run.model.spec().node(id)?.layer;
+        let why = match layer {
+            LayerSpec::LeakyRelu { slope } if slope.abs() > 10.0 => {
+                format!("its slope {slope:e} multiplies negative values far too much: use a small slope such as 0.01")
+            }
+            LayerSpec::BatchNorm { eps, .. } | LayerSpec::LayerNorm { eps } if *eps < 1e-12 => {
+                format!("its epsilon {eps:e} is too small to keep the division finite: use 1e-5")
+            }
+            _ => return None,
+        };
+        Some((id.clone(), layer.kind().label(), why))
+    });
+    let (culprit, kind, why) = match suspect {
+        Some(found) => found,
+        None => {
+            let kind = run.model.spec().node(&node).map_or("layer", |n| n.layer.kind().label());
+            let why = if largest_input > 1e6 {
+                format!("the inputs reach {largest_input:.2e}: rescale the data (choose Standardize or Unit range in the dataset's normalisation)")
+            } else {
+                "check its settings, and the scale of the data".to_owned()
+            };
+            (node, kind, why)
+        }
+    };
+    Some(format!(
+        "The values overflow already with the starting weights, before training changed anything, so the learning rate is not the cause: {culprit} ({kind}): {why}"
+    ))
+}
+
 /// Loss, accuracy and confusion matrix over a whole split.
 fn evaluate(model: &mut Model, data: &Dataset, loss: LossSpec, step: usize) -> Result<Evaluation, EngineError> {
-    let mut evaluation = Evaluation { step, ..Evaluation::default() };
+    let mut evaluation = Evaluation { step, samples: data.len(), ..Evaluation::default() };
     if data.is_empty() {
         return Ok(evaluation);
     }
@@ -584,7 +694,7 @@ fn evaluate(model: &mut Model, data: &Dataset, loss: LossSpec, step: usize) -> R
     }
     let (mut loss_sum, mut correct, mut count) = (0.0f64, 0usize, 0usize);
     let indices: Vec<usize> = (0..data.len()).collect();
-    for chunk in indices.chunks(256) {
+    for chunk in indices.chunks(super::preflight::EVAL_CHUNK) {
         let batch = data.batch(chunk);
         // One forward pass gives the metrics and the predictions for the confusion matrix.
         let (stats, outputs) = model.evaluate_with_outputs(&batch, loss)?;

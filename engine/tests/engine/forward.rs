@@ -1,8 +1,6 @@
 //! Each layer's forward pass on hand-computed values.
 
-mod common;
-
-use common::{edge, node};
+use crate::common::{edge, node};
 use glassbox_engine::graph::{GraphSpec, LayerSpec};
 use glassbox_engine::tensor::Model;
 

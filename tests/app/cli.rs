@@ -80,7 +80,7 @@ fn assert_bad_input(args: &[&str], needle: &str) {
 #[test]
 fn bad_input_gives_one_line_and_exit_code_2() {
     let dir = temp_dir("bad");
-    assert_bad_input(&["train", "no-such-notebook.json"], "cannot read no-such-notebook.json");
+    assert_bad_input(&["train", "no-such-notebook.json"], "the notebook no-such-notebook.json does not exist");
     let broken = dir.join("broken.json");
     std::fs::write(&broken, "{\n  \"graph\": [1, 2\n").expect("write");
     assert_bad_input(&["train", broken.to_str().expect("utf-8")], "is not valid JSON (line 3");
@@ -103,7 +103,7 @@ fn bad_input_gives_one_line_and_exit_code_2() {
     let nb = small_notebook(&dir);
     assert_bad_input(
         &["eval", nb.to_str().expect("utf-8"), "--weights", "missing.safetensors"],
-        "cannot read missing.safetensors",
+        "the weights file missing.safetensors does not exist",
     );
     std::fs::write(dir.join("junk.safetensors"), "junk").expect("write");
     let junk = dir.join("junk.safetensors");
@@ -157,11 +157,19 @@ fn notebooks_round_trip_and_every_released_format_loads() {
         assert_eq!(Notebook::load(&path).expect("loads"), nb);
         assert!(!dir.join("nb.json.tmp").exists(), "the save renamed its temporary file");
     }
-    let sparse = Notebook::from_json(r#"{"title": "only a title"}"#, "sparse").expect("defaults fill in");
+    // The dataset and a model are required: a file without them is an error that says so.
+    let e = Notebook::from_json(r#"{"title": "only a title"}"#, "sparse.json").expect_err("no models, no data");
+    assert!(format!("{e:#}").contains("sparse.json: the notebook has no \"models\""), "{e:#}");
+    let data = r#""data": {"source": {"kind": "Toy2d", "pattern": "Spiral"}}"#;
+    let sparse = Notebook::from_json(
+        &format!(r#"{{"title": "only a title", {data}, "models": [{{"name": "A", "graph": {{"nodes": []}}}}]}}"#),
+        "sparse",
+    )
+    .expect("the rest fills in");
     assert_eq!(sparse.title, "only a title");
-    assert_eq!(sparse.models, Notebook::default().models);
+    assert_eq!(sparse.cells.len(), 3, "a dataset cell, and a model and a training cell");
     let twins = Notebook::from_json(
-        r#"{"models": [{"name": "A", "graph": {"nodes": [], "edges": []}}, {"name": "A", "graph": {"nodes": [], "edges": []}}]}"#,
+        &format!(r#"{{{data}, "models": [{{"name": "A", "graph": {{"nodes": [], "edges": []}}}}, {{"name": "A", "graph": {{"nodes": [], "edges": []}}}}]}}"#),
         "twins",
     )
     .expect("loads");

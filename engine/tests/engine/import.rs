@@ -95,7 +95,7 @@ fn csv_errors_say_where_and_what_to_do() {
 
     let missing = dir.0.join("nowhere.csv");
     let msg = error_of(&missing, &opts);
-    assert!(msg.contains("nowhere.csv") && msg.contains("cannot be read"), "{msg}");
+    assert!(msg.contains("nowhere.csv") && msg.contains("does not exist: check the path"), "{msg}");
 }
 
 fn write_png(path: &Path, rgb: [u8; 3]) {

@@ -1,6 +1,6 @@
 //! Small graphs around each layer kind, shared by the gradient and training tests.
 
-#![allow(dead_code, reason = "each test file uses part of the helpers")]
+#![allow(dead_code, reason = "each test module uses part of the helpers")]
 
 use glassbox_engine::data::{Batch, Targets};
 use glassbox_engine::graph::{EdgeSpec, GraphSpec, LayerKind, LayerSpec, NodeSpec};

@@ -97,7 +97,7 @@ fn a_graph_with_problems_lists_them_and_a_broken_file_says_why() {
     let bad_shapes = dir.join("bad.json");
     std::fs::write(
         &bad_shapes,
-        r#"{"graph": {"nodes":[{"id":"in","layer":{"kind":"Input","shape":[1,8,8]}},{"id":"d","layer":{"kind":"Dense","units":3}}],"edges":[{"from":"in","to":"d"}]}}"#,
+        r#"{"data": {"source": {"kind": "Toy2d", "pattern": "Spiral"}}, "graph": {"nodes":[{"id":"in","layer":{"kind":"Input","shape":[1,8,8]}},{"id":"d","layer":{"kind":"Dense","units":3}}],"edges":[{"from":"in","to":"d"}]}}"#,
     )
     .expect("write");
     let mut h = harness(GlassboxApp::new(bad_shapes));
@@ -486,7 +486,7 @@ fn the_title_renames_on_double_click_and_data_that_does_not_fit_says_so_before_t
     harness.state_mut().push(AppCommand::SetData(DataSpec::new(DataSource::Bundled { name: Bundled::Mnist })));
     harness.run_steps(2);
     // Said before anything is clicked, in the model cell and the training cell, and Train waits.
-    let says = "the model's input takes [2] (2 values a sample) but the data gives 784 values a sample";
+    let says = "the model's input takes [2] (2 values a sample) but the data gives [1, 28, 28] (784 values a sample)";
     assert_eq!(harness.query_all_by_label_contains(says).count(), 2);
     harness.get_by_label("Step").click();
     harness.run_steps(3);

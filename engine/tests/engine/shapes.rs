@@ -1,8 +1,6 @@
 //! Shape inference: output shapes, parameter counts, and a clear message for every problem.
 
-mod common;
-
-use common::{edge, node};
+use crate::common::{edge, node};
 use glassbox_engine::graph::examples::lenet;
 use glassbox_engine::graph::{infer_shapes, GraphSpec, LayerSpec, ShapeReport};
 use glassbox_engine::tensor::Model;

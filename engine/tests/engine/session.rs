@@ -13,7 +13,7 @@ use glassbox_engine::train::{
     RunRecord, RunState, Schedule, Session, Split, StartRun, TrainConfig,
 };
 
-fn graph() -> GraphSpec {
+pub(crate) fn graph() -> GraphSpec {
     GraphSpec::sequential(vec![
         LayerSpec::Input { shape: vec![2] },
         LayerSpec::Dense { units: 16, bias: true },
@@ -22,7 +22,7 @@ fn graph() -> GraphSpec {
     ])
 }
 
-fn start(lr: f64, seed: u64) -> StartRun {
+pub(crate) fn start(lr: f64, seed: u64) -> StartRun {
     let data = toy_2d(Pattern2d::Circle, 400, 0.0, 1);
     let (train, test) = split(&data, 0.25, 0);
     StartRun {
@@ -40,7 +40,7 @@ fn start(lr: f64, seed: u64) -> StartRun {
 }
 
 /// Collects events until one matches `stop` (included), failing after 30 s.
-fn until(session: &Session, mut stop: impl FnMut(&Event) -> bool) -> Vec<Event> {
+pub(crate) fn until(session: &Session, mut stop: impl FnMut(&Event) -> bool) -> Vec<Event> {
     let mut seen = Vec::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while std::time::Instant::now() < deadline {
@@ -55,15 +55,15 @@ fn until(session: &Session, mut stop: impl FnMut(&Event) -> bool) -> Vec<Event> 
     panic!("timed out; events so far: {:?}", seen.iter().map(short).collect::<Vec<_>>());
 }
 
-fn short(e: &Event) -> String {
+pub(crate) fn short(e: &Event) -> String {
     format!("{e:?}").chars().take(80).collect()
 }
 
-fn is_paused(e: &Event) -> bool {
+pub(crate) fn is_paused(e: &Event) -> bool {
     matches!(e, Event::Paused { .. })
 }
 
-fn weights_via_inspection(session: &Session) -> std::collections::BTreeMap<String, Vec<f32>> {
+pub(crate) fn weights_via_inspection(session: &Session) -> std::collections::BTreeMap<String, Vec<f32>> {
     session.send(Command::Inspect(InspectRequest { id: 7, split: Split::Test, indices: vec![0, 1] }));
     let events = until(session, |e| matches!(e, Event::Inspected { .. }));
     match events.last() {

@@ -1,8 +1,6 @@
 //! Training: optimiser updates, determinism, smoke training, and batches that do not fit.
 
-mod common;
-
-use common::{batch, wave};
+use crate::common::{batch, wave};
 use glassbox_engine::data::{spiral, Batch, Targets};
 use glassbox_engine::graph::{GraphSpec, LayerSpec};
 use glassbox_engine::tensor::{LossSpec, Model, Optimizer, OptimizerSpec};

@@ -2,9 +2,7 @@
 //! `LayerKind::all()`, derived from the enum, so a new kind cannot skip them), and a check that every parameter of a
 //! small net of each kind gets a non-zero gradient (which catches a dropped tape).
 
-mod common;
-
-use common::{batch, edge, graph_around, node};
+use crate::common::{batch, edge, graph_around, node};
 use glassbox_engine::data::Batch;
 use glassbox_engine::graph::{GraphSpec, LayerKind, LayerSpec};
 use glassbox_engine::tensor::{LossSpec, Model};
@@ -16,7 +14,7 @@ fn loss_at(model: &mut Model, batch: &Batch, loss: LossSpec) -> f32 {
 }
 
 /// Compares analytic and numeric gradients of every parameter value and every input value.
-fn check(graph: &GraphSpec, batch: &Batch, loss: LossSpec, what: &str) {
+pub(crate) fn check(graph: &GraphSpec, batch: &Batch, loss: LossSpec, what: &str) {
     let mut model = Model::new(graph, 5).unwrap_or_else(|e| panic!("{what}: {e}"));
     let analytic = model.gradients(batch, loss, true, 99).expect("batch fits");
     let mut worst = (0.0f32, String::new());
@@ -118,7 +116,7 @@ fn mean_squared_error_and_a_self_residual_match() {
         output: None,
     };
     let mut b = batch(&[4], 3, 0.2);
-    b.targets = glassbox_engine::data::Targets::Values(common::wave(6, 2.0));
+    b.targets = glassbox_engine::data::Targets::Values(crate::common::wave(6, 2.0));
     check(&graph, &b, LossSpec::MeanSquaredError, "self residual with MSE");
 }
 

@@ -1,0 +1,1 @@
+//! Mutated notebooks through the command line path (written below).
