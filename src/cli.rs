@@ -86,6 +86,16 @@ fn bad_input(e: impl std::fmt::Display) -> CliError {
     CliError::new(2, e)
 }
 
+/// `first`, ended as a sentence, then `then`.
+fn and_then(first: &str, then: &str) -> String {
+    let first = first.trim_end();
+    if first.ends_with(['.', '!', '?']) {
+        format!("{first} {then}")
+    } else {
+        format!("{first}. {then}")
+    }
+}
+
 /// Runs a headless command, printing its results on standard output and its warnings on
 /// standard error.
 ///
@@ -262,7 +272,7 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
             }
             Event::Paused { reason: PauseReason::NonFinite { message, .. }, .. } | Event::Failed { message, .. } => {
                 bar.abandon();
-                return Err(CliError::new(1, format!("{message} Nothing was saved.")));
+                return Err(CliError::new(1, and_then(&message, "Nothing was saved.")));
             }
             Event::Paused { reason: PauseReason::Diverged { message, .. }, .. } => {
                 bar.abandon();
@@ -303,11 +313,11 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
     match diverged {
         Some(message) => {
             let saved = match (&args.out, save) {
-                (Some(_), Some(_)) => " The weights were saved, as asked (--save-anyway).",
-                (Some(_), None) => " Nothing was saved (add --save-anyway to keep the weights).",
-                _ => "",
+                (Some(_), Some(_)) => "The weights were saved, as asked (--save-anyway).",
+                (Some(_), None) => "Nothing was saved (add --save-anyway to keep the weights).",
+                _ => "The run stopped there.",
             };
-            Err(CliError::new(1, format!("{message}{saved}")))
+            Err(CliError::new(1, and_then(&message, saved)))
         }
         None => Ok(()),
     }

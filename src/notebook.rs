@@ -284,7 +284,7 @@ impl Notebook {
             None => 1,
             Some(v) => v.as_u64().filter(|&v| v >= 1).with_context(|| {
                 format!(
-                    "{what}: \"format_version\" is {}: it must be a whole number such as {FORMAT_VERSION}",
+                    "{what}: \"format_version\" is {}: it must be a notebook format number from 1 to {FORMAT_VERSION}",
                     brief(&v.to_string())
                 )
             })?,
@@ -294,7 +294,12 @@ impl Notebook {
         }
         let mut de = serde_json::Deserializer::from_str(text);
         let nb: Self = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let field = e.path().to_string();
+            let mut field = e.path().to_string();
+            // Inside a layer or a data source (tagged by "kind"), serde loses the field's name:
+            // find it by the value the message quotes.
+            if let Some(key) = value_at(&value, e.path()).and_then(|v| guess_field(v, &e.inner().to_string())) {
+                field = if field == "." { key } else { format!("{field}.{key}") };
+            }
             let inner = e.into_inner();
             if inner.line() == 0 {
                 // A check of the whole notebook (no dataset, no models), not of one place in it.
@@ -368,6 +373,49 @@ fn without_position(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let cut = text.rfind(" at line ").map_or(text.as_str(), |at| &text[..at]);
     brief_quoted(cut)
+}
+
+/// The part of the document a `serde_path_to_error` path points to.
+fn value_at<'a>(value: &'a serde_json::Value, path: &serde_path_to_error::Path) -> Option<&'a serde_json::Value> {
+    use serde_path_to_error::Segment;
+    path.iter().try_fold(value, |v, segment| match segment {
+        Segment::Seq { index } => v.get(index),
+        Segment::Map { key } => v.get(key.as_str()),
+        Segment::Enum { .. } | Segment::Unknown => Some(v),
+    })
+}
+
+/// For "invalid type: floating point `1.5`, expected usize" about an object, the one key of
+/// the object that holds that value, if exactly one does.
+fn guess_field(object: &serde_json::Value, message: &str) -> Option<String> {
+    let object = object.as_object()?;
+    let rest = message.strip_prefix("invalid type: ").or_else(|| message.strip_prefix("invalid value: "))?;
+    let unexpected = &rest[..rest.find(", expected")?];
+    let same = |v: &serde_json::Value| {
+        let number = unexpected
+            .strip_prefix("integer `")
+            .or_else(|| unexpected.strip_prefix("floating point `"))
+            .and_then(|n| n.trim_end_matches('`').parse::<f64>().ok());
+        if let Some(n) = number {
+            return v.as_f64() == Some(n);
+        }
+        if let Some(text) = unexpected.strip_prefix("string \"").and_then(|t| t.strip_suffix('"')) {
+            return v.as_str() == Some(text);
+        }
+        match unexpected {
+            "boolean `true`" => v.as_bool() == Some(true),
+            "boolean `false`" => v.as_bool() == Some(false),
+            "sequence" => v.is_array(),
+            "map" => v.is_object(),
+            "null" | "unit value" => v.is_null(),
+            _ => false,
+        }
+    };
+    let mut keys = object.iter().filter(|(key, v)| key.as_str() != "kind" && same(v)).map(|(key, _)| key);
+    match (keys.next(), keys.next()) {
+        (Some(key), None) => Some(key.clone()),
+        _ => None,
+    }
 }
 
 fn json_kind(value: &serde_json::Value) -> &'static str {

@@ -71,7 +71,7 @@ pub fn read_text(path: &Path, what: &str) -> Result<String, EngineError> {
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         EngineError::File(format!(
-            "{what} {} is not text: byte {at} (counted from 0) is not valid UTF-8. {what} must be a text file saved as UTF-8: check that the right file was chosen",
+            "{what} {} is not text: byte {at} (counted from 0) is not valid UTF-8, and {what} must be UTF-8 text: check that the right file was chosen",
             path.display()
         ))
     })

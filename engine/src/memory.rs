@@ -92,12 +92,12 @@ pub fn format_bytes(bytes: f64) -> String {
     }
 }
 
-/// Refuses `bytes` past the limit: "`what` needs about 96 GB; this machine has 23 GB of memory
-/// (Glassbox lets one dataset or model use 17 GB): `advice`".
+/// Refuses `bytes` past the limit: "`what` needs about 96 GB`detail`; this machine has 23 GB of
+/// memory and Glassbox lets one dataset or model use at most 17 GB: `advice`".
 ///
 /// # Errors
 /// [`EngineError::TooLarge`] when the estimate is past [`limit_bytes`].
-pub fn check(what: &str, bytes: f64, advice: &str) -> Result<(), EngineError> {
+pub fn check(what: &str, bytes: f64, detail: &str, advice: &str) -> Result<(), EngineError> {
     let limit = limit_bytes();
     if bytes <= limit as f64 {
         return Ok(());
@@ -107,7 +107,7 @@ pub fn check(what: &str, bytes: f64, advice: &str) -> Result<(), EngineError> {
         None => "this machine's memory is unknown".to_owned(),
     };
     Err(EngineError::TooLarge(format!(
-        "{what} needs about {}; {machine} and Glassbox lets one dataset or model use at most {}: {advice}",
+        "{what} needs about {}{detail}; {machine} and Glassbox lets one dataset or model use at most {}: {advice}",
         format_bytes(bytes),
         format_bytes(limit as f64)
     )))

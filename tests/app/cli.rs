@@ -189,3 +189,241 @@ fn notebooks_round_trip_and_every_released_format_loads() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Runs `glassbox` and returns (exit code, stdout, stderr), checking that whatever went wrong
+/// was said in one line, without a panic.
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = glassbox(args);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    if let Some(error) = stderr.lines().find(|l| l.starts_with("glassbox: error: ")) {
+        assert_eq!(stderr.lines().filter(|l| l.starts_with("glassbox: error")).count(), 1, "{stderr}");
+        assert!(error.len() < 1500, "a short message: {} bytes", error.len());
+    }
+    (out.status.code(), stdout, stderr)
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("utf-8 temp path")
+}
+
+/// The small notebook with one change made to its JSON.
+fn edited(dir: &Path, name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(small_notebook(dir)).expect("read")).expect("json");
+    edit(&mut doc);
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(&doc).expect("json")).expect("write");
+    path
+}
+
+#[test]
+fn out_paths_that_would_lose_a_file_are_refused_before_training() {
+    let dir = temp_dir("out");
+    let nb = small_notebook(&dir);
+    let before = std::fs::read(&nb).expect("read");
+    let (code, _, stderr) = run(&["train", path_str(&nb), "--out", path_str(&nb)]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("is the notebook itself"), "{stderr}");
+    assert_eq!(std::fs::read(&nb).expect("read"), before, "the notebook is untouched");
+    // The same file by another name is the notebook too.
+    let (code, _, _) = run(&["train", path_str(&nb), "--out", &format!("{}/./small.json", dir.display())]);
+    assert_eq!(code, Some(2));
+
+    let folder = dir.join("weights");
+    std::fs::create_dir(&folder).expect("mkdir");
+    let (code, stdout, stderr) = run(&["train", path_str(&nb), "--out", path_str(&folder)]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("is a folder: give a file name in it"), "{stderr}");
+    assert!(!stdout.contains("trained"), "refused before training: {stdout}");
+
+    let notes = dir.join("notes.txt");
+    std::fs::write(&notes, "my notes").expect("write");
+    let (code, _, stderr) = run(&["train", path_str(&nb), "--out", path_str(&notes)]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("exists and is not a weights file") && stderr.contains("--overwrite"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&notes).expect("read"), "my notes");
+    let (code, _, stderr) = run(&["train", path_str(&nb), "--epochs", "1", "--out", path_str(&notes), "--overwrite"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(glassbox_engine::train::is_weights_file(&std::fs::read(&notes).expect("read")));
+
+    let nowhere = dir.join("no-such-folder").join("w.safetensors");
+    let (code, stdout, stderr) = run(&["train", path_str(&nb), "--out", path_str(&nowhere)]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("cannot be written") && !stdout.contains("trained"), "{stderr}");
+    let leftovers: Vec<String> = std::fs::read_dir(&dir)
+        .expect("list")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn runs_that_mean_nothing_are_not_reported_as_success() {
+    let dir = temp_dir("nothing");
+    // A learning rate that diverges: exit 1, nothing saved unless asked.
+    let sgd = edited(&dir, "sgd.json", |d| {
+        d["models"][0]["training"]["optimizer"] = serde_json::json!({"kind": "Sgd", "lr": 1e6});
+        d["models"][0]["training"]["epochs"] = serde_json::json!(30);
+    });
+    let weights = dir.join("sgd.safetensors");
+    let (code, _, stderr) = run(&["train", path_str(&sgd), "--out", path_str(&weights)]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("Training is diverging") && stderr.contains("Nothing was saved"), "{stderr}");
+    assert!(!weights.exists());
+    let (code, stdout, stderr) = run(&["train", path_str(&sgd), "--out", path_str(&weights), "--save-anyway"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stdout.contains("weights saved") && stderr.contains("saved, as asked"), "{stderr}");
+    // Those weights are finite, so they evaluate; NaN weights do not, and the tensor is named.
+    let mut poisoned = glassbox_engine::tensor::Model::new(&spiral_model("MLP").graph, 0).expect("compiles");
+    let mut w = poisoned.weights()["dense2.weight"].clone();
+    w[5] = f32::INFINITY;
+    poisoned.set_weight("dense2.weight", &w).expect("fits");
+    let bad = dir.join("bad.safetensors");
+    glassbox_engine::train::save_weights(&poisoned, &bad).expect("saves");
+    let nb = small_notebook(&dir);
+    let (code, stdout, stderr) = run(&["eval", path_str(&nb), "--weights", path_str(&bad)]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("dense2.weight holds inf at position 5"), "{stderr}");
+    assert!(!stdout.contains("test loss"), "{stdout}");
+    // A learning rate of 0 or less is refused when the notebook is read.
+    let negative =
+        edited(&dir, "negative.json", |d| d["models"][0]["training"]["optimizer"]["lr"] = serde_json::json!(-0.1));
+    let (code, _, stderr) = run(&["train", path_str(&negative)]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("model \"MLP\": training.optimizer.lr (the learning rate) is -0.1"), "{stderr}");
+    // No test split is said, not shown as an accuracy of 0.
+    let no_test = edited(&dir, "no-test.json", |d| d["data"]["pipeline"]["test_fraction"] = serde_json::json!(0.0));
+    let (code, stdout, stderr) = run(&["train", path_str(&no_test), "--epochs", "1"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("no test split") && !stdout.contains("test accuracy"), "{stdout}");
+    let too_much = edited(&dir, "too-much.json", |d| d["data"]["pipeline"]["test_fraction"] = serde_json::json!(1.5));
+    let (code, _, stderr) = run(&["train", path_str(&too_much)]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("the test share (pipeline.test_fraction) is 1.5"), "{stderr}");
+    // A slope that overflows is named instead of the learning rate.
+    let slope = edited(&dir, "slope.json", |d| {
+        d["models"][0]["graph"]["nodes"][2]["layer"] = serde_json::json!({"kind": "LeakyReLU", "slope": 1e38});
+    });
+    let (code, _, stderr) = run(&["train", path_str(&slope), "--epochs", "1"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("its slope 1e38") && !stderr.contains("probably too high"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn notebooks_that_lack_or_mistype_something_say_what_and_where() {
+    let dir = temp_dir("lacks");
+    let no_models = edited(&dir, "no-models.json", |d| d["models"] = serde_json::json!([]));
+    let (code, _, stderr) = run(&["train", path_str(&no_models)]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("the notebook's \"models\" list is empty"), "{stderr}");
+    let no_data = edited(&dir, "no-data.json", |d| {
+        d.as_object_mut().expect("object").remove("data");
+    });
+    let (code, _, stderr) = run(&["train", path_str(&no_data)]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("the notebook has no \"data\""), "{stderr}");
+    // A typo is a warning that names the key, its line and the keys there are; the run goes on.
+    let typo = edited(&dir, "typo.json", |d| {
+        let source = d["data"]["source"].as_object_mut().expect("object");
+        let samples = source.remove("samples").expect("samples");
+        source.insert("smaples".into(), samples);
+    });
+    let (code, _, stderr) = run(&["train", path_str(&typo), "--epochs", "1"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let line =
+        std::fs::read_to_string(&typo).expect("read").lines().position(|l| l.contains("smaples")).expect("there") + 1;
+    assert!(
+        stderr.contains(&format!(
+            "glassbox: warning: {}: the key \"smaples\" (line {line}) in data.source is not one Glassbox knows",
+            typo.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the keys there are: kind, noise, pattern, samples, seed"), "{stderr}");
+    // A value of the wrong type names its field, also inside a layer; a 10 MB string is cut.
+    let units = edited(&dir, "units.json", |d| {
+        d["models"][0]["graph"]["nodes"][1]["layer"]["units"] = serde_json::json!("x".repeat(10_000_000))
+    });
+    let (code, _, stderr) = run(&["train", path_str(&units)]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("in models[0].graph.nodes[1].layer.units: invalid type: string \"xxxx"),
+        "{}",
+        &stderr[..300.min(stderr.len())]
+    );
+    assert!(stderr.contains("… (10000000 characters)") && stderr.len() < 600, "{} bytes", stderr.len());
+    // Not UTF-8: the byte is named.
+    let binary = dir.join("binary.json");
+    std::fs::write(&binary, b"{\"title\": \"\xff\"}").expect("write");
+    let (code, _, stderr) = run(&["train", path_str(&binary)]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("is not text: byte 11 (counted from 0) is not valid UTF-8"), "{stderr}");
+    // Every label is checked before the run: three blobs into a model that scores two classes.
+    let blobs = edited(&dir, "blobs.json", |d| {
+        d["data"]["source"] = serde_json::json!({"kind": "Toy2d", "pattern": "Blobs", "classes": 3, "samples": 90});
+    });
+    let (code, stdout, stderr) = run(&["train", path_str(&blobs)]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the data has class 2 (\"cluster 2\"), but the output layer scores only 2 classes"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("trained"));
+    // Sizes that cannot fit: a message with the figure, at once.
+    let huge = edited(&dir, "huge.json", |d| d["data"]["source"]["samples"] = serde_json::json!(1_000_000_000_000u64));
+    let started = std::time::Instant::now();
+    let (code, _, stderr) = run(&["train", path_str(&huge)]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("this dataset needs about") && stderr.contains("this machine has"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn files_that_are_not_files_or_not_csv_enough_are_named() {
+    let dir = temp_dir("files");
+    #[cfg(unix)]
+    {
+        let fifo = dir.join("pipe.json");
+        assert!(Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+        let started = std::time::Instant::now();
+        let (code, _, stderr) = run(&["train", path_str(&fifo)]);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.contains("pipe.json is not a regular file"), "{stderr}");
+        let nb = small_notebook(&dir);
+        let (code, _, stderr) = run(&["eval", path_str(&nb), "--weights", path_str(&fifo)]);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.contains("the weights file") && stderr.contains("is not a regular file"), "{stderr}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "nothing waited on the pipe");
+    }
+    let with_csv = |name: &str, csv: &str| {
+        let file = dir.join(format!("{name}.csv"));
+        std::fs::write(&file, csv).expect("write");
+        edited(&dir, &format!("{name}.json"), |d| {
+            d["data"]["source"] = serde_json::json!({"kind": "Csv", "path": file, "options": {"label": "Last"}});
+        })
+    };
+    let empty_label = with_csv("empty-label", "a,b,c\n1,2,x\n3,4,\n5,6,y\n");
+    let (code, _, stderr) = run(&["train", path_str(&empty_label)]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("empty-label.csv: line 3, column 3 ('c') is empty"), "{stderr}");
+    let one_column = with_csv("one-column", "a\n1\n2\n");
+    let (code, _, stderr) = run(&["train", path_str(&one_column)]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("one-column.csv: every line has a single column (tried commas, semicolons, tabs and |)"),
+        "{stderr}"
+    );
+    let rows: String =
+        (0..60).map(|i| format!("{};{};{}\n", i % 7, (i * 3) % 5, if i % 2 == 0 { "even" } else { "odd" })).collect();
+    let semicolons = with_csv("semicolons", &format!("p;q;label\n{rows}"));
+    let (code, stdout, stderr) = run(&["train", path_str(&semicolons), "--epochs", "1"]);
+    assert_eq!(code, Some(0), "semicolons are found: {stderr}");
+    assert!(stdout.contains("test accuracy"), "{stdout}");
+    std::fs::remove_dir_all(&dir).ok();
+}

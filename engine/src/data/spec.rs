@@ -258,6 +258,7 @@ impl DataSpec {
         memory::check(
             "this dataset",
             self.estimate_bytes(),
+            "",
             "use fewer samples, a shorter sequence or window, or a smaller file",
         )?;
         let p = self.pipeline;

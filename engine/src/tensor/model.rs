@@ -81,6 +81,7 @@ impl Model {
         crate::memory::check(
             &format!("this model's {} weights", report.total_params()),
             4.0 * report.total_params() as f64,
+            "",
             "use fewer units or filters, or a smaller input",
         )?;
         let position: BTreeMap<&str, usize> = report.order.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();

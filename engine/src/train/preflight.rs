@@ -139,17 +139,17 @@ pub fn check_data_fits(report: &ShapeReport, data: &Splits) -> Result<(), Engine
 /// # Errors
 /// [`EngineError::TooLarge`].
 pub fn check_model_memory(estimate: &ModelMemory, batch: usize) -> Result<(), EngineError> {
-    let what = format!(
-        "this model needs about {} to train ({} for its {} weights, {} for their gradients, optimiser state and checkpoints, {} for the layers' outputs at batch size {batch})",
-        format_bytes(estimate.total()),
+    let detail = format!(
+        " to train ({} for its {} weights, {} for their gradients, optimiser state and checkpoints, {} for the layers' outputs at batch size {batch})",
         format_bytes(estimate.weights),
         count_text(estimate.params),
         format_bytes(estimate.training),
         format_bytes(estimate.activations)
     );
     memory::check(
-        &what,
+        "this model",
         estimate.total(),
+        &detail,
         "use fewer units or filters, less padding, a smaller input or a smaller batch",
     )
 }
