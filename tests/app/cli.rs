@@ -347,7 +347,7 @@ fn notebooks_that_lack_or_mistype_something_say_what_and_where() {
     assert!(stderr.contains("the keys there are: kind, noise, pattern, samples, seed"), "{stderr}");
     // A value of the wrong type names its field, also inside a layer; a 10 MB string is cut.
     let units = edited(&dir, "units.json", |d| {
-        d["models"][0]["graph"]["nodes"][1]["layer"]["units"] = serde_json::json!("x".repeat(10_000_000))
+        d["models"][0]["graph"]["nodes"][1]["layer"]["units"] = serde_json::json!("x".repeat(10_000_000));
     });
     let (code, _, stderr) = run(&["train", path_str(&units)]);
     assert_eq!(code, Some(2));

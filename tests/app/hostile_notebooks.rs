@@ -90,7 +90,7 @@ fn odd_value(pick: usize) -> Value {
 }
 
 /// Whole datasets swapped in, with odd sizes.
-fn odd_source(pick: usize, size: Value) -> Value {
+fn odd_source(pick: usize, size: &Value) -> Value {
     match pick % 8 {
         0 => json!({"kind": "Toy2d", "pattern": "Blobs", "classes": size, "samples": 200}),
         1 => json!({"kind": "Toy2d", "pattern": "Plane", "samples": size}),
@@ -169,7 +169,7 @@ fn mutate(mut doc: Value, mutations: &[Mutation]) -> Vec<u8> {
             }
             Mutation::Source(which, size) => {
                 if let Some(source) = at(&mut doc, &[json!("data"), json!("source")]) {
-                    *source = odd_source(*which, odd_value(*size));
+                    *source = odd_source(*which, &odd_value(*size));
                 }
             }
             Mutation::Truncate(_) | Mutation::InvalidUtf8(_) => text_edits.push(m.clone()),
@@ -226,9 +226,8 @@ proptest! {
         let args = TrainArgs { notebook: path.clone(), steps: Some(2), ..TrainArgs::default() };
         let outcome = catch_unwind(AssertUnwindSafe(|| cli::run(Cmd::Train(args))));
         let _ = std::fs::remove_file(&path);
-        let result = match outcome {
-            Ok(result) => result,
-            Err(_) => return Err(TestCaseError::fail(format!("panicked on {mutations:?} of {}", EXAMPLES[which]))),
+        let Ok(result) = outcome else {
+            return Err(TestCaseError::fail(format!("panicked on {mutations:?} of {}", EXAMPLES[which])));
         };
         if let Err(e) = result {
             prop_assert!(e.code == 1 || e.code == 2, "exit code {}: {}", e.code, e.message);
