@@ -187,6 +187,9 @@ pub struct GlassboxApp {
     active: String,
     /// An error to show at the top (a file that did not load, a dataset that did not build).
     error: Option<String>,
+    /// What reading the open notebook warned about (keys Glassbox does not know), shown under
+    /// the title until dismissed.
+    warnings: Vec<String>,
     /// Transient view state: the markdown cell being edited, and its draft.
     editing: Option<(usize, String)>,
     /// Transient view state: the notebook title being edited.
@@ -259,6 +262,7 @@ impl GlassboxApp {
             Ok((nb, splits, warnings)) => {
                 app.install(nb, splits, Some(path));
                 app.status = warnings_status(&warnings);
+                app.warnings = warnings;
             }
             Err(e) => {
                 app.error = Some(format!("{e:#}"));
@@ -281,6 +285,7 @@ impl GlassboxApp {
             editing_title: None,
             pending: Vec::new(),
             status: None,
+            warnings: Vec::new(),
             recovery_path: None,
             offer_recovery: None,
             dirty: false,
@@ -438,6 +443,7 @@ impl GlassboxApp {
         self.editing = None;
         self.editing_title = None;
         self.error = None;
+        self.warnings.clear();
         self.dirty = false;
         self.unsaved = false;
         self.undo.clear();
@@ -486,6 +492,7 @@ impl GlassboxApp {
                     self.status = Some(warned);
                 }
                 self.install(nb, splits, Some(path));
+                self.warnings = warnings;
             }
             Err(e) => {
                 self.recent.retain(|p| p != &path || p.exists());
@@ -1014,6 +1021,18 @@ impl GlassboxApp {
                 if let Some(error) = &self.error {
                     ui.colored_label(ui.visuals().error_fg_color, error);
                 }
+                if !self.warnings.is_empty() {
+                    for warning in &self.warnings {
+                        ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {warning}"));
+                    }
+                    if ui
+                        .button("Dismiss")
+                        .on_hover_text("Hide these warnings; saving the notebook drops the ignored keys")
+                        .clicked()
+                    {
+                        self.warnings.clear();
+                    }
+                }
                 ui.separator();
                 self.cells_ui(ui);
                 ui.separator();
@@ -1329,12 +1348,11 @@ fn misfit(def: &ModelDef, splits: &Splits) -> Option<String> {
 
 /// The status line for a notebook that opened with warnings.
 fn warnings_status(warnings: &[String]) -> Option<String> {
-    let first = warnings.first()?;
-    let more = match warnings.len() {
-        1 => String::new(),
-        n => format!(" (and {} more like it)", n - 1),
-    };
-    Some(format!("Opened, with a warning: {first}{more}"))
+    match warnings.len() {
+        0 => None,
+        1 => Some("Opened, with a warning (shown under the title)".into()),
+        n => Some(format!("Opened, with {n} warnings (shown under the title)")),
+    }
 }
 
 /// The file beside the recovery file that names the notebook file the work came from.

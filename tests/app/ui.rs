@@ -579,3 +579,91 @@ fn a_learning_rate_that_blows_up_pauses_with_a_message_and_the_good_weights_come
     assert!(last.1.is_finite() && last.0 > before, "{last:?}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A notebook of one spiral model, changed by `change`, saved in `dir`.
+fn spiral_notebook_with(
+    dir: &std::path::Path,
+    name: &str,
+    change: impl FnOnce(&mut glassbox::notebook::Notebook),
+) -> std::path::PathBuf {
+    let mut nb = glassbox::notebook::Notebook::default();
+    change(&mut nb);
+    let path = dir.join(name);
+    nb.save(&path).expect("saves");
+    path
+}
+
+#[test]
+fn a_run_that_diverges_pauses_with_a_message_and_the_good_weights_come_back() {
+    use glassbox_engine::tensor::OptimizerSpec;
+    let dir = temp_dir("diverge");
+    // Tanh layers keep every value finite while SGD at 1e6 drives the loss to millions.
+    let path =
+        spiral_notebook_with(&dir, "diverging.json", |nb| nb.models[0].training.optimizer = OptimizerSpec::sgd(1e6));
+    let mut harness = harness(GlassboxApp::new(path));
+    harness.run_steps(2);
+    harness.get_by_label("▶ Train").click();
+    step_until(&mut harness, |app| {
+        matches!(
+            app.record().state,
+            glassbox_engine::train::RunState::Paused(glassbox_engine::train::PauseReason::Diverged { .. })
+        )
+    });
+    harness.run_steps(1);
+    harness.get_by_label_contains("Training is diverging");
+    harness.get_by_label_contains("Go back to the last good weights").click();
+    step_until(&mut harness, |app| app.record().restored_from.is_some());
+    harness.run_steps(1);
+    harness.get_by_label_contains("Went back to the weights of step 0");
+    assert!(harness.query_by_label_contains("Training is diverging").is_none(), "the alarm is over");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_model_too_large_for_memory_says_so_in_its_cells_and_does_not_train() {
+    use glassbox_engine::graph::{GraphSpec, LayerSpec};
+    let dir = temp_dir("huge");
+    let path = spiral_notebook_with(&dir, "huge.json", |nb| {
+        nb.models[0].graph = GraphSpec::sequential(vec![
+            LayerSpec::Input { shape: vec![2] },
+            LayerSpec::Dense { units: 1_000_000_000, bias: true },
+            LayerSpec::Dense { units: 2, bias: true },
+        ]);
+    });
+    let mut harness = harness(GlassboxApp::new(path));
+    harness.run_steps(2);
+    // The same message as the trainer's, in the model cell and the training cell.
+    let says = "this model needs about";
+    assert_eq!(harness.query_all_by_label_contains(says).count(), 2);
+    assert_eq!(harness.query_all_by_label_contains("GB for its 5.0 billion weights").count(), 2);
+    harness.get_by_label("▶ Train").click();
+    harness.run_steps(3);
+    assert!(harness.state().record().run.is_none(), "no run starts");
+    // A dataset too large is refused in the dataset cell, and the previous one stays.
+    harness.state_mut().push(AppCommand::SetData(glassbox_engine::data::DataSpec::new(
+        glassbox_engine::data::DataSource::Toy2d {
+            pattern: glassbox_engine::data::Pattern2d::Circle,
+            samples: 1_000_000_000_000,
+            noise: 0.0,
+            seed: 0,
+        },
+    )));
+    harness.run_steps(2);
+    harness.get_by_label_contains("this dataset needs about");
+    harness.get_by_label_contains("The previous dataset is still in use");
+    harness.get_by_label("400 training and 100 test samples, each [2]");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_notebook_with_an_unknown_key_opens_with_a_warning_and_no_test_split_is_said() {
+    let dir = temp_dir("warned");
+    let path = spiral_notebook_with(&dir, "typo.json", |nb| nb.data.pipeline.test_fraction = 0.0);
+    let text = std::fs::read_to_string(&path).expect("read").replacen("\"noise\"", "\"nosie\"", 1);
+    std::fs::write(&path, text).expect("write");
+    let mut harness = harness(GlassboxApp::new(path));
+    harness.run_steps(2);
+    harness.get_by_label_contains("the key \"nosie\"");
+    harness.get_by_label_contains("No test split (the dataset's test share is 0)");
+    std::fs::remove_dir_all(&dir).ok();
+}
