@@ -19,7 +19,7 @@ pub mod train;
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// The graph cannot be compiled: every problem, each tied to its node.
-    #[error("the graph has {} problem(s):\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    #[error("the graph has {} problem(s):\n{}", .0.len(), problems_text(.0))]
     Graph(Vec<graph::Problem>),
     /// A training setting no run can use (a learning rate of 0, a batch size of 0, ...).
     #[error("{0}")]
@@ -42,4 +42,15 @@ pub enum EngineError {
     /// A bug in Glassbox rather than in the input.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// The first few problems, a line each, and how many more there are: a message stays short
+/// even for a graph with dozens of problems (the app lists them all, on their nodes).
+fn problems_text(problems: &[graph::Problem]) -> String {
+    const SHOWN: usize = 5;
+    let mut lines: Vec<String> = problems.iter().take(SHOWN).map(ToString::to_string).collect();
+    if problems.len() > SHOWN {
+        lines.push(format!("and {} more", problems.len() - SHOWN));
+    }
+    lines.join("\n")
 }

@@ -204,7 +204,8 @@ fn peak_kb() -> Option<u64> {
 
 fn config() -> Config {
     Config {
-        cases: 300,
+        // More with GLASSBOX_FUZZ_CASES=N (a longer hunt than CI's).
+        cases: std::env::var("GLASSBOX_FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(300),
         rng_seed: RngSeed::Fixed(0x0067_6c61_7373_626f),
         failure_persistence: None,
         ..Config::default()

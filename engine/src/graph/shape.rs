@@ -22,8 +22,9 @@ pub struct Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.node {
-            Some(node) => write!(f, "{}: {}", brief(node), self.message),
-            None => f.write_str(&self.message),
+            // Most messages begin with the node's name already.
+            Some(node) if !self.message.starts_with(&brief(node)) => write!(f, "{}: {}", brief(node), self.message),
+            _ => f.write_str(&self.message),
         }
     }
 }

@@ -125,7 +125,8 @@ fn fitting_batch(model: &Model, len: usize, genes: &[u32], regression: bool) -> 
 
 fn config() -> Config {
     Config {
-        cases: 400,
+        // More with GLASSBOX_FUZZ_CASES=N (a longer hunt than CI's).
+        cases: std::env::var("GLASSBOX_FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(3000),
         // Seeded, so a failure in CI reproduces here; no persistence files in the source tree.
         rng_seed: RngSeed::Fixed(0x006c_6173_7362_6f78),
         failure_persistence: None,
