@@ -1,11 +1,18 @@
 //! Dataset loading speed: the bundled MNIST subset decoded and ready (goal < 200 ms), and a
 //! 100,000-row, 20-column CSV file imported (goal < 2 s). Medians over repeated runs.
 //!
+//! Also what the memory checks cost, beside what they guard: the size estimate of a dataset
+//! spec against building that dataset, and the preflight of a model (shapes, every label, the
+//! memory estimate) against compiling it. The checks must be negligible.
+//!
 //! `cargo bench --bench data_load`
 
 use std::time::Instant;
 
-use glassbox_engine::data::{import_csv, load_bundled, Bundled, CsvOptions};
+use glassbox_engine::data::{import_csv, load_bundled, Bundled, CsvOptions, DataSource, DataSpec, Pattern2d};
+use glassbox_engine::graph::examples::lenet;
+use glassbox_engine::tensor::Model;
+use glassbox_engine::train::{preflight, TrainConfig};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -48,6 +55,45 @@ fn main() {
         let d = import_csv(&path, &CsvOptions::default()).expect("imports");
         assert_eq!(d.len(), 100_000);
     });
-    let _ = std::fs::remove_file(&path);
     println!("csv_100k_x_20 median_ms={csv:.1} goal_ms=2000 file_mb={:.1}", text.len() as f64 / 1e6);
+
+    // The checks DataSpec::build runs first, against the whole build (which includes them).
+    let specs = [
+        ("mnist", DataSpec::new(DataSource::Bundled { name: Bundled::Mnist }), 9),
+        ("csv_100k_x_20", DataSpec::new(DataSource::Csv { path: path.clone(), options: CsvOptions::default() }), 5),
+        (
+            "spiral_500",
+            DataSpec::new(DataSource::Toy2d { pattern: Pattern2d::Spiral, samples: 500, noise: 0.1, seed: 0 }),
+            51,
+        ),
+    ];
+    for (name, spec, runs) in &specs {
+        let check = median_ms(1001, || {
+            spec.validate().expect("valid");
+            assert!(spec.estimate_bytes() > 0.0);
+        });
+        let build = median_ms(*runs, || {
+            spec.build().expect("builds");
+        });
+        println!(
+            "estimate_{name} check_median_us={:.2} build_median_ms={build:.2} share_of_build={:.5}",
+            check * 1e3,
+            check / build
+        );
+    }
+    let _ = std::fs::remove_file(&path);
+    let mnist = specs[0].1.build().expect("builds");
+    let graph = lenet();
+    let config = TrainConfig { batch_size: 64, ..TrainConfig::default() };
+    let check = median_ms(1001, || {
+        preflight(&graph, &config, &mnist).expect("LeNet fits MNIST");
+    });
+    let compile = median_ms(51, || {
+        Model::new(&graph, 0).expect("compiles");
+    });
+    println!(
+        "preflight_lenet_mnist check_median_us={:.1} model_new_median_ms={compile:.3} share_of_compile={:.3}",
+        check * 1e3,
+        check / compile
+    );
 }

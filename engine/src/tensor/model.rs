@@ -79,9 +79,9 @@ impl Model {
         }
         // A last net for callers that did not run the trainer's preflight: the weights alone.
         crate::memory::check(
-            &format!("this model's {} weights", report.total_params()),
+            "this model",
             4.0 * report.total_params() as f64,
-            "",
+            &format!(" for its {} weights alone", report.total_params()),
             "use fewer units or filters, or a smaller input",
         )?;
         let position: BTreeMap<&str, usize> = report.order.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
