@@ -555,20 +555,7 @@ fn a_learning_rate_that_blows_up_pauses_with_a_message_and_the_good_weights_come
     harness.get_by_value("1.00e12");
     assert!(!harness.state().has_unsaved_changes());
     assert_eq!(harness.state().notebook(), Some(&nb));
-    harness.get_by_label("▶ Train").click();
-    step_until(&mut harness, |app| {
-        matches!(
-            app.record().state,
-            glassbox_engine::train::RunState::Paused(glassbox_engine::train::PauseReason::NonFinite { .. })
-        )
-    });
-    harness.run_steps(1);
-    harness.get_by_label_contains("The learning rate (1.000e12) is probably too high");
-    harness.get_by_label_contains("Go back to the last good weights").click();
-    step_until(&mut harness, |app| app.record().restored_from.is_some());
-    harness.run_steps(1);
-    harness.get_by_label_contains("Went back to the weights of step 0");
-    assert!(harness.query_by_label_contains("is probably too high").is_none(), "the alarm is over");
+    train_until_alarm_then_go_back(&mut harness, "The learning rate (1.000e12) is probably too high");
     // With a sane learning rate it trains on, and the averaged curve is numbers again.
     harness.state_mut().push(AppCommand::model("Explosive", ModelCommand::SetLearningRate(1e-2)));
     harness.run_steps(1);
@@ -578,6 +565,23 @@ fn a_learning_rate_that_blows_up_pauses_with_a_message_and_the_good_weights_come
     let last = harness.state().record().smoothed.points.last().copied().expect("a point");
     assert!(last.1.is_finite() && last.0 > before, "{last:?}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Trains until the run pauses with an alarm (non-finite values, divergence) whose message
+/// contains `says`, then goes back to the last good weights with the cell's button.
+fn train_until_alarm_then_go_back(harness: &mut Harness<'_, GlassboxApp>, says: &str) {
+    harness.get_by_label("▶ Train").click();
+    step_until(
+        harness,
+        |app| matches!(&app.record().state, glassbox_engine::train::RunState::Paused(r) if r.alarm().is_some()),
+    );
+    harness.run_steps(1);
+    harness.get_by_label_contains(says);
+    harness.get_by_label_contains("Go back to the last good weights").click();
+    step_until(harness, |app| app.record().restored_from.is_some());
+    harness.run_steps(1);
+    harness.get_by_label_contains("Went back to the weights of step 0");
+    assert!(harness.query_by_label_contains(says).is_none(), "the alarm is over");
 }
 
 /// A notebook of one spiral model, changed by `change`, saved in `dir`.
@@ -602,20 +606,7 @@ fn a_run_that_diverges_pauses_with_a_message_and_the_good_weights_come_back() {
         spiral_notebook_with(&dir, "diverging.json", |nb| nb.models[0].training.optimizer = OptimizerSpec::sgd(1e6));
     let mut harness = harness(GlassboxApp::new(path));
     harness.run_steps(2);
-    harness.get_by_label("▶ Train").click();
-    step_until(&mut harness, |app| {
-        matches!(
-            app.record().state,
-            glassbox_engine::train::RunState::Paused(glassbox_engine::train::PauseReason::Diverged { .. })
-        )
-    });
-    harness.run_steps(1);
-    harness.get_by_label_contains("Training is diverging");
-    harness.get_by_label_contains("Go back to the last good weights").click();
-    step_until(&mut harness, |app| app.record().restored_from.is_some());
-    harness.run_steps(1);
-    harness.get_by_label_contains("Went back to the weights of step 0");
-    assert!(harness.query_by_label_contains("Training is diverging").is_none(), "the alarm is over");
+    train_until_alarm_then_go_back(&mut harness, "Training is diverging");
     std::fs::remove_dir_all(&dir).ok();
 }
 
