@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 use glassbox_engine::data::Splits;
 use glassbox_engine::files::{self, brief};
 use glassbox_engine::train::{
-    temporary_beside, Command, Evaluation, Event, PauseReason, Session, StartRun, WeightsFile,
+    weights_file_limit, Command, Evaluation, Event, PauseReason, Session, StartRun, WeightsFile,
 };
 
 use crate::notebook::{ModelDef, Notebook};
@@ -51,11 +51,11 @@ pub struct TrainArgs {
     /// Which of the notebook's models (default: the first).
     #[arg(long)]
     pub model: Option<String>,
-    /// Epochs to train (default: the notebook's setting).
-    #[arg(long)]
+    /// Epochs to train (default: the notebook's setting), 1 to 1,000,000.
+    #[arg(long, value_parser = epochs_arg)]
     pub epochs: Option<usize>,
-    /// Train this many steps (batches) instead of whole epochs.
-    #[arg(long, conflicts_with = "epochs")]
+    /// Train this many steps (batches) instead of whole epochs, 1 to 1,000,000,000.
+    #[arg(long, conflicts_with = "epochs", value_parser = steps_arg)]
     pub steps: Option<usize>,
     /// Where to save the trained weights (a .safetensors file).
     #[arg(long)]
@@ -66,6 +66,34 @@ pub struct TrainArgs {
     /// Save the weights even if training diverged (the exit code is still 1).
     #[arg(long, requires = "out")]
     pub save_anyway: bool,
+}
+
+/// The most steps `--steps` takes: more is a typo (or a run of days), not a plan.
+const MAX_STEPS: usize = 1_000_000_000;
+
+fn count_arg(text: &str, most: usize) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=most).contains(&n) => Ok(n),
+        _ => Err(format!("use a whole number from 1 to {most}")),
+    }
+}
+
+fn epochs_arg(text: &str) -> Result<usize, String> {
+    count_arg(text, glassbox_engine::train::MAX_EPOCHS)
+}
+
+fn steps_arg(text: &str) -> Result<usize, String> {
+    count_arg(text, MAX_STEPS)
+}
+
+/// A command-line mistake as one line: clap's message without its usage block.
+#[must_use]
+pub fn usage_error(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let message: Vec<&str> =
+        text.lines().take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:")).map(str::trim).collect();
+    let message = message.join(" ");
+    format!("{} (glassbox --help lists the commands and their options)", message.trim_start_matches("error: "))
 }
 
 /// A failure of a command: bad input (exit code 2) or a run that went wrong (1).
@@ -102,22 +130,41 @@ fn and_then(first: &str, then: &str) -> String {
 /// # Errors
 /// Bad input (code 2) or a failed run (code 1).
 pub fn run(command: Cmd) -> Result<(), CliError> {
+    glassbox_engine::memory::limit_from_env().map_err(bad_input)?;
     match command {
         Cmd::Train(args) => train(&args),
         Cmd::Eval { notebook, model, weights } => eval(&notebook, model.as_deref(), &weights),
     }
 }
 
+/// A notebook's chosen model, its dataset, and the dataset's test share.
+struct Loaded {
+    def: ModelDef,
+    splits: Splits,
+    test_share: f32,
+}
+
 /// The notebook's chosen model and its dataset.
-fn load(notebook: &Path, model: Option<&str>) -> Result<(ModelDef, Splits), CliError> {
+fn load(notebook: &Path, model: Option<&str>) -> Result<Loaded, CliError> {
     let (nb, warnings) = Notebook::load_with_warnings(notebook).map_err(bad_input)?;
     for warning in warnings {
         eprintln!("glassbox: warning: {}", warning.replace('\n', " "));
     }
     let def = nb.pick_model(model).map_err(bad_input)?.clone();
-    let splits =
-        nb.data.build().map_err(|e| bad_input(format!("{}: its dataset cannot be built: {e}", notebook.display())))?;
-    Ok((def, splits))
+    let splits = nb
+        .data
+        .build()
+        .map_err(|e| bad_input(format!("{}: its dataset cannot be built: {e}", files::brief_path(notebook))))?;
+    Ok(Loaded { def, splits, test_share: nb.data.pipeline.test_fraction })
+}
+
+/// Why a dataset has no test samples.
+fn no_test_reason(test_share: f32) -> String {
+    if test_share > 0.0 {
+        format!("the test split is empty: with a test share of {test_share}, each class has too few samples to set one aside; add samples, or raise the test share (data.pipeline.test_fraction)")
+    } else {
+        "there is no test split (the dataset's test share is 0); set data.pipeline.test_fraction, such as 0.2, to measure how well the model does on data it has not seen".to_owned()
+    }
 }
 
 /// Waits for the next event of the session (the trainer never goes silent for long while busy).
@@ -160,12 +207,12 @@ fn evaluate(session: &Session) -> Result<Evaluation, CliError> {
     }
 }
 
-fn print_metrics(evaluation: &Evaluation, classes: &[String]) {
+fn print_metrics(evaluation: &Evaluation, classes: &[String], test_share: f32) {
     if evaluation.samples == 0 {
-        println!("no test split (the dataset's test share is 0): there are no test metrics");
+        println!("no test metrics: {}", no_test_reason(test_share));
         return;
     }
-    println!("test loss: {:.4}", evaluation.loss);
+    println!("test loss: {:.4}", evaluation.loss + 0.0);
     if !classes.is_empty() {
         println!("test accuracy: {:.4}", evaluation.accuracy);
     }
@@ -176,15 +223,29 @@ fn print_confusion(evaluation: &Evaluation, classes: &[String]) {
     if evaluation.confusion.is_empty() {
         return;
     }
-    let width = classes.iter().map(|c| c.chars().count()).max().unwrap_or(1).clamp(5, 12);
+    const WIDEST: usize = 12;
+    // Names as they print: no control characters (a newline would break the table).
+    let names: Vec<String> =
+        classes.iter().map(|c| c.chars().map(|ch| if ch.is_control() { '?' } else { ch }).collect()).collect();
+    let cut: Vec<String> = names.iter().map(|n| n.chars().take(WIDEST).collect()).collect();
+    let distinct: std::collections::BTreeSet<&String> = cut.iter().collect();
+    // Long or clashing names would be ambiguous when cut: number the classes and list them.
+    let numbered = distinct.len() < cut.len() || names.iter().any(|n| n.chars().count() > WIDEST);
+    let headers: Vec<String> = if numbered { (0..names.len()).map(|i| i.to_string()).collect() } else { cut };
+    let widest_count = evaluation.confusion.iter().flatten().max().map_or(1, |n| n.to_string().len());
+    let width = headers.iter().map(|h| h.chars().count()).max().unwrap_or(1).max(widest_count).max(5);
     println!("confusion matrix (rows: true class, columns: predicted):");
+    if numbered {
+        let legend: Vec<String> = names.iter().enumerate().map(|(i, n)| format!("{i} = {}", brief(n))).collect();
+        println!("classes: {}", legend.join(", "));
+    }
     print!("{:>width$} ", "");
-    for c in classes {
-        print!("{:>width$} ", c.chars().take(width).collect::<String>());
+    for h in &headers {
+        print!("{h:>width$} ");
     }
     println!();
-    for (c, row) in classes.iter().zip(&evaluation.confusion) {
-        print!("{:>width$} ", c.chars().take(width).collect::<String>());
+    for (h, row) in headers.iter().zip(&evaluation.confusion) {
+        print!("{h:>width$} ");
         for n in row {
             print!("{n:>width$} ");
         }
@@ -203,11 +264,34 @@ fn same_file(a: &Path, b: &Path) -> bool {
     matches!((canonical(a), canonical(b)), (Some(x), Some(y)) if x == y)
 }
 
-/// Checks `--out` before any training: not the notebook, not a folder, not a file that is not
-/// weights (unless `overwrite`), and in a folder where a file can be written.
-fn check_out(out: &Path, notebook: &Path, overwrite: bool) -> Result<(), CliError> {
-    let shown = out.display();
-    if same_file(out, notebook) {
+/// The file a chain of symbolic links ends at (it need not exist yet); `None` for a loop.
+fn follow_links(path: &Path) -> Option<PathBuf> {
+    let mut path = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::read_link(&path) {
+            Ok(target) => path = path.parent().map_or(target.clone(), |dir| dir.join(&target)),
+            Err(_) => return Some(path),
+        }
+    }
+    None
+}
+
+/// Checks `--out` before any training and returns the file to write: a symbolic link is
+/// followed to the file it names (so the link stays a link). Refused: the notebook itself, a
+/// folder, anything that is not a regular file (a device, a pipe; even with `--overwrite`), an
+/// existing file that is not weights (unless `overwrite`), and a folder where nothing can be
+/// written.
+fn check_out(out: &Path, notebook: &Path, overwrite: bool) -> Result<PathBuf, CliError> {
+    let shown = files::brief_path(out);
+    if out.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR) || out.file_name().is_none() {
+        return Err(bad_input(format!(
+            "--out {shown} names a folder, not a file: give a file name, such as --out model.safetensors"
+        )));
+    }
+    let out = follow_links(out).ok_or_else(|| {
+        bad_input(format!("--out {shown} is a symbolic link that goes round in a loop: give a file name"))
+    })?;
+    if same_file(&out, notebook) {
         return Err(bad_input(format!(
             "--out {shown} is the notebook itself: saving weights there would overwrite the notebook; give a .safetensors file, such as --out model.safetensors"
         )));
@@ -215,24 +299,31 @@ fn check_out(out: &Path, notebook: &Path, overwrite: bool) -> Result<(), CliErro
     if out.is_dir() {
         return Err(bad_input(format!(
             "--out {shown} is a folder: give a file name in it, such as --out {}",
-            out.join("model.safetensors").display()
+            files::brief_path(&out.join("model.safetensors"))
         )));
     }
     if out.exists() {
-        let is_weights =
-            files::read_file(out, "--out").is_ok_and(|bytes| glassbox_engine::train::is_weights_file(&bytes));
-        if !is_weights && !overwrite {
+        if !out.is_file() {
+            return Err(bad_input(format!(
+                "--out {shown} is not a regular file (a device, a pipe or a socket): weights go into a file; give a file name"
+            )));
+        }
+        if !glassbox_engine::train::looks_like_weights_file(&out) && !overwrite {
             return Err(bad_input(format!(
                 "--out {shown} exists and is not a weights file: choose another name, or add --overwrite to replace it"
             )));
         }
     }
-    // A save that fails after an hour of training loses the hour: try the folder now.
-    let probe = temporary_beside(out);
-    std::fs::write(&probe, b"")
+    // A save that fails after an hour of training loses the hour: try the folder now, with a
+    // file of our own (created afresh, so no file of the user's is touched).
+    let probe = files::unique_beside(&out, "probe");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
         .map_err(|e| bad_input(format!("--out {shown} cannot be written ({e}): choose a folder you can write to")))?;
     let _ = std::fs::remove_file(&probe);
-    Ok(())
+    Ok(out)
 }
 
 /// `glassbox train`.
@@ -240,13 +331,16 @@ fn check_out(out: &Path, notebook: &Path, overwrite: bool) -> Result<(), CliErro
 /// # Errors
 /// Bad input (code 2) or a failed run (code 1).
 pub fn train(args: &TrainArgs) -> Result<(), CliError> {
-    if let Some(out) = &args.out {
-        check_out(out, &args.notebook, args.overwrite)?;
+    let out = args.out.as_deref().map(|out| check_out(out, &args.notebook, args.overwrite)).transpose()?;
+    let loaded = load(&args.notebook, args.model.as_deref())?;
+    let (def, classes) = (loaded.def.clone(), loaded.splits.test.classes.clone());
+    let regression = classes.is_empty();
+    if regression && def.training.loss == glassbox_engine::tensor::LossSpec::CrossEntropy {
+        println!("note: the data are numbers to predict, so the loss is the mean squared error (cross-entropy needs classes)");
     }
-    let (def, splits) = load(&args.notebook, args.model.as_deref())?;
-    let classes = splits.test.classes.clone();
     let mut session = Session::spawn(Arc::new(|| {})).map_err(|e| CliError::new(1, e))?;
-    let steps_per_epoch = start(&mut session, &def, splits, None)?;
+    let test_share = loaded.test_share;
+    let steps_per_epoch = start(&mut session, &def, loaded.splits, None)?;
     let epochs = args.epochs.unwrap_or(def.training.epochs).max(1);
     let total = args.steps.unwrap_or_else(|| epochs.saturating_mul(steps_per_epoch));
     let bar = indicatif::ProgressBar::new(total as u64);
@@ -264,9 +358,12 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
         match next_event(&session)? {
             Event::Progress { progress, .. } => {
                 bar.set_position(progress.step as u64);
+                let accuracy = if regression { String::new() } else { format!("  accuracy {:.3}", progress.accuracy) };
                 bar.set_message(format!(
-                    "epoch {:.2}  loss {:.4}  accuracy {:.3}  {:.0} samples/s",
-                    progress.epoch, progress.loss, progress.accuracy, progress.samples_per_sec
+                    "epoch {:.2}  loss {:.4}{accuracy}  {:.0} samples/s",
+                    progress.epoch,
+                    progress.loss + 0.0,
+                    progress.samples_per_sec
                 ));
                 last = Some(progress);
             }
@@ -290,17 +387,18 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
         } else {
             format!("{epochs} epoch(s), {} steps", p.step)
         };
-        println!("trained {what}: last batch loss {:.4}, accuracy {:.4}", p.loss, p.accuracy);
+        let accuracy = if regression { String::new() } else { format!(", accuracy {:.4}", p.accuracy) };
+        println!("trained {what}: last batch loss {:.4}{accuracy}", p.loss + 0.0);
     }
     let evaluation = evaluate(&session)?;
-    print_metrics(&evaluation, &classes);
-    let save = args.out.as_ref().filter(|_| diverged.is_none() || args.save_anyway);
-    if let Some(out) = save {
+    print_metrics(&evaluation, &classes, test_share);
+    let save = out.filter(|_| diverged.is_none() || args.save_anyway);
+    if let Some(out) = &save {
         session.send(Command::SaveWeights(out.clone()));
         loop {
             match next_event(&session)? {
                 Event::Saved { path, .. } => {
-                    println!("weights saved to {}", path.display());
+                    println!("weights saved to {}", files::brief_path(&path));
                     break;
                 }
                 Event::Failed { message, .. } | Event::Refused { message, .. } => {
@@ -326,15 +424,40 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
 /// `glassbox eval`.
 ///
 /// # Errors
-/// Bad input (code 2): a missing or malformed notebook or weights file, or weights that do not fit.
+/// Bad input (code 2): a missing or malformed notebook or weights file, weights that do not fit,
+/// or no test split to evaluate on; a failed run (code 1): weights whose outputs are not numbers.
 pub fn eval(notebook: &Path, model: Option<&str>, weights: &Path) -> Result<(), CliError> {
-    let bytes = files::read_file(weights, "the weights file").map_err(bad_input)?;
-    let (def, splits) = load(notebook, model)?;
-    let classes = splits.test.classes.clone();
+    let loaded = load(notebook, model)?;
+    if loaded.splits.test.is_empty() {
+        return Err(bad_input(format!(
+            "{}: there is nothing to evaluate: {}",
+            files::brief_path(notebook),
+            no_test_reason(loaded.test_share)
+        )));
+    }
+    let params = glassbox_engine::graph::infer_shapes(&loaded.def.graph).total_params();
+    let bytes = files::read_file_at_most(weights, "the weights file", weights_file_limit(params)).map_err(bad_input)?;
+    if let Some(largest) = glassbox_engine::train::largest_weight(&bytes).filter(|&w| w > 1e6) {
+        eprintln!(
+            "glassbox: warning: {} holds weights up to {largest:.2e}, far beyond a healthy network's (were they saved from a run that diverged?)",
+            files::brief_path(weights)
+        );
+    }
+    let classes = loaded.splits.test.classes.clone();
     let mut session = Session::spawn(Arc::new(|| {})).map_err(|e| CliError::new(1, e))?;
-    let file = WeightsFile { source: weights.display().to_string(), bytes };
-    start(&mut session, &def, splits, Some(file))?;
+    let file = WeightsFile { source: files::brief_path(weights), bytes };
+    start(&mut session, &loaded.def, loaded.splits, Some(file))?;
     let evaluation = evaluate(&session)?;
-    print_metrics(&evaluation, &classes);
+    if !evaluation.loss.is_finite() {
+        return Err(CliError::new(
+            1,
+            format!(
+                "with the weights of {} the model's outputs are not finite numbers (the test loss is {}): these weights are too large or broken; train the model again",
+                files::brief_path(weights),
+                evaluation.loss
+            ),
+        ));
+    }
+    print_metrics(&evaluation, &classes, loaded.test_share);
     Ok(())
 }

@@ -13,9 +13,13 @@ fn main() -> ExitCode {
     let args = match Cli::try_parse() {
         Ok(args) => args,
         Err(e) => {
-            let _ = e.print();
-            // Help and version are not errors; bad arguments are bad input.
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            // Help and version are not errors; bad arguments are bad input, said in one line.
+            if !e.use_stderr() {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("glassbox: error: {}", cli::usage_error(&e));
+            return ExitCode::from(2);
         }
     };
     let result = match args.command {
@@ -47,7 +51,7 @@ fn main() -> ExitCode {
             return match eframe::run_native("Glassbox", options, creator) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("glassbox: cannot open a window: {e}. Run scripts/install-deps.sh, or use `glassbox train` headless.");
+                    eprintln!("glassbox: error: cannot open a window ({e}): run scripts/install-deps.sh, or use `glassbox train` headless");
                     ExitCode::FAILURE
                 }
             };

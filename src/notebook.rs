@@ -16,6 +16,9 @@ use glassbox_engine::tensor::OptimizerSpec;
 use glassbox_engine::train::TrainConfig;
 use serde::{Deserialize, Serialize};
 
+/// The largest notebook file Glassbox reads (weights live in files of their own).
+const MAX_NOTEBOOK_BYTES: u64 = 256 << 20;
+
 /// The format this build writes, and the newest it reads.
 pub const FORMAT_VERSION: u32 = 2;
 
@@ -269,9 +272,23 @@ impl Notebook {
     /// Malformed JSON, a newer format, a missing dataset or model, fields of the wrong kind, or
     /// training settings that cannot work (a learning rate of 0 or less, a batch size of 0).
     pub fn read(text: &str, what: &str) -> anyhow::Result<(Self, Vec<String>)> {
+        // A byte-order mark (which some editors write) is not JSON, but harmless.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        if text.trim().is_empty() {
+            bail!("{what} is empty: a notebook is a JSON object with \"data\" and \"models\"; open one of the examples to start from");
+        }
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            let advice = match e.classify() {
+                serde_json::error::Category::Eof => {
+                    ": the file ends before the JSON does, so it was probably cut short; use an earlier copy (or the autosaved work Glassbox offers after a crash)"
+                }
+                _ if e.to_string().contains("recursion limit") => {
+                    ": the brackets are nested too deeply for a notebook; check that the right file was chosen"
+                }
+                _ => ": fix the JSON there (a missing comma, quote or bracket is the usual cause)",
+            };
             anyhow::anyhow!(
-                "{what} is not valid JSON (line {}, column {}): {}",
+                "{what} is not valid JSON (line {}, column {}): {}{advice}",
                 e.line(),
                 e.column(),
                 without_position(&e)
@@ -329,6 +346,14 @@ impl Notebook {
                 known.join(", ")
             ));
         });
+        for key in ["graph", "training"] {
+            if value.get(key).is_some() && value.get("models").is_some() {
+                let line = line_of_key(text, key).map_or_else(String::new, |l| format!(" (line {l})"));
+                warnings.push(format!(
+                    "{what}: the key \"{key}\"{line} is from notebook format 1, and this notebook has \"models\" too, which are used: the \"{key}\" was ignored"
+                ));
+            }
+        }
         Ok((nb, warnings))
     }
 
@@ -346,8 +371,8 @@ impl Notebook {
     /// # Errors
     /// When the file cannot be read or is not a notebook.
     pub fn load_with_warnings(path: &Path) -> anyhow::Result<(Self, Vec<String>)> {
-        let text = files::read_text(path, "the notebook")?;
-        Self::read(&text, &path.display().to_string())
+        let text = files::read_text(path, "the notebook", MAX_NOTEBOOK_BYTES)?;
+        Self::read(&text, &files::brief_path(path))
     }
 
     /// Writes the notebook atomically: to a temporary file beside it, then renamed over it; a
@@ -357,14 +382,8 @@ impl Notebook {
     /// When the folder is not writable.
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
         let text = serde_json::to_string_pretty(self)?;
-        let tmp = path.with_extension("json.tmp");
-        let written = std::fs::write(&tmp, text)
-            .with_context(|| format!("cannot write {}", tmp.display()))
-            .and_then(|()| std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display())));
-        if written.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        written
+        files::write_atomically(path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", files::brief_path(path)))
     }
 }
 
@@ -448,8 +467,10 @@ fn unknown_keys(
                 match written.get(key) {
                     Some(w) => unknown_keys(value, w, &child, report),
                     None if path.is_empty() && (key == "graph" || key == "training") => {
-                        // Format 1: the one model's graph and training, now in models[0].
-                        if let Some(w) = written.get("models").and_then(|m| m.get(0)).and_then(|m| m.get(key)) {
+                        if read.contains_key("models") {
+                            // A format-1 key beside format 2's models: said on its own, in `read`.
+                        } else if let Some(w) = written.get("models").and_then(|m| m.get(0)).and_then(|m| m.get(key)) {
+                            // Format 1: the one model's graph and training, now in models[0].
                             unknown_keys(value, w, key, report);
                         }
                     }

@@ -7,7 +7,7 @@ use crate::EngineError;
 
 /// What is at `path`, in words, when it is not a regular file; `None` for a regular file.
 fn not_a_file(path: &Path, what: &str) -> Option<String> {
-    let shown = path.display();
+    let shown = brief_path(path);
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             Some(format!("{what} {shown} does not exist: check the path"))
@@ -34,7 +34,7 @@ pub fn check_regular_file(path: &Path, what: &str) -> Result<(), EngineError> {
 /// # Errors
 /// [`EngineError::File`] saying what is there instead.
 pub fn check_folder(path: &Path, what: &str) -> Result<(), EngineError> {
-    let shown = path.display();
+    let shown = brief_path(path);
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => Ok(()),
         Ok(_) => Err(EngineError::File(format!(
@@ -56,9 +56,74 @@ pub fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, EngineError> {
     std::fs::read(path).map_err(|e| {
         EngineError::File(format!(
             "{what} {} cannot be read ({e}): check that it exists and is not open elsewhere",
-            path.display()
+            brief_path(path)
         ))
     })
+}
+
+/// The bytes of a regular file of at most `max_bytes` (its size is checked before it is read,
+/// so a 5 GB file given by mistake costs nothing).
+///
+/// # Errors
+/// [`EngineError::File`] when it is not a regular file, is larger, or cannot be read.
+pub fn read_file_at_most(path: &Path, what: &str, max_bytes: u64) -> Result<Vec<u8>, EngineError> {
+    check_regular_file(path, what)?;
+    let len = std::fs::metadata(path).map_or(0, |m| m.len());
+    if len > max_bytes {
+        return Err(EngineError::File(format!(
+            "{what} {} is {}, more than {what} can be (at most {}): check that the right file was chosen",
+            brief_path(path),
+            crate::memory::format_bytes(len as f64),
+            crate::memory::format_bytes(max_bytes as f64)
+        )));
+    }
+    read_file(path, what)
+}
+
+/// The first `max_bytes` of a regular file (all of it if shorter).
+///
+/// # Errors
+/// [`EngineError::File`] when it is not a regular file or cannot be read.
+pub fn read_head(path: &Path, what: &str, max_bytes: u64) -> Result<Vec<u8>, EngineError> {
+    use std::io::Read as _;
+    check_regular_file(path, what)?;
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(max_bytes).read_to_end(&mut head))
+        .map_err(|e| EngineError::File(format!("{what} {} cannot be read ({e})", brief_path(path))))?;
+    Ok(head)
+}
+
+/// A file name beside `path` that nothing else uses: `path`'s name, this process and a count,
+/// for a temporary file that is renamed over `path` (two saves at once never share one, and an
+/// existing file of the user's is never taken for it).
+#[must_use]
+pub fn unique_beside(path: &Path, suffix: &str) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let mut name = path.file_name().map(std::ffi::OsStr::to_os_string).unwrap_or_default();
+    name.push(format!(".{}-{}.{suffix}", std::process::id(), COUNT.fetch_add(1, Ordering::Relaxed)));
+    path.with_file_name(name)
+}
+
+/// Writes `bytes` to a new temporary file beside `path` (created afresh, never over an existing
+/// file) and renames it over `path`; on failure the temporary file is removed.
+///
+/// # Errors
+/// The I/O error of the write or the rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let tmp = unique_beside(path, "tmp");
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(bytes))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// The text of a regular file; a file that is not UTF-8 text is refused with the byte where it
@@ -66,15 +131,21 @@ pub fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, EngineError> {
 ///
 /// # Errors
 /// [`EngineError::File`] when it is not a regular file, cannot be read, or is not UTF-8.
-pub fn read_text(path: &Path, what: &str) -> Result<String, EngineError> {
-    let bytes = read_file(path, what)?;
+pub fn read_text(path: &Path, what: &str, max_bytes: u64) -> Result<String, EngineError> {
+    let bytes = read_file_at_most(path, what, max_bytes)?;
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         EngineError::File(format!(
             "{what} {} is not text: byte {at} (counted from 0) is not valid UTF-8, and {what} must be UTF-8 text: check that the right file was chosen",
-            path.display()
+            brief_path(path)
         ))
     })
+}
+
+/// A path for a message, cut like [`brief`] text.
+#[must_use]
+pub fn brief_path(path: &Path) -> String {
+    brief(&path.display().to_string())
 }
 
 /// The first 80 characters of user text and its length, for messages that quote it: a 10 MB
@@ -166,7 +237,7 @@ mod tests {
         let _ = std::fs::remove_file(&fifo);
         let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
         assert!(made.success());
-        let e = read_text(&fifo, "the notebook").expect_err("a FIFO is not a file").to_string();
+        let e = read_text(&fifo, "the notebook", 1 << 20).expect_err("a FIFO is not a file").to_string();
         let _ = std::fs::remove_file(&fifo);
         assert!(e.contains("not a regular file"), "{e}");
     }
@@ -175,7 +246,7 @@ mod tests {
     fn invalid_utf8_names_the_byte() {
         let path = std::env::temp_dir().join(format!("glassbox-bad-utf8-{}.json", std::process::id()));
         std::fs::write(&path, b"{\"title\": \"ab\xff\xfe\"}").expect("writes");
-        let e = read_text(&path, "the notebook").expect_err("not UTF-8").to_string();
+        let e = read_text(&path, "the notebook", 1 << 20).expect_err("not UTF-8").to_string();
         let _ = std::fs::remove_file(&path);
         assert!(e.contains("byte 13"), "{e}");
         assert!(e.contains(&path.display().to_string()), "{e}");

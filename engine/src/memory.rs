@@ -32,13 +32,30 @@ pub fn machine_bytes() -> Option<u64> {
     })
 }
 
+/// The `GLASSBOX_MEMORY_LIMIT` environment variable: `None` when it is not set; a size that
+/// cannot be read is an error to show (the command line refuses to start with it); a size past
+/// the machine's memory is cut to the machine's memory.
+///
+/// # Errors
+/// The variable is set but is not a size.
+pub fn limit_from_env() -> Result<Option<u64>, String> {
+    let Ok(text) = std::env::var("GLASSBOX_MEMORY_LIMIT") else { return Ok(None) };
+    let bytes = parse_bytes(&text).ok_or_else(|| {
+        format!(
+            "GLASSBOX_MEMORY_LIMIT is \"{}\", which is not a size: use a size such as 2GB or 512MB, or unset it",
+            crate::files::brief(&text)
+        )
+    })?;
+    Ok(Some(machine_bytes().map_or(bytes, |m| bytes.min(m))))
+}
+
 /// How many bytes one dataset or one model may take: the `GLASSBOX_MEMORY_LIMIT` environment
-/// variable (`"2GB"`, `"512MB"`, or bytes) if set, else a limit from [`set_limit`], else three
-/// quarters of the machine's memory.
+/// variable (`"2GB"`, `"512MB"`, or bytes, at most the machine's memory) if set, else a limit
+/// from [`set_limit`], else three quarters of the machine's memory.
 #[must_use]
 pub fn limit_bytes() -> u64 {
     static FROM_ENV: OnceLock<Option<u64>> = OnceLock::new();
-    let from_env = *FROM_ENV.get_or_init(|| std::env::var("GLASSBOX_MEMORY_LIMIT").ok().and_then(|v| parse_bytes(&v)));
+    let from_env = *FROM_ENV.get_or_init(|| limit_from_env().ok().flatten());
     if let Some(bytes) = from_env {
         return bytes;
     }

@@ -243,13 +243,15 @@ fn is_example(path: &Path) -> bool {
 
 /// The weights saved beside a notebook for one of its models. The first model also takes the
 /// format-1 name (`NAME.safetensors`), which `glassbox train --out` users may have written.
-fn read_saved_weights(notebook: &Path, model: &str, first: bool) -> Option<WeightsFile> {
+fn read_saved_weights(notebook: &Path, model: &ModelDef, first: bool) -> Option<WeightsFile> {
+    // A file far larger than the model's weights is not its weights: not read at all.
+    let limit = glassbox_engine::train::weights_file_limit(infer_shapes(&model.graph).total_params());
     let read = |path: PathBuf| {
-        files::read_file(&path, "the weights file")
+        files::read_file_at_most(&path, "the weights file", limit)
             .ok()
-            .map(|bytes| WeightsFile { source: path.display().to_string(), bytes })
+            .map(|bytes| WeightsFile { source: files::brief_path(&path), bytes })
     };
-    read(weights_path(notebook, model))
+    read(weights_path(notebook, &model.name))
         .or_else(|| first.then(|| read(notebook.with_extension("safetensors"))).flatten())
 }
 
@@ -435,7 +437,7 @@ impl GlassboxApp {
         self.replace_data(splits);
         self.runs.clear();
         for (i, m) in nb.models.iter().enumerate() {
-            let saved_weights = path.as_deref().and_then(|p| read_saved_weights(p, &m.name, i == 0));
+            let saved_weights = path.as_deref().and_then(|p| read_saved_weights(p, m, i == 0));
             self.runs.insert(m.name.clone(), ModelRun { saved_weights, ..ModelRun::default() });
         }
         self.active = nb.models.first().map(|m| m.name.clone()).unwrap_or_default();

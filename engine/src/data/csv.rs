@@ -83,16 +83,21 @@ fn detect_delimiter(bytes: &[u8]) -> Option<u8> {
     }
 }
 
+/// More distinct labels than this make a column of numbers to predict, not classes.
+const MAX_CLASSES: usize = 1000;
+
 fn fail(path: &Path, message: impl std::fmt::Display) -> EngineError {
-    EngineError::Data(format!("{}: {message}", path.display()))
+    EngineError::Data(format!("{}: {message}", crate::files::brief_path(path)))
 }
 
 /// Reads a CSV file into a dataset. Classes are the label column's distinct values in sorted
-/// order (numerically when they are all numbers).
+/// order (numerically when they are all numbers). Rows become numbers as they are read (labels
+/// are kept once each, as an index), so memory stays a few times the file's size.
 ///
 /// # Errors
-/// An empty file, ragged rows, a non-numeric feature cell, an unknown label column, a non-numeric
-/// regression label: each with file, line and column.
+/// An empty file, ragged rows, a non-numeric feature cell, an empty label, an unknown label
+/// column, a non-numeric regression label: each with file, line and column.
+#[expect(clippy::too_many_lines, reason = "one pass over the rows reads best in one place")]
 pub fn import_csv(path: &Path, options: &CsvOptions) -> Result<Dataset, EngineError> {
     let bytes = crate::files::read_file(path, "the CSV file")?;
     let delimiter = detect_delimiter(&bytes).ok_or_else(|| {
@@ -104,20 +109,14 @@ pub fn import_csv(path: &Path, options: &CsvOptions) -> Result<Dataset, EngineEr
         .delimiter(delimiter)
         .trim(::csv::Trim::All)
         .from_reader(bytes.as_slice());
-    let mut records = Vec::new();
-    for result in reader.records() {
-        let record = result.map_err(|e| {
-            let line = e.position().map_or(0, ::csv::Position::line);
-            fail(path, format!("line {line}: not valid CSV ({e}): check the quotes on that line"))
-        })?;
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        let line = record.position().map_or(0, ::csv::Position::line);
-        records.push((line, record));
-    }
-    let Some((_, first)) = records.first() else {
-        return Err(fail(path, "the file is empty: it needs rows of numbers with a label column"));
+    let mut rows = reader.records().filter(|r| r.as_ref().map_or(true, |r| !r.iter().all(str::is_empty)));
+    let not_csv = |e: &::csv::Error| {
+        let line = e.position().map_or(0, ::csv::Position::line);
+        fail(path, format!("line {line}: not valid CSV ({e}): check the quotes on that line"))
+    };
+    let first = match rows.next() {
+        None => return Err(fail(path, "the file is empty: it needs rows of numbers with a label column")),
+        Some(r) => r.map_err(|e| not_csv(&e))?,
     };
     let width = first.len();
     let header_names: Vec<String> = first.iter().map(str::to_owned).collect();
@@ -151,14 +150,19 @@ pub fn import_csv(path: &Path, options: &CsvOptions) -> Result<Dataset, EngineEr
     } else {
         (0..width).filter(|&i| i != label_index).map(|i| format!("column {i}")).collect()
     };
-    let rows = &records[usize::from(has_header)..];
-    if rows.is_empty() {
-        return Err(fail(path, "the file has a header but no rows of data"));
-    }
+    let label_name = if has_header { header_names[label_index].clone() } else { format!("column {label_index}") };
     let n_features = width - 1;
-    let mut inputs = Vec::with_capacity(rows.len() * n_features);
-    let mut raw_labels: Vec<&str> = Vec::with_capacity(rows.len());
-    for (line, record) in rows {
+    let mut inputs = Vec::new();
+    // Classification: each distinct label once, and each row's index into them.
+    let mut distinct: BTreeMap<String, usize> = BTreeMap::new();
+    let mut label_ids: Vec<usize> = Vec::new();
+    // Regression: the numbers to predict.
+    let mut values: Vec<f32> = Vec::new();
+    let data_rows = std::iter::once(Ok(first.clone())).filter(|_| !has_header).chain(rows);
+    let mut count = 0usize;
+    for result in data_rows {
+        let record = result.map_err(|e| not_csv(&e))?;
+        let line = record.position().map_or(0, ::csv::Position::line);
         if record.len() != width {
             return Err(fail(
                 path,
@@ -166,19 +170,30 @@ pub fn import_csv(path: &Path, options: &CsvOptions) -> Result<Dataset, EngineEr
             ));
         }
         for (col, cell) in record.iter().enumerate() {
+            let name = || if has_header { format!(" ('{}')", brief(&header_names[col])) } else { String::new() };
             if col == label_index {
                 if cell.is_empty() {
-                    let name = if has_header { format!(" ('{}')", brief(&header_names[col])) } else { String::new() };
                     return Err(fail(
                         path,
-                        format!("line {line}, column {}{name} is empty: it is the label column, and every row needs a label; fill it in or delete the row", col + 1),
+                        format!("line {line}, column {}{} is empty: it is the label column, and every row needs a label; fill it in or delete the row", col + 1, name()),
                     ));
                 }
-                raw_labels.push(cell);
+                match options.task {
+                    TaskKind::Regression => values.push(cell.parse::<f32>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
+                        fail(path, format!("line {line}, column {} ('{}') holds '{}': regression needs a number to predict; fix the cell or import as classification", label_index + 1, brief(&label_name), brief(cell)))
+                    })?),
+                    TaskKind::Classification => {
+                        let next = distinct.len();
+                        let id = *distinct.entry(cell.to_owned()).or_insert(next);
+                        if distinct.len() > MAX_CLASSES {
+                            return Err(fail(path, format!("the label column '{}' has more than {MAX_CLASSES} different values: that looks like a number to predict; import it as regression", brief(&label_name))));
+                        }
+                        label_ids.push(id);
+                    }
+                }
                 continue;
             }
             let value = cell.parse::<f32>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
-                let name = if has_header { format!(" ('{}')", brief(&header_names[col])) } else { String::new() };
                 let what = if cell.is_empty() {
                     "is empty".to_owned()
                 } else {
@@ -187,51 +202,41 @@ pub fn import_csv(path: &Path, options: &CsvOptions) -> Result<Dataset, EngineEr
                 fail(
                     path,
                     format!(
-                        "line {line}, column {}{name} {what}: features must be numbers; fix the cell or delete the row",
-                        col + 1
+                        "line {line}, column {}{} {what}: features must be numbers; fix the cell or delete the row",
+                        col + 1,
+                        name()
                     ),
                 )
             })?;
             inputs.push(value);
         }
+        count += 1;
     }
-    let label_name = if has_header { header_names[label_index].clone() } else { format!("column {label_index}") };
+    if count == 0 {
+        return Err(fail(path, "the file has a header but no rows of data"));
+    }
     let mut data = match options.task {
-        TaskKind::Regression => {
-            let mut values = Vec::with_capacity(raw_labels.len());
-            for ((line, _), cell) in rows.iter().zip(&raw_labels) {
-                values.push(cell.parse::<f32>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
-                    fail(path, format!("line {line}, column {} ('{}') holds '{}': regression needs a number to predict; fix the cell or import as classification", label_index + 1, brief(&label_name), brief(cell)))
-                })?);
-            }
-            Dataset {
-                shape: vec![n_features],
-                inputs,
-                targets: Targets::Values(values),
-                targets_per_sample: 1,
-                classes: Vec::new(),
-                features: Vec::new(),
-                vocab: None,
-            }
-        }
+        TaskKind::Regression => Dataset {
+            shape: vec![n_features],
+            inputs,
+            targets: Targets::Values(values),
+            targets_per_sample: 1,
+            classes: Vec::new(),
+            features: Vec::new(),
+            vocab: None,
+        },
         TaskKind::Classification => {
-            let mut distinct: Vec<&str> = raw_labels.clone();
-            distinct.sort_unstable();
-            distinct.dedup();
-            if distinct.iter().all(|d| d.parse::<f64>().is_ok()) {
-                distinct.sort_by(|a, b| a.parse::<f64>().unwrap_or(0.0).total_cmp(&b.parse::<f64>().unwrap_or(0.0)));
+            // Classes in sorted order, numerically when every label is a number.
+            let mut names: Vec<&String> = distinct.keys().collect();
+            if names.iter().all(|d| d.parse::<f64>().is_ok()) {
+                names.sort_by(|a, b| a.parse::<f64>().unwrap_or(0.0).total_cmp(&b.parse::<f64>().unwrap_or(0.0)));
             }
-            if distinct.len() > 1000 {
-                return Err(fail(path, format!("the label column '{}' has {} different values: that looks like a number to predict; import it as regression", brief(&label_name), distinct.len())));
+            let mut class_of_id = vec![0; distinct.len()];
+            for (class, name) in names.iter().enumerate() {
+                class_of_id[distinct[*name]] = class;
             }
-            let index: BTreeMap<&str, usize> = distinct.iter().enumerate().map(|(i, d)| (*d, i)).collect();
-            let labels = raw_labels.iter().map(|l| index[l]).collect();
-            Dataset::classification(
-                vec![n_features],
-                inputs,
-                labels,
-                distinct.iter().map(|d| (*d).to_owned()).collect(),
-            )
+            let labels = label_ids.iter().map(|&id| class_of_id[id]).collect();
+            Dataset::classification(vec![n_features], inputs, labels, names.iter().map(|n| (*n).clone()).collect())
         }
     };
     data.features = features;

@@ -23,8 +23,9 @@ fn is_image(path: &Path) -> bool {
 }
 
 fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, EngineError> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| EngineError::Data(format!("{}: cannot be read as a folder ({e})", dir.display())))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        EngineError::Data(format!("{}: cannot be read as a folder ({e})", crate::files::brief_path(dir)))
+    })?;
     let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     paths.sort();
     Ok(paths)
@@ -40,7 +41,7 @@ pub fn import_image_folder(root: &Path, size: usize, color: ColorMode) -> Result
     if !root.is_dir() {
         return Err(EngineError::Data(format!(
             "{} is not a folder: choose a folder with one subfolder per class",
-            root.display()
+            crate::files::brief_path(root)
         )));
     }
     let size = size.clamp(1, 512);
@@ -48,7 +49,7 @@ pub fn import_image_folder(root: &Path, size: usize, color: ColorMode) -> Result
     if class_dirs.is_empty() {
         return Err(EngineError::Data(format!(
             "{} has no subfolders: put each class's images in a subfolder named after the class (for example cats/ and dogs/)",
-            root.display()
+            crate::files::brief_path(root)
         )));
     }
     let mut files: Vec<(PathBuf, usize)> = Vec::new();
@@ -58,7 +59,7 @@ pub fn import_image_folder(root: &Path, size: usize, color: ColorMode) -> Result
         if images.is_empty() {
             return Err(EngineError::Data(format!(
                 "the class folder {} has no PNG or JPEG images: add some, or remove the folder",
-                dir.display()
+                crate::files::brief_path(dir)
             )));
         }
         classes.push(dir.file_name().map_or_else(|| format!("class {class}"), |n| n.to_string_lossy().into_owned()));
@@ -71,7 +72,7 @@ pub fn import_image_folder(root: &Path, size: usize, color: ColorMode) -> Result
             let img = image::open(path).map_err(|e| {
                 EngineError::Data(format!(
                     "{} cannot be read as an image ({e}): replace or remove the file",
-                    path.display()
+                    crate::files::brief_path(path)
                 ))
             })?;
             let img = img.resize_exact(side, side, image::imageops::FilterType::Triangle);

@@ -163,6 +163,13 @@ pub fn char_windows(
             let text: String = raw.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ");
             let vocab = Vocab::build(VocabKind::Char, [text.as_str()], None);
             let ids = vocab.encode(&text, None);
+            if window >= ids.len() {
+                return Err(EngineError::Data(format!(
+                    "a window of {window} characters is longer than the text ({} characters): use a window of at most {}, such as 8",
+                    ids.len(),
+                    ids.len() - 1
+                )));
+            }
             let last_start = ids.len().saturating_sub(window + 1);
             let samples = (0..count.min(last_start))
                 .map(|_| {
@@ -177,18 +184,22 @@ pub fn char_windows(
             let mut texts: Vec<String> = names.iter().map(|n| format!("{n}.")).collect();
             texts.sort();
             let vocab = Vocab::build(VocabKind::Char, texts.iter().map(String::as_str), None);
-            let mut samples = Vec::new();
-            for text in &texts {
-                let ids = vocab.encode(text, None);
-                let mut context = vec![0; window];
-                for &next in &ids {
-                    samples.push((context.clone(), next));
-                    context.remove(0);
-                    context.push(next);
-                }
-            }
-            samples.shuffle(&mut rng);
-            samples.truncate(count);
+            let encoded: Vec<Vec<usize>> = texts.iter().map(|t| vocab.encode(t, None)).collect();
+            // Every (name, position) is a window; the kept ones are chosen before any is built,
+            // so a long window costs memory for the kept windows only.
+            let mut places: Vec<(usize, usize)> =
+                encoded.iter().enumerate().flat_map(|(n, ids)| (0..ids.len()).map(move |at| (n, at))).collect();
+            places.shuffle(&mut rng);
+            places.truncate(count);
+            let samples = places
+                .into_iter()
+                .map(|(n, at)| {
+                    let ids = &encoded[n];
+                    // `<pad>` (id 0) before the name's start.
+                    let context = (0..window).map(|k| (at + k).checked_sub(window).map_or(0, |i| ids[i])).collect();
+                    (context, ids[at])
+                })
+                .collect();
             (vocab, samples)
         }
     };

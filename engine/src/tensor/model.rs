@@ -246,7 +246,7 @@ impl Model {
         let dev = self.dev.clone();
         let mut outs: Vec<Act> = Vec::with_capacity(self.nodes.len());
         // Which node's tensor each output is: some layers hand on their input tensor itself (same
-        // dfdx id), and dfdx panics when one op gets the same tensor twice.
+        // dfdx id), so a layer after them may be reading the input itself.
         let mut alias: Vec<usize> = Vec::with_capacity(self.nodes.len());
         for (index, node) in self.nodes.iter().enumerate() {
             let input = |k: usize| -> &Act { &outs[node.inputs[k]] };
@@ -264,9 +264,6 @@ impl Model {
                 Some(&i) if passes_input_on => alias[i],
                 _ => index,
             });
-            // A multi-input node whose first input tensor comes again later copies it first.
-            let first_repeats =
-                node.inputs.split_first().is_some_and(|(&first, rest)| rest.iter().any(|&i| alias[i] == alias[first]));
             let y: Act = match &node.layer {
                 LayerSpec::Input { .. } => x.clone(),
                 LayerSpec::Dense { units, bias } => {
@@ -382,24 +379,12 @@ impl Model {
                     taped(tape, scaled, |t| (t + beta_b).reshape_like(&(batch, numel)))
                 }
                 LayerSpec::Add => {
-                    // dfdx cannot add a tensor to itself (same id): give the first a new id then.
-                    let mut acc =
-                        if first_repeats { taped(tape, input(0).clone(), |t| t * 1.0) } else { input(0).clone() };
-                    for k in 1..node.inputs.len() {
-                        let next = input(k).clone();
-                        acc = taped(tape, acc, |t| t + next);
-                    }
-                    acc
+                    let xs: Vec<&Act> = (0..node.inputs.len()).map(input).collect();
+                    ops::sum(&dev, &xs, tape)
                 }
                 LayerSpec::Concat => {
-                    // Nor join a tensor to itself.
-                    let mut acc =
-                        if first_repeats { taped(tape, input(0).clone(), |t| t * 1.0) } else { input(0).clone() };
-                    for k in 1..node.inputs.len() {
-                        let next = input(k).clone();
-                        acc = taped(tape, acc, |t| (t, next).concat_along(Axis::<1>));
-                    }
-                    acc
+                    let xs: Vec<&Act> = (0..node.inputs.len()).map(input).collect();
+                    ops::concat(&dev, &xs, tape)
                 }
             };
             debug_assert_eq!(

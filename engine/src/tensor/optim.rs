@@ -94,24 +94,37 @@ impl OptimizerSpec {
     /// # Errors
     /// The first bad setting.
     pub fn validate(&self) -> Result<(), String> {
+        // Very large or small numbers in scientific notation (1e300 has 301 digits otherwise).
+        let num = |v: f64| {
+            if v == 0.0 || (1e-4..1e6).contains(&v.abs()) || !v.is_finite() {
+                format!("{v}")
+            } else {
+                format!("{v:e}")
+            }
+        };
         let lr = self.lr();
         if !(lr.is_finite() && lr > 0.0) {
             return Err(format!(
-                "optimizer.lr (the learning rate) is {lr}: it must be a number above 0, such as 0.01 for Adam or 0.1 for SGD"
+                "optimizer.lr (the learning rate) is {}: it must be a number above 0, such as 0.01 for Adam or 0.1 for SGD",
+                num(lr)
             ));
         }
         let fraction = |name: &str, v: f64| {
             if (0.0..1.0).contains(&v) {
                 Ok(())
             } else {
-                Err(format!("optimizer.{name} is {v}: use a number from 0 up to (not including) 1"))
+                Err(format!("optimizer.{name} is {}: use a number from 0 up to (not including) 1", num(v)))
             }
         };
         let decay = |v: f64| {
-            if v.is_finite() && v >= 0.0 {
+            // A decay of 1 or more wipes the weights out (or flips them) at every step.
+            if (0.0..1.0).contains(&v) {
                 Ok(())
             } else {
-                Err(format!("optimizer.weight_decay is {v}: use 0 (none) or a small positive number such as 1e-4"))
+                Err(format!(
+                    "optimizer.weight_decay is {}: use 0 (none) or a small positive number such as 1e-4",
+                    num(v)
+                ))
             }
         };
         match *self {
@@ -124,7 +137,7 @@ impl OptimizerSpec {
                 fraction("beta1", beta1)?;
                 fraction("beta2", beta2)?;
                 if !(eps.is_finite() && eps > 0.0) {
-                    return Err(format!("optimizer.eps is {eps}: use a small number above 0, such as 1e-8"));
+                    return Err(format!("optimizer.eps is {}: use a small number above 0, such as 1e-8", num(eps)));
                 }
                 decay(weight_decay)
             }

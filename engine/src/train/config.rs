@@ -41,6 +41,9 @@ pub struct TrainConfig {
     pub seed: u64,
 }
 
+/// More epochs than this is a typo, not a plan (a million passes over the data).
+pub const MAX_EPOCHS: usize = 1_000_000;
+
 fn default_batch() -> usize {
     32
 }
@@ -72,8 +75,8 @@ impl TrainConfig {
         if self.batch_size == 0 {
             return Err("training.batch_size is 0: use at least 1, such as 32".into());
         }
-        if self.epochs == 0 {
-            return Err("training.epochs is 0: use at least 1".into());
+        if self.epochs == 0 || self.epochs > MAX_EPOCHS {
+            return Err(format!("training.epochs is {}: use 1 to {MAX_EPOCHS}", self.epochs));
         }
         match self.schedule {
             Schedule::Constant => {}
@@ -106,7 +109,7 @@ impl TrainConfig {
                 base * factor.powi(i32::try_from(epoch / every_epochs.max(1)).unwrap_or(i32::MAX))
             }
             Schedule::Cosine { min_factor } => {
-                let total = (self.epochs * steps_per_epoch).max(1) as f64;
+                let total = self.epochs.saturating_mul(steps_per_epoch).max(1) as f64;
                 let progress = (step as f64 / total).min(1.0);
                 let cos = 0.5 * (1.0 + (std::f64::consts::PI * progress).cos());
                 base * (min_factor + (1.0 - min_factor) * cos)

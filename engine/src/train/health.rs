@@ -36,17 +36,20 @@ pub(crate) struct Health {
 }
 
 impl Health {
-    /// The starting loss, once the first steps are in.
+    /// The starting loss: the lowest of the first few steps so far.
     pub fn start(&self) -> Option<f32> {
-        (self.first_losses.len() >= BASELINE_STEPS)
-            .then(|| self.first_losses.iter().copied().fold(f32::INFINITY, f32::min))
+        self.first_losses.iter().copied().reduce(f32::min)
     }
 
     /// Takes one step's (finite) loss; returns how many steps in a row it has been far above
-    /// the start.
+    /// the start. Every step after the first is judged (against the lowest loss so far of the
+    /// first few), so even a short run that blows up is seen.
     pub fn observe(&mut self, step: usize, loss: f32) -> usize {
+        let first = self.first_losses.is_empty();
         if self.first_losses.len() < BASELINE_STEPS {
             self.first_losses.push(loss);
+        }
+        if first {
             return 0;
         }
         let threshold = self.start().map_or(f32::INFINITY, divergence_threshold);
@@ -81,10 +84,13 @@ mod tests {
     #[test]
     fn a_loss_that_stays_high_counts_and_a_dip_resets() {
         let mut health = Health::default();
-        for step in 0..5 {
+        assert_eq!(health.observe(0, 0.7), 0, "the first step is the start");
+        assert_eq!(health.observe(1, 20.0), 1, "the second is judged already");
+        assert_eq!(health.observe(2, 0.7), 0);
+        for step in 3..5 {
             assert_eq!(health.observe(step, 0.7), 0);
         }
-        assert!((health.start().expect("five steps in") - 0.7).abs() < 1e-6);
+        assert!((health.start().expect("steps in") - 0.7).abs() < 1e-6);
         assert!((divergence_threshold(0.7) - 10.7).abs() < 1e-6);
         assert_eq!(health.observe(5, 50.0), 1);
         assert_eq!(health.observe(6, 9e6), 2);

@@ -10,7 +10,7 @@ mod record;
 mod weights;
 mod worker;
 
-pub use config::{Schedule, TrainConfig};
+pub use config::{Schedule, TrainConfig, MAX_EPOCHS};
 pub use health::{divergence_stretch, divergence_threshold};
 pub use preflight::{check_data_fits, check_model_memory, estimate_model_memory, preflight, ModelMemory};
 pub use protocol::{
@@ -18,6 +18,7 @@ pub use protocol::{
 };
 pub use record::{smoothing_window, MetricsHistory, RunRecord, RunState, Smoother};
 pub use weights::{
-    is_weights_file, load_weights, load_weights_bytes, save_weights, temporary_beside, weights_to_bytes, LoadReport,
+    is_weights_file, largest_weight, load_weights, load_weights_bytes, looks_like_weights_file, save_weights,
+    weights_file_limit, weights_to_bytes, LoadReport,
 };
 pub use worker::{Session, Waker};

@@ -110,6 +110,12 @@ pub fn check_data_fits(report: &ShapeReport, data: &Splits) -> Result<(), Engine
                     }
                 )));
             }
+            if data.train.classes.len() < 2 && data.train.targets_per_sample == 1 {
+                let only = data.train.classes.first().map(|c| format!(" (\"{}\")", brief(c))).unwrap_or_default();
+                return Err(EngineError::Batch(format!(
+                    "the data has only one class{only}: there is nothing to tell apart, and every prediction would be right; choose data with two or more classes"
+                )));
+            }
             let highest = |d: &Dataset| d.labels().and_then(|l| l.iter().copied().max());
             if let Some(top) = highest(&data.train).max(highest(&data.test)).filter(|&t| t >= classes) {
                 let name = data.train.classes.get(top).map(|n| format!(" (\"{}\")", brief(n))).unwrap_or_default();
@@ -181,6 +187,12 @@ pub fn preflight(graph: &GraphSpec, config: &TrainConfig, data: &Splits) -> Resu
     }
     if data.train.is_empty() {
         return Err(EngineError::Data("the training split is empty: choose a dataset with samples".into()));
+    }
+    if report.total_params() == 0 {
+        return Err(EngineError::Graph(vec![crate::graph::Problem {
+            node: report.output.clone(),
+            message: "the model has no weights, so training cannot change anything: add a layer with weights (Dense or Conv2d) before the output".into(),
+        }]));
     }
     check_data_fits(&report, data)?;
     let estimate = estimate_model_memory(graph, &report, config, data.train.len());

@@ -80,18 +80,15 @@ pub fn weights_to_bytes(model: &Model) -> Result<Vec<u8>, EngineError> {
     safetensors::serialize(views, &None).map_err(|e| EngineError::Internal(format!("weights: {e}")))
 }
 
-/// Saves weights to a safetensors file, atomically (a temporary file, then a rename).
+/// Saves weights to a safetensors file, atomically (a new temporary file, then a rename); a
+/// failed save leaves nothing behind.
 ///
 /// # Errors
 /// When the file cannot be written.
 pub fn save_weights(model: &Model, path: &Path) -> Result<(), EngineError> {
     let bytes = weights_to_bytes(model)?;
-    let tmp = temporary_beside(path);
-    std::fs::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, path)).map_err(|e| {
-        // A failed save leaves nothing behind.
-        let _ = std::fs::remove_file(&tmp);
-        EngineError::Weights(format!("cannot write {}: {e}", path.display()))
-    })
+    crate::files::write_atomically(path, &bytes)
+        .map_err(|e| EngineError::Weights(format!("cannot write {}: {e}", crate::files::brief_path(path))))
 }
 
 /// Whether `bytes` start like a safetensors file (a readable header): what `glassbox train --out`
@@ -101,12 +98,47 @@ pub fn is_weights_file(bytes: &[u8]) -> bool {
     safetensors::SafeTensors::read_metadata(bytes).is_ok()
 }
 
-/// The temporary file a save writes before it renames it over `path`.
+/// Whether the file at `path` is a safetensors file, reading only its header: its tensors'
+/// data must end exactly where the file does.
 #[must_use]
-pub fn temporary_beside(path: &Path) -> std::path::PathBuf {
-    let mut name = path.file_name().map(std::ffi::OsStr::to_os_string).unwrap_or_default();
-    name.push(".tmp");
-    path.with_file_name(name)
+pub fn looks_like_weights_file(path: &Path) -> bool {
+    const MAX_HEADER: u64 = 100 << 20;
+    let Ok(len) = std::fs::metadata(path).map(|m| m.len()) else { return false };
+    let Ok(head) = crate::files::read_head(path, "the file", 8) else { return false };
+    let Ok(size) = <[u8; 8]>::try_from(head.as_slice()).map(u64::from_le_bytes) else { return false };
+    if size > MAX_HEADER || 8 + size > len {
+        return false;
+    }
+    let Ok(head) = crate::files::read_head(path, "the file", 8 + size) else { return false };
+    let Ok(header) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&head[8..]) else {
+        return false;
+    };
+    let ends: Option<Vec<u64>> = header
+        .iter()
+        .filter(|(name, _)| *name != "__metadata__")
+        .map(|(_, t)| t.get("data_offsets")?.get(1)?.as_u64())
+        .collect();
+    ends.is_some_and(|ends| 8 + size + ends.into_iter().max().unwrap_or(0) == len)
+}
+
+/// The largest magnitude of any value in safetensors bytes (F32 tensors), if they parse.
+#[must_use]
+pub fn largest_weight(bytes: &[u8]) -> Option<f32> {
+    let file = safetensors::SafeTensors::deserialize(bytes).ok()?;
+    let mut largest = 0.0f32;
+    for (_, view) in file.tensors() {
+        for b in view.data().chunks_exact(4) {
+            largest = largest.max(f32::from_le_bytes([b[0], b[1], b[2], b[3]]).abs());
+        }
+    }
+    Some(largest)
+}
+
+/// The largest weights file that can belong to a model of `params` trainable values: the values
+/// (and batch norm statistics, never more than the values) in 32 bits, and room for the header.
+#[must_use]
+pub fn weights_file_limit(params: usize) -> u64 {
+    (params as u64).saturating_mul(8).saturating_add(16 << 20)
 }
 
 /// Loads weights from safetensors bytes. With `partial` false, nothing is loaded unless every
@@ -184,6 +216,6 @@ pub fn load_weights_bytes(
 /// # Errors
 /// When the file cannot be read or does not fit.
 pub fn load_weights(model: &mut Model, path: &Path, partial: bool) -> Result<LoadReport, EngineError> {
-    let bytes = crate::files::read_file(path, "the weights file")?;
-    load_weights_bytes(model, &bytes, &path.display().to_string(), partial)
+    let bytes = crate::files::read_file_at_most(path, "the weights file", weights_file_limit(model.param_count()))?;
+    load_weights_bytes(model, &bytes, &crate::files::brief_path(path), partial)
 }

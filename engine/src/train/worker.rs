@@ -617,7 +617,22 @@ impl Worker {
             }
         }
         if reached {
-            self.pause(PauseReason::Done);
+            // A run that ends far above where it started has not trained: say so, as a
+            // diverging run is (a short run never reaches the stretch that pauses one midway).
+            let Some(run) = self.run.as_mut() else { return };
+            if run.health.is_calm() {
+                self.pause(PauseReason::Done);
+            } else {
+                let can_restore = !run.checkpoints.is_empty();
+                let restore = if can_restore { ", and go back to the last good checkpoint" } else { "" };
+                let message = format!(
+                    "Training is diverging: the run ended with the loss far above where it started (now {:.3e}; at the start {:.3}). The learning rate ({lr:.3e}) is probably too high: lower it{restore}",
+                    stats.loss,
+                    run.health.start().unwrap_or(f32::NAN)
+                );
+                run.health.forgive();
+                self.pause(PauseReason::Diverged { message, can_restore });
+            }
         }
     }
 }

@@ -142,7 +142,7 @@ fn sizes_that_cannot_fit_are_refused_before_anything_is_allocated() {
         seed: 0,
     });
     let e = blobs.build().expect_err("2^62 classes").to_string();
-    assert!(e.contains("classes: use 1 to 100"), "{e}");
+    assert!(e.contains("classes: use 2 to 100"), "{e}");
 
     // Models: the message gives the figure, and nothing is allocated (this test would be
     // killed otherwise).
@@ -416,4 +416,99 @@ fn echoed_names_are_cut_to_80_characters() {
     let text = infer_shapes(&graph).problems_text();
     assert!(text.len() < 1000, "{} bytes", text.len());
     assert!(text.contains("(10000000 characters)"), "{}", &text[..200.min(text.len())]);
+}
+
+#[test]
+fn long_windows_of_names_cost_memory_for_the_kept_windows_only() {
+    // Every window of every name used to be built before `samples` were kept: a window of
+    // 100,000 characters was ~55 GB. Now the kept windows are built, and they are the same ones.
+    let started = Instant::now();
+    let (data, _) = glassbox_engine::data::char_windows(TextSource::FirstNames, 100_000, 2, 5).expect("builds");
+    assert_eq!((data.len(), data.sample_len()), (2, 100_000));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let spec =
+        DataSpec::new(DataSource::CharWindows { text: TextSource::FirstNames, window: 100_000, samples: 2, seed: 5 });
+    assert!(spec.estimate_bytes() < 100e6, "{}", spec.estimate_bytes());
+    // A short window: the contexts are the characters before each position, `<pad>` (0) first.
+    let (small, _) = glassbox_engine::data::char_windows(TextSource::FirstNames, 4, 300, 1).expect("builds");
+    let vocab = small.vocab.as_ref().expect("a vocabulary");
+    for i in 0..small.len() {
+        let context: Vec<usize> = small.sample(i).iter().map(|&v| v as usize).collect();
+        let text = vocab.decode(&context);
+        let padding = context.iter().take_while(|&&id| id == 0).count();
+        assert!(context[padding..].iter().all(|&id| id != 0), "padding only at the start: {context:?}");
+        assert_eq!(text.chars().count(), 4 - padding, "{text:?}");
+    }
+    let e =
+        DataSpec::new(DataSource::CharWindows { text: TextSource::MobyDick, window: 10_000_000, samples: 10, seed: 0 })
+            .build()
+            .expect_err("longer than the book")
+            .to_string();
+    assert!(e.contains("a window of 10000000 characters is longer than the text"), "{e}");
+}
+
+#[test]
+fn a_concat_of_many_inputs_takes_memory_linear_in_them() {
+    // A chain of two-input concatenations kept every partial result: 1,400 inputs took 8.4 GB
+    // and over a minute. One op for all of them takes a few MB.
+    let started = Instant::now();
+    let fan_in = 1400;
+    let mut nodes = vec![node("input", LayerSpec::Input { shape: vec![64] }), node("join", LayerSpec::Concat)];
+    let mut edges: Vec<_> = (0..fan_in).map(|port| edge("input", "join", port)).collect();
+    nodes.push(node("head", LayerSpec::Dense { units: 3, bias: true }));
+    edges.push(edge("join", "head", 0));
+    let graph = GraphSpec { nodes, edges, output: Some("head".into()) };
+    let mut model = Model::new(&graph, 0).expect("compiles");
+    let mut optimizer = Optimizer::new(OptimizerSpec::adam(0.01));
+    let b = batch(&[64], 32, 0.1);
+    model.train_step(&b, LossSpec::CrossEntropy, &mut optimizer, 0).expect("trains");
+    let grads = model.gradients(&b, LossSpec::CrossEntropy, false, 0).expect("gradients");
+    // The input feeds every port, so its gradient is the sum over all of them.
+    assert!(grads.input.iter().any(|g| *g != 0.0));
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+#[test]
+fn schedules_and_epoch_counts_cannot_overflow() {
+    let config = TrainConfig {
+        epochs: usize::MAX,
+        schedule: glassbox_engine::train::Schedule::Cosine { min_factor: 0.1 },
+        ..TrainConfig::default()
+    };
+    assert!(config.lr_at(3, 10).is_finite(), "no overflow in the schedule's length");
+    let e = config.validate().expect_err("a typo, not a plan");
+    assert!(e.contains("training.epochs is 18446744073709551615: use 1 to 1000000"), "{e}");
+    let bad_decay = TrainConfig {
+        optimizer: OptimizerSpec::Sgd { lr: 0.1, momentum: 0.0, nesterov: false, weight_decay: 1e300 },
+        ..TrainConfig::default()
+    };
+    assert!(bad_decay.validate().expect_err("a decay of 1e300").contains("optimizer.weight_decay is 1e300"));
+}
+
+#[test]
+fn a_model_without_weights_or_data_of_one_class_is_refused() {
+    let data = spiral_splits(0.2);
+    let only_input = GraphSpec::sequential(vec![LayerSpec::Input { shape: vec![2] }, LayerSpec::Softmax]);
+    let e = preflight(&only_input, &TrainConfig::default(), &data).expect_err("nothing to train").to_string();
+    assert!(e.contains("the model has no weights"), "{e}");
+    let one = glassbox_engine::data::Dataset::classification(vec![2], vec![0.0; 8], vec![0; 4], vec!["only".into()]);
+    let splits = Splits { train: one.clone(), test: one, info: DatasetInfo::default() };
+    let e = preflight(&crate::session::graph(), &TrainConfig::default(), &splits).expect_err("one class").to_string();
+    assert!(e.contains("the data has only one class (\"only\")"), "{e}");
+}
+
+#[test]
+fn short_runs_that_blow_up_are_caught_at_their_end() {
+    // Eight steps are too few for the stretch that pauses a run midway; the end says it.
+    let mut session = Session::spawn(std::sync::Arc::new(|| {})).expect("thread");
+    let mut run = start(1e3, 4);
+    run.config.optimizer = OptimizerSpec::adam(1e3);
+    session.start(run);
+    session.send(Command::RunSteps(8));
+    let events = until(&session, |e| matches!(e, Event::Paused { .. } | Event::Failed { .. }));
+    let Some(Event::Paused { reason: PauseReason::Diverged { message, .. }, step, .. }) = events.last() else {
+        panic!("expected a divergence at the end, got {}", short(events.last().expect("some")));
+    };
+    assert_eq!(*step, 8);
+    assert!(message.contains("the run ended with the loss far above where it started"), "{message}");
 }

@@ -7,12 +7,14 @@
 mod conv;
 mod dense;
 mod dropout;
+mod join;
 mod pointwise;
 mod pool;
 
 pub(crate) use conv::{conv2d, ConvDims};
 pub(crate) use dense::{dense, DenseDims};
 pub(crate) use dropout::dropout;
+pub(crate) use join::{concat, sum};
 pub(crate) use pointwise::{gelu, leaky_relu, relu};
 pub(crate) use pool::{avg_pool2d, max_pool2d, PoolDims};
 
