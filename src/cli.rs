@@ -106,7 +106,8 @@ pub struct CliError {
 
 impl CliError {
     fn new(code: u8, message: impl std::fmt::Display) -> Self {
-        Self { code, message: format!("{message:#}").replace('\n', " ") }
+        // One line, and nothing in it that acts on the terminal (user text can hold escapes).
+        Self { code, message: files::printable(&format!("{message:#}").replace('\n', " ")) }
     }
 }
 
@@ -148,7 +149,7 @@ struct Loaded {
 fn load(notebook: &Path, model: Option<&str>) -> Result<Loaded, CliError> {
     let (nb, warnings) = Notebook::load_with_warnings(notebook).map_err(bad_input)?;
     for warning in warnings {
-        eprintln!("glassbox: warning: {}", warning.replace('\n', " "));
+        eprintln!("glassbox: warning: {}", files::printable(&warning.replace('\n', " ")));
     }
     let def = nb.pick_model(model).map_err(bad_input)?.clone();
     let splits = nb
@@ -159,8 +160,10 @@ fn load(notebook: &Path, model: Option<&str>) -> Result<Loaded, CliError> {
 }
 
 /// Why a dataset has no test samples.
-fn no_test_reason(test_share: f32) -> String {
-    if test_share > 0.0 {
+fn no_test_reason(test_share: f32, classification: bool) -> String {
+    if test_share > 0.0 && !classification {
+        format!("the test split is empty: a test share of {test_share} of so few samples rounds to none; add samples, or raise the test share (data.pipeline.test_fraction)")
+    } else if test_share > 0.0 {
         format!("the test split is empty: with a test share of {test_share}, each class has too few samples to set one aside; add samples, or raise the test share (data.pipeline.test_fraction)")
     } else {
         "there is no test split (the dataset's test share is 0); set data.pipeline.test_fraction, such as 0.2, to measure how well the model does on data it has not seen".to_owned()
@@ -209,7 +212,7 @@ fn evaluate(session: &Session) -> Result<Evaluation, CliError> {
 
 fn print_metrics(evaluation: &Evaluation, classes: &[String], test_share: f32) {
     if evaluation.samples == 0 {
-        println!("no test metrics: {}", no_test_reason(test_share));
+        println!("no test metrics: {}", no_test_reason(test_share, !classes.is_empty()));
         return;
     }
     println!("test loss: {:.4}", evaluation.loss + 0.0);
@@ -232,15 +235,27 @@ fn print_confusion(evaluation: &Evaluation, classes: &[String]) {
     // Long or clashing names would be ambiguous when cut: number the classes and list them.
     let numbered = distinct.len() < cut.len() || names.iter().any(|n| n.chars().count() > WIDEST);
     let headers: Vec<String> = if numbered { (0..names.len()).map(|i| i.to_string()).collect() } else { cut };
+    // Outputs beyond the data's classes (a last layer wider than needed) get columns of their own.
+    let scored = evaluation.confusion.first().map_or(0, Vec::len);
+    let columns: Vec<String> =
+        headers.iter().cloned().chain((headers.len()..scored).map(|i| format!("out {i}"))).collect();
     let widest_count = evaluation.confusion.iter().flatten().max().map_or(1, |n| n.to_string().len());
-    let width = headers.iter().map(|h| h.chars().count()).max().unwrap_or(1).max(widest_count).max(5);
+    let width = columns.iter().map(|h| h.chars().count()).max().unwrap_or(1).max(widest_count).max(5);
     println!("confusion matrix (rows: true class, columns: predicted):");
     if numbered {
         let legend: Vec<String> = names.iter().enumerate().map(|(i, n)| format!("{i} = {}", brief(n))).collect();
         println!("classes: {}", legend.join(", "));
     }
+    if scored > headers.len() {
+        println!(
+            "the model scores {scored} outputs but the data has {} classes: predictions of outputs {} to {} are wrong by definition",
+            headers.len(),
+            headers.len(),
+            scored - 1
+        );
+    }
     print!("{:>width$} ", "");
-    for h in &headers {
+    for h in &columns {
         print!("{h:>width$} ");
     }
     println!();
@@ -262,6 +277,61 @@ fn same_file(a: &Path, b: &Path) -> bool {
         })
     };
     matches!((canonical(a), canonical(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// Where to save at the end of a run: `out`, unless something that must not be replaced took
+/// its place during training (then a new name beside it, and why).
+#[must_use]
+pub fn save_target(out: &Path, overwrite: bool) -> (PathBuf, Option<String>) {
+    let shown = files::brief_path(out);
+    let why = if out.exists() && !out.is_file() {
+        Some(format!("--out {shown} became something other than a file during training"))
+    } else if out.is_file() && !overwrite && !glassbox_engine::train::looks_like_weights_file(out) {
+        Some(format!("--out {shown} appeared during training and is not a weights file"))
+    } else {
+        None
+    };
+    match why {
+        Some(why) => (files::unique_beside(out, "safetensors"), Some(why)),
+        None => (out.to_path_buf(), None),
+    }
+}
+
+/// Saves the run's weights to `path`; if that fails (the folder went away during training), to
+/// the system's temporary folder instead, so the training is not lost. Returns what happened
+/// when the weights did not go where they were asked to.
+fn save_weights(session: &Session, path: &Path) -> Result<Option<String>, CliError> {
+    let mut target = path.to_path_buf();
+    let mut failure: Option<String> = None;
+    loop {
+        session.send(Command::SaveWeights(target.clone()));
+        let outcome = loop {
+            match next_event(session)? {
+                Event::Saved { path, .. } => break Ok(path),
+                Event::Failed { message, .. } | Event::Refused { message, .. } => break Err(message),
+                _ => {}
+            }
+        };
+        match (outcome, &failure) {
+            (Ok(saved), None) => {
+                println!("weights saved to {}", files::brief_path(&saved));
+                return Ok(None);
+            }
+            (Ok(saved), Some(why)) => {
+                return Ok(Some(format!("{why}; the weights were saved to {} instead", files::brief_path(&saved))));
+            }
+            (Err(message), None) => {
+                failure = Some(message);
+                target = std::env::temp_dir().join(format!("glassbox-weights-{}.safetensors", std::process::id()));
+            }
+            (Err(message), Some(why)) => {
+                return Err(CliError::new(
+                    1,
+                    format!("{why}; saving to {} failed too: {message}", files::brief_path(&target)),
+                ))
+            }
+        }
+    }
 }
 
 /// The file a chain of symbolic links ends at (it need not exist yet); `None` for a loop.
@@ -333,7 +403,15 @@ fn check_out(out: &Path, notebook: &Path, overwrite: bool) -> Result<PathBuf, Cl
 pub fn train(args: &TrainArgs) -> Result<(), CliError> {
     let out = args.out.as_deref().map(|out| check_out(out, &args.notebook, args.overwrite)).transpose()?;
     let loaded = load(&args.notebook, args.model.as_deref())?;
-    let (def, classes) = (loaded.def.clone(), loaded.splits.test.classes.clone());
+    let (mut def, classes) = (loaded.def.clone(), loaded.splits.test.classes.clone());
+    // The schedule plans over the run this command makes, not the notebook's epochs.
+    let train_len = loaded.splits.train.len().max(1);
+    let planned_epochs = match (args.steps, args.epochs) {
+        (Some(steps), _) => steps.div_ceil(train_len.div_ceil(def.training.batch_size.clamp(1, train_len))),
+        (None, Some(epochs)) => epochs,
+        (None, None) => def.training.epochs,
+    };
+    def.training.epochs = planned_epochs.clamp(1, glassbox_engine::train::MAX_EPOCHS);
     let regression = classes.is_empty();
     if regression && def.training.loss == glassbox_engine::tensor::LossSpec::CrossEntropy {
         println!("note: the data are numbers to predict, so the loss is the mean squared error (cross-entropy needs classes)");
@@ -392,21 +470,23 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
     }
     let evaluation = evaluate(&session)?;
     print_metrics(&evaluation, &classes, test_share);
+    if evaluation.samples > 0 && !evaluation.loss.is_finite() && diverged.is_none() {
+        diverged = Some(format!(
+            "the model's outputs on the test split are not finite numbers (the test loss is {}): the trained weights cannot be used; lower the learning rate and train again",
+            evaluation.loss
+        ));
+    }
     let save = out.filter(|_| diverged.is_none() || args.save_anyway);
+    let mut moved = None;
     if let Some(out) = &save {
-        session.send(Command::SaveWeights(out.clone()));
-        loop {
-            match next_event(&session)? {
-                Event::Saved { path, .. } => {
-                    println!("weights saved to {}", files::brief_path(&path));
-                    break;
-                }
-                Event::Failed { message, .. } | Event::Refused { message, .. } => {
-                    return Err(CliError::new(1, message))
-                }
-                _ => {}
-            }
+        let (path, why) = save_target(out, args.overwrite);
+        if let Some(why) = why {
+            moved = Some(format!("{why}, so the weights were saved to {} instead", files::brief_path(&path)));
         }
+        moved = save_weights(&session, &path)?.or(moved);
+    }
+    if let Some(moved) = moved {
+        return Err(CliError::new(1, moved));
     }
     match diverged {
         Some(message) => {
@@ -432,7 +512,7 @@ pub fn eval(notebook: &Path, model: Option<&str>, weights: &Path) -> Result<(), 
         return Err(bad_input(format!(
             "{}: there is nothing to evaluate: {}",
             files::brief_path(notebook),
-            no_test_reason(loaded.test_share)
+            no_test_reason(loaded.test_share, !loaded.splits.test.classes.is_empty())
         )));
     }
     let params = glassbox_engine::graph::infer_shapes(&loaded.def.graph).total_params();

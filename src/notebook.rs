@@ -183,13 +183,16 @@ impl TryFrom<StoredNotebook> for Notebook {
         let Some(data) = stored.data else {
             return Err("the notebook has no \"data\" (its dataset): add one, for example \"data\": {\"source\": {\"kind\": \"Bundled\", \"name\": \"Mnist\"}}".into());
         };
-        // Names must be unique, since cells find their model by name.
+        // Names must be unique, since cells find their model by name. A renamed model never
+        // takes a name another model has in the file (`--model "A 2"` must not find the second
+        // of two models called "A"); `Notebook::read` warns about each renaming.
+        let written: std::collections::BTreeSet<String> = models.iter().map(|m| m.name.clone()).collect();
         let mut seen = std::collections::BTreeSet::new();
         for m in &mut models {
-            if m.name.trim().is_empty() {
-                m.name = "Model".into();
+            if m.name.trim().is_empty() || seen.contains(&m.name) {
+                let base = if m.name.trim().is_empty() { "Model".to_owned() } else { m.name.clone() };
+                m.name = unique_name(&base, |n| seen.contains(n) || written.contains(n));
             }
-            m.name = unique_name(&m.name, |n| seen.contains(n));
             seen.insert(m.name.clone());
         }
         let mut cells = stored.cells.unwrap_or_else(|| standard_cells(&models));
@@ -248,7 +251,11 @@ impl Notebook {
         match name {
             None => self.models.first().context("the notebook has no model"),
             Some(name) => self.model(name).with_context(|| {
-                let names: Vec<String> = self.models.iter().map(|m| brief(&m.name)).collect();
+                const LISTED: usize = 10;
+                let mut names: Vec<String> = self.models.iter().take(LISTED).map(|m| brief(&m.name)).collect();
+                if self.models.len() > LISTED {
+                    names.push(format!("and {} more", self.models.len() - LISTED));
+                }
                 format!("the notebook has no model called \"{}\"; its models are: {}", brief(name), names.join(", "))
             }),
         }
@@ -338,7 +345,7 @@ impl Notebook {
         let mut warnings = Vec::new();
         let written = serde_json::to_value(&nb)?;
         unknown_keys(&value, &written, "", &mut |path, key, known| {
-            let line = line_of_key(text, key).map_or_else(String::new, |l| format!(" (line {l})"));
+            let line = line_of_key_in(text, path, key).map_or_else(String::new, |l| format!(" (line {l})"));
             warnings.push(format!(
                 "{what}: the key \"{}\"{line} in {} is not one Glassbox knows, so it was ignored; the keys there are: {}",
                 brief(key),
@@ -346,6 +353,22 @@ impl Notebook {
                 known.join(", ")
             ));
         });
+        if let Some(read_models) = value.get("models").and_then(serde_json::Value::as_array) {
+            for (m, raw) in nb.models.iter().zip(read_models) {
+                let written = raw.get("name").and_then(serde_json::Value::as_str).unwrap_or("");
+                if written != m.name {
+                    let was = if written.trim().is_empty() {
+                        "a model without a name".to_owned()
+                    } else {
+                        format!("a second model called \"{}\"", brief(written))
+                    };
+                    warnings.push(format!(
+                        "{what}: {was} is called \"{}\" here (every model needs a name of its own); rename it in the notebook to choose its name",
+                        brief(&m.name)
+                    ));
+                }
+            }
+        }
         for key in ["graph", "training"] {
             if value.get(key).is_some() && value.get("models").is_some() {
                 let line = line_of_key(text, key).map_or_else(String::new, |l| format!(" (line {l})"));
@@ -492,19 +515,36 @@ fn unknown_keys(
     }
 }
 
-/// The line (from 1) where `"key":` first appears in the text.
-fn line_of_key(text: &str, key: &str) -> Option<usize> {
+/// The line (from 1) of `"key":` under `path` (`models[0].training`): the first occurrence
+/// after the path's own keys, in order (close enough to find the right one of several).
+fn line_of_key_in(text: &str, path: &str, key: &str) -> Option<usize> {
+    let mut from = 0;
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let name = part.split('[').next().unwrap_or(part);
+        if let Some(at) = key_position(&text[from..], name) {
+            from += at;
+        }
+    }
+    key_position(&text[from..], key).map(|at| text[..from + at].matches('\n').count() + 1)
+}
+
+/// The byte where `"key":` first appears in the text.
+fn key_position(text: &str, key: &str) -> Option<usize> {
     let quoted = format!("\"{key}\"");
     let mut from = 0;
     while let Some(found) = text[from..].find(&quoted) {
         let at = from + found;
-        let after = text[at + quoted.len()..].trim_start();
-        if after.starts_with(':') {
-            return Some(text[..at].matches('\n').count() + 1);
+        if text[at + quoted.len()..].trim_start().starts_with(':') {
+            return Some(at);
         }
         from = at + quoted.len();
     }
     None
+}
+
+/// The line (from 1) where `"key":` first appears in the text.
+fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    key_position(text, key).map(|at| text[..at].matches('\n').count() + 1)
 }
 
 /// The weights file of one model of a notebook: `NAME.MODEL.safetensors` beside it.

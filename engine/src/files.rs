@@ -155,10 +155,23 @@ pub fn brief(text: &str) -> String {
     const SHOWN: usize = 80;
     let count = text.chars().count();
     if count <= SHOWN {
-        text.to_owned()
+        printable(text)
     } else {
         let head: String = text.chars().take(SHOWN).collect();
-        format!("{head}… ({count} characters)")
+        format!("{}… ({count} characters)", printable(&head))
+    }
+}
+
+/// Text with the characters that would act on a terminal instead of showing (escape sequences,
+/// carriage returns, text-direction overrides) replaced by `?`.
+#[must_use]
+pub fn printable(text: &str) -> String {
+    let acts =
+        |c: char| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c);
+    if text.chars().any(acts) {
+        text.chars().map(|c| if acts(c) { '?' } else { c }).collect()
+    } else {
+        text.to_owned()
     }
 }
 

@@ -549,3 +549,67 @@ fn a_second_hostile_sweep_stays_fixed() {
     assert!(stderr.len() < 600 && stderr.contains("(3210 characters)"), "{} bytes: {stderr}", stderr.len());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_third_hostile_sweep_stays_fixed() {
+    let dir = temp_dir("third");
+    let nb = small_notebook(&dir);
+    let nb_s = path_str(&nb);
+    // A last step that breaks the weights: exit 1, nothing saved.
+    let wild = edited(&dir, "wild.json", |d| {
+        d["models"][0]["training"]["optimizer"] = serde_json::json!({"kind": "Sgd", "lr": 1e38});
+    });
+    let out = dir.join("wild.safetensors");
+    let (code, _, stderr) = run(&["train", path_str(&wild), "--steps", "1", "--out", path_str(&out)]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!out.exists(), "nothing saved: {stderr}");
+    // The schedule plans over the epochs asked for on the command line.
+    let cosine = edited(&dir, "cosine.json", |d| {
+        d["models"][0]["training"]["epochs"] = serde_json::json!(1);
+        d["models"][0]["training"]["schedule"] = serde_json::json!({"kind": "Cosine", "min_factor": 0.0});
+    });
+    let (one, five) = (dir.join("one.safetensors"), dir.join("five.safetensors"));
+    assert_eq!(run(&["train", path_str(&cosine), "--epochs", "1", "--out", path_str(&one)]).0, Some(0));
+    assert_eq!(run(&["train", path_str(&cosine), "--epochs", "5", "--out", path_str(&five)]).0, Some(0));
+    assert_ne!(std::fs::read(&one).expect("read"), std::fs::read(&five).expect("read"), "epochs 2 to 5 trained too");
+    // An output wider than the classes: its extra predictions show in the confusion matrix.
+    let wide =
+        edited(&dir, "wide.json", |d| d["models"][0]["graph"]["nodes"][5]["layer"]["units"] = serde_json::json!(10));
+    let (code, stdout, _) = run(&["train", path_str(&wide), "--steps", "1"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains("out 9") && stdout.contains("the model scores 10 outputs but the data has 2 classes"),
+        "{stdout}"
+    );
+    // Two models of one name: the second is renamed, never to a name the file gives another model.
+    let twins = edited(&dir, "twins.json", |d| {
+        let model = d["models"][0].clone();
+        let mut other = model.clone();
+        other["name"] = serde_json::json!("MLP 2");
+        d["models"] = serde_json::json!([model.clone(), model, other]);
+    });
+    let (code, _, stderr) = run(&["train", path_str(&twins), "--steps", "1", "--model", "MLP 2"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("a second model called \"MLP\" is called \"MLP 3\" here"), "{stderr}");
+    // Escape sequences in user text do not reach the terminal.
+    let (code, _, stderr) = run(&["train", nb_s, "--model", "\u{1b}[2Jgone\r"]);
+    assert_eq!(code, Some(2));
+    assert!(!stderr.contains('\u{1b}') && !stderr.contains('\r') && stderr.contains("?[2Jgone?"), "{stderr:?}");
+    // A misplaced key is reported at its own line, not at the first key of that name.
+    let misplaced = edited(&dir, "misplaced.json", |d| d["models"][0]["training"]["lr"] = serde_json::json!(0.1));
+    let text = std::fs::read_to_string(&misplaced).expect("read");
+    let training_at = text.find("\"training\"").expect("training");
+    let line = text[..training_at].matches('\n').count()
+        + text[training_at..].find("\"lr\"").map_or(0, |at| text[training_at..training_at + at].matches('\n').count())
+        + 1;
+    let (_, _, stderr) = run(&["train", path_str(&misplaced), "--steps", "1"]);
+    assert!(stderr.contains(&format!("the key \"lr\" (line {line}) in models[0].training")), "line {line}: {stderr}");
+    // A file that appears at --out during training is kept, and the weights go beside it.
+    let essay = dir.join("essay.safetensors");
+    std::fs::write(&essay, "my essay").expect("write");
+    let (path, why) = glassbox::cli::save_target(&essay, false);
+    assert_ne!(path, essay);
+    assert!(why.expect("a reason").contains("appeared during training and is not a weights file"));
+    assert_eq!(glassbox::cli::save_target(&essay, true).0, essay, "--overwrite replaces it");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -16,6 +16,9 @@ pub enum ColorMode {
     Rgb,
 }
 
+/// The most memory decoding one image may take (a 4000 x 4000 colour photo takes 64 MB).
+const MAX_DECODED_BYTES: u64 = 96 << 20;
+
 fn is_image(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
@@ -69,11 +72,25 @@ pub fn import_image_folder(root: &Path, size: usize, color: ColorMode) -> Result
     let decoded: Result<Vec<Vec<f32>>, EngineError> = files
         .par_iter()
         .map(|(path, _)| {
-            let img = image::open(path).map_err(|e| {
+            let unreadable = |e: &dyn std::fmt::Display| {
                 EngineError::Data(format!(
                     "{} cannot be read as an image ({e}): replace or remove the file",
                     crate::files::brief_path(path)
                 ))
+            };
+            // A small file can hold a huge picture: the decoder may take at most this much.
+            let mut limits = image::Limits::default();
+            limits.max_alloc = Some(MAX_DECODED_BYTES);
+            let mut reader =
+                image::ImageReader::open(path).and_then(image::ImageReader::with_guessed_format).map_err(|e| unreadable(&e))?;
+            reader.limits(limits);
+            let img = reader.decode().map_err(|e| match e {
+                image::ImageError::Limits(_) => EngineError::Data(format!(
+                    "{} is too large a picture to import (it would take more than {} to decode): shrink it first, for example to 1000 pixels a side",
+                    crate::files::brief_path(path),
+                    crate::memory::format_bytes(MAX_DECODED_BYTES as f64)
+                )),
+                other => unreadable(&other),
             })?;
             let img = img.resize_exact(side, side, image::imageops::FilterType::Triangle);
             Ok(match color {

@@ -118,26 +118,30 @@ impl Normalizer {
                         *h = h.max(v);
                     }
                 }
-                let scale = lo.iter().zip(&hi).map(|(l, h)| nonzero(h - l)).collect();
+                let scale = lo.iter().zip(&hi).map(|(l, h)| nonzero((f64::from(*h) - f64::from(*l)) as f32)).collect();
                 Self { shift: lo.iter().map(|l| if l.is_finite() { *l } else { 0.0 }).collect(), scale }
             }
         }
     }
 
-    /// Rescales a set in place.
+    /// Rescales a set in place. The arithmetic is done in 64 bits, so values near the 32-bit
+    /// limit (a feature from -3e38 to 3e38) rescale instead of overflowing.
     pub fn apply(&self, data: &mut Dataset) {
         let per = self.shift.len().max(1);
         for row in data.inputs.chunks_mut(per) {
             for ((v, s), k) in row.iter_mut().zip(&self.shift).zip(&self.scale) {
-                *v = (*v - s) / k;
+                *v = ((f64::from(*v) - f64::from(*s)) / f64::from(*k)) as f32;
             }
         }
     }
 }
 
-/// A spread of zero (a constant feature) would divide by zero: leave such features unscaled.
+/// A spread of zero (a constant feature) would divide by zero: leave such features unscaled. A
+/// spread too wide for 32 bits divides by the largest 32-bit number instead.
 fn nonzero(scale: f32) -> f32 {
-    if scale > 1e-12 && scale.is_finite() {
+    if scale == f32::INFINITY {
+        f32::MAX
+    } else if scale > 1e-12 && scale.is_finite() {
         scale
     } else {
         1.0

@@ -96,6 +96,8 @@ fn default_image_size() -> usize {
     28
 }
 
+/// The most noise a 2-D set may have: far past the point where the pattern is lost.
+const MAX_NOISE: f32 = 10.0;
 /// The most clusters a blobs set may have: more cannot be told apart in the plane.
 const MAX_BLOBS: usize = 100;
 /// The most symbols a sequence task may use (the generator's own limit).
@@ -154,8 +156,10 @@ impl DataSpec {
                 if too_few(*samples) {
                     return bad("the 2-D set has 0 samples: give it at least 2, such as 500".into());
                 }
-                if !noise.is_finite() || *noise < 0.0 {
-                    return bad(format!("the 2-D set's noise is {noise}: use a number from 0 to 0.5"));
+                if !(0.0..=MAX_NOISE).contains(noise) {
+                    return bad(format!(
+                        "the 2-D set's noise is {noise:e}: use a number from 0 to {MAX_NOISE} (0.5 is already very noisy)"
+                    ));
                 }
                 if let Pattern2d::Blobs { classes } = pattern {
                     if !(2..=MAX_BLOBS).contains(classes) {
@@ -163,10 +167,15 @@ impl DataSpec {
                     }
                 }
             }
-            DataSource::Sequence { samples, length, vocab, .. } => {
+            DataSource::Sequence { task, samples, length, vocab, .. } => {
                 if too_few(*samples) || *length == 0 {
                     return bad(format!(
                         "the sequence task has {samples} samples of length {length}: both need to be at least 1"
+                    ));
+                }
+                if *task == SequenceTask::Addition && *length > 9 {
+                    return bad(format!(
+                        "the addition task adds numbers of {length} digits: use 1 to 9 digits (the sums must fit in 64 bits)"
                     ));
                 }
                 if !(2..=MAX_VOCAB).contains(vocab) {
@@ -247,7 +256,9 @@ impl DataSpec {
                     ColorMode::Grey => 1.0,
                     ColorMode::Rgb => 3.0,
                 };
+                // Each decoding thread may hold one full-size picture (see the importer's cap).
                 set(count_images(path), channels * n(*size) * n(*size), 1.0)
+                    + rayon::current_num_threads() as f64 * 96.0 * 1024.0 * 1024.0
             }
         }
     }

@@ -89,20 +89,22 @@ impl Model {
         let mut nodes = Vec::with_capacity(report.order.len());
         let mut params = Vec::new();
         let mut buffers = BTreeMap::new();
+        // Looked up once, so compiling stays linear in the graph's size.
+        let by_id: BTreeMap<&str, &crate::graph::NodeSpec> = spec.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+        let mut relu_consumers: BTreeMap<&str, bool> = BTreeMap::new();
+        for edge in &spec.edges {
+            let relu = by_id.get(edge.to.as_str()).is_some_and(|n| n.layer.is_relu_like());
+            *relu_consumers.entry(edge.from.as_str()).or_default() |= relu;
+        }
         for id in &report.order {
-            let (Some(node_spec), Some(info)) = (spec.node(id), report.nodes.get(id)) else {
+            let (Some(&node_spec), Some(info)) = (by_id.get(id.as_str()), report.nodes.get(id)) else {
                 return Err(EngineError::Internal(format!("node {id} vanished during compilation")));
             };
             let inputs: Vec<usize> = info.inputs.iter().filter_map(|i| position.get(i.as_str()).copied()).collect();
             let in_shapes: Vec<Vec<usize>> =
                 info.inputs.iter().filter_map(|i| report.shape_of(i).map(<[usize]>::to_vec)).collect();
             let out_shape = info.output_shape.clone().unwrap_or_default();
-            let consumers_relu = spec
-                .edges
-                .iter()
-                .filter(|e| e.from == *id)
-                .filter_map(|e| spec.node(&e.to))
-                .any(|n| n.layer.is_relu_like());
+            let consumers_relu = relu_consumers.get(id.as_str()).copied().unwrap_or(false);
             let mut node_params = Vec::new();
             if let Some(first_in) = in_shapes.first() {
                 for (pname, pshape) in param_shapes(&node_spec.layer, first_in) {

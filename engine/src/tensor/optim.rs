@@ -103,7 +103,8 @@ impl OptimizerSpec {
             }
         };
         let lr = self.lr();
-        if !(lr.is_finite() && lr > 0.0) {
+        // The update runs in 32 bits: a rate that is 0 or infinite there cannot train.
+        if !(lr > 0.0 && (lr as f32).is_normal()) {
             return Err(format!(
                 "optimizer.lr (the learning rate) is {}: it must be a number above 0, such as 0.01 for Adam or 0.1 for SGD",
                 num(lr)
@@ -136,7 +137,7 @@ impl OptimizerSpec {
             | Self::AdamW { beta1, beta2, eps, weight_decay, .. } => {
                 fraction("beta1", beta1)?;
                 fraction("beta2", beta2)?;
-                if !(eps.is_finite() && eps > 0.0) {
+                if !(eps > 0.0 && (eps as f32).is_normal()) {
                     return Err(format!("optimizer.eps is {}: use a small number above 0, such as 1e-8", num(eps)));
                 }
                 decay(weight_decay)

@@ -43,6 +43,8 @@ pub struct TrainConfig {
 
 /// More epochs than this is a typo, not a plan (a million passes over the data).
 pub const MAX_EPOCHS: usize = 1_000_000;
+/// A warm-up longer than this keeps the rate near 0 for longer than any run here lasts.
+const MAX_WARMUP_STEPS: usize = 1_000_000;
 
 fn default_batch() -> usize {
     32
@@ -78,12 +80,18 @@ impl TrainConfig {
         if self.epochs == 0 || self.epochs > MAX_EPOCHS {
             return Err(format!("training.epochs is {}: use 1 to {MAX_EPOCHS}", self.epochs));
         }
+        if self.warmup_steps > MAX_WARMUP_STEPS {
+            return Err(format!(
+                "training.warmup_steps is {}: the rate would stay near 0 for the whole run; use 0 to {MAX_WARMUP_STEPS}, such as 100",
+                self.warmup_steps
+            ));
+        }
         match self.schedule {
             Schedule::Constant => {}
             Schedule::Step { every_epochs, factor } => {
-                if every_epochs == 0 || !(factor.is_finite() && factor > 0.0) {
+                if every_epochs == 0 || !(factor > 0.0 && factor <= 10.0) {
                     return Err(format!(
-                        "training.schedule (Step) lowers the rate by {factor} every {every_epochs} epochs: use at least 1 epoch and a factor above 0, such as 0.5"
+                        "training.schedule (Step) multiplies the rate by {factor:e} every {every_epochs} epochs: use at least 1 epoch and a factor above 0 and at most 10, such as 0.5"
                     ));
                 }
             }

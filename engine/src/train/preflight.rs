@@ -49,12 +49,16 @@ pub fn estimate_model_memory(
 ) -> ModelMemory {
     let size = |shape: Option<&[usize]>| shape.map_or(0.0, |s| s.iter().map(|&d| d as f64).product::<f64>());
     let (mut per_sample_train, mut per_sample_eval) = (0.0f64, 0.0f64);
+    let layers: std::collections::BTreeMap<&str, &LayerSpec> =
+        graph.nodes.iter().map(|n| (n.id.as_str(), &n.layer)).collect();
     for id in &report.order {
         let out = size(report.shape_of(id));
-        // Training keeps each output, its gradient, and about one temporary of the same size.
-        per_sample_train += 3.0 * out;
-        per_sample_eval += out;
-        if let Some(LayerSpec::Conv2d { kernel, .. }) = graph.node(id).map(|n| &n.layer) {
+        // Training keeps each output, its gradient, the copy of its input an op keeps for its
+        // backward pass, and temporaries: measured up to about 6 times the output (a Dense
+        // after a Dense on sequences); evaluation about twice.
+        per_sample_train += 6.0 * out;
+        per_sample_eval += 2.0 * out;
+        if let Some(LayerSpec::Conv2d { kernel, .. }) = layers.get(id.as_str()) {
             // The unfolded patches (im2col) of a convolution, and their gradient.
             let channels = report.nodes[id].inputs.first().and_then(|i| report.shape_of(i)).and_then(|s| s.first());
             let positions = report.shape_of(id).map_or(0.0, |s| s.iter().skip(1).map(|&d| d as f64).product());
@@ -115,6 +119,20 @@ pub fn check_data_fits(report: &ShapeReport, data: &Splits) -> Result<(), Engine
                 return Err(EngineError::Batch(format!(
                     "the data has only one class{only}: there is nothing to tell apart, and every prediction would be right; choose data with two or more classes"
                 )));
+            }
+            // The classes the training split really holds: a test share can take a rare class
+            // away from it entirely.
+            if let (Some(labels), 1) = (data.train.labels(), data.train.targets_per_sample) {
+                if labels.iter().all(|&l| Some(&l) == labels.first()) {
+                    let name = labels
+                        .first()
+                        .and_then(|&l| data.train.classes.get(l))
+                        .map(|c| format!(" (\"{}\")", brief(c)))
+                        .unwrap_or_default();
+                    return Err(EngineError::Batch(format!(
+                        "the training split holds samples of one class only{name}, so there is nothing to tell apart: add samples of the other classes, or lower the test share"
+                    )));
+                }
             }
             let highest = |d: &Dataset| d.labels().and_then(|l| l.iter().copied().max());
             if let Some(top) = highest(&data.train).max(highest(&data.test)).filter(|&t| t >= classes) {

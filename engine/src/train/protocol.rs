@@ -117,7 +117,8 @@ pub struct Evaluation {
     pub samples: usize,
     pub loss: f32,
     pub accuracy: f32,
-    /// `confusion[true class][predicted class]` counts (single-label classification only).
+    /// `confusion[true class][predicted class]` counts (single-label classification only): a row
+    /// per class of the data, a column per output the model scores (at least one per class).
     pub confusion: Vec<Vec<usize>>,
 }
 

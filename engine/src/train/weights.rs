@@ -198,7 +198,7 @@ pub fn load_weights_bytes(
         .collect();
     if !partial && !report.is_complete() {
         return Err(EngineError::Weights(format!(
-            "{what} does not fit this model:\n{}\nLoad the tensors that fit only if you mean to.",
+            "{what} does not fit this model (were the weights saved from another model?):\n{}\nTrain this model, or choose the weights file saved with it.",
             report.describe()
         )));
     }

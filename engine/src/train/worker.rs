@@ -549,8 +549,7 @@ impl Worker {
             let message = match not_the_learning_rate(run, &batch) {
                 Some(cause) => format!("{what}{at}. {cause}"),
                 None => {
-                    let restore = if can_restore { ", and go back to the last good checkpoint" } else { "" };
-                    format!("{what}{at}. The learning rate ({lr:.3e}) is probably too high: lower it{restore}")
+                    format!("{what}{at}. The learning rate ({lr:.3e}) is probably too high: lower it")
                 }
             };
             self.pause(PauseReason::NonFinite { node, message, can_restore });
@@ -560,7 +559,6 @@ impl Worker {
         let exploded = extent.flatten().filter(|&w| w > WEIGHT_LIMIT);
         if above_for >= divergence_stretch(steps_per_epoch) || exploded.is_some() {
             let can_restore = !run.checkpoints.is_empty();
-            let restore = if can_restore { ", and go back to the last good checkpoint" } else { "" };
             let what = match exploded {
                 Some(w) => format!(
                     "a weight reached {w:.2e} at step {} (the weights of a healthy network stay within a few units)",
@@ -572,9 +570,8 @@ impl Worker {
                     run.health.start().unwrap_or(f32::NAN)
                 ),
             };
-            let message = format!(
-                "Training is diverging: {what}. The learning rate ({lr:.3e}) is probably too high: lower it{restore}"
-            );
+            let message =
+                format!("Training is diverging: {what}. The learning rate ({lr:.3e}) is probably too high: lower it");
             run.health.forgive();
             self.pause(PauseReason::Diverged { message, can_restore });
             return;
@@ -617,16 +614,30 @@ impl Worker {
             }
         }
         if reached {
-            // A run that ends far above where it started has not trained: say so, as a
-            // diverging run is (a short run never reaches the stretch that pauses one midway).
+            // A run that ends far above where it started, or with broken weights, has not
+            // trained: say so (a short run never reaches the checks that pause one midway).
             let Some(run) = self.run.as_mut() else { return };
-            if run.health.is_calm() {
+            let extent = run.model.weight_extent();
+            if extent.is_none() {
+                let can_restore = !run.checkpoints.is_empty();
+                let message = format!(
+                    "a weight became infinite or NaN by step {}. The learning rate ({lr:.3e}) or another optimiser setting is probably too large: lower it",
+                    run.step
+                );
+                self.pause(PauseReason::NonFinite { node: None, message, can_restore });
+            } else if let Some(w) = extent.filter(|&w| w > WEIGHT_LIMIT) {
+                let can_restore = !run.checkpoints.is_empty();
+                let message = format!(
+                    "Training is diverging: a weight reached {w:.2e} by step {} (the weights of a healthy network stay within a few units). The learning rate ({lr:.3e}) is probably too high: lower it",
+                    run.step
+                );
+                self.pause(PauseReason::Diverged { message, can_restore });
+            } else if run.health.is_calm() {
                 self.pause(PauseReason::Done);
             } else {
                 let can_restore = !run.checkpoints.is_empty();
-                let restore = if can_restore { ", and go back to the last good checkpoint" } else { "" };
                 let message = format!(
-                    "Training is diverging: the run ended with the loss far above where it started (now {:.3e}; at the start {:.3}). The learning rate ({lr:.3e}) is probably too high: lower it{restore}",
+                    "Training is diverging: the run ended with the loss far above where it started (now {:.3e}; at the start {:.3}). The learning rate ({lr:.3e}) is probably too high: lower it",
                     stats.loss,
                     run.health.start().unwrap_or(f32::NAN)
                 );
@@ -662,7 +673,20 @@ fn not_the_learning_rate(run: &mut Run, batch: &crate::data::Batch) -> Option<St
     for (name, values) in &current {
         run.model.set_weight(name, values).ok()?;
     }
-    let node = node?;
+    let Some(node) = node else {
+        // Every layer's output is finite with the starting weights: only the loss overflowed.
+        if let Targets::Values(targets) = &batch.targets {
+            let largest = targets.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            if largest > 1e15 || largest.is_nan() {
+                return Some(format!(
+                    "The targets reach {largest:.2e}, and their squared errors overflow 32-bit numbers, so the learning rate is not the cause: rescale the targets (divide them by a large number)"
+                ));
+            }
+        }
+        return (run.step <= 1).then(|| {
+            "The loss was not a finite number at the very first step, before any update, so the learning rate is not the cause: check the data's targets and the model's last layer".to_owned()
+        });
+    };
     // A layer up to the first non-finite one whose settings make values overflow is the cause.
     let order = &run.model.report().order;
     let upto = order.iter().position(|id| *id == node).map_or(order.len(), |i| i + 1);
@@ -705,7 +729,10 @@ fn evaluate(model: &mut Model, data: &Dataset, loss: LossSpec, step: usize) -> R
     let classes = data.classes.len();
     let single_label = data.targets_per_sample == 1 && matches!(data.targets, Targets::Classes(_)) && classes > 0;
     if single_label {
-        evaluation.confusion = vec![vec![0; classes]; classes];
+        // A column for every output the model scores: an output wider than the data's classes
+        // can predict a class the data does not have, and those predictions must show.
+        let scored = model.output_shape().last().copied().unwrap_or(classes).max(classes);
+        evaluation.confusion = vec![vec![0; scored]; classes];
     }
     let (mut loss_sum, mut correct, mut count) = (0.0f64, 0usize, 0usize);
     let indices: Vec<usize> = (0..data.len()).collect();

@@ -512,3 +512,166 @@ fn short_runs_that_blow_up_are_caught_at_their_end() {
     assert_eq!(*step, 8);
     assert!(message.contains("the run ended with the loss far above where it started"), "{message}");
 }
+
+#[test]
+fn a_kernel_column_wholly_in_the_padding_reads_nothing() {
+    // Stride 1, kernel 15 over 8 columns with padding 5: the last kernel columns see only padding.
+    let graph = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![1, 8, 8] },
+        LayerSpec::Conv2d { filters: 1, kernel: 15, stride: 1, padding: 5 },
+        LayerSpec::Flatten,
+        LayerSpec::Dense { units: 3, bias: true },
+    ]);
+    let mut model = Model::new(&graph, 0).expect("compiles");
+    let mut optimizer = Optimizer::new(OptimizerSpec::adam(0.01));
+    let b = batch(&[1, 8, 8], 2, 0.3);
+    model.train_step(&b, LossSpec::CrossEntropy, &mut optimizer, 0).expect("trains");
+    let small = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![1, 2, 2] },
+        LayerSpec::Conv2d { filters: 1, kernel: 6, stride: 1, padding: 3 },
+        LayerSpec::Flatten,
+        LayerSpec::Dense { units: 3, bias: true },
+    ]);
+    check(&small, &batch(&[1, 2, 2], 2, 0.6), LossSpec::CrossEntropy, "a kernel wider than the image and its padding");
+}
+
+#[test]
+fn settings_that_are_zero_or_infinite_in_32_bits_are_refused() {
+    let with = |optimizer: OptimizerSpec| TrainConfig { optimizer, ..TrainConfig::default() };
+    for (config, says) in [
+        (with(OptimizerSpec::sgd(1e300)), "optimizer.lr (the learning rate) is 1e300"),
+        (with(OptimizerSpec::adam(1e-300)), "optimizer.lr (the learning rate) is 1e-300"),
+        (
+            with(OptimizerSpec::Adam { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-300, weight_decay: 0.0 }),
+            "optimizer.eps is 1e-300",
+        ),
+        (
+            TrainConfig {
+                schedule: glassbox_engine::train::Schedule::Step { every_epochs: 1, factor: 1e30 },
+                ..TrainConfig::default()
+            },
+            "multiplies the rate by 1e30",
+        ),
+        (
+            TrainConfig { warmup_steps: 1_000_000_000_000, ..TrainConfig::default() },
+            "training.warmup_steps is 1000000000000",
+        ),
+    ] {
+        let e = config.validate().expect_err(says);
+        assert!(e.contains(says), "{e}");
+    }
+}
+
+#[test]
+fn a_long_chain_of_layers_compiles_in_linear_time() {
+    // Compiling looked nodes up one by one: 50,000 layers took 26 s. Now they take well under one.
+    let mut layers = vec![LayerSpec::Input { shape: vec![2] }];
+    layers.extend(std::iter::repeat_n(LayerSpec::Relu, 50_000));
+    layers.push(LayerSpec::Dense { units: 3, bias: true });
+    let graph = GraphSpec::sequential(layers);
+    let started = Instant::now();
+    let mut model = Model::new(&graph, 0).expect("compiles");
+    let mut optimizer = Optimizer::new(OptimizerSpec::adam(0.01));
+    model.train_step(&batch(&[2], 4, 0.2), LossSpec::CrossEntropy, &mut optimizer, 0).expect("trains");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+#[test]
+fn a_training_split_of_one_class_and_huge_targets_are_named() {
+    let labelled = |labels: Vec<usize>| {
+        let n = labels.len();
+        glassbox_engine::data::Dataset::classification(
+            vec![2],
+            crate::common::wave(2 * n, 0.1),
+            labels,
+            vec!["a".into(), "b".into()],
+        )
+    };
+    let splits = Splits { train: labelled(vec![1, 1, 1]), test: labelled(vec![0, 1]), info: DatasetInfo::default() };
+    let e = preflight(&crate::session::graph(), &TrainConfig::default(), &splits).expect_err("one class").to_string();
+    assert!(e.contains("the training split holds samples of one class only (\"b\")"), "{e}");
+    // Regression targets whose squares overflow: the targets are named, not the learning rate.
+    let regression = |n: usize| {
+        let mut d = labelled(vec![0; n]);
+        d.targets = glassbox_engine::data::Targets::Values(vec![3e38; n]);
+        d.classes.clear();
+        d
+    };
+    let mut session = Session::spawn(std::sync::Arc::new(|| {})).expect("thread");
+    let mut run = start(0.01, 0);
+    run.graph = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![2] },
+        LayerSpec::Dense { units: 4, bias: true },
+        LayerSpec::Dense { units: 1, bias: true },
+    ]);
+    run.config.loss = LossSpec::MeanSquaredError;
+    run.data = Splits { train: regression(8), test: regression(2), info: DatasetInfo::default() };
+    session.start(run);
+    session.send(Command::StepBatch);
+    let events = until(&session, |e| matches!(e, Event::Paused { .. } | Event::Failed { .. }));
+    let Some(Event::Paused { reason: PauseReason::NonFinite { message, .. }, .. }) = events.last() else {
+        panic!("expected a non-finite pause, got {}", short(events.last().expect("some")));
+    };
+    assert!(message.contains("The targets reach 3.00e38") && !message.contains("probably too high"), "{message}");
+}
+
+#[test]
+fn normalising_values_near_the_32_bit_limit_stays_finite_and_noise_is_bounded() {
+    let mut data = glassbox_engine::data::Dataset::classification(
+        vec![1],
+        vec![-3e38, 0.0, 3e38, 1.0],
+        vec![0, 1, 0, 1],
+        vec!["a".into(), "b".into()],
+    );
+    let norm = glassbox_engine::data::Normalizer::fit(&data, glassbox_engine::data::Normalization::UnitRange);
+    norm.apply(&mut data);
+    assert!(data.inputs.iter().all(|v| v.is_finite()), "{:?}", data.inputs);
+    let noisy = DataSpec::new(DataSource::Toy2d { pattern: Pattern2d::Circle, samples: 100, noise: 3e38, seed: 0 });
+    assert!(noisy.build().expect_err("too noisy").to_string().contains("noise is 3e38: use a number from 0 to 10"));
+    let adding = DataSpec::new(DataSource::Sequence {
+        task: SequenceTask::Addition,
+        length: 100,
+        vocab: 10,
+        samples: 10,
+        seed: 0,
+    });
+    assert!(adding.build().expect_err("too many digits").to_string().contains("use 1 to 9 digits"));
+}
+
+#[test]
+fn a_picture_too_large_to_decode_is_refused_by_its_header() {
+    // A PNG whose header claims 13000 x 13000 colour pixels (500 MB decoded) in a few bytes.
+    let dir = temp_dir("bomb");
+    let class = dir.join("big");
+    std::fs::create_dir_all(&class).expect("mkdir");
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        out.extend_from_slice(&crc.sum().to_be_bytes());
+        out
+    };
+    let mut ihdr = 13_000u32.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&13_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(chunk(b"IHDR", &ihdr));
+    // The start of the pixel data (a decoder asks for some before it sizes its buffer).
+    let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut zlib, &[0u8; 4096]).expect("compress");
+    png.extend(chunk(b"IDAT", &zlib.finish().expect("compress")));
+    png.extend(chunk(b"IEND", &[]));
+    std::fs::write(class.join("bomb.png"), &png).expect("write");
+    std::fs::create_dir_all(dir.join("small")).expect("mkdir");
+    std::fs::write(dir.join("small").join("other.png"), &png).expect("write");
+    let started = Instant::now();
+    let e = glassbox_engine::data::import_image_folder(&dir, 28, glassbox_engine::data::ColorMode::Rgb)
+        .expect_err("too large")
+        .to_string();
+    assert!(e.contains("is too large a picture to import"), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -42,9 +42,10 @@ impl Genes<'_> {
             LayerKind::Dense => LayerSpec::Dense { units: 1 + self.below(8), bias: self.below(2) == 0 },
             LayerKind::Conv2d => LayerSpec::Conv2d {
                 filters: 1 + self.below(4),
-                kernel: 1 + self.below(4),
+                // Kernels up to 6 and padding up to 3 reach taps that lie wholly in the padding.
+                kernel: 1 + self.below(6),
                 stride: 1 + self.below(3),
-                padding: self.below(3),
+                padding: self.below(4),
             },
             LayerKind::MaxPool2d => LayerSpec::MaxPool2d { size: 1 + self.below(3), stride: self.stride() },
             LayerKind::AvgPool2d => LayerSpec::AvgPool2d { size: 1 + self.below(3), stride: self.stride() },

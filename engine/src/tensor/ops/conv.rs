@@ -90,9 +90,11 @@ fn unfold_tap(x: &[f32], col: &mut Vec<f32>, d: &ConvDims, tap: Tap) {
         if lo > 0 {
             col.resize(col.len() + lo, 0.0);
         }
-        if d.stride == 1 {
+        // A tap whose columns all fall in the padding reads nothing (and `first` lies past the
+        // row then, so it must not be sliced).
+        if hi > lo && d.stride == 1 {
             col.extend_from_slice(&src[first..first + hi - lo]);
-        } else {
+        } else if hi > lo {
             col.extend((first..).step_by(d.stride).take(hi - lo).map(|ix| src[ix]));
         }
         if hi < ow {
@@ -105,7 +107,7 @@ fn unfold_tap(x: &[f32], col: &mut Vec<f32>, d: &ConvDims, tap: Tap) {
 fn fold_tap_add(dcol: &[f32], dx: &mut [f32], d: &ConvDims, tap: Tap) {
     let ow = d.out_width;
     for_each_output_row(d, tap, |oy, iy, (lo, hi), first| {
-        let Some(iy) = iy else { return };
+        let Some(iy) = iy.filter(|_| hi > lo) else { return };
         let src = &dcol[oy * ow + lo..oy * ow + hi];
         let dst = &mut dx[(tap.channel * d.height + iy) * d.width..(tap.channel * d.height + iy + 1) * d.width];
         if d.stride == 1 {
