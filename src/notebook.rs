@@ -5,6 +5,8 @@
 //! - 1: one `graph` and one `training` at the top level; cells without model names.
 //! - 2: `models` (named graphs, each with its training settings); model and training cells name
 //!   their model; cells remember whether they are folded; `view` holds the curves' log scale.
+//! - 3: the `Compare` cell; cells may sit `beside` the one before; `view` holds the training
+//!   speed (`steps_per_second`) and whether comparisons show training curves.
 
 use std::path::Path;
 
@@ -20,7 +22,7 @@ use serde::{Deserialize, Serialize};
 const MAX_NOTEBOOK_BYTES: u64 = 256 << 20;
 
 /// The format this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// What a cell shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -40,6 +42,8 @@ pub enum CellKind {
         #[serde(default)]
         model: String,
     },
+    /// Every model's curves on one pair of plots, one colour per model.
+    Compare,
 }
 
 /// One cell of the notebook, shown in order.
@@ -50,11 +54,14 @@ pub struct Cell {
     /// Folded away to its header (view state, saved with the notebook).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub folded: bool,
+    /// Shown beside the cell before it, in one row (so data, network and curves fit one screen).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub beside: bool,
 }
 
 impl From<CellKind> for Cell {
     fn from(kind: CellKind) -> Self {
-        Self { kind, folded: false }
+        Self { kind, folded: false, beside: false }
     }
 }
 
@@ -64,7 +71,7 @@ impl Cell {
     pub fn model(&self) -> Option<&str> {
         match &self.kind {
             CellKind::Model { model } | CellKind::Training { model } => Some(model),
-            CellKind::Markdown { .. } | CellKind::Dataset => None,
+            CellKind::Markdown { .. } | CellKind::Dataset | CellKind::Compare => None,
         }
     }
 }
@@ -84,6 +91,11 @@ pub struct ModelDef {
 pub struct ViewState {
     /// Loss curves on a log scale.
     pub log_scale: bool,
+    /// How fast Train runs, in steps a second (`None`: as fast as the machine can).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps_per_second: Option<f32>,
+    /// The comparison plots show the training curves too, not only the test curves.
+    pub compare_training: bool,
 }
 
 /// A notebook. Format-1 files are read into format 2. The dataset and at least one model are
@@ -482,7 +494,7 @@ fn unknown_keys(
     report: &mut impl FnMut(&str, &str, Vec<String>),
 ) {
     use serde_json::Value;
-    const KNOWN_UNWRITTEN: [&str; 1] = ["folded"];
+    const KNOWN_UNWRITTEN: [&str; 3] = ["folded", "beside", "steps_per_second"];
     match (read, written) {
         (Value::Object(read), Value::Object(written)) => {
             for (key, value) in read {

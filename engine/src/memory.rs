@@ -24,7 +24,7 @@ static LIMIT_OVERRIDE: AtomicU64 = AtomicU64::new(0);
 pub fn machine_bytes() -> Option<u64> {
     static MACHINE: OnceLock<Option<u64>> = OnceLock::new();
     *MACHINE.get_or_init(|| {
-        let mut system = sysinfo::System::new().ok()?;
+        let mut system = sysinfo::System::new();
         system.refresh_memory();
         let total = system.total_memory();
         let limited = system.cgroup_limits().map_or(total, |c| c.total_memory.min(total));

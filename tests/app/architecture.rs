@@ -91,3 +91,16 @@ fn only_the_tensor_module_names_dfdx() {
     }
     assert!(seen_in_tensor, "the check would notice dfdx in the tensor module");
 }
+
+#[test]
+fn cells_only_read_the_notebook_and_push_commands() {
+    // A cell that changed the notebook itself would bypass undo and the runs' bookkeeping.
+    let cells = rust_files(&root().join("src/app/cells"));
+    assert!(cells.len() >= 5, "one file per kind of cell");
+    for file in cells {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        for forbidden in ["&mut Notebook", "notebook.as_mut", "nb.models.push", ".cells.push(", "model_mut("] {
+            assert!(!text.contains(forbidden), "{} changes the notebook ({forbidden})", file.display());
+        }
+    }
+}

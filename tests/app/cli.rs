@@ -128,7 +128,7 @@ fn notebooks_round_trip_and_every_released_format_loads() {
     let raw: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(fixture("notebook-v1.json")).expect("read")).expect("json");
     assert_eq!(raw["format_version"], 1);
-    assert_eq!(v1.format_version, 2, "read into the current format");
+    assert_eq!(v1.format_version, glassbox::notebook::FORMAT_VERSION, "read into the current format");
     assert_eq!(v1.models.len(), 1);
     assert_eq!(v1.models[0].name, "Model");
     let graph: GraphSpec = serde_json::from_value(raw["graph"].clone()).expect("graph");
@@ -147,9 +147,14 @@ fn notebooks_round_trip_and_every_released_format_loads() {
     assert_eq!(v2.cells[4].kind, CellKind::Training { model: "Adam".into() });
     assert!(v2.cells[1].folded && !v2.cells[0].folded);
     assert!(v2.view.log_scale);
+    // Format 3: the comparison cell, cells beside the one before, the training speed.
+    let v3 = Notebook::load(&fixture("notebook-v3.json")).expect("format 3 loads forever");
+    assert_eq!(v3.cells.last().map(|c| &c.kind), Some(&CellKind::Compare));
+    assert_eq!(v3.cells.iter().map(|c| c.beside).collect::<Vec<_>>(), [false, false, true, false, true, false]);
+    assert_eq!(v3.view.steps_per_second, Some(100.0));
 
     let dir = temp_dir("roundtrip");
-    for nb in [v1, v2] {
+    for nb in [v1, v2, v3] {
         let path = dir.join("nb.json");
         nb.save(&path).expect("saves");
         assert_eq!(Notebook::load(&path).expect("loads"), nb);

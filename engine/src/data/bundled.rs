@@ -54,6 +54,12 @@ impl Bundled {
     pub fn all() -> impl Iterator<Item = Self> {
         <Self as strum::IntoEnumIterator>::iter()
     }
+
+    /// Whether the set comes with its own test split (so the pipeline's test share is unused).
+    #[must_use]
+    pub fn has_own_split(self) -> bool {
+        matches!(self, Self::Mnist | Self::FashionMnist)
+    }
 }
 
 /// Where a bundled set comes from, its license, and what it holds.

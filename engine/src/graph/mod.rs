@@ -1,8 +1,10 @@
 //! The model as data: layer specs, the graph, and shape inference.
 
 pub mod examples;
+mod fit;
 mod shape;
 mod spec;
 
+pub use fit::{fit_to_data, Fitted, OutputNeed};
 pub use shape::{infer_shapes, numel, param_count, param_shapes, shape_text, NodeInfo, Problem, ShapeReport};
 pub use spec::{EdgeSpec, GraphSpec, LayerKind, LayerSpec, NodeId, NodeSpec};

@@ -12,7 +12,7 @@ mod worker;
 
 pub use config::{Schedule, TrainConfig, MAX_EPOCHS};
 pub use health::{divergence_stretch, divergence_threshold};
-pub use preflight::{check_data_fits, check_model_memory, estimate_model_memory, preflight, ModelMemory};
+pub use preflight::{check_data_fits, check_model_memory, estimate_model_memory, output_need, preflight, ModelMemory};
 pub use protocol::{
     Command, Evaluation, Event, InspectRequest, Inspection, PauseReason, Progress, RunId, Split, StartRun, WeightsFile,
 };

@@ -217,3 +217,15 @@ pub fn preflight(graph: &GraphSpec, config: &TrainConfig, data: &Splits) -> Resu
     check_model_memory(&estimate, config.batch_size.min(data.train.len()))?;
     Ok(report)
 }
+
+/// What the data's targets need from a model's output, for fitting a model to it
+/// ([`crate::graph::fit_to_data`]).
+#[must_use]
+pub fn output_need(data: &Dataset) -> crate::graph::OutputNeed {
+    use crate::graph::OutputNeed;
+    match (&data.targets, data.targets_per_sample) {
+        (Targets::Classes(_), 0 | 1) => OutputNeed::Classes(data.classes.len().max(2)),
+        (Targets::Classes(_), positions) => OutputNeed::PerPosition { positions, classes: data.classes.len().max(2) },
+        (Targets::Values(_), n) => OutputNeed::Values(n.max(1)),
+    }
+}

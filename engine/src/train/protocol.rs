@@ -81,6 +81,10 @@ pub enum Command {
     Evaluate,
     /// Whether to evaluate on the test split at the end of every epoch (for test curves).
     EvaluateEachEpoch(bool),
+    /// How fast training runs, in steps a second (`None`: as fast as it can), so a class can
+    /// watch it learn; kept for every later run of the session. Commands are answered at once
+    /// while the trainer waits between steps.
+    SetPace(Option<f32>),
     /// Every node's output, every parameter's gradient and the weights, for some samples.
     Inspect(InspectRequest),
     /// Writes the current weights to a safetensors file.

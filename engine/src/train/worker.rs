@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -71,6 +71,8 @@ impl Session {
                 evaluate_each_epoch: false,
                 run: None,
                 inject_panic: false,
+                pace: None,
+                next_step_at: None,
             }
             .run();
         })?;
@@ -192,6 +194,10 @@ struct Worker {
     cancel: Arc<AtomicU64>,
     inspections_seen: u64,
     evaluate_each_epoch: bool,
+    /// The time between steps while running, when training is paced ([`Command::SetPace`]).
+    pace: Option<Duration>,
+    /// When the next paced step is due.
+    next_step_at: Option<Instant>,
     run: Option<Run>,
     inject_panic: bool,
 }
@@ -247,7 +253,15 @@ impl Worker {
     fn run(mut self) {
         loop {
             let running = self.run.as_ref().is_some_and(|r| r.goal.is_some());
-            let command = if running {
+            // Paced: wait for the next step's time, answering commands meanwhile.
+            let wait = self.next_step_at.filter(|_| running).and_then(|at| at.checked_duration_since(Instant::now()));
+            let command = if let Some(wait) = wait {
+                match self.commands.recv_timeout(wait) {
+                    Ok(c) => Some(c),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            } else if running {
                 match self.commands.try_recv() {
                     Ok(c) => Some(c),
                     Err(TryRecvError::Empty) => None,
@@ -266,7 +280,11 @@ impl Worker {
                 self.handle(command);
                 continue;
             }
+            let started = Instant::now();
             self.train_one_step();
+            // The next step is due one interval after this one started (a step slower than the
+            // interval is followed at once).
+            self.next_step_at = self.pace.map(|interval| started + interval);
         }
     }
 
@@ -446,6 +464,16 @@ impl Worker {
                 }
             }
             Command::EvaluateEachEpoch(on) => self.evaluate_each_epoch = on,
+            Command::SetPace(steps_per_second) => {
+                self.pace = steps_per_second
+                    .filter(|s| s.is_finite() && *s > 0.0)
+                    .map(|s| Duration::from_secs_f32(1.0 / s.clamp(0.01, 1e6)));
+                // A faster pace applies at once; a slower one from the next step.
+                self.next_step_at = match (self.next_step_at, self.pace) {
+                    (Some(at), Some(interval)) => Some(at.min(Instant::now() + interval)),
+                    _ => None,
+                };
+            }
             Command::InjectPanic => self.inject_panic = true,
             Command::Shutdown => {}
         }

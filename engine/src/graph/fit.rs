@@ -1,0 +1,182 @@
+//! Fitting a graph to a dataset: the changes that make a model take the data's samples and give
+//! the outputs its targets need, said in words before they are made.
+
+use super::shape::{infer_shapes, shape_text};
+use super::spec::{EdgeSpec, GraphSpec, LayerSpec, NodeSpec};
+
+/// What the data needs at the model's output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputNeed {
+    /// A score for each of this many classes.
+    Classes(usize),
+    /// A row of class scores for each position: `[positions, classes]`.
+    PerPosition { positions: usize, classes: usize },
+    /// This many numbers to predict.
+    Values(usize),
+}
+
+impl OutputNeed {
+    fn shape(self) -> Vec<usize> {
+        match self {
+            Self::Classes(n) | Self::Values(n) => vec![n],
+            Self::PerPosition { positions, classes } => vec![positions, classes],
+        }
+    }
+}
+
+/// A graph changed to fit the data, with each change in words.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fitted {
+    pub graph: GraphSpec,
+    /// What was changed ("the Input's shape [2] → [1, 28, 28]"); empty when the graph already fit.
+    pub changes: Vec<String>,
+}
+
+/// Layers that pass their input's shape through unchanged and have no size of their own, so the
+/// output's size is set by the layer before them.
+fn passes_shape(layer: &LayerSpec) -> bool {
+    matches!(
+        layer,
+        LayerSpec::Relu
+            | LayerSpec::LeakyRelu { .. }
+            | LayerSpec::Tanh
+            | LayerSpec::Sigmoid
+            | LayerSpec::Gelu
+            | LayerSpec::Softmax
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::BatchNorm { .. }
+            | LayerSpec::LayerNorm { .. }
+    )
+}
+
+/// An id not yet in the graph: `base`, `base2`, `base3`, ...
+fn fresh_id(graph: &GraphSpec, base: &str) -> String {
+    if graph.node(base).is_none() {
+        return base.to_owned();
+    }
+    (2..).map(|i| format!("{base}{i}")).find(|id| graph.node(id).is_none()).unwrap_or_else(|| base.to_owned())
+}
+
+/// Puts a new node on the edges into `before`'s port 0.
+fn insert_before(graph: &mut GraphSpec, before: &str, id: String, layer: LayerSpec) {
+    for edge in &mut graph.edges {
+        if edge.to == before && edge.port == 0 {
+            edge.to.clone_from(&id);
+        }
+    }
+    graph.edges.push(EdgeSpec { from: id.clone(), to: before.to_owned(), port: 0 });
+    let at = graph.nodes.iter().position(|n| n.id == before).unwrap_or(graph.nodes.len());
+    graph.nodes.insert(at, NodeSpec { id, layer });
+}
+
+/// Puts a new node after `after`, which becomes the graph's output.
+fn append_output(graph: &mut GraphSpec, after: &str, id: String, layer: LayerSpec) {
+    graph.edges.push(EdgeSpec { from: after.to_owned(), to: id.clone(), port: 0 });
+    graph.nodes.push(NodeSpec { id: id.clone(), layer });
+    graph.output = Some(id);
+}
+
+/// The changes that make `graph` take samples of `sample_shape` and give what `need` asks: the
+/// Input's shape; a Flatten before each Dense layer that would get an image; the units of the
+/// last Dense layer before the output (through activations, dropout and normalisation); and a
+/// Reshape to `[positions, classes]` where the data has a label per position.
+///
+/// # Errors
+/// In words, when the graph cannot be fitted this way (no Input, no Dense layer that sets the
+/// output, or layers that cannot take this kind of data, such as a convolution given vectors).
+pub fn fit_to_data(graph: &GraphSpec, sample_shape: &[usize], need: OutputNeed) -> Result<Fitted, String> {
+    let mut graph = graph.clone();
+    let mut changes = Vec::new();
+    let input = graph
+        .nodes
+        .iter_mut()
+        .find(|n| matches!(n.layer, LayerSpec::Input { .. }))
+        .ok_or("the model has no Input node to take the data")?;
+    if let LayerSpec::Input { shape } = &mut input.layer {
+        if shape.as_slice() != sample_shape {
+            changes.push(format!("the Input's shape {} → {}", shape_text(shape), shape_text(sample_shape)));
+            *shape = sample_shape.to_vec();
+        }
+    }
+    // A Dense layer takes vectors (or rows of a sequence): an image first goes through a Flatten.
+    for _ in 0..graph.nodes.len() {
+        let report = infer_shapes(&graph);
+        let needs_flatten = graph.nodes.iter().find_map(|n| {
+            if !matches!(n.layer, LayerSpec::Dense { .. }) {
+                return None;
+            }
+            let from = graph.edges.iter().find(|e| e.to == n.id && e.port == 0)?;
+            let shape = report.shape_of(&from.from)?;
+            (shape.len() > 2).then(|| (n.id.clone(), shape.to_vec()))
+        });
+        let Some((dense, shape)) = needs_flatten else { break };
+        let id = fresh_id(&graph, "flatten");
+        changes.push(format!("a Flatten before {dense}, which takes vectors, not {} images", shape_text(&shape)));
+        insert_before(&mut graph, &dense, id, LayerSpec::Flatten);
+    }
+    // The layer that sets the output's size: back from the output through shape-keeping layers.
+    let report = infer_shapes(&graph);
+    let mut at = report.output.clone().or_else(|| graph.output.clone()).ok_or("the model has no output node")?;
+    let want = need.shape();
+    if report.shape_of(&at) != Some(want.as_slice()) {
+        // A Reshape already at the output (from an earlier fit) is replaced.
+        let mut last = at.clone();
+        loop {
+            let node = graph.node(&last).ok_or("the output node is missing")?;
+            if matches!(node.layer, LayerSpec::Dense { .. }) {
+                break;
+            }
+            if !passes_shape(&node.layer) && !matches!(node.layer, LayerSpec::Reshape { .. }) {
+                return Err(format!(
+                    "the output comes from {last} ({}), not from a Dense layer whose units can be set: end the model with a Dense layer",
+                    node.layer.kind().label()
+                ));
+            }
+            last = graph
+                .edges
+                .iter()
+                .find(|e| e.to == last && e.port == 0)
+                .map(|e| e.from.clone())
+                .ok_or_else(|| format!("{last} has no input"))?;
+        }
+        let units = want.iter().product::<usize>();
+        if let Some(NodeSpec { layer: LayerSpec::Dense { units: old, .. }, .. }) =
+            graph.nodes.iter_mut().find(|n| n.id == last)
+        {
+            if *old != units {
+                let what = match need {
+                    OutputNeed::Classes(n) => format!("one score for each of the {n} classes"),
+                    OutputNeed::Values(n) => format!("the {n} number(s) to predict"),
+                    OutputNeed::PerPosition { positions, classes } => {
+                        format!("{classes} class scores at each of {positions} positions")
+                    }
+                };
+                changes.push(format!("{last}'s units {old} → {units}, {what}"));
+                *old = units;
+            }
+        }
+        // A model that ended in a Reshape (an earlier fit) loses it when the data no longer
+        // needs one; a label per position needs one.
+        if let Some(node) = graph.node(&at).filter(|n| matches!(n.layer, LayerSpec::Reshape { .. })) {
+            let id = node.id.clone();
+            let from = graph.edges.iter().find(|e| e.to == id).map(|e| e.from.clone());
+            graph.nodes.retain(|n| n.id != id);
+            graph.edges.retain(|e| e.to != id && e.from != id);
+            if let Some(from) = from {
+                graph.output = Some(from.clone());
+                at = from;
+            }
+            changes.push(format!("the Reshape {id} removed"));
+        }
+        if let OutputNeed::PerPosition { positions, classes } = need {
+            let id = fresh_id(&graph, "reshape");
+            changes.push(format!("a Reshape to [{positions}, {classes}] at the end, a row of scores per position"));
+            append_output(&mut graph, &at, id, LayerSpec::Reshape { shape: vec![positions, classes] });
+        }
+    }
+    let report = infer_shapes(&graph);
+    if let Some(problem) = report.problems.first() {
+        return Err(format!("even with its Input and output changed, the model does not fit: {problem}"));
+    }
+    Ok(Fitted { graph, changes })
+}

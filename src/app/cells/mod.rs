@@ -1,0 +1,201 @@
+//! The cells: each kind in a file of its own, drawn from a [`CellContext`] (what it may read)
+//! and answering only with [`AppCommand`]s. A new kind of cell is one new file here plus its
+//! line in [`body`] and [`kind_name`] (and its variant in the notebook's `CellKind`).
+
+mod compare;
+mod dataset;
+mod markdown;
+mod model;
+pub(super) mod training;
+
+use std::collections::BTreeMap;
+
+use eframe::egui;
+use glassbox_engine::data::Splits;
+
+use super::runs::ModelRun;
+use super::widgets::palette::Palette;
+use super::AppCommand;
+use crate::notebook::{Cell, CellKind, Notebook};
+
+pub(super) use dataset::licenses_ui;
+
+/// What a cell may read, and where it puts what it asks for.
+pub(super) struct CellContext<'a> {
+    pub notebook: &'a Notebook,
+    pub splits: Option<&'a Splits>,
+    pub runs: &'a BTreeMap<String, ModelRun>,
+    /// The first training samples of an image set, as textures for the sample grid.
+    pub thumbnails: &'a [(egui::TextureHandle, String, usize)],
+    /// Why the last dataset change failed.
+    pub data_error: Option<&'a str>,
+    /// The dataset's class colours.
+    pub palette: &'a Palette,
+    /// The text cell being edited, and its draft (view state).
+    pub editing: &'a mut Option<(usize, String)>,
+    pub markdown: &'a mut egui_commonmark::CommonMarkCache,
+    pub out: &'a mut Vec<AppCommand>,
+}
+
+/// What a cell is called in its header and menus.
+fn kind_name(cell: &CellKind) -> &'static str {
+    match cell {
+        CellKind::Markdown { .. } => "Text",
+        CellKind::Dataset => "Dataset",
+        CellKind::Model { .. } => "Model",
+        CellKind::Training { .. } => "Training",
+        CellKind::Compare => "Compare models",
+    }
+}
+
+/// The registry: which file draws which kind of cell.
+fn body(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>) {
+    match &cell.kind {
+        CellKind::Markdown { text } => markdown::show(ui, index, text, cx),
+        CellKind::Dataset => dataset::show(ui, cx),
+        CellKind::Model { model } => model::show(ui, model, cx),
+        CellKind::Training { model } => training::show(ui, model, cx),
+        CellKind::Compare => compare::show(ui, cx),
+    }
+}
+
+/// Says that a cell names a model the notebook does not have.
+fn unknown_model(ui: &mut egui::Ui, name: &str) {
+    ui.colored_label(
+        ui.visuals().warn_fg_color,
+        format!("This cell shows the model \"{name}\", which this notebook does not have: pick one of its models in the cell's header."),
+    );
+}
+
+/// Every cell, in rows: a cell placed beside the one before shares its row, each taking an equal
+/// share of the width.
+pub(super) fn show_all(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
+    let cells = &cx.notebook.cells;
+    let mut rows: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, cell) in cells.iter().enumerate() {
+        match rows.last_mut() {
+            Some(row) if cell.beside && i > 0 => row.end = i + 1,
+            _ => rows.push(i..i + 1),
+        }
+    }
+    for row in rows {
+        if row.len() == 1 {
+            framed(ui, row.start, cx);
+        } else {
+            let first = row.start;
+            ui.columns(row.len(), |columns| {
+                for (k, column) in columns.iter_mut().enumerate() {
+                    framed(column, first + k, cx);
+                }
+            });
+        }
+        ui.add_space(6.0);
+    }
+}
+
+/// One cell in its frame: the header, then (unless folded) its body.
+fn framed(ui: &mut egui::Ui, index: usize, cx: &mut CellContext<'_>) {
+    let Some(cell) = cx.notebook.cells.get(index) else { return };
+    egui::Frame::group(ui.style()).inner_margin(8.0).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        header(ui, index, cell, cx);
+        if !cell.folded {
+            ui.push_id(("cell", index), |ui| body(ui, index, cell, cx));
+        }
+    });
+}
+
+/// A cell's header: its kind (and model, for model and training cells), fold, the cell menu
+/// (place beside, move, delete) and "add a cell below".
+fn header(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>) {
+    let count = cx.notebook.cells.len();
+    let out = &mut *cx.out;
+    let models: Vec<&str> = cx.notebook.models.iter().map(|m| m.name.as_str()).collect();
+    ui.horizontal(|ui| {
+        let arrow = if cell.folded { "⏵" } else { "⏷" };
+        if ui
+            .small_button(arrow)
+            .on_hover_text(if cell.folded { "Show this cell" } else { "Fold this cell away" })
+            .clicked()
+        {
+            out.push(AppCommand::ToggleFolded(index));
+        }
+        ui.weak(kind_name(&cell.kind));
+        if let Some(current) = cell.model() {
+            egui::ComboBox::from_id_salt(("cell-model", index))
+                .selected_text(current)
+                .show_ui(ui, |ui| {
+                    for &name in &models {
+                        if ui.selectable_label(name == current, name).clicked() && name != current {
+                            out.push(AppCommand::SetCellModel { cell: index, model: name.to_owned() });
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("Which of the notebook's models this cell shows");
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.small_button("✖").on_hover_text("Delete this cell (Ctrl+Z brings it back)").clicked() {
+                out.push(AppCommand::DeleteCell(index));
+            }
+            if ui
+                .add_enabled(index + 1 < count, egui::Button::new("⏷").small())
+                .on_hover_text("Move this cell down")
+                .clicked()
+            {
+                out.push(AppCommand::MoveCell { index, up: false });
+            }
+            if ui.add_enabled(index > 0, egui::Button::new("⏶").small()).on_hover_text("Move this cell up").clicked()
+            {
+                out.push(AppCommand::MoveCell { index, up: true });
+            }
+            if index > 0 {
+                let (label, help) = if cell.beside {
+                    ("⬇ below", "Show this cell below the one before it, at full width")
+                } else {
+                    ("➡ beside", "Show this cell beside the one before it, in one row (saved with the notebook)")
+                };
+                if ui.small_button(label).on_hover_text(help).clicked() {
+                    out.push(AppCommand::PlaceBeside { cell: index, beside: !cell.beside });
+                }
+            }
+            ui.menu_button("+ cell", |ui| {
+                let mut add = |ui: &mut egui::Ui, label: String, kind: CellKind, help: &str| {
+                    if ui.button(label).on_hover_text(help).clicked() {
+                        out.push(AppCommand::AddCell { after: index, kind });
+                        ui.close();
+                    }
+                };
+                add(ui, "Text".into(), CellKind::Markdown { text: String::new() }, "Lesson text, in Markdown");
+                add(ui, "Dataset".into(), CellKind::Dataset, "The data, its samples and license");
+                add(ui, "Compare models".into(), CellKind::Compare, "Every model's curves on one pair of plots");
+                for &name in &models {
+                    let model = name.to_owned();
+                    add(ui, format!("Model: {name}"), CellKind::Model { model }, "The model's layers and shapes");
+                    let model = name.to_owned();
+                    add(
+                        ui,
+                        format!("Training: {name}"),
+                        CellKind::Training { model },
+                        "Train the model and watch its curves",
+                    );
+                }
+            })
+            .response
+            .on_hover_text("Add a cell below this one");
+        });
+    });
+}
+
+/// A labelled number field, limited to `range` for edits (a value already outside it is shown as
+/// it is); returns whether the user changed it.
+pub(super) fn number(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut usize,
+    range: std::ops::RangeInclusive<usize>,
+    help: &str,
+) -> bool {
+    ui.label(label);
+    ui.add(egui::DragValue::new(value).range(range).clamp_existing_to_range(false)).on_hover_text(help).changed()
+}

@@ -1,0 +1,385 @@
+//! What cells, menus, shortcuts and tests may ask for, and the one place it is applied.
+//!
+//! Cells only read the notebook and push [`AppCommand`]s; [`GlassboxApp::apply`] applies a
+//! frame's commands after its cells are drawn, and the document records one step of undo for
+//! them.
+
+use std::path::PathBuf;
+
+use eframe::egui;
+
+use super::GlassboxApp;
+use crate::notebook::{CellKind, ModelDef};
+
+/// What a model's training cell (or the run bar) asks for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ModelCommand {
+    /// Start (if needed) and run until paused.
+    Train,
+    Pause,
+    StepBatch,
+    StepEpoch,
+    Reset,
+    SetLearningRate(f64),
+    SetEpochs(usize),
+    SetBatchSize(usize),
+    SetOptimizer(glassbox_engine::tensor::OptimizerSpec),
+    SetSchedule(glassbox_engine::train::Schedule),
+    /// Start the next run from the seeded initial weights instead of the saved ones.
+    ForgetSavedWeights,
+    /// After a NaN or infinity, go back to the newest checkpoint of good weights.
+    RestoreCheckpoint,
+    /// Changes the graph so it takes the dataset: the Input's shape, a Flatten where the data
+    /// kind needs one, and the last Dense layer's units.
+    FitToData,
+}
+
+/// What a cell (or a menu, a shortcut, a test) asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AppCommand {
+    /// A command for the named model.
+    Model {
+        model: String,
+        command: ModelCommand,
+    },
+    /// Makes the named model the one the run bar and the shortcuts act on.
+    Focus(String),
+    /// Adds a copy of the named model (graph and training settings) with its own cells, to compare.
+    DuplicateModel(String),
+    /// Deletes a model and its cells (never the last one).
+    DeleteModel(String),
+    RenameModel {
+        from: String,
+        to: String,
+    },
+    /// Makes a model or training cell show another model.
+    SetCellModel {
+        cell: usize,
+        model: String,
+    },
+    EditMarkdown {
+        cell: usize,
+        text: String,
+    },
+    /// Starts a new, unsaved notebook (the two-spirals MLP). Asks first when there are unsaved
+    /// changes.
+    New,
+    /// Opens a notebook file; on failure the current notebook stays. Asks first when there are
+    /// unsaved changes.
+    Open(PathBuf),
+    /// Does what a command that replaces the notebook asked, without asking again (the answer
+    /// to "save your changes?" was to discard them).
+    Discarding(Box<AppCommand>),
+    /// Opens the work autosaved before a crash, as unsaved changes to the file it came from.
+    Recover(PathBuf),
+    /// Saves to the current path (asks for one when the notebook has none, or is an example).
+    Save,
+    /// Saves to a new path, which becomes the current one.
+    SaveAs(PathBuf),
+    /// Asks for a file to open: the native dialog, or the window's own where there is none.
+    OpenDialog,
+    /// Asks where to save.
+    SaveAsDialog,
+    /// Takes back the last change to the notebook (Ctrl+Z).
+    Undo,
+    /// Does again what Undo took back (Ctrl+Shift+Z, Ctrl+Y).
+    Redo,
+    /// Switches between the dark and the light theme.
+    ToggleTheme,
+    /// Multiplies the size of everything (text included) by this factor.
+    Zoom(f32),
+    /// Moves a cell one place up (`up`) or down.
+    MoveCell {
+        index: usize,
+        up: bool,
+    },
+    DeleteCell(usize),
+    /// Adds a cell after this one (a text cell opens ready to edit).
+    AddCell {
+        after: usize,
+        kind: CellKind,
+    },
+    /// Shows a cell beside the one before it (`true`) or below it.
+    PlaceBeside {
+        cell: usize,
+        beside: bool,
+    },
+    /// Renames the notebook.
+    SetTitle(String),
+    /// Folds a cell to its header, or unfolds it (saved with the notebook as view state).
+    ToggleFolded(usize),
+    /// Shows the loss curves on a logarithmic scale, or not.
+    ToggleLogScale,
+    /// Shows the training curves in comparison plots too, or only the test curves.
+    ToggleCompareTraining,
+    /// Sets how fast training runs, in steps a second (`None`: as fast as it can).
+    SetSpeed(Option<f32>),
+    /// Switches the dataset; if it cannot be built, the current one stays and the cell says why.
+    SetData(glassbox_engine::data::DataSpec),
+    /// Asks for a CSV file to import (`true`) or a folder of images (`false`).
+    ImportDialog {
+        csv: bool,
+    },
+}
+
+impl AppCommand {
+    /// A command for the named model.
+    #[must_use]
+    pub fn model(model: &str, command: ModelCommand) -> Self {
+        Self::Model { model: model.to_owned(), command }
+    }
+
+    /// Changes that only alter how the notebook looks: saved, but not steps of undo.
+    fn is_view_only(&self) -> bool {
+        matches!(
+            self,
+            Self::ToggleFolded(_)
+                | Self::ToggleLogScale
+                | Self::ToggleCompareTraining
+                | Self::SetSpeed(_)
+                | Self::Focus(_)
+        )
+    }
+
+    /// Commands that replace the notebook, and so lose unsaved changes.
+    fn replaces_notebook(&self) -> bool {
+        matches!(self, Self::New | Self::Open(_))
+    }
+
+    /// Edits that arrive every frame while a value is dragged; one undo step takes them all back.
+    fn merge_key(&self) -> Option<String> {
+        match self {
+            Self::Model { model, command: ModelCommand::SetEpochs(_) } => Some(format!("epochs {model}")),
+            Self::Model { model, command: ModelCommand::SetBatchSize(_) } => Some(format!("batch {model}")),
+            Self::Model { model, command: ModelCommand::SetLearningRate(_) } => Some(format!("lr {model}")),
+            // Dragging the points or noise of a generated set.
+            Self::SetData(_) => Some("data".into()),
+            _ => None,
+        }
+    }
+}
+
+impl GlassboxApp {
+    /// Applies the commands pushed this frame. Every change to the notebook becomes one step of
+    /// undo (values being dragged merge into one step); view changes are saved but not undone.
+    pub(super) fn apply(&mut self, ctx: &egui::Context) {
+        // Most frames (curves moving while training) bring no command: no snapshot then.
+        if self.pending.is_empty() {
+            return;
+        }
+        let before = self.doc.notebook.clone();
+        let mut history_reset = false;
+        let mut view_only = true;
+        let mut merge = None;
+        for command in std::mem::take(&mut self.pending) {
+            // New or Open over unsaved changes asks first (what it asks is in the toolbar room).
+            if command.replaces_notebook() && self.doc.unsaved {
+                self.confirm_replace = Some(command);
+                continue;
+            }
+            let command = match command {
+                AppCommand::Discarding(inner) => *inner,
+                other => other,
+            };
+            view_only &= command.is_view_only();
+            merge = command.merge_key();
+            match command {
+                AppCommand::Model { model, command } => self.apply_model(&model, command, ctx),
+                AppCommand::Focus(model) => {
+                    if self.doc.notebook.as_ref().is_some_and(|nb| nb.model(&model).is_some()) {
+                        self.active = model;
+                    }
+                }
+                AppCommand::DuplicateModel(name) => self.duplicate_model(&name),
+                AppCommand::DeleteModel(name) => {
+                    if let Some(nb) = self.doc.notebook.as_mut().filter(|nb| nb.models.len() > 1) {
+                        nb.models.retain(|m| m.name != name);
+                        nb.cells.retain(|c| c.model() != Some(name.as_str()));
+                        self.editing = None;
+                    }
+                }
+                AppCommand::RenameModel { from, to } => self.rename_model(&from, to.trim()),
+                AppCommand::SetCellModel { cell, model } => {
+                    if let Some(nb) = self.doc.notebook.as_mut() {
+                        let known = nb.model(&model).is_some();
+                        if let Some(CellKind::Model { model: m } | CellKind::Training { model: m }) =
+                            nb.cells.get_mut(cell).map(|c| &mut c.kind)
+                        {
+                            if known {
+                                *m = model;
+                            }
+                        }
+                    }
+                }
+                AppCommand::EditMarkdown { cell, text } => {
+                    if let Some(CellKind::Markdown { text: old }) =
+                        self.doc.notebook.as_mut().and_then(|nb| nb.cells.get_mut(cell)).map(|c| &mut c.kind)
+                    {
+                        *old = text;
+                    }
+                }
+                AppCommand::New => {
+                    self.new_notebook();
+                    history_reset = true;
+                }
+                AppCommand::Open(path) => {
+                    self.open(path);
+                    history_reset = true;
+                }
+                AppCommand::Discarding(_) => {}
+                AppCommand::Recover(recovery) => {
+                    self.recover(&recovery);
+                    history_reset = true;
+                }
+                AppCommand::Save => match self.doc.own_path().map(std::path::Path::to_path_buf) {
+                    Some(path) => self.save_to(path),
+                    None => self.file_dialog(super::files::DialogPurpose::SaveAs, ctx),
+                },
+                AppCommand::SaveAs(path) => self.save_to(path),
+                AppCommand::OpenDialog => self.file_dialog(super::files::DialogPurpose::Open, ctx),
+                AppCommand::SaveAsDialog => self.file_dialog(super::files::DialogPurpose::SaveAs, ctx),
+                AppCommand::Undo | AppCommand::Redo => {
+                    let redo = matches!(command, AppCommand::Redo);
+                    if let Some(nb) = self.doc.step_history(redo) {
+                        self.restore(nb);
+                        self.status =
+                            Some(if redo { "Redone".into() } else { "Undone (Ctrl+Shift+Z redoes it)".into() });
+                    }
+                    history_reset = true;
+                    merge = None;
+                }
+                AppCommand::ToggleTheme => {
+                    let next = match ctx.theme() {
+                        egui::Theme::Dark => egui::Theme::Light,
+                        egui::Theme::Light => egui::Theme::Dark,
+                    };
+                    ctx.set_theme(next);
+                }
+                AppCommand::Zoom(factor) => ctx.set_zoom_factor((ctx.zoom_factor() * factor).clamp(0.6, 3.0)),
+                AppCommand::MoveCell { index, up } => {
+                    if let Some(nb) = self.doc.notebook.as_mut() {
+                        let other = if up { index.checked_sub(1) } else { Some(index + 1) };
+                        if let Some(other) = other.filter(|&o| o < nb.cells.len() && index < nb.cells.len()) {
+                            nb.cells.swap(index, other);
+                            self.editing = None;
+                        }
+                    }
+                }
+                AppCommand::DeleteCell(index) => {
+                    if let Some(nb) = self.doc.notebook.as_mut().filter(|nb| index < nb.cells.len()) {
+                        nb.cells.remove(index);
+                        self.editing = None;
+                    }
+                }
+                AppCommand::AddCell { after, kind } => {
+                    if let Some(nb) = self.doc.notebook.as_mut() {
+                        let at = (after + 1).min(nb.cells.len());
+                        if let CellKind::Markdown { text } = &kind {
+                            self.editing = Some((at, text.clone()));
+                        }
+                        nb.cells.insert(at, kind.into());
+                    }
+                }
+                AppCommand::PlaceBeside { cell, beside } => {
+                    if let Some(c) =
+                        self.doc.notebook.as_mut().and_then(|nb| nb.cells.get_mut(cell)).filter(|_| cell > 0)
+                    {
+                        c.beside = beside;
+                    }
+                }
+                AppCommand::SetTitle(title) => {
+                    if let Some(nb) = self.doc.notebook.as_mut().filter(|_| !title.trim().is_empty()) {
+                        nb.title = title.trim().to_owned();
+                    }
+                }
+                AppCommand::ToggleFolded(index) => {
+                    if let Some(cell) = self.doc.notebook.as_mut().and_then(|nb| nb.cells.get_mut(index)) {
+                        cell.folded = !cell.folded;
+                    }
+                }
+                AppCommand::SetData(spec) => match spec.build() {
+                    Ok(splits) => {
+                        self.replace_data(splits);
+                        if let Some(nb) = self.doc.notebook.as_mut() {
+                            nb.data = spec;
+                        }
+                    }
+                    Err(e) => self.data_error = Some(format!("{e} The previous dataset is still in use.")),
+                },
+                AppCommand::ImportDialog { csv } => {
+                    let purpose = if csv {
+                        super::files::DialogPurpose::ImportCsv
+                    } else {
+                        super::files::DialogPurpose::ImportImages
+                    };
+                    self.file_dialog(purpose, ctx);
+                }
+                AppCommand::ToggleLogScale => {
+                    if let Some(nb) = self.doc.notebook.as_mut() {
+                        nb.view.log_scale = !nb.view.log_scale;
+                    }
+                }
+                AppCommand::ToggleCompareTraining => {
+                    if let Some(nb) = self.doc.notebook.as_mut() {
+                        nb.view.compare_training = !nb.view.compare_training;
+                    }
+                }
+                AppCommand::SetSpeed(speed) => {
+                    if let Some(nb) = self.doc.notebook.as_mut() {
+                        nb.view.steps_per_second = speed;
+                    }
+                    self.send_pace_to_all();
+                }
+            }
+        }
+        self.sync_models();
+        if history_reset {
+            return;
+        }
+        self.doc.record(before, view_only, merge);
+    }
+
+    fn duplicate_model(&mut self, name: &str) {
+        let Some(nb) = self.doc.notebook.as_mut() else { return };
+        let Some(source) = nb.model(name).cloned() else { return };
+        let base = format!("{name} copy");
+        let copy_name = crate::notebook::unique_name(&base, |n| nb.model(n).is_some());
+        nb.models.push(ModelDef { name: copy_name.clone(), ..source });
+        // The copy's cells go right after the last cell of the original.
+        let at = nb.cells.iter().rposition(|c| c.model() == Some(name)).map_or(nb.cells.len(), |i| i + 1);
+        nb.cells.insert(at, CellKind::Training { model: copy_name.clone() }.into());
+        nb.cells.insert(at, CellKind::Model { model: copy_name.clone() }.into());
+        // With two models, one plot compares them.
+        if !nb.cells.iter().any(|c| matches!(c.kind, CellKind::Compare)) {
+            nb.cells.insert(at + 2, CellKind::Compare.into());
+        }
+        self.active = copy_name;
+        self.status = Some("Copied the model: change its settings, train both, and compare the curves".into());
+    }
+
+    fn rename_model(&mut self, from: &str, to: &str) {
+        let Some(nb) = self.doc.notebook.as_mut() else { return };
+        if to.is_empty() || from == to {
+            return;
+        }
+        if nb.model(to).is_some() {
+            self.status = Some(format!("There is already a model called \"{to}\": choose another name"));
+            return;
+        }
+        let Some(def) = nb.model_mut(from) else { return };
+        def.name = to.to_owned();
+        for cell in &mut nb.cells {
+            if let CellKind::Model { model } | CellKind::Training { model } = &mut cell.kind {
+                if model == from {
+                    *model = to.to_owned();
+                }
+            }
+        }
+        if let Some(run) = self.runs.remove(from) {
+            self.runs.insert(to.to_owned(), run);
+        }
+        if self.active == from {
+            self.active = to.to_owned();
+        }
+    }
+}

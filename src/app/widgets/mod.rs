@@ -1,0 +1,81 @@
+//! Drawing pieces the cells share: class colours, plots with their legends outside the data,
+//! and how numbers and tokens are written.
+
+pub mod palette;
+pub mod plots;
+
+/// A number as a student reads it: `0.02`, `0.5`, `3`, `1500`; scientific only for huge or tiny
+/// values (`1e-5`, `2.5e7`), which would otherwise print many digits.
+#[must_use]
+pub fn short_number(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && !(1e-3..1e5).contains(&a) {
+        let text = format!("{v:.2e}");
+        // 1.00e-5 -> 1e-5, 2.50e7 -> 2.5e7
+        match text.split_once('e') {
+            Some((mantissa, exponent)) => {
+                let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+                format!("{mantissa}e{exponent}")
+            }
+            None => text,
+        }
+    } else {
+        // Three significant digits, trailing zeros dropped.
+        let decimals = if a == 0.0 { 0 } else { (2 - a.log10().floor() as i32).clamp(0, 6) as usize };
+        let text = format!("{v:.decimals$}");
+        if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_owned()
+        } else {
+            text
+        }
+    }
+}
+
+/// "42 s", "3 min 5 s", "1 h 2 min".
+#[must_use]
+pub fn eta_text(seconds: f32) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// Text with its whitespace made visible, for tokens and class names: a space as `␣`, a newline
+/// as `⏎`, a tab as `⇥` (a class called " " would otherwise show as nothing).
+#[must_use]
+pub fn visible_whitespace(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            ' ' => '␣',
+            '\n' => '⏎',
+            '\t' => '⇥',
+            '\r' => '↵',
+            other => other,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_short() {
+        assert_eq!(short_number(0.02), "0.02");
+        assert_eq!(short_number(0.001), "0.001");
+        assert_eq!(short_number(0.0001), "1e-4");
+        assert_eq!(short_number(2.5e-5), "2.5e-5");
+        assert_eq!(short_number(3.0), "3");
+        assert_eq!(short_number(0.123_456), "0.123");
+        assert_eq!(short_number(1500.0), "1500");
+        assert_eq!(short_number(4e25), "4e25");
+        assert_eq!(short_number(0.0), "0");
+    }
+
+    #[test]
+    fn whitespace_is_visible() {
+        assert_eq!(visible_whitespace("a b\n"), "a␣b⏎");
+    }
+}

@@ -1,0 +1,131 @@
+//! Metric plots: one quantity per plot with its own labelled axis, x in epochs (the step shows on
+//! hover), and the legend drawn outside the data, with each entry's line style.
+
+use eframe::egui;
+use egui_plot::{Line, Plot, PlotPoints, Points};
+
+/// One curve.
+pub struct Series {
+    pub name: String,
+    pub color: egui::Color32,
+    /// `(epoch, value)` points.
+    pub points: Vec<[f64; 2]>,
+    /// Test curves are dashed; training curves solid.
+    pub dashed: bool,
+    /// A dot at every point (few points, such as one test measurement per epoch).
+    pub markers: bool,
+}
+
+/// A legend entry as drawn: a short line in the entry's style, then its name.
+fn legend_entry(ui: &mut egui::Ui, series: &Series) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(28.0, 12.0), egui::Sense::hover());
+    let y = rect.center().y;
+    let stroke = egui::Stroke::new(2.0, series.color);
+    let painter = ui.painter();
+    if series.dashed {
+        let points = [egui::pos2(rect.left(), y), egui::pos2(rect.right(), y)];
+        painter.extend(egui::Shape::dashed_line(&points, stroke, 5.0, 3.0));
+    } else {
+        painter.line_segment([egui::pos2(rect.left(), y), egui::pos2(rect.right(), y)], stroke);
+    }
+    if series.markers {
+        painter.circle_filled(rect.center(), 3.0, series.color);
+    }
+    ui.label(&series.name);
+}
+
+/// The legend of some curves, in a row that wraps, above the plots rather than over the data.
+pub fn legend(ui: &mut egui::Ui, series: &[&Series]) {
+    ui.horizontal_wrapped(|ui| {
+        for s in series {
+            legend_entry(ui, s);
+            ui.add_space(10.0);
+        }
+    });
+}
+
+/// How a metric plot looks.
+pub struct MetricPlot<'a> {
+    pub id: egui::Id,
+    /// The plot's title and its y axis's label ("loss", "accuracy").
+    pub title: &'a str,
+    /// Steps an epoch, to say the step on hover (0: unknown).
+    pub steps_per_epoch: usize,
+    /// A fixed y range (accuracy: 0 to 1); otherwise from the data, with 0 included.
+    pub y_range: Option<(f64, f64)>,
+    /// The values are log10 of the quantity.
+    pub log: bool,
+    pub width: f32,
+    pub height: f32,
+}
+
+impl MetricPlot<'_> {
+    /// Draws the plot; an empty one says what will appear in it, so the page keeps its size.
+    pub fn show(&self, ui: &mut egui::Ui, series: &[Series], empty_text: &str) {
+        ui.vertical(|ui| {
+            ui.set_width(self.width);
+            ui.strong(self.title);
+            let spe = self.steps_per_epoch as f64;
+            let log = self.log;
+            let title = self.title.to_owned();
+            let value_text = move |y: f64| {
+                if log {
+                    super::short_number(10f64.powf(y))
+                } else {
+                    super::short_number(y)
+                }
+            };
+            let mut plot = Plot::new(self.id)
+                .width(self.width)
+                .height(self.height)
+                .x_axis_label("epoch")
+                .y_axis_label(if log { format!("{} (log scale)", self.title) } else { self.title.to_owned() })
+                .y_axis_formatter(move |mark, _| value_text(mark.value))
+                .x_axis_formatter(|mark, _| super::short_number(mark.value))
+                .label_formatter(move |hover| {
+                    let (name, p) = match hover {
+                        egui_plot::HoverPosition::NearDataPoint { plot_name, position, .. } => (*plot_name, *position),
+                        egui_plot::HoverPosition::Elsewhere { .. } => return None,
+                    };
+                    let step = if spe > 0.0 { format!(" (step {})", (p.x * spe).round()) } else { String::new() };
+                    let name = if name.is_empty() { title.as_str() } else { name };
+                    Some(format!("{name}\nepoch {:.2}{step}\n{} {}", p.x, title, value_text(p.y)))
+                })
+                .allow_scroll(false)
+                .allow_zoom(false)
+                .allow_drag(false)
+                .include_x(0.0);
+            match self.y_range {
+                Some((lo, hi)) => plot = plot.include_y(lo).include_y(hi),
+                None if !log => plot = plot.include_y(0.0),
+                None => {}
+            }
+            let empty = series.iter().all(|s| s.points.is_empty());
+            let response = plot.show(ui, |plot| {
+                for s in series {
+                    if s.points.is_empty() {
+                        continue;
+                    }
+                    let mut line =
+                        Line::new(s.name.clone(), PlotPoints::from(s.points.clone())).color(s.color).width(2.0);
+                    if s.dashed {
+                        line = line.style(egui_plot::LineStyle::dashed_dense()).width(1.5);
+                    }
+                    plot.line(line);
+                    if s.markers {
+                        plot.points(Points::new(s.name.clone(), s.points.clone()).color(s.color).radius(3.0));
+                    }
+                }
+            });
+            if empty {
+                ui.painter().text(
+                    response.response.rect.center(),
+                    egui::Align2::CENTER_CENTER,
+                    empty_text,
+                    egui::TextStyle::Body.resolve(ui.style()),
+                    ui.visuals().weak_text_color(),
+                );
+            }
+        });
+    }
+}
