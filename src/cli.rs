@@ -432,15 +432,26 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
     });
     let mut last = None;
     let mut diverged = None;
+    // The same averaged numbers as the window's curves, not the last batch alone (a small last
+    // batch can read 1.000 beside a test accuracy of 0.97).
+    let window = glassbox_engine::train::smoothing_window(steps_per_epoch);
+    let mut smoother = glassbox_engine::train::Smoother::new(window);
+    let mut averaged = None;
     loop {
         match next_event(&session)? {
-            Event::Progress { progress, .. } => {
+            Event::Progress { progress, steps, .. } => {
                 bar.set_position(progress.step as u64);
-                let accuracy = if regression { String::new() } else { format!("  accuracy {:.3}", progress.accuracy) };
+                let steps =
+                    if steps.is_empty() { vec![(progress.step, progress.loss, progress.accuracy)] } else { steps };
+                for point in steps {
+                    averaged = smoother.push(point).or(averaged);
+                }
+                let (loss, accuracy) = averaged.map_or((progress.loss, progress.accuracy), |(_, l, a)| (l, a));
+                let accuracy = if regression { String::new() } else { format!("  accuracy {accuracy:.3}") };
                 bar.set_message(format!(
                     "epoch {:.2}  loss {:.4}{accuracy}  {:.0} samples/s",
                     progress.epoch,
-                    progress.loss + 0.0,
+                    loss + 0.0,
                     progress.samples_per_sec
                 ));
                 last = Some(progress);
@@ -465,8 +476,9 @@ pub fn train(args: &TrainArgs) -> Result<(), CliError> {
         } else {
             format!("{epochs} epoch(s), {} steps", p.step)
         };
-        let accuracy = if regression { String::new() } else { format!(", accuracy {:.4}", p.accuracy) };
-        println!("trained {what}: last batch loss {:.4}{accuracy}", p.loss + 0.0);
+        let (loss, accuracy) = averaged.map_or((p.loss, p.accuracy), |(_, l, a)| (l, a));
+        let accuracy = if regression { String::new() } else { format!(", accuracy {accuracy:.4}") };
+        println!("trained {what}: training loss {:.4}{accuracy} (averaged over the last {window} batches)", loss + 0.0);
     }
     let evaluation = evaluate(&session)?;
     print_metrics(&evaluation, &classes, test_share);

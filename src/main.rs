@@ -33,6 +33,8 @@ fn main() -> ExitCode {
                 ..Default::default()
             };
             let creator = Box::new(move |cc: &eframe::CreationContext<'_>| {
+                // Pictures in lesson text (`![a figure](figure.png)`), read from files.
+                egui_extras::install_image_loaders(&cc.egui_ctx);
                 // The notebook named on the command line, else the last one (if it still exists),
                 // else the example.
                 let last: Option<std::path::PathBuf> = cc

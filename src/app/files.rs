@@ -337,6 +337,12 @@ impl GlassboxApp {
             self.files.in_app = Some((purpose, in_app_dialog(purpose, folder, name.as_deref())));
         }
         let Some((purpose, dialog)) = self.files.in_app.as_mut() else { return };
+        // Escape closes it, as it closes every other window and menu.
+        if ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
+            self.files.in_app = None;
+            self.after_save = None;
+            return;
+        }
         dialog.update(ctx);
         if let Some(path) = dialog.take_picked() {
             let purpose = *purpose;

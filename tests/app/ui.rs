@@ -754,6 +754,7 @@ fn without_a_native_dialog_the_windows_own_opens() {
     harness.get_all_by_label_contains("Save the notebook as").next().expect("the dialog's title");
     harness.key_press(egui::Key::Escape);
     harness.run_steps(3);
+    assert!(!harness.state().in_app_dialog_open(), "Escape closes it");
     // Open asks too, with its own title.
     harness.state_mut().push(AppCommand::OpenDialog);
     harness.run_steps(3);
@@ -804,4 +805,28 @@ fn the_plots_are_two_with_their_own_axes_and_a_comparison_when_models_are_copied
 
 fn harness_of(app: GlassboxApp) -> Harness<'static, GlassboxApp> {
     harness(app)
+}
+
+#[test]
+fn the_layout_stays_put_through_training_and_reset() {
+    let mut harness = Harness::builder()
+        .with_size([1280.0, 1600.0])
+        .build_ui_state(|ui, app: &mut GlassboxApp| app.show(ui), GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    harness.run_steps(3);
+    let rect_of = |h: &Harness<'_, GlassboxApp>, label: &str| h.query_all_by_label(label).last().expect(label).rect();
+    // What comes after the training cell moves if the cell grows or shrinks.
+    let below = "Bundled datasets and their licenses";
+    let before = rect_of(&harness, below);
+    harness.state_mut().push(AppCommand::SetSpeed(None));
+    harness.state_mut().push(AppCommand::model("MLP", ModelCommand::StepEpoch));
+    step_until(&mut harness, |app| !app.record().evaluations.is_empty());
+    harness.run_steps(2);
+    assert_eq!(rect_of(&harness, below), before, "training filled in the numbers and curves without moving the page");
+    harness.query_all_by_label("Reset").last().expect("Reset").click();
+    step_until(&mut harness, |app| app.record().latest.is_none());
+    harness.run_steps(2);
+    assert_eq!(rect_of(&harness, below), before, "Reset keeps the page's layout");
+    // The run bar stays in view at the bottom of the window.
+    let bar = harness.query_all_by_label("Reset").next().expect("the run bar's Reset").rect();
+    assert!(bar.bottom() <= 1600.0 && bar.top() > 1530.0, "{bar:?}");
 }

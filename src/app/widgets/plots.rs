@@ -44,6 +44,23 @@ pub fn legend(ui: &mut egui::Ui, series: &[&Series]) {
     });
 }
 
+/// Four to six evenly spaced ticks at round values (1, 2 or 5 times a power of ten) over the
+/// visible range, each labelled; egui_plot's own spacing labels only the coarsest ticks, which
+/// left a loss axis from 0 to 0.9 with a single "0".
+fn round_ticks(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
+    let (lo, hi) = input.bounds;
+    let range = hi - lo;
+    if !(range.is_finite() && range > 0.0) {
+        return Vec::new();
+    }
+    let raw = range / 6.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|&s| s >= raw).unwrap_or(10.0 * magnitude);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last).map(|i| egui_plot::GridMark { value: i as f64 * step, step_size: step }).collect()
+}
+
 /// How a metric plot looks.
 pub struct MetricPlot<'a> {
     pub id: egui::Id,
@@ -81,6 +98,7 @@ impl MetricPlot<'_> {
                 .x_axis_label("epoch")
                 .y_axis_label(if log { format!("{} (log scale)", self.title) } else { self.title.to_owned() })
                 .y_axis_formatter(move |mark, _| value_text(mark.value))
+                .y_grid_spacer(round_ticks)
                 .x_axis_formatter(|mark, _| super::short_number(mark.value))
                 .label_formatter(move |hover| {
                     let (name, p) = match hover {
