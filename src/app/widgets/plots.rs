@@ -45,8 +45,9 @@ pub fn legend(ui: &mut egui::Ui, series: &[&Series]) {
 }
 
 /// Four to six evenly spaced ticks at round values (1, 2 or 5 times a power of ten) over the
-/// visible range, each labelled; egui_plot's own spacing labels only the coarsest ticks, which
+/// visible range, each labelled; `egui_plot`'s own spacing labels only the coarsest ticks, which
 /// left a loss axis from 0 to 0.9 with a single "0".
+#[expect(clippy::needless_pass_by_value, reason = "the signature egui_plot's grid spacers have")]
 fn round_ticks(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
     let (lo, hi) = input.bounds;
     let range = hi - lo;
