@@ -4,6 +4,7 @@
 mod bundled_anywhere;
 mod common;
 mod datasets;
+mod fit;
 mod forward;
 mod gradients;
 mod hostile;

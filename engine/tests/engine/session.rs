@@ -404,3 +404,31 @@ fn the_curves_get_every_step_though_progress_events_are_throttled() {
     assert!(progress_events < 95, "progress events are throttled ({progress_events})");
     assert_eq!(record.latest.map(|p| p.step), Some(95));
 }
+
+#[test]
+fn paced_training_takes_its_time_and_still_answers_at_once() {
+    let mut session = Session::spawn(Arc::new(|| {})).expect("thread starts");
+    session.send(Command::SetPace(Some(20.0)));
+    session.start(start(1e-2, 1));
+    until(&session, |e| matches!(e, Event::Started { .. }));
+    let began = std::time::Instant::now();
+    session.send(Command::RunSteps(10));
+    until(&session, is_paused);
+    let took = began.elapsed();
+    // Ten steps at 20 a second: the ninth waits until 0.45 s (unpaced, this model takes < 10 ms).
+    assert!(took >= Duration::from_millis(440), "10 steps at 20/s took only {took:?}");
+    // At one step a second a pause is answered at once, not after the wait.
+    session.send(Command::SetPace(Some(1.0)));
+    session.send(Command::Resume);
+    until(&session, |e| matches!(e, Event::Progress { .. }));
+    let asked = std::time::Instant::now();
+    session.send(Command::Pause);
+    until(&session, is_paused);
+    assert!(asked.elapsed() < Duration::from_millis(500), "the pause waited {:?}", asked.elapsed());
+    // Faster again applies while running.
+    session.send(Command::SetPace(None));
+    let began = std::time::Instant::now();
+    session.send(Command::RunSteps(200));
+    until(&session, is_paused);
+    assert!(began.elapsed() < Duration::from_secs(5), "unpaced again");
+}

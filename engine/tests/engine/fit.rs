@@ -1,0 +1,55 @@
+//! Fitting a graph to a dataset: what changes, that the result trains, and what cannot be fitted.
+
+use glassbox_engine::graph::{examples, fit_to_data, infer_shapes, GraphSpec, LayerKind, LayerSpec, OutputNeed};
+
+fn mlp() -> GraphSpec {
+    GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![2] },
+        LayerSpec::Dense { units: 16, bias: true },
+        LayerSpec::Tanh,
+        LayerSpec::Dense { units: 2, bias: true },
+    ])
+}
+
+fn kinds(graph: &GraphSpec) -> Vec<LayerKind> {
+    graph.nodes.iter().map(|n| n.layer.kind()).collect()
+}
+
+#[test]
+fn an_mlp_takes_images_through_a_flatten_and_scores_every_class() {
+    let fitted = fit_to_data(&mlp(), &[1, 28, 28], OutputNeed::Classes(10)).expect("fits");
+    assert_eq!(
+        kinds(&fitted.graph),
+        [LayerKind::Input, LayerKind::Flatten, LayerKind::Dense, LayerKind::Tanh, LayerKind::Dense]
+    );
+    let report = infer_shapes(&fitted.graph);
+    assert!(report.is_ok(), "{:?}", report.problems);
+    assert_eq!(report.output.as_deref().and_then(|o| report.shape_of(o)), Some(&[10][..]));
+    assert_eq!(fitted.changes.len(), 3, "input, flatten, units: {:?}", fitted.changes);
+    assert!(fitted.changes[0].contains("[2] → [1, 28, 28]"), "{:?}", fitted.changes);
+    // Fitting what already fits changes nothing.
+    let again = fit_to_data(&fitted.graph, &[1, 28, 28], OutputNeed::Classes(10)).expect("fits");
+    assert!(again.changes.is_empty(), "{:?}", again.changes);
+    assert_eq!(again.graph, fitted.graph);
+}
+
+#[test]
+fn a_label_per_position_gets_a_reshape_and_losing_it_removes_it() {
+    let fitted = fit_to_data(&mlp(), &[6], OutputNeed::PerPosition { positions: 6, classes: 8 }).expect("fits");
+    let report = infer_shapes(&fitted.graph);
+    assert_eq!(report.output.as_deref().and_then(|o| report.shape_of(o)), Some(&[6, 8][..]));
+    let back = fit_to_data(&fitted.graph, &[2], OutputNeed::Classes(2)).expect("fits");
+    assert_eq!(kinds(&back.graph), kinds(&mlp()), "the Reshape went again");
+    assert_eq!(infer_shapes(&back.graph).output.as_deref(), Some("dense2"));
+}
+
+#[test]
+fn a_conv_net_given_points_says_why_it_cannot_be_fitted() {
+    let lenet = examples::lenet();
+    let e = fit_to_data(&lenet, &[2], OutputNeed::Classes(2)).expect_err("a convolution needs images");
+    assert!(e.contains("does not fit"), "{e}");
+    // Regression needs the last Dense's units set to the number of targets.
+    let fitted = fit_to_data(&mlp(), &[2], OutputNeed::Values(1)).expect("fits");
+    let report = infer_shapes(&fitted.graph);
+    assert_eq!(report.output.as_deref().and_then(|o| report.shape_of(o)), Some(&[1][..]));
+}
