@@ -114,12 +114,16 @@ impl MetricPlot<'_> {
                 .allow_zoom(false)
                 .allow_drag(false)
                 .include_x(0.0);
+            let empty = series.iter().all(|s| s.points.is_empty());
             match self.y_range {
                 Some((lo, hi)) => plot = plot.include_y(lo).include_y(hi),
                 None if !log => plot = plot.include_y(0.0),
                 None => {}
             }
-            let empty = series.iter().all(|s| s.points.is_empty());
+            if empty {
+                // An empty plot shows the first epoch and values from 0 up, not a span around 0.
+                plot = plot.include_x(1.0).include_y(if log { -1.0 } else { 0.0 }).include_y(1.0);
+            }
             let response = plot.show(ui, |plot| {
                 for s in series {
                     if s.points.is_empty() {
