@@ -106,7 +106,8 @@ pub enum AppCommand {
     },
     /// Renames the notebook.
     SetTitle(String),
-    /// Folds a cell to its header, or unfolds it (saved with the notebook as view state).
+    /// Folds a cell to its header, or unfolds it (saved with the notebook; a step of undo, since
+    /// it changes what the page shows as much as a move does).
     ToggleFolded(usize),
     /// Shows the loss curves on a logarithmic scale, or not.
     ToggleLogScale,
@@ -129,16 +130,10 @@ impl AppCommand {
         Self::Model { model: model.to_owned(), command }
     }
 
-    /// Changes that only alter how the notebook looks: saved, but not steps of undo.
+    /// Settings of the view (speed, log scale, which curves compare): saved, but not steps of
+    /// undo, and undo keeps them as they are.
     fn is_view_only(&self) -> bool {
-        matches!(
-            self,
-            Self::ToggleFolded(_)
-                | Self::ToggleLogScale
-                | Self::ToggleCompareTraining
-                | Self::SetSpeed(_)
-                | Self::Focus(_)
-        )
+        matches!(self, Self::ToggleLogScale | Self::ToggleCompareTraining | Self::SetSpeed(_) | Self::Focus(_))
     }
 
     /// Commands that replace the notebook, and so lose unsaved changes.

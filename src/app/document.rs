@@ -28,6 +28,9 @@ pub(super) struct Document {
     redo: Vec<Notebook>,
     /// The last change, when it was a dragged value (merged into one undo step), and when.
     last_edit: Option<(String, Instant)>,
+    /// The notebook as its file holds it (as opened or last saved, or as a new one started);
+    /// `None` for work recovered from the autosave.
+    saved: Option<Notebook>,
 }
 
 /// Whether `path` is one of the bundled example notebooks (which Save does not overwrite).
@@ -42,8 +45,22 @@ fn is_example(path: &Path) -> bool {
 impl Document {
     /// A notebook just opened (or made, or recovered): no history, nothing unsaved.
     pub fn replace(&mut self, notebook: Notebook, path: Option<PathBuf>) {
-        *self = Self { notebook: Some(notebook), ..Self::default() };
+        // A new notebook counts as saved as it starts: there is nothing to lose in it yet.
+        let saved = Some(notebook.clone());
+        *self = Self { notebook: Some(notebook), saved, ..Self::default() };
         self.set_path(path);
+    }
+
+    /// Unsaved changes are differences from the file: undoing back to it leaves none.
+    pub fn compare_with_saved(&mut self) {
+        self.unsaved = self.notebook != self.saved;
+    }
+
+    /// The notebook has changes its file does not hold (recovered work).
+    pub fn mark_unsaved(&mut self) {
+        self.saved = None;
+        self.unsaved = true;
+        self.dirty = true;
     }
 
     pub fn set_path(&mut self, path: Option<PathBuf>) {
@@ -69,6 +86,7 @@ impl Document {
     pub fn saved_to(&mut self, path: PathBuf) {
         self.dirty = false;
         self.unsaved = false;
+        self.saved.clone_from(&self.notebook);
         self.set_path(Some(path));
     }
 
@@ -90,7 +108,6 @@ impl Document {
         }
         self.last_edit = None;
         self.dirty = true;
-        self.unsaved = true;
         Some(target)
     }
 
@@ -102,7 +119,7 @@ impl Document {
             return;
         }
         self.dirty = true;
-        self.unsaved = true;
+        self.compare_with_saved();
         let Some(before) = before.filter(|_| !view_only) else { return };
         let now = Instant::now();
         let merged = matches!((&merge, &self.last_edit), (Some(key), Some((last, at))) if key == last && now.duration_since(*at) < MERGE_WITHIN);

@@ -246,8 +246,7 @@ impl GlassboxApp {
                     None => "Recovered your unsaved work: save it to keep it".into(),
                 });
                 self.install(nb, splits, path);
-                self.doc.unsaved = true;
-                self.doc.dirty = true;
+                self.doc.mark_unsaved();
             }
             Err(e) => self.status = Some(format!("Could not recover the autosaved work: {e:#}")),
         }
@@ -294,8 +293,7 @@ impl GlassboxApp {
     /// Asks for a file: the native dialog on its own thread (so no frame waits), or the window's
     /// own where the native one cannot be shown.
     pub(super) fn file_dialog(&mut self, purpose: DialogPurpose, ctx: &egui::Context) {
-        // Examples live with the program: offer the user's own folder for saving them.
-        let folder = self.doc.own_path().and_then(Path::parent).map(Path::to_path_buf);
+        let folder = self.dialog_folder();
         let name = self.doc.path().and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned());
         if !self.files.native {
             self.files.requested = Some((purpose, folder, name));
@@ -319,6 +317,16 @@ impl GlassboxApp {
         }
     }
 
+    /// Where a dialog starts: the notebook's own folder, else the user's home folder (examples
+    /// live with the program, which is no place for a student's files).
+    fn dialog_folder(&self) -> Option<PathBuf> {
+        self.doc
+            .own_path()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("HOME").map(PathBuf::from).filter(|h| h.is_dir()))
+    }
+
     /// Turns the dialogs' answers into commands, and draws the window's own dialog while open.
     pub(super) fn dialogs_ui(&mut self, ctx: &egui::Context) {
         while let Ok(answer) = self.files.answers.1.try_recv() {
@@ -327,7 +335,7 @@ impl GlassboxApp {
                 Answer::NoNativeDialog(purpose) => {
                     // Not shown: from now on, the window's own dialog.
                     self.files.native = false;
-                    let folder = self.doc.own_path().and_then(Path::parent).map(Path::to_path_buf);
+                    let folder = self.dialog_folder();
                     let name = self.doc.path().and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned());
                     self.files.requested = Some((purpose, folder, name));
                 }

@@ -28,6 +28,8 @@ pub(super) struct ModelRun {
     pub misfit: Option<Option<Misfit>>,
     /// The training settings `misfit` was worked out for.
     misfit_for: Option<glassbox_engine::train::TrainConfig>,
+    /// The epoch the last Train runs to (past the planned epochs, Train adds as many again).
+    pub target_epochs: Option<usize>,
 }
 
 /// Why a model cannot train on the data, and what fitting it would change (when it can be
@@ -46,6 +48,12 @@ impl ModelRun {
             session.send(Command::Stop);
         }
         self.record = RunRecord::default();
+        self.target_epochs = None;
+    }
+
+    /// The epoch the progress counts to: the last Train's goal, or the planned epochs.
+    pub fn target(&self, planned: usize) -> usize {
+        self.target_epochs.unwrap_or(planned).max(1)
     }
 }
 
@@ -234,6 +242,7 @@ impl GlassboxApp {
             let id = session.start(start);
             // Later events of older runs are dropped by the fold from here on.
             run.record = RunRecord::for_run(id);
+            run.target_epochs = None;
             return true;
         }
         false
@@ -265,6 +274,9 @@ impl GlassboxApp {
                     let done =
                         self.runs.get(model).and_then(|r| r.record.latest).map_or(0, |p| p.epoch.floor() as usize);
                     let epochs = if done < planned { planned - done } else { planned };
+                    if let Some(run) = self.runs.get_mut(model) {
+                        run.target_epochs = Some(done + epochs);
+                    }
                     self.send(model, ctx, Command::Run { epochs, until_accuracy: None });
                 }
             }
@@ -282,6 +294,7 @@ impl GlassboxApp {
             ModelCommand::Reset => {
                 if let Some(run) = self.runs.get_mut(model).filter(|r| r.record.run.is_some()) {
                     run.record.clear_curves();
+                    run.target_epochs = None;
                     self.send_if_running(model, Command::Reset);
                 }
             }
@@ -334,8 +347,10 @@ impl GlassboxApp {
 
     /// Brings back a notebook from the undo or redo history: its data (rebuilt if it differs),
     /// and the training settings of runs in progress.
-    pub(super) fn restore(&mut self, nb: Notebook) {
+    pub(super) fn restore(&mut self, mut nb: Notebook) {
         let Some(current) = self.doc.notebook.take() else { return };
+        // The view's settings are not part of the history: undo keeps the current ones.
+        nb.view = current.view.clone();
         if nb.data != current.data {
             match nb.data.build() {
                 Ok(splits) => self.replace_data(splits),
@@ -368,11 +383,8 @@ impl GlassboxApp {
                 }
             }
         }
-        let pace_changed = nb.view.steps_per_second != current.view.steps_per_second;
         self.doc.notebook = Some(nb);
-        if pace_changed {
-            self.send_pace_to_all();
-        }
+        self.doc.compare_with_saved();
         self.editing = None;
     }
 }

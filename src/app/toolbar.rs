@@ -7,7 +7,6 @@ use glassbox_engine::train::RunState;
 
 use super::cells::training::{averaged, buttons_ui, speed_ui};
 use super::files::{examples, recent_label, recovery_origin};
-use super::widgets::short_number;
 use super::{AppCommand, GlassboxApp, ModelCommand};
 
 impl GlassboxApp {
@@ -78,10 +77,9 @@ impl GlassboxApp {
                 self.pending.push(AppCommand::Zoom(1.15));
             }
         });
-        // On a line of its own, so a long message wraps instead of being cut (at A+ it would be).
-        if let Some(status) = &self.status {
-            ui.add(egui::Label::new(status.as_str()).wrap());
-        }
+        // On a line of its own, so a long message wraps instead of being cut (at A+ it would be);
+        // always there, so a message appearing does not push the page down under the mouse.
+        ui.add(egui::Label::new(self.status.as_deref().unwrap_or(" ")).wrap());
         if let Some(recovery) = self.files.offer_recovery.clone() {
             ui.horizontal_wrapped(|ui| {
                 ui.colored_label(
@@ -134,12 +132,17 @@ impl GlassboxApp {
             ui.separator();
             speed_ui(ui, nb.view.steps_per_second, out);
             ui.separator();
-            let epochs = nb.model(&model).map_or(1, |m| m.training.epochs.max(1));
+            let epochs = run.target(nb.model(&model).map_or(1, |m| m.training.epochs));
             let epoch = record.latest.map_or(0.0, |p| p.epoch);
-            ui.label(format!("epoch {} of {epochs}", short_number(f64::from(epoch))));
+            // Fixed widths, so the bar does not change its wrapping (and the page its height)
+            // as the numbers change.
+            ui.label(format!("epoch {epoch:.1} of {epochs}"));
+            if blocked && !running {
+                ui.colored_label(ui.visuals().warn_fg_color, "cannot train yet: its cells say why");
+            }
             match averaged(record) {
                 Some((loss, accuracy)) => {
-                    ui.label(format!("loss {}", short_number(f64::from(loss))))
+                    ui.label(format!("loss {loss:.3}"))
                         .on_hover_text("Training loss averaged over the last batches, as in the curves");
                     if !self
                         .splits
@@ -234,7 +237,7 @@ impl GlassboxApp {
                 self.editing_title = Some(nb.title.clone());
             }
             if self.doc.unsaved {
-                ui.label(egui::RichText::new("● unsaved changes").color(ui.visuals().warn_fg_color))
+                ui.label(egui::RichText::new("• unsaved changes").color(ui.visuals().warn_fg_color))
                     .on_hover_text("Save (Ctrl+S) to keep them");
             }
         });

@@ -389,12 +389,21 @@ fn undo_and_redo_take_back_changes_and_a_drag_is_one_step() {
     harness.state_mut().push(AppCommand::Undo);
     harness.run_steps(2);
     harness.get_by_label("400 training and 100 test samples, each [2]");
-    // Folding is view state: saved, but not a step of undo.
+    // Folding is a step of undo; the speed is a view setting that undo keeps.
     harness.state_mut().push(AppCommand::ToggleFolded(0));
+    harness.run_steps(2);
+    harness.state_mut().push(AppCommand::SetSpeed(Some(3.0)));
     harness.run_steps(2);
     harness.state_mut().push(AppCommand::Undo);
     harness.run_steps(2);
-    assert!(harness.state().notebook().expect("loaded").cells[0].folded);
+    let nb = harness.state().notebook().cloned().expect("loaded");
+    assert!(!nb.cells[0].folded, "the fold was taken back");
+    assert_eq!(nb.view.steps_per_second, Some(3.0), "the speed stays");
+    // Back to the file's notebook (but for the speed), and then all the way: nothing unsaved.
+    harness.state_mut().push(AppCommand::SetSpeed(Some(100.0)));
+    harness.run_steps(2);
+    assert_eq!(harness.state().notebook(), Some(&original));
+    assert!(!harness.state().has_unsaved_changes(), "undone back to the file: nothing to save");
 }
 
 #[test]
@@ -725,7 +734,7 @@ fn new_with_unsaved_changes_asks_first_and_the_title_shows_them() {
     harness.state_mut().push(AppCommand::DeleteCell(0));
     harness.run_steps(2);
     assert!(harness.state().window_title().starts_with('●'), "{}", harness.state().window_title());
-    harness.get_by_label("● unsaved changes");
+    harness.get_by_label("• unsaved changes");
     harness.get_by_label("New").click();
     harness.run_steps(2);
     harness.get_by_label("Save your changes before starting a new notebook?");

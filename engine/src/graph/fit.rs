@@ -28,7 +28,7 @@ impl OutputNeed {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fitted {
     pub graph: GraphSpec,
-    /// What was changed ("the Input's shape [2] → [1, 28, 28]"); empty when the graph already fit.
+    /// What was changed ("the Input's shape from [2] to [1, 28, 28]"); empty when the graph already fit.
     pub changes: Vec<String>,
 }
 
@@ -94,7 +94,7 @@ pub fn fit_to_data(graph: &GraphSpec, sample_shape: &[usize], need: OutputNeed) 
         .ok_or("the model has no Input node to take the data")?;
     if let LayerSpec::Input { shape } = &mut input.layer {
         if shape.as_slice() != sample_shape {
-            changes.push(format!("the Input's shape {} → {}", shape_text(shape), shape_text(sample_shape)));
+            changes.push(format!("the Input's shape from {} to {}", shape_text(shape), shape_text(sample_shape)));
             *shape = sample_shape.to_vec();
         }
     }
@@ -151,7 +151,7 @@ pub fn fit_to_data(graph: &GraphSpec, sample_shape: &[usize], need: OutputNeed) 
                         format!("{classes} class scores at each of {positions} positions")
                     }
                 };
-                changes.push(format!("{last}'s units {old} → {units}, {what}"));
+                changes.push(format!("{last}'s units from {old} to {units}, {what}"));
                 *old = units;
             }
         }

@@ -26,7 +26,7 @@ fn an_mlp_takes_images_through_a_flatten_and_scores_every_class() {
     assert!(report.is_ok(), "{:?}", report.problems);
     assert_eq!(report.output.as_deref().and_then(|o| report.shape_of(o)), Some(&[10][..]));
     assert_eq!(fitted.changes.len(), 3, "input, flatten, units: {:?}", fitted.changes);
-    assert!(fitted.changes[0].contains("[2] → [1, 28, 28]"), "{:?}", fitted.changes);
+    assert!(fitted.changes[0].contains("from [2] to [1, 28, 28]"), "{:?}", fitted.changes);
     // Fitting what already fits changes nothing.
     let again = fit_to_data(&fitted.graph, &[1, 28, 28], OutputNeed::Classes(10)).expect("fits");
     assert!(again.changes.is_empty(), "{:?}", again.changes);

@@ -82,7 +82,7 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
             cx.out.push(AppCommand::ToggleCompareTraining);
         }
     });
-    let width = ((ui.available_width() - 12.0) / 2.0).max(160.0);
+    let width = crate::app::widgets::plots::plot_width(ui, 2.0);
     let empty = "Train the models to compare them";
     ui.horizontal_top(|ui| {
         MetricPlot {
@@ -95,7 +95,7 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
             height: 200.0,
         }
         .show(ui, &loss, empty);
-        ui.add_space(12.0);
+        ui.add_space(crate::app::widgets::plots::PLOT_GAP);
         MetricPlot {
             id: egui::Id::new("compare-accuracy"),
             title: "accuracy",

@@ -118,7 +118,8 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
         return;
     };
     let info = &splits.info;
-    ui.label(format!("{} — {}", info.title, info.license));
+    // The picker above names the set; here what it is and its license.
+    ui.label(format!("License: {}", info.license));
     ui.weak(&info.description);
     let train = &splits.train;
     ui.label(format!(
@@ -133,7 +134,7 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
         ui.label("Class balance (training split):");
         egui::Grid::new("balance").num_columns(3).spacing([8.0, 2.0]).show(ui, |ui| {
             for (class, (name, &count)) in train.classes.iter().zip(&counts).enumerate().take(20) {
-                ui.colored_label(palette.color(class), visible_whitespace(name));
+                ui.colored_label(palette.text_color(class, ui.visuals().dark_mode), visible_whitespace(name));
                 // The count beside the bar, not in it: a short bar has no room for it.
                 let (rect, _) = ui.allocate_exact_size(egui::vec2(200.0, 12.0), egui::Sense::hover());
                 let filled = egui::Rect::from_min_size(rect.min, egui::vec2(200.0 * count as f32 / most as f32, 12.0));
@@ -154,7 +155,7 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
             for (i, (texture, label, class)) in cx.thumbnails.iter().enumerate() {
                 ui.vertical(|ui| {
                     ui.add(egui::Image::new(texture).fit_to_exact_size(egui::vec2(56.0, 56.0)));
-                    ui.colored_label(palette.color(*class), label);
+                    ui.colored_label(palette.text_color(*class, ui.visuals().dark_mode), label);
                 });
                 if (i + 1) % per_row == 0 {
                     ui.end_row();
@@ -163,7 +164,7 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
         });
     }
     if let (true, Some(vocab)) = (train.vocab.is_some(), train.vocab.as_ref()) {
-        ui.label("The first training samples, each with what the model should answer (␣ is a space, ⏎ a new line):");
+        ui.label("The first training samples, each with what the model should answer (· is a space, ¶ a new line):");
         let labels = train.labels().unwrap_or(&[]);
         let per = train.targets_per_sample.max(1);
         for i in 0..train.len().min(5) {
@@ -181,10 +182,15 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
         let labels = train.labels().unwrap_or(&[]);
         // Square, so the pattern fills the plot at its true proportions.
         let side = ui.available_width().clamp(200.0, 320.0);
+        let axis = |i: usize| train.features.get(i).cloned().unwrap_or_else(|| format!("x{}", i + 1));
         Plot::new("dataset-points")
             .width(side)
             .height(side * 0.94)
             .data_aspect(1.0)
+            .x_axis_label(axis(0))
+            .y_axis_label(axis(1))
+            .x_grid_spacer(crate::app::widgets::plots::round_ticks)
+            .y_grid_spacer(crate::app::widgets::plots::round_ticks)
             .legend(Legend::default().follow_insertion_order(true))
             .allow_scroll(false)
             .allow_zoom(false)

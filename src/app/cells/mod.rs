@@ -67,14 +67,19 @@ fn unknown_model(ui: &mut egui::Ui, name: &str) {
     );
 }
 
+/// The narrowest a cell in a row may be; narrower (a small window, large text), cells placed
+/// beside each other are shown one below the other, so nothing is cut off.
+const MIN_CELL_WIDTH: f32 = 480.0;
+
 /// Every cell, in rows: a cell placed beside the one before shares its row, each taking an equal
-/// share of the width.
+/// share of the width (when the window is wide enough for that).
 pub(super) fn show_all(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
     let cells = &cx.notebook.cells;
+    let width = ui.available_width();
     let mut rows: Vec<std::ops::Range<usize>> = Vec::new();
     for (i, cell) in cells.iter().enumerate() {
         match rows.last_mut() {
-            Some(row) if cell.beside && i > 0 => row.end = i + 1,
+            Some(row) if cell.beside && i > 0 && width / (row.len() + 1) as f32 >= MIN_CELL_WIDTH => row.end = i + 1,
             _ => rows.push(i..i + 1),
         }
     }
@@ -149,16 +154,39 @@ fn header(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>
             {
                 out.push(AppCommand::MoveCell { index, up: true });
             }
-            if index > 0 {
+            ui.menu_button("⋯", |ui| {
                 let (label, help) = if cell.beside {
-                    ("⬇ below", "Show this cell below the one before it, at full width")
+                    ("Place below the cell before", "Show this cell below the one before it, at full width")
                 } else {
-                    ("➡ beside", "Show this cell beside the one before it, in one row (saved with the notebook)")
+                    (
+                        "Place beside the cell before",
+                        "Show this cell beside the one before it, in one row (saved with the notebook)",
+                    )
                 };
-                if ui.small_button(label).on_hover_text(help).clicked() {
+                if ui.add_enabled(index > 0, egui::Button::new(label)).on_hover_text(help).clicked() {
                     out.push(AppCommand::PlaceBeside { cell: index, beside: !cell.beside });
+                    ui.close();
                 }
-            }
+                if ui.add_enabled(index > 0, egui::Button::new("Move up")).clicked() {
+                    out.push(AppCommand::MoveCell { index, up: true });
+                    ui.close();
+                }
+                if ui.add_enabled(index + 1 < count, egui::Button::new("Move down")).clicked() {
+                    out.push(AppCommand::MoveCell { index, up: false });
+                    ui.close();
+                }
+                let fold = if cell.folded { "Unfold" } else { "Fold" };
+                if ui.button(fold).clicked() {
+                    out.push(AppCommand::ToggleFolded(index));
+                    ui.close();
+                }
+                if ui.button("Delete").on_hover_text("Ctrl+Z brings it back").clicked() {
+                    out.push(AppCommand::DeleteCell(index));
+                    ui.close();
+                }
+            })
+            .response
+            .on_hover_text("This cell: place it beside the one before, move, fold or delete it");
             ui.menu_button("+ cell", |ui| {
                 let mut add = |ui: &mut egui::Ui, label: String, kind: CellKind, help: &str| {
                     if ui.button(label).on_hover_text(help).clicked() {

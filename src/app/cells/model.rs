@@ -19,7 +19,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
     let models = cx.notebook.models.len();
     let report = &run.report;
     let out = &mut *cx.out;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label("name");
         let id = ui.id().with(("model-name", &def.name));
         let mut draft = ui.data_mut(|d| d.get_temp::<String>(id)).unwrap_or_else(|| def.name.clone());

@@ -49,6 +49,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         def,
         record: &run.record,
         log_scale: cx.notebook.view.log_scale,
+        target_epochs: run.target(def.training.epochs),
         speed: cx.notebook.view.steps_per_second,
         saved_weights: run.saved_weights.is_some(),
         has_test_split: cx.splits.is_some_and(|s| !s.test.is_empty()),
@@ -71,6 +72,8 @@ struct TrainingView<'a> {
     def: &'a ModelDef,
     record: &'a RunRecord,
     log_scale: bool,
+    /// The epoch the progress counts to (past the planned epochs, Train adds as many again).
+    target_epochs: usize,
     speed: Option<f32>,
     /// Whether the next run starts from weights saved beside the notebook.
     saved_weights: bool,
@@ -220,7 +223,7 @@ impl TrainingView<'_> {
 
     fn progress_ui(&self, ui: &mut egui::Ui, send: &mut impl FnMut(ModelCommand)) {
         let record = self.record;
-        let epochs = self.def.training.epochs.max(1) as f32;
+        let epochs = self.target_epochs as f32;
         let spe = record.steps_per_epoch;
         // The same lines before and after training, so nothing below jumps when they fill in.
         let (epoch, step) = record.latest.map_or((0.0, 0), |p| (p.epoch, p.step));
@@ -232,8 +235,14 @@ impl TrainingView<'_> {
             let batch = self.def.training.batch_size as f32;
             let seconds = steps_left * batch / p.samples_per_sec;
             text.push_str(&format!("   about {} left", eta_text(seconds)));
+            if let Some(speed) = self.speed.filter(|_| seconds > 60.0) {
+                text.push_str(&format!(
+                    " at {} steps a second (\"fastest\" lifts the limit)",
+                    short_number(f64::from(speed))
+                ));
+            }
         }
-        ui.add(egui::ProgressBar::new((epoch / epochs).min(1.0)).text(text));
+        ui.add(egui::ProgressBar::new((epoch / epochs).min(1.0)).text(text).corner_radius(2.0));
         let mut line = format!("step {step} ");
         match averaged(record) {
             Some((loss, accuracy)) => {
@@ -344,7 +353,7 @@ impl TrainingView<'_> {
         let window = smoothing_window(record.steps_per_epoch);
         ui.weak(format!("Training curves are averaged over about the last {window} batches; a test point comes after each epoch. Hover a curve for its step."));
         let plots = if self.regression { 1.0 } else { 2.0 };
-        let width = ((ui.available_width() - 12.0 * (plots - 1.0)) / plots).max(160.0);
+        let width = super::super::widgets::plots::plot_width(ui, plots);
         let empty = "Train to see the curves";
         ui.horizontal_top(|ui| {
             MetricPlot {
@@ -358,7 +367,7 @@ impl TrainingView<'_> {
             }
             .show(ui, &loss, empty);
             if !self.regression {
-                ui.add_space(12.0);
+                ui.add_space(crate::app::widgets::plots::PLOT_GAP);
                 MetricPlot {
                     id: egui::Id::new(("accuracy-plot", &self.def.name)),
                     title: "accuracy",
@@ -389,7 +398,7 @@ pub(in crate::app) fn buttons_ui(ui: &mut egui::Ui, model: &str, record: &RunRec
         }
     } else if ui
         .button("▶ Train")
-        .on_hover_text("Train until you pause: the curves update as it learns (Space)")
+        .on_hover_text("Train for the notebook's epochs (once they are done, as many again); the curves update as it learns (Space)")
         .clicked()
     {
         send(ModelCommand::Train);

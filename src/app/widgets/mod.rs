@@ -42,19 +42,22 @@ pub fn eta_text(seconds: f32) -> String {
     }
 }
 
-/// Text with its whitespace made visible, for tokens and class names: a space as `␣`, a newline
-/// as `⏎`, a tab as `⇥` (a class called " " would otherwise show as nothing).
+/// Text with its whitespace made visible, for tokens and class names: a space as `·`, a new line
+/// as `¶`, a tab as `»` (a class called " " would otherwise show as nothing). These are the marks
+/// text editors use that the window's font has (it has no `␣` or `⏎`).
 #[must_use]
 pub fn visible_whitespace(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            ' ' => '␣',
-            '\n' => '⏎',
-            '\t' => '⇥',
-            '\r' => '↵',
-            other => other,
-        })
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            ' ' => out.push('·'),
+            '\n' => out.push('¶'),
+            '\t' => out.push('»'),
+            '\r' => out.push_str("\\r"),
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -76,6 +79,6 @@ mod tests {
 
     #[test]
     fn whitespace_is_visible() {
-        assert_eq!(visible_whitespace("a b\n"), "a␣b⏎");
+        assert_eq!(visible_whitespace("a b\n\t"), "a·b¶»");
     }
 }

@@ -51,14 +51,28 @@ impl Palette {
     pub fn color(&self, class: usize) -> Color32 {
         self.colors.get(class).copied().unwrap_or(Color32::GRAY)
     }
+
+    /// The colour of class `class` for text: on a light background, darkened until it reads
+    /// (Tableau's yellow, pink and grey are too light for text on white).
+    #[must_use]
+    pub fn text_color(&self, class: usize, dark_mode: bool) -> Color32 {
+        let c = self.color(class);
+        if dark_mode {
+            return c;
+        }
+        let darken = |v: u8| (f32::from(v) * 0.62) as u8;
+        Color32::from_rgb(darken(c.r()), darken(c.g()), darken(c.b()))
+    }
 }
 
 /// One colour per model in comparisons (a palette of its own, so a model is not mistaken for a
 /// class).
 #[must_use]
 pub fn model_color(index: usize) -> Color32 {
-    let set = colorous::DARK2;
-    color(set[index % set.len()])
+    // Dark2 without its orange first (the training cells draw test curves orange) and its teal
+    // (close to their blue training curves).
+    const ORDER: [usize; 8] = [2, 3, 4, 6, 5, 7, 0, 1];
+    color(colorous::DARK2[ORDER[index % ORDER.len()]])
 }
 
 #[cfg(test)]

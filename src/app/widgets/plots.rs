@@ -48,7 +48,7 @@ pub fn legend(ui: &mut egui::Ui, series: &[&Series]) {
 /// visible range, each labelled; `egui_plot`'s own spacing labels only the coarsest ticks, which
 /// left a loss axis from 0 to 0.9 with a single "0".
 #[expect(clippy::needless_pass_by_value, reason = "the signature egui_plot's grid spacers have")]
-fn round_ticks(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
+pub fn round_ticks(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
     let (lo, hi) = input.bounds;
     let range = hi - lo;
     if !(range.is_finite() && range > 0.0) {
@@ -60,6 +60,17 @@ fn round_ticks(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
     let first = (lo / step).ceil() as i64;
     let last = (hi / step).floor() as i64;
     (first..=last).map(|i| egui_plot::GridMark { value: i as f64 * step, step_size: step }).collect()
+}
+
+/// The space between plots side by side.
+pub const PLOT_GAP: f32 = 12.0;
+
+/// The width of each of `count` plots side by side in the available width (the gap and the
+/// spacing around it taken off, so the last plot's edge stays inside the cell).
+#[must_use]
+pub fn plot_width(ui: &egui::Ui, count: f32) -> f32 {
+    let gap = PLOT_GAP + 2.0 * ui.spacing().item_spacing.x;
+    ((ui.available_width() - gap * (count - 1.0)) / count - 2.0).max(120.0)
 }
 
 /// How a metric plot looks.
@@ -101,6 +112,7 @@ impl MetricPlot<'_> {
                 .y_axis_formatter(move |mark, _| value_text(mark.value))
                 .y_grid_spacer(round_ticks)
                 .x_axis_formatter(|mark, _| super::short_number(mark.value))
+                .x_grid_spacer(round_ticks)
                 .label_formatter(move |hover| {
                     let (name, p) = match hover {
                         egui_plot::HoverPosition::NearDataPoint { plot_name, position, .. } => (*plot_name, *position),
