@@ -154,7 +154,7 @@ fn header(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>
             {
                 out.push(AppCommand::MoveCell { index, up: true });
             }
-            ui.menu_button("⋯", |ui| {
+            ui.menu_button("☰", |ui| {
                 let (label, help) = if cell.beside {
                     ("Place below the cell before", "Show this cell below the one before it, at full width")
                 } else {
