@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use egui_kittest::kittest::Queryable as _;
 use egui_kittest::Harness;
-use glassbox::{assets_path, GlassboxApp, DEFAULT_NOTEBOOK};
+use glassbox::{assets_path, AppCommand, GlassboxApp, DEFAULT_NOTEBOOK};
 
 fn main() {
     if std::env::args().any(|a| a == "--test" || a == "--list") {
@@ -20,7 +20,11 @@ fn main() {
     let mut harness =
         Harness::builder().with_size([1200.0, 2400.0]).build_ui_state(|ui, app: &mut GlassboxApp| app.show(ui), app);
     harness.run_steps(3);
-    harness.get_by_label("▶ Train").click();
+    // Unpaced, so the trainer competes with the frames as hard as it can.
+    harness.state_mut().push(AppCommand::SetSpeed(None));
+    harness.run_steps(1);
+    // The run bar's Train (the training cell has one too).
+    harness.query_all_by_label("▶ Train").next().expect("a Train button").click();
     let mut times = Vec::with_capacity(600);
     for _ in 0..600 {
         let t0 = Instant::now();

@@ -839,3 +839,48 @@ fn the_layout_stays_put_through_training_and_reset() {
     let bar = harness.query_all_by_label("Reset").next().expect("the run bar's Reset").rect();
     assert!(bar.bottom() <= 1600.0 && bar.top() > 1530.0, "{bar:?}");
 }
+
+#[test]
+fn a_notebook_opens_at_its_top() {
+    let mut harness = Harness::builder()
+        .with_size([1280.0, 720.0])
+        .build_ui_state(|ui, app: &mut GlassboxApp| app.show(ui), GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    harness.run_steps(3);
+    // Scroll down the page, as a student reading the lesson does.
+    harness.input_mut().events.push(egui::Event::PointerMoved(egui::pos2(900.0, 400.0)));
+    for _ in 0..10 {
+        harness.input_mut().events.push(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -200.0),
+            phase: egui::TouchPhase::Move,
+            modifiers: egui::Modifiers::NONE,
+        });
+        harness.run_steps(1);
+    }
+    harness.run_steps(2);
+    let title = harness.get_by_label("Two spirals: a first network").rect();
+    assert!(title.top() < 0.0, "the page scrolled: {title:?}");
+    harness.state_mut().push(AppCommand::Open(assets_path("assets/notebooks/mnist-lenet.json")));
+    harness.run_steps(3);
+    let title = harness.get_by_label("LeNet on handwritten digits (MNIST)").rect();
+    assert!(title.top() > 0.0 && title.top() < 120.0, "the new notebook shows from its top: {title:?}");
+}
+
+#[test]
+fn where_no_native_dialog_can_open_the_windows_own_follows() {
+    // The real detection: with no desktop portal (no session bus) and no zenity, rfd answers at
+    // once with nothing, and the window's own dialog opens instead. On a desktop with a portal
+    // a real dialog would open, so the check runs only where there is none (CI, Xvfb).
+    let has_zenity =
+        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("zenity").is_file()));
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() || has_zenity {
+        eprintln!("skipped: this machine may show a native dialog");
+        return;
+    }
+    let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    harness.run_steps(2);
+    harness.state_mut().push(AppCommand::OpenDialog);
+    step_until(&mut harness, GlassboxApp::in_app_dialog_open);
+    harness.run_steps(2);
+    harness.get_all_by_label_contains("Open a notebook").next().expect("the window's own dialog");
+}
