@@ -256,13 +256,25 @@ impl GlassboxApp {
                         let other = if up { index.checked_sub(1) } else { Some(index + 1) };
                         if let Some(other) = other.filter(|&o| o < nb.cells.len() && index < nb.cells.len()) {
                             nb.cells.swap(index, other);
+                            // The layout stays; the cells trade places in it.
+                            let (a, b) = (nb.cells[index].beside, nb.cells[other].beside);
+                            nb.cells[index].beside = b;
+                            nb.cells[other].beside = a;
+                            nb.cells[0].beside = false;
                             self.editing = None;
                         }
                     }
                 }
                 AppCommand::DeleteCell(index) => {
                     if let Some(nb) = self.doc.notebook.as_mut().filter(|nb| index < nb.cells.len()) {
-                        nb.cells.remove(index);
+                        let removed = nb.cells.remove(index);
+                        // The first cell of a row goes: the next one starts the row, rather than
+                        // joining the row before.
+                        if !removed.beside {
+                            if let Some(next) = nb.cells.get_mut(index) {
+                                next.beside = false;
+                            }
+                        }
                         self.editing = None;
                     }
                 }

@@ -78,6 +78,8 @@ pub struct GlassboxApp {
     scroll_to_top: bool,
     /// The window title last sent (it is sent again only when it changes).
     window_title: String,
+    /// Whether the projector-friendly text colours are set.
+    styled: bool,
 }
 
 impl GlassboxApp {
@@ -122,6 +124,7 @@ impl GlassboxApp {
             thumbnails: Vec::new(),
             scroll_to_top: true,
             window_title: String::new(),
+            styled: false,
         }
     }
 
@@ -264,6 +267,12 @@ impl GlassboxApp {
             }
         }
         let ctx = ui.ctx().clone();
+        if !std::mem::replace(&mut self.styled, true) {
+            // egui's faint text (about 2.7:1 against the background) is lost on a projector:
+            // about 6:1 in both themes.
+            ctx.style_mut_of(egui::Theme::Dark, |s| s.visuals.weak_text_color = Some(egui::Color32::from_gray(160)));
+            ctx.style_mut_of(egui::Theme::Light, |s| s.visuals.weak_text_color = Some(egui::Color32::from_gray(88)));
+        }
         self.dialogs_ui(&ctx);
         self.shortcuts(ui);
         let classes = self.splits.as_ref().map_or(&[][..], |s| s.train.classes.as_slice());

@@ -103,7 +103,8 @@ fn misfit(def: &ModelDef, splits: &Splits) -> Option<Misfit> {
         let gives = report.output.as_deref().and_then(|id| report.shape_of(id)).map(glassbox_engine::graph::shape_text);
         let wants = match need {
             glassbox_engine::graph::OutputNeed::Classes(n) => format!("a score for each of its {n} classes"),
-            glassbox_engine::graph::OutputNeed::Values(n) => format!("{n} number(s) to predict"),
+            glassbox_engine::graph::OutputNeed::Values(1) => "one number to predict".to_owned(),
+            glassbox_engine::graph::OutputNeed::Values(n) => format!("{n} numbers to predict"),
             glassbox_engine::graph::OutputNeed::PerPosition { positions, classes } => {
                 format!("{classes} class scores at each of {positions} positions")
             }

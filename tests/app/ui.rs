@@ -565,7 +565,7 @@ fn a_learning_rate_that_blows_up_pauses_with_a_message_and_the_good_weights_come
     harness.get_by_value("1e12");
     assert!(!harness.state().has_unsaved_changes());
     assert_eq!(harness.state().notebook(), Some(&nb));
-    train_until_alarm_then_go_back(&mut harness, "The learning rate (1.000e12) is probably too high");
+    train_until_alarm_then_go_back(&mut harness, "The learning rate (1e12) is probably too high");
     // With a sane learning rate it trains on, and the averaged curve is numbers again.
     harness.state_mut().push(AppCommand::model("Explosive", ModelCommand::SetLearningRate(1e-2)));
     harness.run_steps(1);
@@ -789,6 +789,25 @@ fn a_cell_placed_beside_keeps_its_place_after_save_and_open() {
     assert_eq!(beside, [false, false, true, true]);
     // Both are drawn: the training cell's controls are there in its row.
     assert_eq!(reopened.query_all_by_label("▶ Train").count(), 2);
+    // Moving a cell trades places within the layout; deleting the first of a row leaves the
+    // next one starting the row.
+    let mut h = harness_of(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    h.run_steps(2);
+    h.state_mut().push(AppCommand::MoveCell { index: 3, up: true });
+    h.run_steps(2);
+    let cells: Vec<(String, bool)> = h
+        .state()
+        .notebook()
+        .expect("loaded")
+        .cells
+        .iter()
+        .map(|c| (format!("{:?}", c.kind).chars().take(5).collect(), c.beside))
+        .collect();
+    assert_eq!(cells[2], ("Train".to_owned(), true), "training now beside the dataset: {cells:?}");
+    assert_eq!(cells[3], ("Model".to_owned(), false));
+    h.state_mut().push(AppCommand::DeleteCell(1));
+    h.run_steps(2);
+    assert!(!h.state().notebook().expect("loaded").cells[1].beside, "the dataset's row partner starts its own row");
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -146,7 +146,8 @@ pub fn fit_to_data(graph: &GraphSpec, sample_shape: &[usize], need: OutputNeed) 
             if *old != units {
                 let what = match need {
                     OutputNeed::Classes(n) => format!("one score for each of the {n} classes"),
-                    OutputNeed::Values(n) => format!("the {n} number(s) to predict"),
+                    OutputNeed::Values(1) => "the one number to predict".to_owned(),
+                    OutputNeed::Values(n) => format!("the {n} numbers to predict"),
                     OutputNeed::PerPosition { positions, classes } => {
                         format!("{classes} class scores at each of {positions} positions")
                     }

@@ -11,7 +11,7 @@ mod weights;
 mod worker;
 
 pub use config::{Schedule, TrainConfig, MAX_EPOCHS};
-pub use health::{divergence_stretch, divergence_threshold};
+pub use health::{divergence_stretch, divergence_threshold, readable};
 pub use preflight::{check_data_fits, check_model_memory, estimate_model_memory, output_need, preflight, ModelMemory};
 pub use protocol::{
     Command, Evaluation, Event, InspectRequest, Inspection, PauseReason, Progress, RunId, Split, StartRun, WeightsFile,

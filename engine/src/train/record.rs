@@ -195,6 +195,16 @@ impl RunRecord {
                 if matches!(&self.state, RunState::Paused(reason) if reason.alarm().is_some()) {
                     self.state = RunState::Paused(PauseReason::Requested);
                     self.restored_from = Some(step);
+                    // The steps after the good weights are taken back: so are their points, so
+                    // the curves' scale and averages are those of the run that goes on (a loss
+                    // spike of 1,500 would flatten everything after it).
+                    self.history.points.retain(|p| p.0 <= step);
+                    self.evaluations.retain(|e| e.step <= step);
+                    self.smoother = Smoother::new(smoothing_window(self.steps_per_epoch));
+                    let smoother = &mut self.smoother;
+                    self.smoothed = MetricsHistory {
+                        points: self.history.points.iter().filter_map(|&p| smoother.push(p)).collect(),
+                    };
                 }
                 self.last_checkpoint = Some(step);
             }

@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::config::TrainConfig;
-use super::health::{divergence_stretch, Health, WEIGHT_LIMIT};
+use super::health::{divergence_stretch, readable, Health, WEIGHT_LIMIT};
 use super::protocol::{
     Command, Evaluation, Event, InspectRequest, Inspection, PauseReason, Progress, RunId, Split, StartRun,
 };
@@ -577,7 +577,7 @@ impl Worker {
             let message = match not_the_learning_rate(run, &batch) {
                 Some(cause) => format!("{what}{at}. {cause}"),
                 None => {
-                    format!("{what}{at}. The learning rate ({lr:.3e}) is probably too high: lower it")
+                    format!("{what}{at}. The learning rate ({}) is probably too high: lower it", readable(lr))
                 }
             };
             self.pause(PauseReason::NonFinite { node, message, can_restore });
@@ -589,17 +589,20 @@ impl Worker {
             let can_restore = !run.checkpoints.is_empty();
             let what = match exploded {
                 Some(w) => format!(
-                    "a weight reached {w:.2e} at step {} (the weights of a healthy network stay within a few units)",
+                    "a weight reached {} at step {} (the weights of a healthy network stay within a few units)",
+                    readable(f64::from(w)),
                     run.step
                 ),
                 None => format!(
-                    "the loss has stayed far above where it started for the last {above_for} steps (now {:.3e}; at the start {:.3})",
-                    stats.loss,
-                    run.health.start().unwrap_or(f32::NAN)
+                    "the loss has stayed far above where it started for the last {above_for} steps (now {}; at the start {})",
+                    readable(f64::from(stats.loss)),
+                    readable(f64::from(run.health.start().unwrap_or(f32::NAN)))
                 ),
             };
-            let message =
-                format!("Training is diverging: {what}. The learning rate ({lr:.3e}) is probably too high: lower it");
+            let message = format!(
+                "Training is diverging: {what}. The learning rate ({}) is probably too high: lower it",
+                readable(lr)
+            );
             run.health.forgive();
             self.pause(PauseReason::Diverged { message, can_restore });
             return;
@@ -649,15 +652,18 @@ impl Worker {
             if extent.is_none() {
                 let can_restore = !run.checkpoints.is_empty();
                 let message = format!(
-                    "a weight became infinite or NaN by step {}. The learning rate ({lr:.3e}) or another optimiser setting is probably too large: lower it",
-                    run.step
+                    "a weight became infinite or NaN by step {}. The learning rate ({}) or another optimiser setting is probably too large: lower it",
+                    run.step,
+                    readable(lr)
                 );
                 self.pause(PauseReason::NonFinite { node: None, message, can_restore });
             } else if let Some(w) = extent.filter(|&w| w > WEIGHT_LIMIT) {
                 let can_restore = !run.checkpoints.is_empty();
                 let message = format!(
-                    "Training is diverging: a weight reached {w:.2e} by step {} (the weights of a healthy network stay within a few units). The learning rate ({lr:.3e}) is probably too high: lower it",
-                    run.step
+                    "Training is diverging: a weight reached {} by step {} (the weights of a healthy network stay within a few units). The learning rate ({}) is probably too high: lower it",
+                    readable(f64::from(w)),
+                    run.step,
+                    readable(lr)
                 );
                 self.pause(PauseReason::Diverged { message, can_restore });
             } else if run.health.is_calm() {
@@ -665,9 +671,10 @@ impl Worker {
             } else {
                 let can_restore = !run.checkpoints.is_empty();
                 let message = format!(
-                    "Training is diverging: the run ended with the loss far above where it started (now {:.3e}; at the start {:.3}). The learning rate ({lr:.3e}) is probably too high: lower it",
-                    stats.loss,
-                    run.health.start().unwrap_or(f32::NAN)
+                    "Training is diverging: the run ended with the loss far above where it started (now {}; at the start {}). The learning rate ({}) is probably too high: lower it",
+                    readable(f64::from(stats.loss)),
+                    readable(f64::from(run.health.start().unwrap_or(f32::NAN))),
+                    readable(lr)
                 );
                 run.health.forgive();
                 self.pause(PauseReason::Diverged { message, can_restore });

@@ -432,3 +432,22 @@ fn paced_training_takes_its_time_and_still_answers_at_once() {
     until(&session, is_paused);
     assert!(began.elapsed() < Duration::from_secs(5), "unpaced again");
 }
+
+#[test]
+fn going_back_to_good_weights_takes_the_diverged_points_off_the_curves() {
+    let run = RunId(1);
+    let mut record = RunRecord::default();
+    record.apply(Event::Started { run, params: 10, steps_per_epoch: 10 });
+    let steps: Vec<(usize, f32, f32)> = (1..=10).map(|s| (s, if s <= 3 { 0.7 } else { 1500.0 }, 0.5)).collect();
+    record.apply(Event::Progress { run, progress: Progress { step: 10, ..Progress::default() }, steps });
+    record.apply(Event::Paused {
+        run,
+        step: 10,
+        reason: PauseReason::Diverged { message: "diverging".into(), can_restore: true },
+    });
+    record.apply(Event::Checkpointed { run, step: 3 });
+    assert_eq!(record.restored_from, Some(3));
+    assert_eq!(record.history.points.len(), 3, "the steps after the good weights are gone");
+    let last = record.smoothed.points.last().expect("the averaged curve up to step 3");
+    assert!(last.1 < 1.0, "the average is the good run's: {last:?}");
+}

@@ -82,6 +82,7 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
         egui::ComboBox::from_id_salt("dataset-choice")
             .selected_text(current)
             .width(260.0)
+            .height(520.0)
             .show_ui(ui, |ui| {
                 for (name, source) in &choices {
                     if ui.selectable_label(same_kind(source, &spec.source), name).clicked() {
@@ -133,7 +134,14 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
     if let Some(&most) = counts.iter().max().filter(|&&m| m > 0) {
         ui.label("Class balance (training split):");
         egui::Grid::new("balance").num_columns(3).spacing([8.0, 2.0]).show(ui, |ui| {
-            for (class, (name, &count)) in train.classes.iter().zip(&counts).enumerate().take(20) {
+            // Vocabulary markers no sample has (padding, unknown) are not classes to balance.
+            let shown = train
+                .classes
+                .iter()
+                .zip(&counts)
+                .enumerate()
+                .filter(|(_, (name, &count))| count > 0 || !(name.starts_with('<') && name.ends_with('>')));
+            for (class, (name, &count)) in shown.take(20) {
                 ui.colored_label(palette.text_color(class, ui.visuals().dark_mode), visible_whitespace(name));
                 // The count beside the bar, not in it: a short bar has no room for it.
                 let (rect, _) = ui.allocate_exact_size(egui::vec2(200.0, 12.0), egui::Sense::hover());
@@ -175,11 +183,22 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
                 .iter()
                 .filter_map(|&l| train.classes.get(l).map(|c| visible_whitespace(c)))
                 .collect();
-            ui.monospace(format!("{}  →  {}", visible_whitespace(&vocab.decode(&ids)), answer.join(" ")));
+            // Each token on its own, so the marks show spaces inside tokens, not between them.
+            let tokens: Vec<String> = ids.iter().map(|&id| visible_whitespace(&vocab.decode(&[id]))).collect();
+            let sep = if vocab.kind == glassbox_engine::data::VocabKind::Char { "" } else { " " };
+            ui.monospace(format!("{}  →  {}", tokens.join(sep), answer.join(" ")));
         }
     }
     if train.shape == [2] {
         let labels = train.labels().unwrap_or(&[]);
+        if let glassbox_engine::data::Targets::Values(values) = &train.targets {
+            let (lo, hi) = values.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+            ui.label(format!(
+                "Each point's colour is the number to predict: from {} (dark purple) to {} (yellow).",
+                crate::app::widgets::short_number(f64::from(lo)),
+                crate::app::widgets::short_number(f64::from(hi))
+            ));
+        }
         // Square, so the pattern fills the plot at its true proportions.
         let side = ui.available_width().clamp(200.0, 320.0);
         let axis = |i: usize| train.features.get(i).cloned().unwrap_or_else(|| format!("x{}", i + 1));
@@ -196,6 +215,29 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
             .allow_zoom(false)
             .allow_drag(false)
             .show(ui, |plot| {
+                if let glassbox_engine::data::Targets::Values(values) = &train.targets {
+                    // A value to predict per point: its colour on a scale, in bins of equal width.
+                    const BINS: usize = 12;
+                    let (lo, hi) =
+                        values.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+                    let span = (hi - lo).max(f32::EPSILON);
+                    for bin in 0..BINS {
+                        let points: Vec<[f64; 2]> = (0..train.len())
+                            .filter(|&i| {
+                                let v = values.get(i).copied().unwrap_or(lo);
+                                (((v - lo) / span * BINS as f32) as usize).min(BINS - 1) == bin
+                            })
+                            .map(|i| [f64::from(train.sample(i)[0]), f64::from(train.sample(i)[1])])
+                            .collect();
+                        let c = colorous::VIRIDIS.eval_rational(bin, BINS);
+                        plot.points(
+                            Points::new("", PlotPoints::from(points))
+                                .radius(2.5)
+                                .color(egui::Color32::from_rgb(c.r, c.g, c.b)),
+                        );
+                    }
+                    return;
+                }
                 for (class, name) in train.classes.iter().enumerate() {
                     let points: Vec<[f64; 2]> = (0..train.len())
                         .filter(|&i| labels.get(i) == Some(&class))

@@ -85,12 +85,14 @@ pub(super) fn show_all(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
     }
     for row in rows {
         if row.len() == 1 {
-            framed(ui, row.start, cx);
+            // A cell placed beside the one before that shows below it: the row would be too narrow.
+            let stacked = row.start > 0 && cells.get(row.start).is_some_and(|c| c.beside);
+            framed(ui, row.start, stacked, cx);
         } else {
             let first = row.start;
             ui.columns(row.len(), |columns| {
                 for (k, column) in columns.iter_mut().enumerate() {
-                    framed(column, first + k, cx);
+                    framed(column, first + k, false, cx);
                 }
             });
         }
@@ -99,11 +101,16 @@ pub(super) fn show_all(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
 }
 
 /// One cell in its frame: the header, then (unless folded) its body.
-fn framed(ui: &mut egui::Ui, index: usize, cx: &mut CellContext<'_>) {
+fn framed(ui: &mut egui::Ui, index: usize, stacked: bool, cx: &mut CellContext<'_>) {
     let Some(cell) = cx.notebook.cells.get(index) else { return };
     egui::Frame::group(ui.style()).inner_margin(8.0).show(ui, |ui| {
         ui.set_width(ui.available_width());
         header(ui, index, cell, cx);
+        if stacked {
+            ui.weak(format!(
+                "Placed beside the cell before, but shown below it: the window is too narrow for this row (each cell needs {MIN_CELL_WIDTH:.0} points; a wider window or smaller text (A−) shows them side by side)."
+            ));
+        }
         if !cell.folded {
             ui.push_id(("cell", index), |ui| body(ui, index, cell, cx));
         }

@@ -54,6 +54,8 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         saved_weights: run.saved_weights.is_some(),
         has_test_split: cx.splits.is_some_and(|s| !s.test.is_empty()),
         regression: cx.splits.is_some_and(|s| matches!(s.train.targets, Targets::Values(_))),
+        // Token ids into a network without an embedding: numbers whose size means nothing.
+        tokens_as_numbers: cx.splits.is_some_and(|s| s.train.vocab.is_some() && s.train.targets_per_sample == 1),
         blocked,
     };
     view.show(ui, cx.out);
@@ -83,6 +85,8 @@ struct TrainingView<'a> {
     has_test_split: bool,
     /// The data's targets are numbers: there is no accuracy.
     regression: bool,
+    /// The data is token ids (words, characters) for a single answer: read as plain numbers.
+    tokens_as_numbers: bool,
 }
 
 impl TrainingView<'_> {
@@ -117,6 +121,12 @@ impl TrainingView<'_> {
                     out.push(AppCommand::model(name, ModelCommand::ForgetSavedWeights));
                 }
             });
+        }
+        if self.tokens_as_numbers && self.blocked.is_none() {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                "This data is token ids (words or characters), and this network reads each id as a plain number, as if word 40 were twice word 20: it can learn little more than the most common answer. An Embedding layer, which gives every token a vector of its own to learn, comes with the sequence models.",
+            );
         }
         let mut send = |command: ModelCommand| out.push(AppCommand::model(name, command));
         self.settings_ui(ui, &mut send);

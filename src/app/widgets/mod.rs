@@ -5,31 +5,8 @@ pub mod palette;
 pub mod plots;
 
 /// A number as a student reads it: `0.02`, `0.5`, `3`, `1500`; scientific only for huge or tiny
-/// values (`1e-5`, `2.5e7`), which would otherwise print many digits.
-#[must_use]
-pub fn short_number(v: f64) -> String {
-    let a = v.abs();
-    if a != 0.0 && !(1e-3..1e5).contains(&a) {
-        let text = format!("{v:.2e}");
-        // 1.00e-5 -> 1e-5, 2.50e7 -> 2.5e7
-        match text.split_once('e') {
-            Some((mantissa, exponent)) => {
-                let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
-                format!("{mantissa}e{exponent}")
-            }
-            None => text,
-        }
-    } else {
-        // Three significant digits, trailing zeros dropped.
-        let decimals = if a == 0.0 { 0 } else { (2 - a.log10().floor() as i32).clamp(0, 6) as usize };
-        let text = format!("{v:.decimals$}");
-        if text.contains('.') {
-            text.trim_end_matches('0').trim_end_matches('.').to_owned()
-        } else {
-            text
-        }
-    }
-}
+/// values (`1e-5`, `2.5e7`). The engine's messages write numbers the same way.
+pub use glassbox_engine::train::readable as short_number;
 
 /// "42 s", "3 min 5 s", "1 h 2 min".
 #[must_use]

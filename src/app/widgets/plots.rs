@@ -49,12 +49,18 @@ pub fn legend(ui: &mut egui::Ui, series: &[&Series]) {
 /// left a loss axis from 0 to 0.9 with a single "0".
 #[expect(clippy::needless_pass_by_value, reason = "the signature egui_plot's grid spacers have")]
 pub fn round_ticks(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
+    ticks_at_most(&input, 6.0)
+}
+
+/// Round ticks, about `count` of them over the visible range. The x axis labels a tick only when
+/// ticks are 60 points apart or more, so a narrow plot gets fewer.
+pub fn ticks_at_most(input: &egui_plot::GridInput, count: f64) -> Vec<egui_plot::GridMark> {
     let (lo, hi) = input.bounds;
     let range = hi - lo;
     if !(range.is_finite() && range > 0.0) {
         return Vec::new();
     }
-    let raw = range / 6.0;
+    let raw = range / count.max(1.0);
     let magnitude = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|&s| s >= raw).unwrap_or(10.0 * magnitude);
     let first = (lo / step).ceil() as i64;
@@ -97,6 +103,8 @@ impl MetricPlot<'_> {
             let spe = self.steps_per_epoch as f64;
             let log = self.log;
             let title = self.title.to_owned();
+            // Tick labels need 60-80 points between them on the x axis (egui_plot fades closer ones).
+            let x_ticks = f64::from((self.width / 95.0).floor().clamp(2.0, 10.0));
             let value_text = move |y: f64| {
                 if log {
                     super::short_number(10f64.powf(y))
@@ -112,7 +120,7 @@ impl MetricPlot<'_> {
                 .y_axis_formatter(move |mark, _| value_text(mark.value))
                 .y_grid_spacer(round_ticks)
                 .x_axis_formatter(|mark, _| super::short_number(mark.value))
-                .x_grid_spacer(round_ticks)
+                .x_grid_spacer(move |input| ticks_at_most(&input, x_ticks))
                 .label_formatter(move |hover| {
                     let (name, p) = match hover {
                         egui_plot::HoverPosition::NearDataPoint { plot_name, position, .. } => (*plot_name, *position),
