@@ -7,11 +7,13 @@
 //! - [`train`]: the training session (a worker thread, commands in, events out) and weights files.
 //! - [`memory`]: memory estimates and the limit past which a dataset or model is refused.
 //! - [`files`]: reading user-named files (regular files only, messages naming the file).
+//! - [`templates`]: ready-made models, each with the bundled data it trains on.
 
 pub mod data;
 pub mod files;
 pub mod graph;
 pub mod memory;
+pub mod templates;
 pub mod tensor;
 pub mod train;
 

@@ -12,4 +12,5 @@ mod import;
 mod random_graphs;
 mod session;
 mod shapes;
+mod templates;
 mod training;
