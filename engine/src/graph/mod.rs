@@ -6,5 +6,7 @@ mod shape;
 mod spec;
 
 pub use fit::{fit_to_data, Fitted, OutputNeed};
-pub use shape::{infer_shapes, numel, param_count, param_shapes, shape_text, NodeInfo, Problem, ShapeReport};
+pub use shape::{
+    infer_shapes, multiply_adds, numel, param_count, param_shapes, shape_text, NodeInfo, Problem, ShapeReport,
+};
 pub use spec::{EdgeSpec, GraphSpec, LayerKind, LayerSpec, NodeId, NodeSpec};

@@ -36,6 +36,9 @@ pub struct NodeInfo {
     pub output_shape: Option<Vec<usize>>,
     /// The number of trainable numbers in the node.
     pub param_count: usize,
+    /// Multiply-adds the node does for one sample (dense and convolution layers; the cheap
+    /// element-wise work of the others is not counted), saturating at `usize::MAX`.
+    pub multiply_adds: usize,
     /// The node's input node ids, in port order.
     pub inputs: Vec<NodeId>,
 }
@@ -68,6 +71,12 @@ impl ShapeReport {
     #[must_use]
     pub fn total_params(&self) -> usize {
         self.nodes.values().fold(0, |sum, n| sum.saturating_add(n.param_count))
+    }
+
+    /// Multiply-adds for one sample through the whole graph (saturating).
+    #[must_use]
+    pub fn total_multiply_adds(&self) -> usize {
+        self.nodes.values().fold(0, |sum, n| sum.saturating_add(n.multiply_adds))
     }
 
     /// The output shape of a node, if known.
@@ -344,11 +353,16 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
             Some(first) if shapes[i].is_some() => param_count(&node.layer, first).unwrap_or(usize::MAX),
             _ => 0,
         };
+        let multiply_adds = match (input_shapes.first(), shapes[i].as_ref()) {
+            (Some(first), Some(out)) => multiply_adds(&node.layer, first, out),
+            _ => 0,
+        };
         report.nodes.insert(
             node.id.clone(),
             NodeInfo {
                 output_shape: shapes[i].clone(),
                 param_count,
+                multiply_adds,
                 inputs: inputs[i].iter().map(|&(_, f)| graph.nodes[f].id.clone()).collect(),
             },
         );
@@ -409,6 +423,24 @@ pub fn param_shapes(layer: &LayerSpec, input: &[usize]) -> Vec<(&'static str, Ve
 #[must_use]
 pub fn numel(shape: &[usize]) -> Option<usize> {
     shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
+}
+
+/// Multiply-adds a layer does for one sample, given its (first) input and its output shape:
+/// a dense layer one per input value and unit, a convolution one per output value and kernel
+/// tap over the input channels; other kinds 0.
+#[must_use]
+pub fn multiply_adds(layer: &LayerSpec, input: &[usize], output: &[usize]) -> usize {
+    let count = match layer {
+        LayerSpec::Dense { units, .. } => numel(input).and_then(|n| n.checked_mul(*units)),
+        LayerSpec::Conv2d { kernel, .. } => {
+            let channels = input.first().copied().unwrap_or(0);
+            numel(output)
+                .and_then(|n| n.checked_mul(channels))
+                .and_then(|n| n.checked_mul(kernel.checked_mul(*kernel)?))
+        }
+        _ => Some(0),
+    };
+    count.unwrap_or(usize::MAX)
 }
 
 /// The number of trainable values of a layer, given its (first) input shape, unless it does not

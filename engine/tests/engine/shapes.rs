@@ -217,3 +217,14 @@ fn graph_specs_round_trip_through_json() {
     assert_eq!(minimal.nodes[1].layer, LayerSpec::Dense { units: 2, bias: true });
     assert!(infer_shapes(&minimal).is_ok());
 }
+
+#[test]
+fn multiply_adds_are_counted_per_sample() {
+    let report = glassbox_engine::graph::infer_shapes(&glassbox_engine::graph::examples::lenet());
+    // conv 1->8 5x5 on 28x28: 8*24*24 outputs x 25 taps; conv 8->16 5x5: 16*8*8 x 8*25; dense 256x10.
+    assert_eq!(report.nodes["conv2d1"].multiply_adds, 8 * 24 * 24 * 25);
+    assert_eq!(report.nodes["conv2d2"].multiply_adds, 16 * 8 * 8 * 8 * 25);
+    assert_eq!(report.nodes["dense1"].multiply_adds, 256 * 10);
+    assert_eq!(report.nodes["relu1"].multiply_adds, 0);
+    assert_eq!(report.total_multiply_adds(), 115_200 + 204_800 + 2_560);
+}

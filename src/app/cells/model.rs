@@ -66,6 +66,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         }
     });
     ui.label(format!("{} trainable parameters", report.total_params()));
+    ui.weak(format!("{} multiply-adds for each sample (dense and convolution layers)", report.total_multiply_adds()));
     for problem in &report.problems {
         ui.colored_label(ui.visuals().warn_fg_color, problem.to_string());
     }
