@@ -1,8 +1,9 @@
 //! Fitting a graph to a dataset: the changes that make a model take the data's samples and give
 //! the outputs its targets need, said in words before they are made.
 
+use super::edit::{add_node, connect, insert_on_wire};
 use super::shape::{infer_shapes, shape_text};
-use super::spec::{EdgeSpec, GraphSpec, LayerSpec, NodeSpec};
+use super::spec::{GraphSpec, LayerSpec, NodeSpec};
 
 /// What the data needs at the model's output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,33 +50,6 @@ fn passes_shape(layer: &LayerSpec) -> bool {
     )
 }
 
-/// An id not yet in the graph: `base`, `base2`, `base3`, ...
-fn fresh_id(graph: &GraphSpec, base: &str) -> String {
-    if graph.node(base).is_none() {
-        return base.to_owned();
-    }
-    (2..).map(|i| format!("{base}{i}")).find(|id| graph.node(id).is_none()).unwrap_or_else(|| base.to_owned())
-}
-
-/// Puts a new node on the edges into `before`'s port 0.
-fn insert_before(graph: &mut GraphSpec, before: &str, id: String, layer: LayerSpec) {
-    for edge in &mut graph.edges {
-        if edge.to == before && edge.port == 0 {
-            edge.to.clone_from(&id);
-        }
-    }
-    graph.edges.push(EdgeSpec { from: id.clone(), to: before.to_owned(), port: 0 });
-    let at = graph.nodes.iter().position(|n| n.id == before).unwrap_or(graph.nodes.len());
-    graph.nodes.insert(at, NodeSpec { id, layer });
-}
-
-/// Puts a new node after `after`, which becomes the graph's output.
-fn append_output(graph: &mut GraphSpec, after: &str, id: String, layer: LayerSpec) {
-    graph.edges.push(EdgeSpec { from: after.to_owned(), to: id.clone(), port: 0 });
-    graph.nodes.push(NodeSpec { id: id.clone(), layer });
-    graph.output = Some(id);
-}
-
 /// The changes that make `graph` take samples of `sample_shape` and give what `need` asks: the
 /// Input's shape; a Flatten before each Dense layer that would get an image; the units of the
 /// last Dense layer before the output (through activations, dropout and normalisation); and a
@@ -110,9 +84,10 @@ pub fn fit_to_data(graph: &GraphSpec, sample_shape: &[usize], need: OutputNeed) 
             (shape.len() > 2).then(|| (n.id.clone(), shape.to_vec()))
         });
         let Some((dense, shape)) = needs_flatten else { break };
-        let id = fresh_id(&graph, "flatten");
         changes.push(format!("a Flatten before {dense}, which takes vectors, not {} images", shape_text(&shape)));
-        insert_before(&mut graph, &dense, id, LayerSpec::Flatten);
+        if insert_on_wire(&mut graph, &dense, 0, LayerSpec::Flatten).is_none() {
+            break;
+        }
     }
     // The layer that sets the output's size: back from the output through shape-keeping layers.
     let report = infer_shapes(&graph);
@@ -170,9 +145,10 @@ pub fn fit_to_data(graph: &GraphSpec, sample_shape: &[usize], need: OutputNeed) 
             changes.push(format!("the Reshape {id} removed"));
         }
         if let OutputNeed::PerPosition { positions, classes } = need {
-            let id = fresh_id(&graph, "reshape");
             changes.push(format!("a Reshape to [{positions}, {classes}] at the end, a row of scores per position"));
-            append_output(&mut graph, &at, id, LayerSpec::Reshape { shape: vec![positions, classes] });
+            let id = add_node(&mut graph, LayerSpec::Reshape { shape: vec![positions, classes] });
+            connect(&mut graph, &at, &id, 0);
+            graph.output = Some(id);
         }
     }
     let report = infer_shapes(&graph);

@@ -1,5 +1,6 @@
 //! The model as data: layer specs, the graph, and shape inference.
 
+pub mod edit;
 pub mod examples;
 mod fit;
 mod shape;

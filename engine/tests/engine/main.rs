@@ -4,6 +4,7 @@
 mod bundled_anywhere;
 mod common;
 mod datasets;
+mod edit;
 mod fit;
 mod forward;
 mod gradients;
