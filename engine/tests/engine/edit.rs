@@ -96,3 +96,18 @@ fn duplicating_copies_nodes_and_the_wires_among_them_under_new_ids() {
     assert!(g.edges.iter().all(|e| e.to != "dense3"), "wires from outside the copy do not");
     assert_eq!(g.nodes.len(), 6);
 }
+
+#[test]
+fn every_parameter_a_layer_has_in_a_file_is_explained() {
+    for kind in LayerKind::all() {
+        assert!(!kind.about().is_empty() && !kind.formula().is_empty(), "{kind:?}");
+        let json = serde_json::to_value(kind.example()).expect("serialises");
+        let mut in_file: Vec<String> =
+            json.as_object().expect("a layer is an object").keys().filter(|k| *k != "kind").cloned().collect();
+        in_file.sort();
+        let mut explained: Vec<String> = kind.params().iter().map(|p| p.name.to_owned()).collect();
+        explained.sort();
+        assert_eq!(in_file, explained, "{kind:?}: the file's keys and the explained parameters");
+        assert!(kind.params().iter().all(|p| !p.about.is_empty()));
+    }
+}
