@@ -9,14 +9,8 @@ use glassbox_engine::graph::edit::{
 };
 use glassbox_engine::graph::{infer_shapes, GraphSpec, LayerKind, LayerSpec};
 
-fn mlp() -> GraphSpec {
-    GraphSpec::sequential(vec![
-        LayerSpec::Input { shape: vec![2] },
-        LayerSpec::Dense { units: 16, bias: true },
-        LayerSpec::Tanh,
-        LayerSpec::Dense { units: 2, bias: true },
-    ])
-}
+/// The 2-16-2 tanh MLP the session tests train.
+use crate::session::graph as mlp;
 
 fn ids(list: &[&str]) -> BTreeSet<String> {
     list.iter().map(|s| (*s).to_owned()).collect()

@@ -2,14 +2,8 @@
 
 use glassbox_engine::graph::{examples, fit_to_data, infer_shapes, GraphSpec, LayerKind, LayerSpec, OutputNeed};
 
-fn mlp() -> GraphSpec {
-    GraphSpec::sequential(vec![
-        LayerSpec::Input { shape: vec![2] },
-        LayerSpec::Dense { units: 16, bias: true },
-        LayerSpec::Tanh,
-        LayerSpec::Dense { units: 2, bias: true },
-    ])
-}
+/// The 2-16-2 tanh MLP the session tests train.
+use crate::session::graph as mlp;
 
 fn kinds(graph: &GraphSpec) -> Vec<LayerKind> {
     graph.nodes.iter().map(|n| n.layer.kind()).collect()
