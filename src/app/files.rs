@@ -293,8 +293,7 @@ impl GlassboxApp {
     /// Asks for a file: the native dialog on its own thread (so no frame waits), or the window's
     /// own where the native one cannot be shown.
     pub(super) fn file_dialog(&mut self, purpose: DialogPurpose, ctx: &egui::Context) {
-        let folder = self.dialog_folder();
-        let name = self.doc.path().and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned());
+        let (folder, name) = self.dialog_place();
         if !self.files.native {
             self.files.requested = Some((purpose, folder, name));
             return;
@@ -317,14 +316,18 @@ impl GlassboxApp {
         }
     }
 
-    /// Where a dialog starts: the notebook's own folder, else the user's home folder (examples
-    /// live with the program, which is no place for a student's files).
-    fn dialog_folder(&self) -> Option<PathBuf> {
-        self.doc
+    /// Where a dialog starts, and the name it offers for saving: the notebook's own folder, else
+    /// the user's home folder (examples live with the program, which is no place for a student's
+    /// files); the notebook's file name.
+    fn dialog_place(&self) -> (Option<PathBuf>, Option<String>) {
+        let folder = self
+            .doc
             .own_path()
             .and_then(Path::parent)
             .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os("HOME").map(PathBuf::from).filter(|h| h.is_dir()))
+            .or_else(|| std::env::var_os("HOME").map(PathBuf::from).filter(|h| h.is_dir()));
+        let name = self.doc.path().and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned());
+        (folder, name)
     }
 
     /// Turns the dialogs' answers into commands, and draws the window's own dialog while open.
@@ -335,8 +338,7 @@ impl GlassboxApp {
                 Answer::NoNativeDialog(purpose) => {
                     // Not shown: from now on, the window's own dialog.
                     self.files.native = false;
-                    let folder = self.dialog_folder();
-                    let name = self.doc.path().and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned());
+                    let (folder, name) = self.dialog_place();
                     self.files.requested = Some((purpose, folder, name));
                 }
             }

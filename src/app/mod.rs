@@ -39,7 +39,7 @@ pub struct GlassboxApp {
     doc: Document,
     /// The dataset, built once per notebook.
     splits: Option<Splits>,
-    /// The dataset's class colours.
+    /// The dataset's class colours (set with the dataset).
     palette: Palette,
     /// Each model's trainer and record, by model name.
     runs: BTreeMap<String, ModelRun>,
@@ -275,11 +275,6 @@ impl GlassboxApp {
         }
         self.dialogs_ui(&ctx);
         self.shortcuts(ui);
-        let classes = self.splits.as_ref().map_or(&[][..], |s| s.train.classes.as_slice());
-        let palette = Palette::for_classes(classes);
-        if palette != self.palette {
-            self.palette = palette;
-        }
         let title = self.doc.window_title();
         if title != self.window_title {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));

@@ -76,8 +76,8 @@ pub(super) fn read_saved_weights(notebook: &Path, model: &ModelDef, first: bool)
 /// (settings, every label against the output, the memory a run would take), then one sample
 /// through a freshly built model. When fitting the Input and output would help, the message
 /// names every mismatch (input and output) and the fix lists the changes.
-fn misfit(def: &ModelDef, splits: &Splits) -> Option<Misfit> {
-    if !infer_shapes(&def.graph).is_ok() {
+fn misfit(def: &ModelDef, report: &ShapeReport, splits: &Splits) -> Option<Misfit> {
+    if !report.is_ok() {
         // The graph's own problems are shown on their own.
         return None;
     }
@@ -98,19 +98,10 @@ fn misfit(def: &ModelDef, splits: &Splits) -> Option<Misfit> {
     let message = if fix.is_empty() {
         problem
     } else {
-        let report = infer_shapes(&def.graph);
         let takes = report.input.as_deref().and_then(|id| report.shape_of(id)).map(glassbox_engine::graph::shape_text);
         let gives = report.output.as_deref().and_then(|id| report.shape_of(id)).map(glassbox_engine::graph::shape_text);
-        let wants = match need {
-            glassbox_engine::graph::OutputNeed::Classes(n) => format!("a score for each of its {n} classes"),
-            glassbox_engine::graph::OutputNeed::Values(1) => "one number to predict".to_owned(),
-            glassbox_engine::graph::OutputNeed::Values(n) => format!("{n} numbers to predict"),
-            glassbox_engine::graph::OutputNeed::PerPosition { positions, classes } => {
-                format!("{classes} class scores at each of {positions} positions")
-            }
-        };
         format!(
-            "the data's samples are {} and it needs {wants}; the model takes {} and gives {}.",
+            "the data's samples are {} and it needs {need}; the model takes {} and gives {}.",
             glassbox_engine::graph::shape_text(&splits.train.shape),
             takes.unwrap_or_else(|| "?".into()),
             gives.unwrap_or_else(|| "?".into()),
@@ -133,6 +124,7 @@ impl GlassboxApp {
         for run in self.runs.values_mut() {
             run.misfit = None;
         }
+        self.palette = super::widgets::palette::Palette::for_classes(&splits.train.classes);
         self.splits = Some(splits);
         self.thumbnails.clear();
         self.data_error = None;
@@ -179,7 +171,7 @@ impl GlassboxApp {
                 run.misfit = None;
             }
             if run.misfit.is_none() {
-                run.misfit = Some(self.splits.as_ref().and_then(|splits| misfit(m, splits)));
+                run.misfit = Some(self.splits.as_ref().and_then(|splits| misfit(m, &run.report, splits)));
             }
         }
         if nb.model(&self.active).is_none() {

@@ -25,6 +25,20 @@ impl OutputNeed {
     }
 }
 
+/// What the output must give, in words ("a score for each of its 10 classes").
+impl std::fmt::Display for OutputNeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Classes(n) => write!(f, "a score for each of its {n} classes"),
+            Self::Values(1) => write!(f, "one number to predict"),
+            Self::Values(n) => write!(f, "{n} numbers to predict"),
+            Self::PerPosition { positions, classes } => {
+                write!(f, "{classes} class scores at each of {positions} positions")
+            }
+        }
+    }
+}
+
 /// A graph changed to fit the data, with each change in words.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fitted {
@@ -119,15 +133,7 @@ pub fn fit_to_data(graph: &GraphSpec, sample_shape: &[usize], need: OutputNeed) 
             graph.nodes.iter_mut().find(|n| n.id == last)
         {
             if *old != units {
-                let what = match need {
-                    OutputNeed::Classes(n) => format!("one score for each of the {n} classes"),
-                    OutputNeed::Values(1) => "the one number to predict".to_owned(),
-                    OutputNeed::Values(n) => format!("the {n} numbers to predict"),
-                    OutputNeed::PerPosition { positions, classes } => {
-                        format!("{classes} class scores at each of {positions} positions")
-                    }
-                };
-                changes.push(format!("{last}'s units from {old} to {units}, {what}"));
+                changes.push(format!("{last}'s units from {old} to {units}, {need}"));
                 *old = units;
             }
         }

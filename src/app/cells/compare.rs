@@ -5,7 +5,7 @@ use eframe::egui;
 
 use super::CellContext;
 use crate::app::widgets::palette::model_color;
-use crate::app::widgets::plots::{legend, MetricPlot, Series};
+use crate::app::widgets::plots::{legend, MetricPlot, RunCurves, Series};
 use crate::app::widgets::short_number;
 use crate::app::AppCommand;
 
@@ -13,7 +13,6 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
     let nb = cx.notebook;
     let with_training = nb.view.compare_training;
     let log = nb.view.log_scale;
-    let y = |v: f32| if log { f64::from(v.max(1e-8)).log10() } else { f64::from(v) };
     let mut loss = Vec::new();
     let mut accuracy = Vec::new();
     let mut summary = Vec::new();
@@ -22,40 +21,20 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
         let record = &run.record;
         let spe = record.steps_per_epoch.max(1) as f64;
         let color = model_color(i);
-        let test = |value: &dyn Fn(&glassbox_engine::train::Evaluation) -> f64| -> Vec<[f64; 2]> {
-            record.evaluations.iter().map(|e| [e.step as f64 / spe, value(e)]).collect()
+        let curves = RunCurves::of(record, log);
+        let markers = curves.test_markers();
+        let series = |name: &str, points: Vec<[f64; 2]>, dashed: bool| Series {
+            name: format!("{}: {name}", model.name),
+            color,
+            points,
+            dashed,
+            markers: markers && !dashed,
         };
-        let markers = record.evaluations.len() <= 60;
-        loss.push(Series {
-            name: format!("{}: test", model.name),
-            color,
-            points: test(&|e| y(e.loss)),
-            dashed: false,
-            markers,
-        });
-        accuracy.push(Series {
-            name: format!("{}: test", model.name),
-            color,
-            points: test(&|e| f64::from(e.accuracy)),
-            dashed: false,
-            markers,
-        });
+        loss.push(series("test", curves.test_loss, false));
+        accuracy.push(series("test", curves.test_accuracy, false));
         if with_training {
-            let points = record.smoothed.thin(400);
-            loss.push(Series {
-                name: format!("{}: training", model.name),
-                color,
-                points: points.iter().map(|p| [p.0 as f64 / spe, y(p.1)]).collect(),
-                dashed: true,
-                markers: false,
-            });
-            accuracy.push(Series {
-                name: format!("{}: training", model.name),
-                color,
-                points: points.iter().map(|p| [p.0 as f64 / spe, f64::from(p.2)]).collect(),
-                dashed: true,
-                markers: false,
-            });
+            loss.push(series("training", curves.train_loss, true));
+            accuracy.push(series("training", curves.train_accuracy, true));
         }
         if let Some(e) = record.evaluations.last() {
             summary.push(format!(

@@ -7,7 +7,7 @@ use glassbox_engine::tensor::OptimizerSpec;
 use glassbox_engine::train::{smoothing_window, RunRecord, RunState, Schedule};
 
 use super::{number, CellContext};
-use crate::app::widgets::plots::{legend, MetricPlot, Series};
+use crate::app::widgets::plots::{legend, MetricPlot, RunCurves, Series};
 use crate::app::widgets::{eta_text, short_number};
 use crate::app::{AppCommand, ModelCommand};
 use crate::notebook::ModelDef;
@@ -320,15 +320,9 @@ impl TrainingView<'_> {
 
     fn curves_ui(&self, ui: &mut egui::Ui, out: &mut Vec<AppCommand>) {
         let record = self.record;
-        let spe = record.steps_per_epoch.max(1) as f64;
         let log_scale = self.log_scale;
-        let y = |v: f32| if log_scale { f64::from(v.max(1e-8)).log10() } else { f64::from(v) };
-        // The averaged curve is smooth: a point every few pixels draws it (and costs little to draw).
-        let points = record.smoothed.thin(400);
-        // At most about 150 test points (a long run evaluates after every one of many epochs).
-        let stride = record.evaluations.len().div_ceil(150).max(1);
-        let evaluations: Vec<_> = record.evaluations.iter().rev().step_by(stride).rev().collect();
-        let markers = evaluations.len() <= 60;
+        let curves = RunCurves::of(record, log_scale);
+        let markers = curves.test_markers();
         let series = |name: &str, color, dashed, points: Vec<[f64; 2]>| Series {
             name: name.to_owned(),
             color,
@@ -337,17 +331,12 @@ impl TrainingView<'_> {
             markers: dashed && markers,
         };
         let loss = [
-            series("training", TRAIN_COLOR, false, points.iter().map(|p| [p.0 as f64 / spe, y(p.1)]).collect()),
-            series("test", TEST_COLOR, true, evaluations.iter().map(|e| [e.step as f64 / spe, y(e.loss)]).collect()),
+            series("training", TRAIN_COLOR, false, curves.train_loss),
+            series("test", TEST_COLOR, true, curves.test_loss),
         ];
         let accuracy = [
-            series("training", TRAIN_COLOR, false, points.iter().map(|p| [p.0 as f64 / spe, f64::from(p.2)]).collect()),
-            series(
-                "test",
-                TEST_COLOR,
-                true,
-                evaluations.iter().map(|e| [e.step as f64 / spe, f64::from(e.accuracy)]).collect(),
-            ),
+            series("training", TRAIN_COLOR, false, curves.train_accuracy),
+            series("test", TEST_COLOR, true, curves.test_accuracy),
         ];
         ui.horizontal_wrapped(|ui| {
             legend(ui, &[&loss[0], &loss[1]]);

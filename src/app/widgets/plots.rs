@@ -16,6 +16,39 @@ pub struct Series {
     pub markers: bool,
 }
 
+/// A run's curves as `(epoch, value)` points, as the plots draw them: the averaged training loss
+/// and accuracy (a point every few pixels: about 400), and the test loss and accuracy (at most
+/// about 150: a long run evaluates after every one of many epochs). Losses are log10 when `log`.
+pub struct RunCurves {
+    pub train_loss: Vec<[f64; 2]>,
+    pub train_accuracy: Vec<[f64; 2]>,
+    pub test_loss: Vec<[f64; 2]>,
+    pub test_accuracy: Vec<[f64; 2]>,
+}
+
+impl RunCurves {
+    #[must_use]
+    pub fn of(record: &glassbox_engine::train::RunRecord, log: bool) -> Self {
+        let spe = record.steps_per_epoch.max(1) as f64;
+        let loss = |v: f32| if log { f64::from(v.max(1e-8)).log10() } else { f64::from(v) };
+        let points = record.smoothed.thin(400);
+        let stride = record.evaluations.len().div_ceil(150).max(1);
+        let evaluations: Vec<_> = record.evaluations.iter().rev().step_by(stride).rev().collect();
+        Self {
+            train_loss: points.iter().map(|p| [p.0 as f64 / spe, loss(p.1)]).collect(),
+            train_accuracy: points.iter().map(|p| [p.0 as f64 / spe, f64::from(p.2)]).collect(),
+            test_loss: evaluations.iter().map(|e| [e.step as f64 / spe, loss(e.loss)]).collect(),
+            test_accuracy: evaluations.iter().map(|e| [e.step as f64 / spe, f64::from(e.accuracy)]).collect(),
+        }
+    }
+
+    /// Whether the test points are few enough to mark each with a dot.
+    #[must_use]
+    pub fn test_markers(&self) -> bool {
+        self.test_loss.len() <= 60
+    }
+}
+
 /// A legend entry as drawn: a short line in the entry's style, then its name.
 fn legend_entry(ui: &mut egui::Ui, series: &Series) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(28.0, 12.0), egui::Sense::hover());
