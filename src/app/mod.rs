@@ -190,12 +190,6 @@ impl GlassboxApp {
         self.doc.window_title()
     }
 
-    /// The model the run bar and the shortcuts act on.
-    #[must_use]
-    pub fn focused_model(&self) -> &str {
-        &self.active
-    }
-
     /// Queues a command as if a control had been used (menus, shortcuts, tests).
     pub fn push(&mut self, command: AppCommand) {
         self.pending.push(command);
