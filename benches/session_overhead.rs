@@ -44,7 +44,13 @@ fn bare(splits: &Splits, config: &TrainConfig) -> f64 {
 
 fn session(splits: &Splits, config: &TrainConfig) -> f64 {
     let mut session = Session::spawn(Arc::new(|| {})).expect("thread");
-    session.start(StartRun { graph: graph(), data: splits.clone(), config: *config, initial_weights: None });
+    session.start(StartRun {
+        graph: graph(),
+        data: splits.clone(),
+        config: *config,
+        initial_weights: None,
+        keep_matching_weights: false,
+    });
     let mut steps_per_epoch = 0;
     while let Some(e) = session.wait(Duration::from_secs(60)) {
         if let Event::Started { steps_per_epoch: s, .. } = e {

@@ -187,6 +187,7 @@ fn start(
         data: splits,
         config: def.training,
         initial_weights: weights,
+        keep_matching_weights: false,
     });
     loop {
         match next_event(session)? {

@@ -4,6 +4,7 @@ mod docs;
 pub mod edit;
 pub mod examples;
 mod fit;
+pub mod layout;
 mod shape;
 mod spec;
 

@@ -20,6 +20,10 @@ pub struct StartRun {
     pub config: TrainConfig,
     /// Weights to start from instead of the seeded initial weights.
     pub initial_weights: Option<WeightsFile>,
+    /// Load only the tensors of `initial_weights` whose names and shapes fit the graph (the rest
+    /// start from the seeded weights): for a graph edited after training. Otherwise every
+    /// tensor must fit.
+    pub keep_matching_weights: bool,
 }
 
 /// A weights file's bytes (safetensors), with where they came from for messages.
@@ -89,6 +93,9 @@ pub enum Command {
     Inspect(InspectRequest),
     /// Writes the current weights to a safetensors file.
     SaveWeights(std::path::PathBuf),
+    /// Answers with the current weights as safetensors bytes (`None` without a run), on the
+    /// channel given: for an owner that must keep them before it changes the graph.
+    ShareWeights(std::sync::mpsc::Sender<Option<Vec<u8>>>),
     /// Restores the newest in-memory checkpoint (after the run paused on a non-finite value).
     RestoreCheckpoint,
     /// For tests of panic isolation: makes the next training step or inspection panic.

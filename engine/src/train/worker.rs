@@ -118,6 +118,15 @@ impl Session {
         self.events.try_iter().collect()
     }
 
+    /// The current run's weights as safetensors bytes, waiting up to `timeout` for the trainer
+    /// (it answers between two steps); `None` without a run or when it did not answer in time.
+    #[must_use]
+    pub fn current_weights(&self, timeout: Duration) -> Option<Vec<u8>> {
+        let (reply, answer) = channel();
+        self.send(Command::ShareWeights(reply));
+        answer.recv_timeout(timeout).ok().flatten()
+    }
+
     /// Waits up to `timeout` for the next event.
     #[must_use]
     pub fn wait(&self, timeout: Duration) -> Option<Event> {
@@ -207,7 +216,7 @@ fn build(id: RunId, start: StartRun) -> Result<Run, EngineError> {
     super::preflight(&start.graph, &start.config, &start.data)?;
     let mut model = Model::new(&start.graph, start.config.seed)?;
     if let Some(file) = &start.initial_weights {
-        load_weights_bytes(&mut model, &file.bytes, &file.source, false)?;
+        load_weights_bytes(&mut model, &file.bytes, &file.source, start.keep_matching_weights)?;
     }
     let config = start.config;
     let initial = weights_to_bytes(&model)?;
@@ -462,6 +471,10 @@ impl Worker {
                         Err(e) => self.emit(Event::Refused { run: id, message: e.to_string() }),
                     }
                 }
+            }
+            Command::ShareWeights(reply) => {
+                let bytes = self.run.as_ref().and_then(|run| super::weights::weights_to_bytes(&run.model).ok());
+                let _ = reply.send(bytes);
             }
             Command::EvaluateEachEpoch(on) => self.evaluate_each_epoch = on,
             Command::SetPace(steps_per_second) => {

@@ -36,6 +36,7 @@ pub(crate) fn start(lr: f64, seed: u64) -> StartRun {
             ..TrainConfig::default()
         },
         initial_weights: None,
+        keep_matching_weights: false,
     }
 }
 
@@ -271,6 +272,7 @@ fn a_long_inspection_can_be_cancelled() {
         data: Splits { train, test: test.expect("test split"), info: DatasetInfo::default() },
         config: TrainConfig::default(),
         initial_weights: None,
+        keep_matching_weights: false,
     });
     until(&session, |e| matches!(e, Event::Checkpointed { .. }));
     session.send(Command::Inspect(InspectRequest { id: 1, split: Split::Train, indices: (0..5000).collect() }));
@@ -450,4 +452,46 @@ fn going_back_to_good_weights_takes_the_diverged_points_off_the_curves() {
     assert_eq!(record.history.points.len(), 3, "the steps after the good weights are gone");
     let last = record.smoothed.points.last().expect("the averaged curve up to step 3");
     assert!(last.1 < 1.0, "the average is the good run's: {last:?}");
+}
+
+/// An edit after training: the trainer hands its weights over, and a run of the edited graph
+/// starts from every tensor that still fits. An edit that leaves the evaluated function as it
+/// was (a Dropout is the identity in evaluation) evaluates to the same loss.
+#[test]
+fn an_edited_graph_starts_from_the_weights_that_still_fit() {
+    let mut session = Session::spawn(Arc::new(|| {})).expect("thread");
+    assert!(session.current_weights(Duration::from_secs(5)).is_none(), "no run, no weights");
+    let first = session.start(start(0.05, 3));
+    session.send(Command::RunSteps(40));
+    until(&session, is_paused);
+    session.send(Command::Evaluate);
+    let events = until(&session, |e| matches!(e, Event::Evaluated { .. }));
+    let Some(Event::Evaluated { evaluation: before, .. }) = events.last() else { unreachable!() };
+    let bytes = session.current_weights(Duration::from_secs(5)).expect("the run's weights");
+
+    let mut edited = start(0.05, 3);
+    glassbox_engine::graph::edit::insert_on_wire(&mut edited.graph, "dense2", 0, LayerSpec::Dropout { rate: 0.3 })
+        .expect("insert");
+    edited.initial_weights =
+        Some(glassbox_engine::train::WeightsFile { source: "the weights before the edit".into(), bytes });
+    edited.keep_matching_weights = true;
+    let second = session.start(edited);
+    assert_ne!(first, second);
+    session.send(Command::Evaluate);
+    let events = until(&session, |e| matches!(e, Event::Evaluated { .. } | Event::Failed { .. }));
+    let Some(Event::Evaluated { evaluation: after, .. }) = events.last() else { panic!("{:?}", events.last()) };
+    assert_eq!(after.loss.to_bits(), before.loss.to_bits(), "{} vs {}", after.loss, before.loss);
+
+    // Without keep_matching_weights the same start would be refused if a tensor did not fit;
+    // with it, a changed layer starts fresh and the run still starts.
+    let mut grown = start(0.05, 3);
+    grown.graph.nodes[1].layer = LayerSpec::Dense { units: 32, bias: true };
+    grown.initial_weights = Some(glassbox_engine::train::WeightsFile {
+        source: "the weights before the edit".into(),
+        bytes: session.current_weights(Duration::from_secs(5)).expect("weights"),
+    });
+    grown.keep_matching_weights = true;
+    session.start(grown);
+    let events = until(&session, |e| matches!(e, Event::Started { .. } | Event::Failed { .. }));
+    assert!(matches!(events.last(), Some(Event::Started { .. })), "{:?}", events.last().map(short));
 }

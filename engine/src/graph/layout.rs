@@ -1,0 +1,267 @@
+//! What the editor needs to know about a graph besides its shapes: where its nodes go when it
+//! is laid out automatically, how two graphs differ (a model and its copy), and which trained
+//! weights survive an edit.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::shape::{param_shapes, shape_text, ShapeReport};
+use super::spec::{GraphSpec, NodeId};
+
+/// Which way a laid-out graph reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    LeftToRight,
+    TopToBottom,
+}
+
+/// Room between layers along the reading direction, and between nodes of one layer across it
+/// (graph units: the editor's pixels at zoom 1).
+const ALONG: f32 = 250.0;
+const ACROSS: f32 = 170.0;
+
+/// A layered layout: each node one layer further than the furthest of its inputs (so every wire
+/// points the reading way), nodes of a layer ordered by where their inputs sit (fewer crossing
+/// wires), each layer centred on the same line. Nodes on no path from the input still get a
+/// place, after the others. Returns each node's top-left corner.
+#[must_use]
+pub fn layered(graph: &GraphSpec, direction: Direction) -> BTreeMap<NodeId, [f32; 2]> {
+    let ids: Vec<&str> = graph.nodes.iter().map(|n| n.id.as_str()).collect();
+    let mut inputs: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for e in &graph.edges {
+        if ids.contains(&e.from.as_str()) && ids.contains(&e.to.as_str()) {
+            inputs.entry(e.to.as_str()).or_default().push(e.from.as_str());
+        }
+    }
+    // Longest path from a source, by relaxation (a graph has no loops; a hand-edited file might,
+    // so the passes are bounded by the node count).
+    let mut layer: BTreeMap<&str, usize> = ids.iter().map(|&id| (id, 0)).collect();
+    for _ in 0..ids.len() {
+        let mut changed = false;
+        for &id in &ids {
+            let want = inputs.get(id).map_or(0, |ins| ins.iter().map(|i| layer[i] + 1).max().unwrap_or(0));
+            if want > layer[id] && want < ids.len() {
+                layer.insert(id, want);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let depth = layer.values().copied().max().unwrap_or(0);
+    let mut rows: Vec<Vec<&str>> = vec![Vec::new(); depth + 1];
+    for &id in &ids {
+        rows[layer[id]].push(id);
+    }
+    // Order each layer by the mean place of its inputs in the layer before (the barycentre).
+    let mut place: BTreeMap<&str, f32> = BTreeMap::new();
+    for row in &mut rows {
+        let key = |id: &str| {
+            let ins = inputs.get(id).map(Vec::as_slice).unwrap_or(&[]);
+            let known: Vec<f32> = ins.iter().filter_map(|i| place.get(i).copied()).collect();
+            if known.is_empty() {
+                f32::MAX
+            } else {
+                known.iter().sum::<f32>() / known.len() as f32
+            }
+        };
+        let mut keyed: Vec<(f32, usize, &str)> = row.iter().enumerate().map(|(i, &id)| (key(id), i, id)).collect();
+        keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        *row = keyed.into_iter().map(|(_, _, id)| id).collect();
+        for (i, id) in row.iter().enumerate() {
+            place.insert(id, i as f32);
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (l, row) in rows.iter().enumerate() {
+        let offset = -(row.len() as f32 - 1.0) / 2.0;
+        for (i, id) in row.iter().enumerate() {
+            let along = l as f32 * ALONG;
+            let across = (offset + i as f32) * ACROSS;
+            let pos = match direction {
+                Direction::LeftToRight => [along, across],
+                Direction::TopToBottom => [across * 1.3, along * 0.75],
+            };
+            out.insert((*id).to_owned(), pos);
+        }
+    }
+    out
+}
+
+/// How a graph differs from another (the model it was copied from): nodes matched by id.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GraphDiff {
+    /// In this graph, not in the other.
+    pub added: BTreeSet<NodeId>,
+    /// In the other graph, not in this one.
+    pub removed: BTreeSet<NodeId>,
+    /// In both, with other parameters or other inputs.
+    pub changed: BTreeSet<NodeId>,
+}
+
+impl GraphDiff {
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
+/// What `graph` changed compared with `other`.
+#[must_use]
+pub fn diff(graph: &GraphSpec, other: &GraphSpec) -> GraphDiff {
+    let inputs_of = |g: &GraphSpec, id: &str| {
+        let mut ins: Vec<(usize, String)> =
+            g.edges.iter().filter(|e| e.to == id).map(|e| (e.port, e.from.clone())).collect();
+        ins.sort();
+        ins
+    };
+    let mut d = GraphDiff::default();
+    for node in &graph.nodes {
+        match other.node(&node.id) {
+            None => {
+                d.added.insert(node.id.clone());
+            }
+            Some(o) if o.layer != node.layer || inputs_of(graph, &node.id) != inputs_of(other, &node.id) => {
+                d.changed.insert(node.id.clone());
+            }
+            Some(_) => {}
+        }
+    }
+    for node in &other.nodes {
+        if graph.node(&node.id).is_none() {
+            d.removed.insert(node.id.clone());
+        }
+    }
+    d
+}
+
+/// Which trained weights an edit keeps: those of nodes whose parameters keep their names and
+/// shapes; the rest start fresh (from the seeded initial weights), each with the reason.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Carried {
+    pub kept: Vec<NodeId>,
+    pub fresh: Vec<(NodeId, String)>,
+}
+
+impl Carried {
+    /// In a sentence: what happens to the trained weights.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let fresh: Vec<String> = self.fresh.iter().map(|(id, why)| format!("{id} ({why})")).collect();
+        match (self.kept.is_empty(), fresh.is_empty()) {
+            (true, true) => "the model has no trained weights to keep".into(),
+            (false, true) => format!("all trained weights are kept ({})", self.kept.join(", ")),
+            (true, false) => format!("no trained weights fit any more: {} start fresh", fresh.join(", ")),
+            (false, false) => {
+                format!("trained weights kept for {}; fresh for {}", self.kept.join(", "), fresh.join(", "))
+            }
+        }
+    }
+}
+
+/// The parameter shapes of every node of a graph, from its shape report.
+fn node_params(graph: &GraphSpec, report: &ShapeReport) -> BTreeMap<NodeId, Vec<(&'static str, Vec<usize>)>> {
+    graph
+        .nodes
+        .iter()
+        .filter_map(|n| {
+            let info = report.nodes.get(&n.id)?;
+            let input = info.inputs.first().and_then(|i| report.shape_of(i))?;
+            let params = param_shapes(&n.layer, input);
+            (!params.is_empty()).then(|| (n.id.clone(), params))
+        })
+        .collect()
+}
+
+/// Which of `old`'s trained weights `new` can start from (by node id and parameter shape, as
+/// the trainer loads them).
+#[must_use]
+pub fn carried_weights(
+    old: &GraphSpec,
+    old_report: &ShapeReport,
+    new: &GraphSpec,
+    new_report: &ShapeReport,
+) -> Carried {
+    let before = node_params(old, old_report);
+    let after = node_params(new, new_report);
+    let mut carried = Carried::default();
+    for (id, params) in &after {
+        match before.get(id) {
+            Some(old_params) if old_params == params => carried.kept.push(id.clone()),
+            Some(old_params) => {
+                let shape = |p: &[(&str, Vec<usize>)]| p.first().map(|(_, s)| shape_text(s)).unwrap_or_default();
+                carried
+                    .fresh
+                    .push((id.clone(), format!("its weights were {}, now {}", shape(old_params), shape(params))));
+            }
+            None => carried.fresh.push((id.clone(), "new".into())),
+        }
+    }
+    carried
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{edit, infer_shapes, LayerSpec};
+
+    fn mlp() -> GraphSpec {
+        GraphSpec::sequential(vec![
+            LayerSpec::Input { shape: vec![2] },
+            LayerSpec::Dense { units: 8, bias: true },
+            LayerSpec::Relu,
+            LayerSpec::Dense { units: 2, bias: true },
+        ])
+    }
+
+    #[test]
+    fn layered_layout_puts_each_node_after_its_inputs() {
+        let mut g = mlp();
+        // A skip: relu1 also feeds an Add with dense2.
+        let add = edit::add_node(&mut g, LayerSpec::Add);
+        assert!(edit::connect(&mut g, "relu1", &add, 0));
+        assert!(edit::connect(&mut g, "dense2", &add, 1));
+        for direction in [Direction::LeftToRight, Direction::TopToBottom] {
+            let pos = layered(&g, direction);
+            assert_eq!(pos.len(), g.nodes.len());
+            let axis = usize::from(direction == Direction::TopToBottom);
+            for e in &g.edges {
+                assert!(pos[&e.from][axis] < pos[&e.to][axis], "{} before {} ({direction:?})", e.from, e.to);
+            }
+            let distinct: BTreeSet<[u32; 2]> = pos.values().map(|p| [p[0].to_bits(), p[1].to_bits()]).collect();
+            assert_eq!(distinct.len(), g.nodes.len(), "no two nodes on one spot");
+        }
+    }
+
+    #[test]
+    fn diff_names_added_removed_and_changed_nodes() {
+        let a = mlp();
+        let mut b = a.clone();
+        b.nodes[1].layer = LayerSpec::Dense { units: 16, bias: true };
+        let id = edit::insert_on_wire(&mut b, "dense2", 0, LayerSpec::Dropout { rate: 0.2 }).expect("insert");
+        let d = diff(&b, &a);
+        assert_eq!(d.added, BTreeSet::from([id]));
+        assert!(d.changed.contains("dense1") && d.changed.contains("dense2"), "{d:?}");
+        assert!(d.removed.is_empty());
+        let back = diff(&a, &b);
+        assert_eq!(back.removed.len(), 1);
+        assert!(diff(&a, &a).is_empty());
+    }
+
+    #[test]
+    fn an_edit_keeps_the_weights_whose_shapes_still_fit() {
+        let old = mlp();
+        let mut new = old.clone();
+        new.nodes[1].layer = LayerSpec::Dense { units: 16, bias: true };
+        let carried = carried_weights(&old, &infer_shapes(&old), &new, &infer_shapes(&new));
+        // dense1 grew, so dense2's input grew with it: both fresh.
+        assert!(carried.kept.is_empty(), "{carried:?}");
+        assert_eq!(carried.fresh.len(), 2);
+        assert!(carried.fresh[0].1.contains("[2, 8], now [2, 16]"), "{carried:?}");
+        let mut same = old.clone();
+        edit::insert_on_wire(&mut same, "dense2", 0, LayerSpec::Relu).expect("insert");
+        let carried = carried_weights(&old, &infer_shapes(&old), &same, &infer_shapes(&same));
+        assert_eq!(carried.kept, vec!["dense1".to_owned(), "dense2".to_owned()]);
+        assert!(carried.describe().starts_with("all trained weights are kept"));
+    }
+}
