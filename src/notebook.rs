@@ -8,6 +8,7 @@
 //! - 3: the `Compare` cell; cells may sit `beside` the one before; `view` holds the training
 //!   speed (`steps_per_second`) and whether comparisons show training curves.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{bail, Context as _};
@@ -83,6 +84,10 @@ pub struct ModelDef {
     pub graph: GraphSpec,
     #[serde(default)]
     pub training: TrainConfig,
+    /// Where the editor draws each node (its top-left corner), by node id. Nodes without a place
+    /// (a file written by hand, a graph imported) are laid out automatically.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub layout: BTreeMap<String, [f32; 2]>,
 }
 
 /// How the notebook was last looked at, saved with it.
@@ -96,6 +101,8 @@ pub struct ViewState {
     pub steps_per_second: Option<f32>,
     /// The comparison plots show the training curves too, not only the test curves.
     pub compare_training: bool,
+    /// Model cells show the table of layers instead of the graph editor.
+    pub table_view: bool,
 }
 
 /// A notebook. Format-1 files are read into format 2. The dataset and at least one model are
@@ -143,6 +150,7 @@ pub fn spiral_model(name: &str) -> ModelDef {
             epochs: 60,
             ..TrainConfig::default()
         },
+        layout: BTreeMap::new(),
     }
 }
 
@@ -183,7 +191,12 @@ impl TryFrom<StoredNotebook> for Notebook {
         let mut models = match (stored.models, stored.graph) {
             (Some(models), _) if !models.is_empty() => models,
             (_, Some(graph)) => {
-                vec![ModelDef { name: "Model".into(), graph, training: stored.training.unwrap_or_default() }]
+                vec![ModelDef {
+                    name: "Model".into(),
+                    graph,
+                    training: stored.training.unwrap_or_default(),
+                    layout: BTreeMap::new(),
+                }]
             }
             (Some(_), None) => {
                 return Err("the notebook's \"models\" list is empty: a notebook needs at least one model (a name and a graph)".into())

@@ -4,6 +4,7 @@
 //! frame's commands after its cells are drawn, and the document records one step of undo for
 //! them.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use eframe::egui;
@@ -121,6 +122,36 @@ pub enum AppCommand {
     ImportDialog {
         csv: bool,
     },
+    /// Replaces a model's graph (an edit in the graph editor) and where its nodes are drawn.
+    /// Edits with the same `merge` key close together (a dragged parameter) are one undo step.
+    EditGraph {
+        model: String,
+        graph: glassbox_engine::graph::GraphSpec,
+        layout: BTreeMap<String, [f32; 2]>,
+        merge: Option<String>,
+    },
+    /// Moves a model's nodes (dragged, or laid out again): saved, not a step of undo.
+    SetLayout {
+        model: String,
+        layout: BTreeMap<String, [f32; 2]>,
+    },
+    /// Replaces a model with a template (graph and training settings) and the notebook's data
+    /// with the template's, when it trains on other data.
+    UseTemplate {
+        model: String,
+        template: usize,
+    },
+    /// Shows model cells as a table of layers, or as the graph editor.
+    ToggleTableView,
+    /// Asks for a graph JSON file to import into the active model (`true`), or where to export
+    /// its graph.
+    GraphFileDialog {
+        import: bool,
+    },
+    /// Replaces the active model's graph with the one in a graph file.
+    ImportGraph(PathBuf),
+    /// Writes the active model's graph (and its layout) to a graph file.
+    ExportGraph(PathBuf),
 }
 
 impl AppCommand {
@@ -133,7 +164,17 @@ impl AppCommand {
     /// Settings of the view (speed, log scale, which curves compare): saved, but not steps of
     /// undo, and undo keeps them as they are.
     fn is_view_only(&self) -> bool {
-        matches!(self, Self::ToggleLogScale | Self::ToggleCompareTraining | Self::SetSpeed(_) | Self::Focus(_))
+        matches!(
+            self,
+            Self::ToggleLogScale
+                | Self::ToggleCompareTraining
+                | Self::SetSpeed(_)
+                | Self::Focus(_)
+                | Self::SetLayout { .. }
+                | Self::ToggleTableView
+                | Self::GraphFileDialog { .. }
+                | Self::ExportGraph(_)
+        )
     }
 
     /// Commands that replace the notebook, and so lose unsaved changes.
@@ -149,6 +190,8 @@ impl AppCommand {
             Self::Model { model, command: ModelCommand::SetLearningRate(_) } => Some(format!("lr {model}")),
             // Dragging the points or noise of a generated set.
             Self::SetData(_) => Some("data".into()),
+            // Dragging a layer's parameter.
+            Self::EditGraph { merge, .. } => merge.clone(),
             _ => None,
         }
     }
@@ -331,6 +374,28 @@ impl GlassboxApp {
                         nb.view.compare_training = !nb.view.compare_training;
                     }
                 }
+                AppCommand::EditGraph { model, graph, layout, merge: _ } => self.edit_graph(&model, graph, layout),
+                AppCommand::SetLayout { model, layout } => {
+                    if let Some(def) = self.doc.notebook.as_mut().and_then(|nb| nb.model_mut(&model)) {
+                        def.layout = layout;
+                    }
+                }
+                AppCommand::UseTemplate { model, template } => self.use_template(&model, template),
+                AppCommand::ToggleTableView => {
+                    if let Some(nb) = self.doc.notebook.as_mut() {
+                        nb.view.table_view = !nb.view.table_view;
+                    }
+                }
+                AppCommand::GraphFileDialog { import } => {
+                    let purpose = if import {
+                        super::files::DialogPurpose::ImportGraph
+                    } else {
+                        super::files::DialogPurpose::ExportGraph
+                    };
+                    self.file_dialog(purpose, ctx);
+                }
+                AppCommand::ImportGraph(path) => self.import_graph(&path),
+                AppCommand::ExportGraph(path) => self.export_graph(&path),
                 AppCommand::SetSpeed(speed) => {
                     if let Some(nb) = self.doc.notebook.as_mut() {
                         nb.view.steps_per_second = speed;

@@ -25,6 +25,8 @@ pub(super) enum DialogPurpose {
     SaveAs,
     ImportCsv,
     ImportImages,
+    ImportGraph,
+    ExportGraph,
 }
 
 impl DialogPurpose {
@@ -34,6 +36,8 @@ impl DialogPurpose {
             Self::SaveAs => "Save the notebook as",
             Self::ImportCsv => "Import a CSV table",
             Self::ImportImages => "Import a folder of images (one subfolder per class)",
+            Self::ImportGraph => "Import a model's graph",
+            Self::ExportGraph => "Export the model's graph as",
         }
     }
 
@@ -48,6 +52,8 @@ impl DialogPurpose {
             Self::ImportImages => {
                 AppCommand::SetData(DataSpec::new(DataSource::ImageFolder { path, size: 28, color: ColorMode::Grey }))
             }
+            Self::ImportGraph => AppCommand::ImportGraph(path),
+            Self::ExportGraph => AppCommand::ExportGraph(path),
         }
     }
 }
@@ -154,6 +160,11 @@ fn native_dialog(purpose: DialogPurpose, folder: Option<PathBuf>, name: Option<S
             .save_file(),
         DialogPurpose::ImportCsv => dialog.add_filter("CSV table", &["csv", "txt"]).pick_file(),
         DialogPurpose::ImportImages => dialog.pick_folder(),
+        DialogPurpose::ImportGraph => dialog.add_filter("Graph (JSON)", &["json"]).pick_file(),
+        DialogPurpose::ExportGraph => dialog
+            .add_filter("Graph (JSON)", &["json"])
+            .set_file_name(name.unwrap_or_else(|| "graph.json".into()))
+            .save_file(),
     }
 }
 
@@ -186,6 +197,17 @@ fn in_app_dialog(purpose: DialogPurpose, folder: Option<PathBuf>, name: Option<&
             dialog.pick_file();
         }
         DialogPurpose::ImportImages => dialog.pick_directory(),
+        DialogPurpose::ImportGraph => {
+            dialog = dialog.add_file_filter_extensions("Graph (JSON)", vec!["json"]).default_file_filter("Graph (JSON)");
+            dialog.pick_file();
+        }
+        DialogPurpose::ExportGraph => {
+            dialog = dialog.add_save_extension("Graph (JSON)", "json").default_save_extension("Graph (JSON)");
+            if let Some(name) = name {
+                dialog = dialog.default_file_name(name);
+            }
+            dialog.save_file();
+        }
     }
     dialog
 }
@@ -293,7 +315,10 @@ impl GlassboxApp {
     /// Asks for a file: the native dialog on its own thread (so no frame waits), or the window's
     /// own where the native one cannot be shown.
     pub(super) fn file_dialog(&mut self, purpose: DialogPurpose, ctx: &egui::Context) {
-        let (folder, name) = self.dialog_place();
+        let (folder, mut name) = self.dialog_place();
+        if purpose == DialogPurpose::ExportGraph {
+            name = Some(format!("{}.graph.json", self.active));
+        }
         if !self.files.native {
             self.files.requested = Some((purpose, folder, name));
             return;
@@ -371,5 +396,33 @@ impl GlassboxApp {
     #[must_use]
     pub fn in_app_dialog_open(&self) -> bool {
         self.files.in_app.is_some() || self.files.requested.is_some()
+    }
+}
+
+/// A model's graph on its own, as "Export graph…" writes it: its layers and wires, and where the
+/// editor draws each node. "Import graph…" also takes a bare graph (`nodes`, `edges`, `output`).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraphFile {
+    pub graph: glassbox_engine::graph::GraphSpec,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub layout: std::collections::BTreeMap<String, [f32; 2]>,
+}
+
+impl GraphFile {
+    /// Reads a graph file (or a bare graph), saying where it went wrong.
+    ///
+    /// # Errors
+    /// When the file cannot be read or holds no graph.
+    pub fn read(path: &Path) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        let bytes = glassbox_engine::files::read_file_at_most(path, "the graph file", 64 << 20)?;
+        let text = std::str::from_utf8(&bytes).context("the graph file is not text (UTF-8)")?;
+        match serde_json::from_str::<Self>(text) {
+            Ok(file) => Ok(file),
+            Err(first) => serde_json::from_str::<glassbox_engine::graph::GraphSpec>(text)
+                .map(|graph| Self { graph, layout: std::collections::BTreeMap::new() })
+                .map_err(|_| anyhow::anyhow!("it is not a Glassbox graph file: {first}")),
+        }
     }
 }

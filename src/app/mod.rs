@@ -57,6 +57,8 @@ pub struct GlassboxApp {
     editing_title: Option<String>,
     /// Rendered Markdown, kept between frames.
     markdown: egui_commonmark::CommonMarkCache,
+    /// Each model's graph editor, by model name (view state only).
+    editors: BTreeMap<String, cells::GraphEditor>,
     pending: Vec<AppCommand>,
     /// A message about the last file operation (saved, or why an open failed).
     status: Option<String>,
@@ -113,6 +115,7 @@ impl GlassboxApp {
             editing: None,
             editing_title: None,
             markdown: egui_commonmark::CommonMarkCache::default(),
+            editors: BTreeMap::new(),
             pending: Vec::new(),
             status: None,
             files: Files::default(),
@@ -339,6 +342,7 @@ impl GlassboxApp {
                 palette: &self.palette,
                 editing: &mut self.editing,
                 markdown: &mut self.markdown,
+                editors: &mut self.editors,
                 out: &mut self.pending,
             };
             cells::show_all(ui, &mut cx);

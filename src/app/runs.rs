@@ -1,6 +1,7 @@
 //! One run per model, kept in step with the notebook: each model's trainer, the fold of its
 //! events, its shapes, and whether it fits the data.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,7 +31,18 @@ pub(super) struct ModelRun {
     misfit_for: Option<glassbox_engine::train::TrainConfig>,
     /// The epoch the last Train runs to (past the planned epochs, Train adds as many again).
     pub target_epochs: Option<usize>,
+    /// `saved_weights` belong to another graph (the model before an edit): the next run loads
+    /// the tensors that still fit and starts the rest fresh.
+    pub weights_partial: bool,
+    /// Weights of graphs this model had, newest last, so Undo brings back a graph with its
+    /// trained weights.
+    weights_by_graph: Vec<(GraphSpec, WeightsFile)>,
+    /// What the last edit did to the trained weights, shown in the model cell until the next run.
+    pub weights_note: Option<String>,
 }
+
+/// How many earlier graphs' weights a model keeps for Undo.
+const WEIGHTS_REMEMBERED: usize = 16;
 
 /// Why a model cannot train on the data, and what fitting it would change (when it can be
 /// fitted by setting its Input and output).
@@ -49,6 +61,30 @@ impl ModelRun {
         }
         self.record = RunRecord::default();
         self.target_epochs = None;
+    }
+
+    /// Keeps `weights` as the weights of `graph` (for Undo).
+    fn remember(&mut self, graph: GraphSpec, weights: WeightsFile) {
+        self.weights_by_graph.retain(|(g, _)| *g != graph);
+        self.weights_by_graph.push((graph, weights));
+        if self.weights_by_graph.len() > WEIGHTS_REMEMBERED {
+            self.weights_by_graph.remove(0);
+        }
+    }
+
+    /// The weights of the current run, asked of the trainer (it answers between two steps), if
+    /// it has trained at all; else the weights the next run would start from.
+    fn current_weights(&self) -> Option<WeightsFile> {
+        let trained = self.record.run.is_some()
+            && self.record.latest.is_some_and(|p| p.step > 0)
+            && !matches!(self.record.state, RunState::Stopped | RunState::Failed(_));
+        if !trained {
+            return self.saved_weights.clone();
+        }
+        let session = self.session.as_ref()?;
+        session.send(Command::Pause);
+        let bytes = session.current_weights(Duration::from_secs(5))?;
+        Some(WeightsFile { source: "the weights trained before the edit".into(), bytes })
     }
 
     /// The epoch the progress counts to: the last Train's goal, or the planned epochs.
@@ -161,6 +197,12 @@ impl GlassboxApp {
                 if run.graph.is_some() {
                     run.stop();
                 }
+                // A graph this model had before (Undo, Redo) comes back with its weights.
+                if let Some((_, weights)) = run.weights_by_graph.iter().rev().find(|(g, _)| *g == m.graph) {
+                    run.saved_weights = Some(weights.clone());
+                    run.weights_partial = false;
+                    run.weights_note = Some("The weights trained for this graph are back: Train goes on from them.".into());
+                }
                 run.report = infer_shapes(&m.graph);
                 run.graph = Some(m.graph.clone());
                 run.misfit = None;
@@ -226,6 +268,7 @@ impl GlassboxApp {
             data: splits.clone(),
             config: def.training,
             initial_weights: run.saved_weights.clone(),
+            keep_matching_weights: run.weights_partial,
         };
         self.session(model, ctx);
         let Some(run) = self.runs.get_mut(model) else { return false };
@@ -236,6 +279,7 @@ impl GlassboxApp {
             // Later events of older runs are dropped by the fold from here on.
             run.record = RunRecord::for_run(id);
             run.target_epochs = None;
+            run.weights_note = None;
             return true;
         }
         false
@@ -313,6 +357,8 @@ impl GlassboxApp {
             ModelCommand::ForgetSavedWeights => {
                 if let Some(run) = self.runs.get_mut(model) {
                     run.saved_weights = None;
+                    run.weights_partial = false;
+                    run.weights_note = None;
                     run.stop();
                 }
             }
@@ -325,6 +371,7 @@ impl GlassboxApp {
                         // Weights saved for the old shapes would not load: the fitted model starts fresh.
                         if let Some(run) = self.runs.get_mut(model) {
                             run.saved_weights = None;
+                            run.weights_partial = false;
                         }
                         self.status = Some(if fitted.changes.is_empty() {
                             format!("{model} already fits this data")
@@ -342,8 +389,28 @@ impl GlassboxApp {
     /// and the training settings of runs in progress.
     pub(super) fn restore(&mut self, mut nb: Notebook) {
         let Some(current) = self.doc.notebook.take() else { return };
-        // The view's settings are not part of the history: undo keeps the current ones.
+        // The view's settings are not part of the history: undo keeps the current ones, and the
+        // nodes stay where they were moved to.
         nb.view = current.view.clone();
+        for m in &mut nb.models {
+            let Some(old) = current.model(&m.name) else { continue };
+            for (id, place) in &old.layout {
+                if m.graph.node(id).is_some() {
+                    m.layout.insert(id.clone(), *place);
+                }
+            }
+            // Weights trained on the graph being left are kept for Redo.
+            if old.graph != m.graph {
+                if let Some(run) = self.runs.get_mut(&m.name) {
+                    if let Some(weights) = run.current_weights() {
+                        let graph = if run.weights_partial { None } else { Some(old.graph.clone()) };
+                        if let Some(graph) = graph.or_else(|| run.record.run.map(|_| old.graph.clone())) {
+                            run.remember(graph, weights);
+                        }
+                    }
+                }
+            }
+        }
         if nb.data != current.data {
             match nb.data.build() {
                 Ok(splits) => self.replace_data(splits),
@@ -379,5 +446,110 @@ impl GlassboxApp {
         self.doc.notebook = Some(nb);
         self.doc.compare_with_saved();
         self.editing = None;
+    }
+}
+
+impl GlassboxApp {
+    /// An edit in the graph editor: the new graph replaces the model's, and a model that has
+    /// trained keeps the weights whose shapes still fit (the next run starts from them; Undo
+    /// brings back the graph with all its weights). An edit while training pauses the run.
+    pub(super) fn edit_graph(&mut self, model: &str, graph: GraphSpec, layout: BTreeMap<String, [f32; 2]>) {
+        let Some(def) = self.doc.notebook.as_mut().and_then(|nb| nb.model_mut(model)) else { return };
+        def.layout = layout;
+        if def.graph == graph {
+            return;
+        }
+        let old = std::mem::replace(&mut def.graph, graph);
+        let Some(run) = self.runs.get_mut(model) else { return };
+        let was_running = matches!(run.record.state, RunState::Running);
+        let trained = run.record.run.is_some() && run.record.latest.is_some_and(|p| p.step > 0);
+        if let Some(weights) = run.current_weights() {
+            // The weights belong to the graph before this edit, unless they came through an
+            // earlier edit without training since (then they belong to an older graph).
+            if trained || !run.weights_partial {
+                run.remember(old.clone(), weights.clone());
+            }
+            let new = self.doc.notebook.as_ref().and_then(|nb| nb.model(model)).map(|d| d.graph.clone());
+            if let Some(new) = new {
+                let carried = glassbox_engine::graph::layout::carried_weights(
+                    &old,
+                    &run.report,
+                    &new,
+                    &infer_shapes(&new),
+                );
+                run.weights_note = Some(format!(
+                    "After this edit: {}. The next Train starts from them; Ctrl+Z brings back the graph before, with all its weights.",
+                    carried.describe()
+                ));
+            }
+            run.saved_weights = Some(weights);
+            run.weights_partial = true;
+        }
+        if was_running {
+            self.status = Some(format!("Paused {model} for your edit: Train goes on with the new graph"));
+        }
+    }
+
+    /// Replaces a model with a template, and the data with the template's when it differs.
+    pub(super) fn use_template(&mut self, model: &str, index: usize) {
+        let Some(template) = glassbox_engine::templates::templates().into_iter().nth(index) else { return };
+        if self.doc.notebook.as_ref().is_some_and(|nb| nb.data != template.data) {
+            match template.data.build() {
+                Ok(splits) => {
+                    self.replace_data(splits);
+                    if let Some(nb) = self.doc.notebook.as_mut() {
+                        nb.data = template.data.clone();
+                    }
+                }
+                Err(e) => {
+                    self.status = Some(format!("Could not load the data of \"{}\": {e}", template.name));
+                    return;
+                }
+            }
+        }
+        let Some(def) = self.doc.notebook.as_mut().and_then(|nb| nb.model_mut(model)) else { return };
+        def.graph = template.graph;
+        def.training = template.training;
+        def.layout = BTreeMap::new();
+        if let Some(run) = self.runs.get_mut(model) {
+            run.saved_weights = None;
+            run.weights_partial = false;
+            run.weights_note = None;
+        }
+        if let Some(editor) = self.editors.get_mut(model) {
+            editor.fit();
+        }
+        self.status = Some(format!("{model} is now the template \"{}\": press Train (Ctrl+Z undoes it)", template.name));
+    }
+
+    /// Replaces the active model's graph with the one in a graph file.
+    pub(super) fn import_graph(&mut self, path: &Path) {
+        let model = self.active.clone();
+        match super::files::GraphFile::read(path) {
+            Ok(file) => {
+                self.edit_graph(&model, file.graph, file.layout);
+                if let Some(editor) = self.editors.get_mut(&model) {
+                    editor.fit();
+                }
+                self.status = Some(format!("Imported the graph of {} into {model} (Ctrl+Z undoes it)", path.display()));
+            }
+            Err(e) => self.status = Some(format!("Could not import {}: {e:#}. {model} is unchanged.", path.display())),
+        }
+    }
+
+    /// Writes the active model's graph (with its layout) to a graph file.
+    pub(super) fn export_graph(&mut self, path: &Path) {
+        let Some(def) = self.doc.notebook.as_ref().and_then(|nb| nb.model(&self.active)) else { return };
+        let file = super::files::GraphFile {
+            graph: def.graph.clone(),
+            layout: super::cells::graph_editor::complete_layout(&def.graph, &def.layout),
+        };
+        let written = serde_json::to_string_pretty(&file)
+            .map_err(anyhow::Error::from)
+            .and_then(|json| std::fs::write(path, json).map_err(anyhow::Error::from));
+        self.status = Some(match written {
+            Ok(()) => format!("Exported the graph of {} to {}", def.name, path.display()),
+            Err(e) => format!("Could not export the graph to {}: {e}", path.display()),
+        });
     }
 }

@@ -73,8 +73,24 @@ fn reaches(graph: &GraphSpec, start: &str, target: &str) -> bool {
 }
 
 /// Removes the wire into `to`'s `port`.
+/// The ports of a merge node close up, so its remaining inputs stay 0, 1, 2, ...
 pub fn disconnect(graph: &mut GraphSpec, to: &str, port: usize) {
     graph.edges.retain(|e| !(e.to == to && e.port == port));
+    close_ports(graph);
+}
+
+/// Numbers every node's input ports 0, 1, 2, ... in their order.
+fn close_ports(graph: &mut GraphSpec) {
+    let mut by_target: BTreeMap<NodeId, Vec<usize>> = BTreeMap::new();
+    for (i, e) in graph.edges.iter().enumerate() {
+        by_target.entry(e.to.clone()).or_default().push(i);
+    }
+    for positions in by_target.values_mut() {
+        positions.sort_by_key(|&i| graph.edges[i].port);
+        for (port, &i) in positions.iter().enumerate() {
+            graph.edges[i].port = port;
+        }
+    }
 }
 
 /// Puts a new node of `layer` on the wire into `to`'s `port`: `from -> new -> to`. Returns the new
@@ -106,17 +122,7 @@ pub fn delete_nodes(graph: &mut GraphSpec, ids: &BTreeSet<NodeId>) {
     }
     graph.nodes.retain(|n| !ids.contains(&n.id));
     graph.edges.retain(|e| !ids.contains(&e.from) && !ids.contains(&e.to));
-    // Ports of a merge node close up, so its remaining inputs stay 0, 1, 2, ...
-    let mut by_target: BTreeMap<NodeId, Vec<usize>> = BTreeMap::new();
-    for (i, e) in graph.edges.iter().enumerate() {
-        by_target.entry(e.to.clone()).or_default().push(i);
-    }
-    for positions in by_target.values_mut() {
-        positions.sort_by_key(|&i| graph.edges[i].port);
-        for (port, &i) in positions.iter().enumerate() {
-            graph.edges[i].port = port;
-        }
-    }
+    close_ports(graph);
     graph.output = output.or_else(|| graph.nodes.last().map(|n| n.id.clone())).filter(|o| graph.node(o).is_some());
 }
 

@@ -4,6 +4,7 @@
 
 mod compare;
 mod dataset;
+pub(super) mod graph_editor;
 mod markdown;
 mod model;
 pub(super) mod training;
@@ -19,6 +20,7 @@ use super::AppCommand;
 use crate::notebook::{Cell, CellKind, Notebook};
 
 pub(super) use dataset::licenses_ui;
+pub(super) use graph_editor::GraphEditor;
 
 /// What a cell may read, and where it puts what it asks for.
 pub(super) struct CellContext<'a> {
@@ -34,6 +36,8 @@ pub(super) struct CellContext<'a> {
     /// The text cell being edited, and its draft (view state).
     pub editing: &'a mut Option<(usize, String)>,
     pub markdown: &'a mut egui_commonmark::CommonMarkCache,
+    /// Each model's graph editor (view state: where the canvas looks, the selected node).
+    pub editors: &'a mut BTreeMap<String, GraphEditor>,
     pub out: &'a mut Vec<AppCommand>,
 }
 
