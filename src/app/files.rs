@@ -198,7 +198,8 @@ fn in_app_dialog(purpose: DialogPurpose, folder: Option<PathBuf>, name: Option<&
         }
         DialogPurpose::ImportImages => dialog.pick_directory(),
         DialogPurpose::ImportGraph => {
-            dialog = dialog.add_file_filter_extensions("Graph (JSON)", vec!["json"]).default_file_filter("Graph (JSON)");
+            dialog =
+                dialog.add_file_filter_extensions("Graph (JSON)", vec!["json"]).default_file_filter("Graph (JSON)");
             dialog.pick_file();
         }
         DialogPurpose::ExportGraph => {

@@ -201,7 +201,8 @@ impl GlassboxApp {
                 if let Some((_, weights)) = run.weights_by_graph.iter().rev().find(|(g, _)| *g == m.graph) {
                     run.saved_weights = Some(weights.clone());
                     run.weights_partial = false;
-                    run.weights_note = Some("The weights trained for this graph are back: Train goes on from them.".into());
+                    run.weights_note =
+                        Some("The weights trained for this graph are back: Train goes on from them.".into());
                 }
                 run.report = infer_shapes(&m.graph);
                 run.graph = Some(m.graph.clone());
@@ -471,12 +472,8 @@ impl GlassboxApp {
             }
             let new = self.doc.notebook.as_ref().and_then(|nb| nb.model(model)).map(|d| d.graph.clone());
             if let Some(new) = new {
-                let carried = glassbox_engine::graph::layout::carried_weights(
-                    &old,
-                    &run.report,
-                    &new,
-                    &infer_shapes(&new),
-                );
+                let carried =
+                    glassbox_engine::graph::layout::carried_weights(&old, &run.report, &new, &infer_shapes(&new));
                 run.weights_note = Some(format!(
                     "After this edit: {}. The next Train starts from them; Ctrl+Z brings back the graph before, with all its weights.",
                     carried.describe()
@@ -519,7 +516,8 @@ impl GlassboxApp {
         if let Some(editor) = self.editors.get_mut(model) {
             editor.fit();
         }
-        self.status = Some(format!("{model} is now the template \"{}\": press Train (Ctrl+Z undoes it)", template.name));
+        self.status =
+            Some(format!("{model} is now the template \"{}\": press Train (Ctrl+Z undoes it)", template.name));
     }
 
     /// Replaces the active model's graph with the one in a graph file.

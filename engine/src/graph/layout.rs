@@ -16,8 +16,8 @@ pub enum Direction {
 
 /// Room between layers along the reading direction, and between nodes of one layer across it
 /// (graph units: the editor's pixels at zoom 1).
-const ALONG: f32 = 250.0;
-const ACROSS: f32 = 170.0;
+const ALONG: f32 = 220.0;
+const ACROSS: f32 = 160.0;
 
 /// A layered layout: each node one layer further than the furthest of its inputs (so every wire
 /// points the reading way), nodes of a layer ordered by where their inputs sit (fewer crossing

@@ -47,6 +47,8 @@ pub(in crate::app) struct GraphEditor {
     out_rows: HashMap<String, f32>,
     in_rows: HashMap<(String, usize), f32>,
     request: Option<ViewRequest>,
+    /// The snarl was rebuilt: draw once more, so sizes and wire labels settle.
+    settle: bool,
     /// Last frame's map from graph units to the screen.
     to_global: TSTransform,
     /// The palette's search text.
@@ -109,6 +111,7 @@ impl Default for GraphEditor {
             out_rows: HashMap::new(),
             in_rows: HashMap::new(),
             request: None,
+            settle: false,
             to_global: TSTransform::IDENTITY,
             search: String::new(),
             notice: None,
@@ -155,6 +158,8 @@ impl GraphEditor {
                 if first {
                     self.request = Some(ViewRequest::Fit);
                 }
+                // Node sizes and wire labels settle in the next frame.
+                self.settle = true;
             }
         }
         self.built = Some((def.graph.clone(), layout));
@@ -302,7 +307,9 @@ struct Viewer<'a> {
     in_rows: HashMap<(String, usize), f32>,
     /// The view change to make, and what it needs (last frame's canvas and nodes).
     request: Option<ViewRequest>,
+    /// This frame's canvas on the screen, and last frame's.
     canvas: Rect,
+    last_canvas: Rect,
     last_rects: &'a HashMap<String, Rect>,
     to_global: TSTransform,
 }
@@ -447,7 +454,8 @@ impl SnarlViewer<String> for Viewer<'_> {
         let shape = self.report.shape_of(&id).map_or_else(|| "?".to_owned(), shape_text);
         ui.label(egui::RichText::new(shape).monospace()).on_hover_text("The shape of one sample's output");
         self.out_rows.insert(id.clone(), ui.min_rect().center().y);
-        let color = if self.problems.contains_key(id.as_str()) { self.marks.problem } else { ui.visuals().text_color() };
+        let color =
+            if self.problems.contains_key(id.as_str()) { self.marks.problem } else { ui.visuals().text_color() };
         PinInfo::circle().with_fill(color).with_wire_style(WireStyle::Bezier3)
     }
 
@@ -669,7 +677,11 @@ impl SnarlViewer<String> for Viewer<'_> {
     }
 
     fn drop_inputs(&mut self, pin: &InPin, snarl: &mut Snarl<String>) {
-        self.disconnect(&OutPin { id: egui_snarl::OutPinId { node: pin.id.node, output: 0 }, remotes: vec![] }, pin, snarl);
+        self.disconnect(
+            &OutPin { id: egui_snarl::OutPinId { node: pin.id.node, output: 0 }, remotes: vec![] },
+            pin,
+            snarl,
+        );
     }
 
     fn drop_outputs(&mut self, pin: &OutPin, snarl: &mut Snarl<String>) {
@@ -685,6 +697,11 @@ impl SnarlViewer<String> for Viewer<'_> {
     }
 
     fn current_transform(&mut self, to_global: &mut TSTransform, _snarl: &mut Snarl<String>) {
+        // The canvas moved on the screen (the page scrolled, a cell above grew): the view moves
+        // with it, since the snarl's transform is to screen points.
+        if self.last_canvas.is_finite() && self.canvas.is_finite() {
+            to_global.translation += self.canvas.min - self.last_canvas.min;
+        }
         let canvas = self.canvas;
         if canvas.is_positive() {
             match self.request.take() {
@@ -692,7 +709,7 @@ impl SnarlViewer<String> for Viewer<'_> {
                     let bb = self.last_rects.values().fold(Rect::NOTHING, |bb, r| bb.union(*r));
                     if bb.is_positive() {
                         let bb = bb.expand(30.0);
-                        let scale = (canvas.width() / bb.width()).min(canvas.height() / bb.height()).clamp(0.25, 1.25);
+                        let scale = (canvas.width() / bb.width()).min(canvas.height() / bb.height()).clamp(0.25, 1.0);
                         *to_global = TSTransform::new(canvas.center().to_vec2() - bb.center().to_vec2() * scale, scale);
                     } else {
                         // Nothing measured yet: ask again next frame.
@@ -707,7 +724,8 @@ impl SnarlViewer<String> for Viewer<'_> {
                 Some(ViewRequest::Center) => {
                     if let Some(rect) = self.inspected.as_ref().and_then(|id| self.last_rects.get(id)) {
                         let scale = to_global.scaling;
-                        *to_global = TSTransform::new(canvas.center().to_vec2() - rect.center().to_vec2() * scale, scale);
+                        *to_global =
+                            TSTransform::new(canvas.center().to_vec2() - rect.center().to_vec2() * scale, scale);
                     }
                 }
                 None => {}
@@ -748,7 +766,10 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
         .input(|i| i.pointer.primary_clicked().then(|| i.pointer.interact_pos()).flatten())
         .filter(|p| editor.canvas.contains(*p))
         .map(|p| editor_to_graph(editor, p));
-    let (last_rects, canvas, request) = (std::mem::take(&mut editor.rects), editor.canvas, editor.request.take());
+    let size = Vec2::new(ui.available_width(), CANVAS_HEIGHT);
+    // The canvas's place on the screen (the snarl's own response covers its whole plane).
+    let canvas_rect = Rect::from_min_size(ui.available_rect_before_wrap().min, size);
+    let (last_rects, last_canvas, request) = (std::mem::take(&mut editor.rects), editor.canvas, editor.request.take());
     let mut viewer = Viewer {
         def,
         layout: &layout,
@@ -764,7 +785,8 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
         out_rows: HashMap::new(),
         in_rows: HashMap::new(),
         request,
-        canvas,
+        canvas: canvas_rect,
+        last_canvas,
         last_rects: &last_rects,
         to_global: TSTransform::IDENTITY,
     };
@@ -778,13 +800,13 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
         centering: Some(true),
         ..SnarlStyle::new()
     };
-    let size = Vec2::new(ui.available_width(), CANVAS_HEIGHT);
     let id = snarl_id(&def.name);
-    let response = SnarlWidget::new().id(id).style(style).min_size(size).max_size(size).show(
-        &mut editor.snarl,
-        &mut viewer,
-        ui,
-    );
+    // The mouse wheel scrolls the page, not the canvas (which pans by dragging its background
+    // and zooms with Ctrl + wheel): the snarl does not see this frame's scrolling.
+    let scroll = ctx.input_mut(|i| std::mem::take(&mut i.smooth_scroll_delta));
+    let _response =
+        SnarlWidget::new().id(id).style(style).min_size(size).max_size(size).show(&mut editor.snarl, &mut viewer, ui);
+    ctx.input_mut(|i| i.smooth_scroll_delta += scroll);
     let to_global = viewer.to_global;
     editor.to_global = to_global;
     let mut edit = viewer.edit.take();
@@ -792,14 +814,17 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
     editor.rects = std::mem::take(&mut viewer.rects);
     editor.out_rows = std::mem::take(&mut viewer.out_rows);
     editor.in_rows = std::mem::take(&mut viewer.in_rows);
-    editor.canvas = response.rect;
+    editor.canvas = canvas_rect;
+    if editor.request.is_some() || std::mem::take(&mut editor.settle) {
+        ui.ctx().request_repaint();
+    }
     let from_global = to_global.inverse();
 
     // The shape each wire carries, at its middle.
     let painter = ui
         .ctx()
         .layer_painter(egui::LayerId::new(ui.layer_id().order, id))
-        .with_clip_rect(from_global * response.rect.intersect(ui.clip_rect()));
+        .with_clip_rect(from_global * canvas_rect.intersect(ui.clip_rect()));
     let font = egui::FontId::monospace(11.0);
     let text_color = ui.visuals().weak_text_color();
     let back = ui.visuals().extreme_bg_color.gamma_multiply(0.85);
@@ -815,7 +840,7 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
 
     // A layer dragged from the palette: dropped on a wire, it goes into that wire; elsewhere on
     // the canvas, it is added where it was dropped.
-    if response.contains_pointer() && ctx.input(|i| i.pointer.any_released()) {
+    if ui.rect_contains_pointer(canvas_rect) && ctx.input(|i| i.pointer.any_released()) {
         if let Some(kind) = egui::DragAndDrop::take_payload::<LayerKind>(&ctx) {
             if let Some(at) = ctx.input(|i| i.pointer.interact_pos()) {
                 let p = from_global * at;

@@ -160,7 +160,9 @@ fn templates_menu(ui: &mut egui::Ui, model: &str, out: &mut Vec<AppCommand>) {
         }
     })
     .response
-    .on_hover_text("Start from a ready-made model: MLPs, LeNet-5, a small CNN, VGG-style, residual and Inception-style nets");
+    .on_hover_text(
+        "Start from a ready-made model: MLPs, LeNet-5, a small CNN, VGG-style, residual and Inception-style nets",
+    );
 }
 
 /// Every layer in order with its output shape and parameter count.
@@ -226,8 +228,7 @@ fn editor_ui(
         if ui.button("Duplicate").on_hover_text("Copy and paste the selected layers at once (Ctrl+D)").clicked() {
             edit = copy(&ctx, editor, def).and_then(|f| paste(&ctx, editor, def, Some(f)));
         }
-        if ui.button("Delete").on_hover_text("Delete the selected layers (Delete); Ctrl+Z brings them back").clicked()
-        {
+        if ui.button("Delete").on_hover_text("Delete the selected layers (Delete); Ctrl+Z brings them back").clicked() {
             edit = delete(&ctx, editor, def);
         }
     });
@@ -366,13 +367,32 @@ fn palette_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, def: &ModelDef) -> Op
             }
             ui.weak(group);
             for kind in kinds {
-                let id = egui::Id::new(("palette", kind.label()));
                 let response = ui
-                    .dnd_drag_source(id, kind, |ui| {
-                        ui.add(egui::Button::new(kind.label()).min_size(egui::vec2(130.0, 0.0)))
-                            .on_hover_text(format!("{} Click to add it after the selected layer, or drag it onto the canvas.", kind.about()))
-                    })
-                    .inner;
+                    .add(
+                        egui::Button::new(kind.label())
+                            .min_size(egui::vec2(130.0, 0.0))
+                            .sense(egui::Sense::click_and_drag()),
+                    )
+                    .on_hover_text(format!(
+                        "{} Click to add it after the selected layer, or drag it onto the canvas.",
+                        kind.about()
+                    ));
+                if response.drag_started() {
+                    egui::DragAndDrop::set_payload(ui.ctx(), kind);
+                }
+                if response.dragged() {
+                    // The layer follows the pointer until it is dropped.
+                    ui.ctx().set_cursor_icon(egui::CursorIcon::Grabbing);
+                    if let Some(at) = ui.ctx().pointer_interact_pos() {
+                        egui::Area::new(egui::Id::new(("palette-drag", kind.label())))
+                            .order(egui::Order::Tooltip)
+                            .fixed_pos(at + egui::vec2(8.0, 8.0))
+                            .interactable(false)
+                            .show(ui.ctx(), |ui| {
+                                egui::Frame::popup(ui.style()).show(ui, |ui| ui.label(kind.label()));
+                            });
+                    }
+                }
                 if response.clicked() {
                     chosen = Some(kind);
                 }
@@ -505,8 +525,7 @@ fn shape_field(
     if !response.lost_focus() || draft == text {
         return None;
     }
-    let numbers: Option<Vec<u64>> =
-        draft.split(',').map(|s| s.trim().parse::<u64>().ok().filter(|&n| n > 0)).collect();
+    let numbers: Option<Vec<u64>> = draft.split(',').map(|s| s.trim().parse::<u64>().ok().filter(|&n| n > 0)).collect();
     numbers.filter(|n| !n.is_empty()).map(serde_json::Value::from)
 }
 
@@ -516,7 +535,8 @@ fn problems_ui(ui: &mut egui::Ui, report: &ShapeReport, mut editor: Option<&mut 
         let text = egui::RichText::new(format!("⚠ {problem}")).color(ui.visuals().warn_fg_color);
         match (&problem.node, editor.as_deref_mut()) {
             (Some(node), Some(editor)) => {
-                if ui.add(egui::Label::new(text).sense(egui::Sense::click())).on_hover_text("Show this node").clicked() {
+                if ui.add(egui::Label::new(text).sense(egui::Sense::click())).on_hover_text("Show this node").clicked()
+                {
                     editor.focus(node);
                 }
             }
