@@ -28,6 +28,8 @@ pub enum ModelCommand {
     SetSchedule(glassbox_engine::train::Schedule),
     /// Start the next run from the seeded initial weights instead of the saved ones.
     ForgetSavedWeights,
+    /// Test loss and accuracy of the weights as they are (starting the run if needed).
+    Evaluate,
     /// After a NaN or infinity, go back to the newest checkpoint of good weights.
     RestoreCheckpoint,
     /// Changes the graph so it takes the dataset: the Input's shape, a Flatten where the data

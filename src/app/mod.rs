@@ -225,6 +225,43 @@ impl GlassboxApp {
         }
     }
 
+    /// The nodes of a model the editor marks in red (they have a problem), for tests.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn problem_nodes(&self, model: &str) -> Vec<String> {
+        self.runs
+            .get(model)
+            .map_or_else(Vec::new, |r| r.report.problems.iter().filter_map(|p| p.node.clone()).collect())
+    }
+
+    /// The node the model's editor shows in detail, for tests.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn inspected_node(&self, model: &str) -> Option<&str> {
+        self.editors.get(model).and_then(|e| e.inspected.as_deref())
+    }
+
+    /// Where a node's output pin (`input: None`) or an input pin is drawn, for tests that wire
+    /// nodes with the mouse.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn pin_on_screen(&self, model: &str, node: &str, input: Option<usize>) -> Option<egui::Pos2> {
+        self.editors.get(model).and_then(|e| e.pin_on_screen(node, input))
+    }
+
+    /// Where a node's header is drawn, for tests that click it.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn node_on_screen(&self, model: &str, node: &str) -> Option<egui::Pos2> {
+        self.editors.get(model).and_then(|e| e.node_on_screen(node))
+    }
+
+    /// What the last edit did to the model's trained weights, as the model cell says it.
+    #[must_use]
+    pub fn weights_note(&self, model: &str) -> Option<&str> {
+        self.runs.get(model).and_then(|r| r.weights_note.as_deref())
+    }
+
     /// Makes the sample-grid textures of an image dataset, once per dataset.
     fn ensure_thumbnails(&mut self, ctx: &egui::Context) {
         let Some(train) = self.splits.as_ref().map(|s| &s.train) else { return };

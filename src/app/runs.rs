@@ -319,6 +319,11 @@ impl GlassboxApp {
                 }
             }
             ModelCommand::Pause => self.send_if_running(model, Command::Pause),
+            ModelCommand::Evaluate => {
+                if self.ensure_run(model, ctx) {
+                    self.send(model, ctx, Command::Evaluate);
+                }
+            }
             ModelCommand::StepBatch => {
                 if self.ensure_run(model, ctx) {
                     self.send(model, ctx, Command::StepBatch);

@@ -3,5 +3,6 @@
 
 mod architecture;
 mod cli;
+mod editor;
 mod hostile_notebooks;
 mod ui;

@@ -9,7 +9,7 @@ use glassbox::notebook::CellKind;
 use glassbox::{assets_path, AppCommand, GlassboxApp, ModelCommand, DEFAULT_NOTEBOOK};
 
 fn harness(app: GlassboxApp) -> Harness<'static, GlassboxApp> {
-    Harness::builder().with_size([1200.0, 2400.0]).build_ui_state(|ui, app: &mut GlassboxApp| app.show(ui), app)
+    Harness::builder().with_size([1200.0, 3600.0]).build_ui_state(|ui, app: &mut GlassboxApp| app.show(ui), app)
 }
 
 /// Steps the harness (the trainer keeps asking for repaints, so `run()` would never settle) until
@@ -44,9 +44,10 @@ fn the_example_opens_with_its_cells() {
     harness.run_steps(3);
     harness.get_by_label("Two spirals: a first network");
     harness.get_by_label("400 training and 100 test samples, each [2]");
+    // The model cell opens on the graph editor: each node with its name, shape and parameters.
     harness.get_by_label("dense2");
-    harness.get_by_label("600");
-    harness.get_by_label("722 trainable parameters");
+    harness.get_by_label("600 params");
+    harness.get_by_label_contains("722 trainable parameters");
     assert_eq!(harness.query_all_by_label("▶ Train").count(), 2, "the run bar's and the training cell's");
     harness.get_by_label_contains("step 0 ");
     harness.get_by_label("Bundled datasets and their licenses").click();
@@ -776,8 +777,7 @@ fn a_cell_placed_beside_keeps_its_place_after_save_and_open() {
     let dir = temp_dir("beside");
     let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
     harness.run_steps(2);
-    // The example shows its model beside its dataset.
-    assert!(harness.state().notebook().expect("loaded").cells[2].beside);
+    harness.state_mut().push(AppCommand::PlaceBeside { cell: 2, beside: true });
     harness.state_mut().push(AppCommand::PlaceBeside { cell: 3, beside: true });
     harness.run_steps(2);
     let path = dir.join("beside.json");
@@ -792,6 +792,8 @@ fn a_cell_placed_beside_keeps_its_place_after_save_and_open() {
     // Moving a cell trades places within the layout; deleting the first of a row leaves the
     // next one starting the row.
     let mut h = harness_of(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    h.run_steps(2);
+    h.state_mut().push(AppCommand::PlaceBeside { cell: 2, beside: true });
     h.run_steps(2);
     h.state_mut().push(AppCommand::MoveCell { index: 3, up: true });
     h.run_steps(2);

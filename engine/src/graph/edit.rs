@@ -113,15 +113,42 @@ pub fn insert_on_wire(graph: &mut GraphSpec, to: &str, port: usize, layer: Layer
     Some(id)
 }
 
-/// Deletes nodes and every wire to or from them. A deleted output passes its role to the node
-/// that fed it (the last kept node, when that was deleted too).
+/// Deletes nodes and every wire to or from them. A deleted node with one input passes it on:
+/// what it fed is fed by that input instead (a chain heals), unless that input feeds it already.
+/// A deleted output passes its role to the node that fed it (the last kept node, when that was
+/// deleted too).
 pub fn delete_nodes(graph: &mut GraphSpec, ids: &BTreeSet<NodeId>) {
     let mut output = graph.output.clone();
     while let Some(current) = output.clone().filter(|o| ids.contains(o)) {
         output = graph.edges.iter().find(|e| e.to == current && e.port == 0).map(|e| e.from.clone());
     }
+    // The kept node a deleted one gets its data from, through a chain of one-input nodes.
+    let source = |start: &str| -> Option<NodeId> {
+        let mut id = start.to_owned();
+        for _ in 0..=graph.nodes.len() {
+            if !ids.contains(&id) {
+                return Some(id);
+            }
+            let mut inputs = graph.edges.iter().filter(|e| e.to == id);
+            match (inputs.next(), inputs.next()) {
+                (Some(only), None) => id.clone_from(&only.from),
+                _ => return None,
+            }
+        }
+        None
+    };
+    let mut healed: Vec<EdgeSpec> = Vec::new();
+    for e in graph.edges.iter().filter(|e| ids.contains(&e.from) && !ids.contains(&e.to)) {
+        if let Some(from) = source(&e.from) {
+            let feeds = |x: &EdgeSpec| x.from == from && x.to == e.to;
+            if !graph.edges.iter().any(feeds) && !healed.iter().any(feeds) {
+                healed.push(EdgeSpec { from, to: e.to.clone(), port: e.port });
+            }
+        }
+    }
     graph.nodes.retain(|n| !ids.contains(&n.id));
     graph.edges.retain(|e| !ids.contains(&e.from) && !ids.contains(&e.to));
+    graph.edges.extend(healed);
     close_ports(graph);
     graph.output = output.or_else(|| graph.nodes.last().map(|n| n.id.clone())).filter(|o| graph.node(o).is_some());
 }

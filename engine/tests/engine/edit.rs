@@ -79,6 +79,15 @@ fn deleting_nodes_takes_their_wires_passes_the_output_back_and_closes_merge_port
     let mut ports: Vec<usize> = g.edges.iter().filter(|e| e.to == join).map(|e| e.port).collect();
     ports.sort_unstable();
     assert_eq!(ports, [0, 1]);
+    // A layer deleted from the middle of a chain: the chain heals around it.
+    let mut g = mlp();
+    delete_nodes(&mut g, &ids(&["tanh1"]));
+    assert!(g.edges.iter().any(|e| e.from == "dense1" && e.to == "dense2"), "{:?}", g.edges);
+    assert!(infer_shapes(&g).is_ok());
+    // Two in a row too.
+    let mut g = mlp();
+    delete_nodes(&mut g, &ids(&["dense1", "tanh1"]));
+    assert!(g.edges.iter().any(|e| e.from == "input" && e.to == "dense2"), "{:?}", g.edges);
 }
 
 #[test]

@@ -165,6 +165,22 @@ impl GraphEditor {
         self.built = Some((def.graph.clone(), layout));
     }
 
+    /// Where a node's output pin (`input: None`) or input pin is on the screen (last frame).
+    pub fn pin_on_screen(&self, node: &str, input: Option<usize>) -> Option<Pos2> {
+        let rect = self.rects.get(node)?;
+        let p = match input {
+            None => Pos2::new(rect.right(), *self.out_rows.get(node)?),
+            Some(port) => Pos2::new(rect.left(), *self.in_rows.get(&(node.to_owned(), port))?),
+        };
+        Some(self.to_global * p)
+    }
+
+    /// Where a node's header is on the screen (last frame): a point to click it.
+    pub fn node_on_screen(&self, node: &str) -> Option<Pos2> {
+        let rect = self.rects.get(node)?;
+        Some(self.to_global * Pos2::new(rect.center().x, rect.top() + 8.0))
+    }
+
     /// Every node in view (in the next frame).
     pub fn fit(&mut self) {
         self.request = Some(ViewRequest::Fit);
