@@ -16,31 +16,32 @@ pub enum Direction {
 
 /// Room between layers along the reading direction, and between nodes of one layer across it
 /// (graph units: the editor's pixels at zoom 1).
-const ALONG: f32 = 220.0;
-const ACROSS: f32 = 160.0;
+const ALONG: f32 = 280.0;
+const ACROSS: f32 = 190.0;
 
 /// A layered layout: each node one layer further than the furthest of its inputs (so every wire
 /// points the reading way), nodes of a layer ordered by where their inputs sit (fewer crossing
-/// wires), each layer centred on the same line. Nodes on no path from the input still get a
-/// place, after the others. Returns each node's top-left corner.
+/// wires), each layer centred on the same line. A wire that skips layers (a residual connection)
+/// holds a place in each layer it passes, so it runs in a lane of its own instead of behind the
+/// nodes it skips. Returns each node's top-left corner.
 #[must_use]
 pub fn layered(graph: &GraphSpec, direction: Direction) -> BTreeMap<NodeId, [f32; 2]> {
     let ids: Vec<&str> = graph.nodes.iter().map(|n| n.id.as_str()).collect();
-    let mut inputs: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for e in &graph.edges {
-        if ids.contains(&e.from.as_str()) && ids.contains(&e.to.as_str()) {
-            inputs.entry(e.to.as_str()).or_default().push(e.from.as_str());
-        }
-    }
+    let edges: Vec<(&str, &str)> = graph
+        .edges
+        .iter()
+        .filter(|e| ids.contains(&e.from.as_str()) && ids.contains(&e.to.as_str()))
+        .map(|e| (e.from.as_str(), e.to.as_str()))
+        .collect();
     // Longest path from a source, by relaxation (a graph has no loops; a hand-edited file might,
     // so the passes are bounded by the node count).
     let mut layer: BTreeMap<&str, usize> = ids.iter().map(|&id| (id, 0)).collect();
     for _ in 0..ids.len() {
         let mut changed = false;
-        for &id in &ids {
-            let want = inputs.get(id).map_or(0, |ins| ins.iter().map(|i| layer[i] + 1).max().unwrap_or(0));
-            if want > layer[id] && want < ids.len() {
-                layer.insert(id, want);
+        for &(from, to) in &edges {
+            let want = layer[from] + 1;
+            if want > layer[to] && want < ids.len() {
+                layer.insert(to, want);
                 changed = true;
             }
         }
@@ -48,17 +49,30 @@ pub fn layered(graph: &GraphSpec, direction: Direction) -> BTreeMap<NodeId, [f32
             break;
         }
     }
-    let depth = layer.values().copied().max().unwrap_or(0);
-    let mut rows: Vec<Vec<&str>> = vec![Vec::new(); depth + 1];
-    for &id in &ids {
-        rows[layer[id]].push(id);
+    // Every place in the layout: the nodes, then one stand-in per layer a long wire passes.
+    let mut places: Vec<(String, usize)> = ids.iter().map(|&id| (id.to_owned(), layer[id])).collect();
+    let mut inputs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (k, &(from, to)) in edges.iter().enumerate() {
+        let mut prev = from.to_owned();
+        for l in layer[from] + 1..layer[to] {
+            let lane = format!("\u{0}lane{k}.{l}");
+            inputs.entry(lane.clone()).or_default().push(prev);
+            places.push((lane.clone(), l));
+            prev = lane;
+        }
+        inputs.entry(to.to_owned()).or_default().push(prev);
     }
-    // Order each layer by the mean place of its inputs in the layer before (the barycentre).
+    let depth = places.iter().map(|(_, l)| *l).max().unwrap_or(0);
+    let mut rows: Vec<Vec<&str>> = vec![Vec::new(); depth + 1];
+    for (id, l) in &places {
+        rows[*l].push(id.as_str());
+    }
+    // Order each layer by the mean place of its inputs in the layers before (the barycentre).
     let mut place: BTreeMap<&str, f32> = BTreeMap::new();
     for row in &mut rows {
         let key = |id: &str| {
             let ins = inputs.get(id).map(Vec::as_slice).unwrap_or(&[]);
-            let known: Vec<f32> = ins.iter().filter_map(|i| place.get(i).copied()).collect();
+            let known: Vec<f32> = ins.iter().filter_map(|i| place.get(i.as_str()).copied()).collect();
             if known.is_empty() {
                 f32::MAX
             } else {
@@ -68,22 +82,20 @@ pub fn layered(graph: &GraphSpec, direction: Direction) -> BTreeMap<NodeId, [f32
         let mut keyed: Vec<(f32, usize, &str)> = row.iter().enumerate().map(|(i, &id)| (key(id), i, id)).collect();
         keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         *row = keyed.into_iter().map(|(_, _, id)| id).collect();
+        let offset = -(row.len() as f32 - 1.0) / 2.0;
         for (i, id) in row.iter().enumerate() {
-            place.insert(id, i as f32);
+            place.insert(id, offset + i as f32);
         }
     }
     let mut out = BTreeMap::new();
-    for (l, row) in rows.iter().enumerate() {
-        let offset = -(row.len() as f32 - 1.0) / 2.0;
-        for (i, id) in row.iter().enumerate() {
-            let along = l as f32 * ALONG;
-            let across = (offset + i as f32) * ACROSS;
-            let pos = match direction {
-                Direction::LeftToRight => [along, across],
-                Direction::TopToBottom => [across * 1.3, along * 0.75],
-            };
-            out.insert((*id).to_owned(), pos);
-        }
+    for &id in &ids {
+        let along = layer[id] as f32 * ALONG;
+        let across = place[id] * ACROSS;
+        let pos = match direction {
+            Direction::LeftToRight => [along, across],
+            Direction::TopToBottom => [across * 1.3, along * 0.75],
+        };
+        out.insert(id.to_owned(), pos);
     }
     out
 }
@@ -231,6 +243,11 @@ mod tests {
             let distinct: BTreeSet<[u32; 2]> = pos.values().map(|p| [p[0].to_bits(), p[1].to_bits()]).collect();
             assert_eq!(distinct.len(), g.nodes.len(), "no two nodes on one spot");
         }
+        // The skip relu1 -> add passes dense2's layer: it keeps a lane there, off dense2's line,
+        // so the wire is not hidden behind dense2.
+        let pos = layered(&g, Direction::LeftToRight);
+        assert!(pos["dense2"][1] != pos["relu1"][1] || pos["add1"][1] != pos["relu1"][1], "{pos:?}");
+        assert_ne!(pos["dense2"][1], pos["add1"][1], "{pos:?}");
     }
 
     #[test]

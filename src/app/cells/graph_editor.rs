@@ -468,7 +468,8 @@ impl SnarlViewer<String> for Viewer<'_> {
     fn show_output(&mut self, pin: &OutPin, ui: &mut egui::Ui, snarl: &mut Snarl<String>) -> impl SnarlPin + 'static {
         let id = self.node_id(snarl, pin.id.node).cloned().unwrap_or_default();
         let shape = self.report.shape_of(&id).map_or_else(|| "?".to_owned(), shape_text);
-        ui.label(egui::RichText::new(shape).monospace()).on_hover_text("The shape of one sample's output");
+        ui.add(egui::Label::new(egui::RichText::new(shape).monospace()).extend())
+            .on_hover_text("The shape of one sample's output");
         self.out_rows.insert(id.clone(), ui.min_rect().center().y);
         let color =
             if self.problems.contains_key(id.as_str()) { self.marks.problem } else { ui.visuals().text_color() };
@@ -490,9 +491,6 @@ impl SnarlViewer<String> for Viewer<'_> {
         let Some(id) = self.node_id(snarl, node).cloned() else { return };
         let Some(spec) = self.def.graph.node(&id).cloned() else { return };
         ui.vertical(|ui| {
-            if let LayerSpec::Input { shape } | LayerSpec::Reshape { shape } = &spec.layer {
-                ui.label(egui::RichText::new(shape_text(shape)).monospace());
-            }
             for (name, value) in fields(&spec.layer) {
                 if !inline_field(&name, &value) {
                     continue;
@@ -723,7 +721,9 @@ impl SnarlViewer<String> for Viewer<'_> {
             match self.request.take() {
                 Some(ViewRequest::Fit) => {
                     let bb = self.last_rects.values().fold(Rect::NOTHING, |bb, r| bb.union(*r));
-                    if bb.is_positive() {
+                    // Measured for this graph's nodes (not the graph before an edit or a template).
+                    let measured = self.def.graph.nodes.iter().all(|n| self.last_rects.contains_key(&n.id));
+                    if bb.is_positive() && measured {
                         let bb = bb.expand(30.0);
                         let scale = (canvas.width() / bb.width()).min(canvas.height() / bb.height()).clamp(0.25, 1.0);
                         *to_global = TSTransform::new(canvas.center().to_vec2() - bb.center().to_vec2() * scale, scale);
@@ -849,6 +849,10 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
         let Some(shape) = report.shape_of(from) else { continue };
         let mid = a.lerp(*b, 0.5);
         let galley = painter.layout_no_wrap(shape_text(shape), font.clone(), text_color);
+        // A short wire has no room for its label (the node's output shows it anyway).
+        if a.distance(*b) < galley.size().x + 24.0 {
+            continue;
+        }
         let rect = Rect::from_center_size(mid, galley.size()).expand(2.0);
         painter.rect_filled(rect, 3.0, back);
         painter.galley(rect.min + Vec2::splat(2.0), galley, text_color);
