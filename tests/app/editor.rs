@@ -1,11 +1,11 @@
-//! The graph editor in the model cell, driven through the window (egui_kittest): the palette,
+//! The graph editor in the model cell, driven through the window (`egui_kittest`): the palette,
 //! wiring with the mouse, problems on their nodes, the editing keys, undo, templates, weights
 //! kept across an edit, graph files, and the comparison between a model and its copy.
 
 use std::time::{Duration, Instant};
 
 use eframe::egui;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 use egui_kittest::Harness;
 use glassbox::{assets_path, AppCommand, GlassboxApp, ModelCommand, DEFAULT_NOTEBOOK};
 use glassbox_engine::graph::{GraphSpec, LayerKind};

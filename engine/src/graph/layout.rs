@@ -14,10 +14,11 @@ pub enum Direction {
     TopToBottom,
 }
 
-/// Room between layers along the reading direction, and between nodes of one layer across it
-/// (graph units: the editor's pixels at zoom 1).
-const ALONG: f32 = 280.0;
-const ACROSS: f32 = 190.0;
+/// The size a node is taken to have before the editor has measured it (graph units: the
+/// editor's points at zoom 1), and the room left between layers and between nodes of a layer.
+const NODE: [f32; 2] = [170.0, 110.0];
+const GAP_ALONG: f32 = 70.0;
+const GAP_ACROSS: f32 = 40.0;
 
 /// A layered layout: each node one layer further than the furthest of its inputs (so every wire
 /// points the reading way), nodes of a layer ordered by where their inputs sit (fewer crossing
@@ -26,6 +27,17 @@ const ACROSS: f32 = 190.0;
 /// nodes it skips. Returns each node's top-left corner.
 #[must_use]
 pub fn layered(graph: &GraphSpec, direction: Direction) -> BTreeMap<NodeId, [f32; 2]> {
+    layered_sized(graph, direction, &|_| None)
+}
+
+/// [`layered`] for nodes of known sizes (`size` gives a node's width and height, where known):
+/// each layer is as wide as its widest node, so the graph takes no more room than it needs.
+#[must_use]
+pub fn layered_sized(
+    graph: &GraphSpec,
+    direction: Direction,
+    size: &dyn Fn(&str) -> Option<[f32; 2]>,
+) -> BTreeMap<NodeId, [f32; 2]> {
     let ids: Vec<&str> = graph.nodes.iter().map(|n| n.id.as_str()).collect();
     let edges: Vec<(&str, &str)> = graph
         .edges
@@ -71,7 +83,7 @@ pub fn layered(graph: &GraphSpec, direction: Direction) -> BTreeMap<NodeId, [f32
     let mut place: BTreeMap<&str, f32> = BTreeMap::new();
     for row in &mut rows {
         let key = |id: &str| {
-            let ins = inputs.get(id).map(Vec::as_slice).unwrap_or(&[]);
+            let ins = inputs.get(id).map_or(&[][..], Vec::as_slice);
             let known: Vec<f32> = ins.iter().filter_map(|i| place.get(i.as_str()).copied()).collect();
             if known.is_empty() {
                 f32::MAX
@@ -87,14 +99,24 @@ pub fn layered(graph: &GraphSpec, direction: Direction) -> BTreeMap<NodeId, [f32
             place.insert(id, offset + i as f32);
         }
     }
+    // Along the reading direction, each layer starts after the largest node of the one before;
+    // across it, places are as far apart as the largest node.
+    let (along_axis, across_axis) = match direction {
+        Direction::LeftToRight => (0, 1),
+        Direction::TopToBottom => (1, 0),
+    };
+    let extent = |id: &str, axis: usize| size(id).unwrap_or(NODE)[axis];
+    let mut starts = vec![0.0f32; depth + 2];
+    for l in 0..=depth {
+        let largest = ids.iter().filter(|&&id| layer[id] == l).map(|&id| extent(id, along_axis)).fold(0.0, f32::max);
+        starts[l + 1] = starts[l] + largest.max(40.0) + GAP_ALONG;
+    }
+    let lane = ids.iter().map(|&id| extent(id, across_axis)).fold(0.0, f32::max) + GAP_ACROSS;
     let mut out = BTreeMap::new();
     for &id in &ids {
-        let along = layer[id] as f32 * ALONG;
-        let across = place[id] * ACROSS;
-        let pos = match direction {
-            Direction::LeftToRight => [along, across],
-            Direction::TopToBottom => [across * 1.3, along * 0.75],
-        };
+        let mut pos = [0.0; 2];
+        pos[along_axis] = starts[layer[id]];
+        pos[across_axis] = place[id] * lane;
         out.insert(id.to_owned(), pos);
     }
     out

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use eframe::egui::{self, emath::TSTransform, Color32, Pos2, Rect, Stroke, Vec2};
 use egui_snarl::ui::{AnyPins, PinInfo, PinPlacement, SnarlPin, SnarlStyle, SnarlViewer, SnarlWidget, WireStyle};
 use egui_snarl::{InPin, OutPin, Snarl};
-use glassbox_engine::graph::layout::{layered, Direction, GraphDiff};
+use glassbox_engine::graph::layout::{layered_sized, Direction, GraphDiff};
 use glassbox_engine::graph::{edit, shape_text, EdgeSpec, GraphSpec, LayerKind, LayerSpec, NodeSpec, ShapeReport};
 use serde::{Deserialize, Serialize};
 
@@ -18,8 +18,9 @@ use crate::notebook::ModelDef;
 /// Where each node is drawn (top-left corner, graph units), by node id.
 pub(in crate::app) type Layout = BTreeMap<String, [f32; 2]>;
 
-/// How tall the canvas is, in points.
+/// How tall the canvas is at most, and at least, in points.
 pub(super) const CANVAS_HEIGHT: f32 = 430.0;
+const CANVAS_MIN_HEIGHT: f32 = 260.0;
 
 /// A change of where the canvas looks, asked for by a button and made in the next frame.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -53,6 +54,8 @@ pub(in crate::app) struct GraphEditor {
     to_global: TSTransform,
     /// The palette's search text.
     pub search: String,
+    /// Nodes moved with the mouse, once the button is up: their new places, to save.
+    pub moved: Option<Layout>,
     /// Why the last wire or paste was refused, shown under the canvas.
     pub notice: Option<String>,
 }
@@ -72,9 +75,15 @@ pub(in crate::app) struct Fragment {
 /// input; a graph with no saved places at all is laid out in layers.
 #[must_use]
 pub(in crate::app) fn complete_layout(graph: &GraphSpec, saved: &Layout) -> Layout {
+    complete_layout_sized(graph, saved, &HashMap::new())
+}
+
+/// [`complete_layout`] with the nodes' measured sizes (a laid-out graph takes no more room than
+/// its nodes need).
+fn complete_layout_sized(graph: &GraphSpec, saved: &Layout, sizes: &HashMap<String, Rect>) -> Layout {
     let known = graph.nodes.iter().filter(|n| saved.contains_key(&n.id)).count();
     if known == 0 {
-        return layered(graph, Direction::LeftToRight);
+        return layered_sized(graph, Direction::LeftToRight, &|id| sizes.get(id).map(|r| [r.width(), r.height()]));
     }
     if known == graph.nodes.len() && saved.len() == known {
         return saved.clone();
@@ -114,6 +123,7 @@ impl Default for GraphEditor {
             settle: false,
             to_global: TSTransform::IDENTITY,
             search: String::new(),
+            moved: None,
             notice: None,
         }
     }
@@ -123,7 +133,7 @@ impl GraphEditor {
     /// Builds the snarl again when the graph changed (an edit, undo, another file), or moves its
     /// nodes when only the layout did.
     fn sync(&mut self, def: &ModelDef) {
-        let layout = complete_layout(&def.graph, &def.layout);
+        let layout = complete_layout_sized(&def.graph, &def.layout, &self.rects);
         match &self.built {
             Some((graph, built)) if *graph == def.graph => {
                 if *built == layout {
@@ -134,6 +144,12 @@ impl GraphEditor {
                         info.pos = Pos2::new(p[0], p[1]);
                     }
                 }
+                // A graph laid out automatically moved because its nodes were measured: it is
+                // fitted again where it now is.
+                if def.layout.is_empty() {
+                    self.request = Some(ViewRequest::Fit);
+                }
+                self.settle = true;
             }
             _ => {
                 let first = self.built.is_none();
@@ -179,6 +195,29 @@ impl GraphEditor {
     pub fn node_on_screen(&self, node: &str) -> Option<Pos2> {
         let rect = self.rects.get(node)?;
         Some(self.to_global * Pos2::new(rect.center().x, rect.top() + 8.0))
+    }
+
+    /// Where the nodes are drawn now: the layout edits start from, so nothing moves that the
+    /// edit did not move.
+    pub fn shown_layout(&self, def: &ModelDef) -> Layout {
+        match &self.built {
+            Some((graph, layout)) if *graph == def.graph => layout.clone(),
+            _ => complete_layout(&def.graph, &def.layout),
+        }
+    }
+
+    /// How tall the canvas was drawn last frame (the palette beside it takes the same height).
+    pub fn canvas_height(&self) -> f32 {
+        if self.canvas.is_finite() {
+            self.canvas.height()
+        } else {
+            CANVAS_HEIGHT
+        }
+    }
+
+    /// The graph laid out in layers, with its nodes' measured sizes.
+    pub fn laid_out(&self, graph: &GraphSpec, direction: Direction) -> Layout {
+        layered_sized(graph, direction, &|id| self.rects.get(id).map(|r| [r.width(), r.height()]))
     }
 
     /// Every node in view (in the next frame).
@@ -248,10 +287,7 @@ pub(super) fn fields(layer: &LayerSpec) -> Vec<(String, serde_json::Value)> {
 
 /// The layer with one parameter changed (`None` when the value does not fit the field).
 pub(super) fn with_field(layer: &LayerSpec, name: &str, value: serde_json::Value) -> Option<LayerSpec> {
-    let mut map = match serde_json::to_value(layer).ok()? {
-        serde_json::Value::Object(map) => map,
-        _ => return None,
-    };
+    let serde_json::Value::Object(mut map) = serde_json::to_value(layer).ok()? else { return None };
     map.insert(name.to_owned(), value);
     serde_json::from_value(serde_json::Value::Object(map)).ok()
 }
@@ -377,13 +413,13 @@ impl Viewer<'_> {
     }
 
     /// The palette as a menu (right-click on the canvas, or a wire dropped on empty space).
-    fn palette_menu(&mut self, ui: &mut egui::Ui, pos: Pos2, from: Option<String>, to: &[(String, usize)]) {
+    fn palette_menu(&mut self, ui: &mut egui::Ui, pos: Pos2, from: Option<&str>, to: &[(String, usize)]) {
         ui.label("Add a layer");
         for (group, kinds) in palette_groups() {
             ui.menu_button(group, |ui| {
                 for kind in kinds {
                     if ui.button(kind.label()).on_hover_text(kind.about()).clicked() {
-                        self.add(kind, pos, from.clone(), to.to_vec());
+                        self.add(kind, pos, from.map(str::to_owned), to.to_vec());
                         ui.close();
                     }
                 }
@@ -592,7 +628,7 @@ impl SnarlViewer<String> for Viewer<'_> {
         match src_pins {
             AnyPins::Out(pins) => {
                 let from = pins.first().and_then(|p| snarl.get_node(p.node)).cloned();
-                self.palette_menu(ui, pos, from, &[]);
+                self.palette_menu(ui, pos, from.as_deref(), &[]);
             }
             AnyPins::In(pins) => {
                 let to: Vec<(String, usize)> =
@@ -720,9 +756,13 @@ impl SnarlViewer<String> for Viewer<'_> {
         if canvas.is_positive() {
             match self.request.take() {
                 Some(ViewRequest::Fit) => {
-                    let bb = self.last_rects.values().fold(Rect::NOTHING, |bb, r| bb.union(*r));
-                    // Measured for this graph's nodes (not the graph before an edit or a template).
+                    // Where the nodes are now, at the sizes last measured (this graph's nodes,
+                    // not those of the graph before an edit or a template).
                     let measured = self.def.graph.nodes.iter().all(|n| self.last_rects.contains_key(&n.id));
+                    let bb = self.layout.iter().fold(Rect::NOTHING, |bb, (id, p)| {
+                        let size = self.last_rects.get(id).map_or(Vec2::new(170.0, 110.0), Rect::size);
+                        bb.union(Rect::from_min_size(Pos2::new(p[0], p[1]), size))
+                    });
                     if bb.is_positive() && measured {
                         let bb = bb.expand(30.0);
                         let scale = (canvas.width() / bb.width()).min(canvas.height() / bb.height()).clamp(0.25, 1.0);
@@ -782,7 +822,20 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
         .input(|i| i.pointer.primary_clicked().then(|| i.pointer.interact_pos()).flatten())
         .filter(|p| editor.canvas.contains(*p))
         .map(|p| editor_to_graph(editor, p));
-    let size = Vec2::new(ui.available_width(), CANVAS_HEIGHT);
+    // As tall as the graph needs when it fits the width (a chain of layers needs little), up to
+    // CANVAS_HEIGHT.
+    let width = ui.available_width();
+    let bb = layout.iter().fold(Rect::NOTHING, |bb, (id, p)| {
+        let size = editor.rects.get(id).map_or(Vec2::new(170.0, 110.0), Rect::size);
+        bb.union(Rect::from_min_size(Pos2::new(p[0], p[1]), size))
+    });
+    let height = if bb.is_positive() {
+        let scale = ((width - 60.0) / bb.width()).clamp(0.25, 1.0);
+        (bb.height() * scale + 90.0).clamp(CANVAS_MIN_HEIGHT, CANVAS_HEIGHT)
+    } else {
+        CANVAS_HEIGHT
+    };
+    let size = Vec2::new(width, height);
     // The canvas's place on the screen (the snarl's own response covers its whole plane).
     let canvas_rect = Rect::from_min_size(ui.available_rect_before_wrap().min, size);
     let (last_rects, last_canvas, request) = (std::mem::take(&mut editor.rects), editor.canvas, editor.request.take());
@@ -835,6 +888,24 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
         ui.ctx().request_repaint();
     }
     let from_global = to_global.inverse();
+
+    // Nodes dragged to new places: saved with the notebook once the mouse button is up.
+    if edit.is_none() && !ctx.input(|i| i.pointer.any_down()) {
+        let places: Layout = editor
+            .by_id
+            .iter()
+            .filter_map(|(id, &node)| {
+                let p = editor.snarl.get_node_info(node)?.pos;
+                Some((id.clone(), [p.x, p.y]))
+            })
+            .collect();
+        if let Some((_, built)) = editor.built.as_mut() {
+            if places != *built && places.len() == built.len() {
+                *built = places.clone();
+                editor.moved = Some(places);
+            }
+        }
+    }
 
     // The shape each wire carries, at its middle.
     let painter = ui

@@ -5,7 +5,7 @@
 
 use eframe::egui;
 use glassbox_engine::graph::layout::{diff, Direction, GraphDiff};
-use glassbox_engine::graph::{layout::layered, shape_text, LayerSpec, ShapeReport};
+use glassbox_engine::graph::{shape_text, LayerSpec, ShapeReport};
 
 use super::graph_editor::{self, CanvasInput, Fragment, GraphEditor};
 use super::CellContext;
@@ -214,7 +214,10 @@ fn editor_ui(
             ("Lay out ⏷", Direction::TopToBottom, "Place every node in layers, top to bottom"),
         ] {
             if ui.button(label).on_hover_text(help).clicked() {
-                out.push(AppCommand::SetLayout { model: def.name.clone(), layout: layered(&def.graph, direction) });
+                out.push(AppCommand::SetLayout {
+                    model: def.name.clone(),
+                    layout: editor.laid_out(&def.graph, direction),
+                });
                 editor.fit();
             }
         }
@@ -233,15 +236,12 @@ fn editor_ui(
         }
     });
     ui.horizontal_top(|ui| {
-        ui.allocate_ui_with_layout(
-            egui::vec2(150.0, graph_editor::CANVAS_HEIGHT),
-            egui::Layout::top_down(egui::Align::Min),
-            |ui| {
-                if let Some(e) = palette_ui(ui, editor, def) {
-                    edit = Some(e);
-                }
-            },
-        );
+        let height = editor.canvas_height();
+        ui.allocate_ui_with_layout(egui::vec2(150.0, height), egui::Layout::top_down(egui::Align::Min), |ui| {
+            if let Some(e) = palette_ui(ui, editor, def) {
+                edit = Some(e);
+            }
+        });
         ui.vertical(|ui| {
             let input = CanvasInput { def, report, diff: difference };
             if let Some(e) = graph_editor::canvas_ui(ui, editor, &input) {
@@ -287,9 +287,13 @@ fn editor_ui(
         }
     }
     if let Some(id) = editor.inspected.clone() {
-        if let Some(e) = inspector_ui(ui, def, report, &id) {
+        let layout = editor.shown_layout(def);
+        if let Some(e) = inspector_ui(ui, def, report, &id, &layout) {
             edit = edit.or(Some(e));
         }
+    }
+    if let Some(layout) = editor.moved.take() {
+        out.push(AppCommand::SetLayout { model: def.name.clone(), layout });
     }
     if let Some(e) = edit {
         out.push(AppCommand::EditGraph { model: def.name.clone(), graph: e.graph, layout: e.layout, merge: e.merge });
@@ -322,7 +326,7 @@ fn paste(
 ) -> Option<graph_editor::Edit> {
     let fragment = fragment.or_else(|| ctx.data(|d| d.get_temp::<Fragment>(clipboard_id())))?;
     let mut graph = def.graph.clone();
-    let mut layout = graph_editor::complete_layout(&def.graph, &def.layout);
+    let mut layout = editor.shown_layout(def);
     let new = glassbox_engine::graph::edit::paste(&mut graph, &fragment.nodes, &fragment.edges);
     if new.is_empty() {
         editor.notice = Some("Nothing to paste: an Input is never copied (a graph has one)".into());
@@ -345,7 +349,7 @@ fn delete(ctx: &egui::Context, editor: &mut GraphEditor, def: &ModelDef) -> Opti
     let ids = fragment.nodes.iter().map(|n| n.id.clone()).collect();
     let mut graph = def.graph.clone();
     glassbox_engine::graph::edit::delete_nodes(&mut graph, &ids);
-    let mut layout = def.layout.clone();
+    let mut layout = editor.shown_layout(def);
     layout.retain(|id, _| graph.node(id).is_some());
     editor.inspected = None;
     Some(graph_editor::Edit { graph, layout, merge: None })
@@ -358,7 +362,8 @@ fn palette_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, def: &ModelDef) -> Op
         .on_hover_text("Type part of a layer's name");
     let needle = editor.search.to_lowercase();
     let mut chosen = None;
-    egui::ScrollArea::vertical().id_salt("palette").max_height(graph_editor::CANVAS_HEIGHT - 30.0).show(ui, |ui| {
+    let height = editor.canvas_height();
+    egui::ScrollArea::vertical().id_salt("palette").max_height(height - 30.0).show(ui, |ui| {
         for (group, kinds) in graph_editor::palette_groups() {
             let kinds: Vec<_> =
                 kinds.into_iter().filter(|k| needle.is_empty() || k.label().to_lowercase().contains(&needle)).collect();
@@ -401,7 +406,7 @@ fn palette_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, def: &ModelDef) -> Op
     });
     let kind = chosen?;
     let mut graph = def.graph.clone();
-    let mut layout = graph_editor::complete_layout(&def.graph, &def.layout);
+    let mut layout = editor.shown_layout(def);
     let after = editor.inspected.clone().filter(|id| graph.node(id).is_some());
     let layer = kind.example();
     use glassbox_engine::graph::edit;
@@ -440,7 +445,13 @@ fn palette_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, def: &ModelDef) -> Op
 
 /// The selected node in full: what it does, its formula, every parameter with a line on each,
 /// its output shape, parameter count and multiply-adds.
-fn inspector_ui(ui: &mut egui::Ui, def: &ModelDef, report: &ShapeReport, id: &str) -> Option<graph_editor::Edit> {
+fn inspector_ui(
+    ui: &mut egui::Ui,
+    def: &ModelDef,
+    report: &ShapeReport,
+    id: &str,
+    layout: &graph_editor::Layout,
+) -> Option<graph_editor::Edit> {
     let node = def.graph.node(id)?;
     let kind = node.layer.kind();
     let info = report.nodes.get(id);
@@ -478,7 +489,7 @@ fn inspector_ui(ui: &mut egui::Ui, def: &ModelDef, report: &ShapeReport, id: &st
                         n.layer = layer;
                     }
                     let merge = Some(format!("graph {} {id} {name}", def.name));
-                    edit = Some(graph_editor::Edit { graph, layout: def.layout.clone(), merge });
+                    edit = Some(graph_editor::Edit { graph, layout: layout.clone(), merge });
                 }
             }
         });
