@@ -216,6 +216,7 @@ fn an_edit_after_training_keeps_the_weights_that_fit_and_undo_brings_back_all_of
         matches!(app.record().state, RunState::Paused(_)) && app.record().latest.is_some_and(|p| p.step > 0)
     });
     let trained = evaluate(&mut h);
+    h.get_by_label_contains("an edit keeps the trained weights of every layer whose shapes still fit");
     // A Dropout after tanh2: the same function in evaluation, so the same loss if the trained
     // weights carried over (a fresh model would not score the same).
     click_node(&mut h, "MLP", "tanh2");
@@ -227,13 +228,33 @@ fn an_edit_after_training_keeps_the_weights_that_fit_and_undo_brings_back_all_of
     h.get_by_label_contains("all trained weights are kept");
     let after_edit = evaluate(&mut h);
     assert_eq!(after_edit.to_bits(), trained.to_bits(), "{after_edit} vs {trained}");
-    // A change that does alter shapes: dense3 takes fresh weights, and says so.
     h.state_mut().push(AppCommand::Undo);
     h.run_steps(3);
     assert!(graph(&h, "MLP").node("dropout1").is_none());
     assert!(h.state().weights_note("MLP").is_some_and(|n| n.contains("are back")));
     assert_eq!(evaluate(&mut h).to_bits(), trained.to_bits(), "Undo brings back the graph and its weights");
-    // An edit while training pauses the run and says so.
+    // A change of shapes: the layers it touches start fresh, and the cell says which and why.
+    let mut wider = graph(&h, "MLP");
+    if let Some(n) = wider.nodes.iter_mut().find(|n| n.id == "dense2") {
+        n.layer = glassbox_engine::graph::LayerSpec::Dense { units: 32, bias: true };
+    }
+    h.state_mut().push(AppCommand::EditGraph {
+        model: "MLP".into(),
+        graph: wider,
+        layout: Default::default(),
+        merge: None,
+    });
+    h.run_steps(3);
+    let note = h.state().weights_note("MLP").expect("a note").to_owned();
+    assert!(
+        note.contains("kept for dense1") && note.contains("dense2 (its weights were [24, 24], now [24, 32])"),
+        "{note}"
+    );
+    assert_ne!(evaluate(&mut h).to_bits(), trained.to_bits(), "fresh layers change the function");
+    h.state_mut().push(AppCommand::Undo);
+    h.run_steps(3);
+    // An edit while training pauses the run and says so (slowly, so the run is still going).
+    h.state_mut().push(AppCommand::SetSpeed(Some(10.0)));
     h.state_mut().push(AppCommand::model("MLP", ModelCommand::Train));
     step_until(&mut h, "training", |app| matches!(app.record().state, RunState::Running));
     click_node(&mut h, "MLP", "tanh1");

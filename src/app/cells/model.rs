@@ -84,6 +84,10 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
             out.push(AppCommand::GraphFileDialog { import: true });
         }
     });
+    // Said before an edit, so nothing trained is lost by surprise.
+    if run.record.latest.is_some_and(|p| p.step > 0) && !table {
+        ui.weak("This model has trained: an edit keeps the trained weights of every layer whose shapes still fit, and the rest start fresh (Ctrl+Z brings back the graph with all its weights).");
+    }
     let compared = compared_with(cx.notebook.models.as_slice(), &def.name);
     let difference = compared.map(|other| (other, diff(&def.graph, &other.graph)));
     if table {
