@@ -335,3 +335,41 @@ fn a_copy_shows_what_differs_from_its_original() {
     h.get_by_label("removed dropout1");
     h.get_by_label("Compared with MLP copy:");
 }
+
+#[test]
+fn shift_click_selects_several_and_delete_takes_them_all() {
+    let mut h = opened(DEFAULT_NOTEBOOK);
+    for node in ["tanh1", "dense2"] {
+        let at = h.state().node_on_screen("MLP", node).expect("drawn");
+        h.hover_at(at);
+        h.run_steps(1);
+        h.event_modifiers(
+            egui::Event::PointerButton {
+                pos: at,
+                button: egui::PointerButton::Primary,
+                pressed: true,
+                modifiers: egui::Modifiers::SHIFT,
+            },
+            egui::Modifiers::SHIFT,
+        );
+        h.run_steps(1);
+        h.event_modifiers(
+            egui::Event::PointerButton {
+                pos: at,
+                button: egui::PointerButton::Primary,
+                pressed: false,
+                modifiers: egui::Modifiers::SHIFT,
+            },
+            egui::Modifiers::SHIFT,
+        );
+        h.run_steps(2);
+    }
+    h.key_press(egui::Key::Delete);
+    h.run_steps(3);
+    let g = graph(&h, "MLP");
+    assert!(g.node("tanh1").is_none() && g.node("dense2").is_none(), "{:?}", g.nodes);
+    assert!(g.edges.iter().any(|e| e.from == "dense1" && e.to == "tanh2"), "the chain heals: {:?}", g.edges);
+    h.state_mut().push(AppCommand::Undo);
+    h.run_steps(3);
+    assert_eq!(graph(&h, "MLP").nodes.len(), 6, "one step of undo brings both back");
+}
