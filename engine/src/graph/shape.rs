@@ -293,20 +293,16 @@ pub fn infer_shapes(graph: &GraphSpec) -> ShapeReport {
     let forward = reach(input, &consumers);
     let backward_edges: Vec<Vec<usize>> = inputs.iter().map(|l| l.iter().map(|&(_, f)| f).collect()).collect();
     let backward = reach(output, &backward_edges);
+    // One missing wire cuts off everything after it (or before it): the problem is said once,
+    // where the cut is, not on every node past it. A node the input's data cannot reach is cut
+    // off at a node with no input, a second Input or a loop, each of which has its own problem
+    // above; a node whose result never reaches the output is said at the end of its branch.
     if input.is_some() && output.is_some() {
         for (i, node) in graph.nodes.iter().enumerate() {
-            if on_cycle.contains(&i) || node.layer.kind() == LayerKind::Input && Some(i) == input {
+            if on_cycle.contains(&i) || !forward.contains(&i) {
                 continue;
             }
-            if !forward.contains(&i) {
-                problems.push(report_problem(
-                    Some(&node.id),
-                    format!(
-                        "{} gets no data from the input: connect it to the layers before it, or delete it",
-                        brief(&node.id)
-                    ),
-                ));
-            } else if !backward.contains(&i) {
+            if !backward.contains(&i) && consumers[i].is_empty() {
                 problems.push(report_problem(
                     Some(&node.id),
                     format!(

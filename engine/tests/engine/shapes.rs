@@ -228,3 +228,21 @@ fn multiply_adds_are_counted_per_sample() {
     assert_eq!(report.nodes["relu1"].multiply_adds, 0);
     assert_eq!(report.total_multiply_adds(), 115_200 + 204_800 + 2_560);
 }
+
+#[test]
+fn one_missing_wire_is_said_once_on_each_side_of_the_cut() {
+    let mut g = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![2] },
+        LayerSpec::Dense { units: 8, bias: true },
+        LayerSpec::Tanh,
+        LayerSpec::Dense { units: 8, bias: true },
+        LayerSpec::Tanh,
+        LayerSpec::Dense { units: 2, bias: true },
+    ]);
+    g.edges.retain(|e| !(e.from == "dense2" && e.to == "tanh2"));
+    let report = infer_shapes(&g);
+    let on: Vec<&str> = report.problems.iter().filter_map(|p| p.node.as_deref()).collect();
+    assert_eq!(on, ["dense2", "tanh2"], "{:?}", messages(&report));
+    assert_problem(&report, Some("tanh2"), "has no input");
+    assert_problem(&report, Some("dense2"), "does not lead to the output");
+}
