@@ -41,6 +41,9 @@ pub(super) struct ModelRun {
     pub weights_note: Option<String>,
 }
 
+/// What weights taken from the trainer (before an edit) are called in messages.
+const REMEMBERED: &str = "the weights trained before the edit";
+
 /// How many earlier graphs' weights a model keeps for Undo.
 const WEIGHTS_REMEMBERED: usize = 16;
 
@@ -61,6 +64,18 @@ impl ModelRun {
         }
         self.record = RunRecord::default();
         self.target_epochs = None;
+    }
+
+    /// Where the next run starts from, in words, when not from fresh random weights.
+    pub fn starts_from(&self) -> Option<&'static str> {
+        let weights = self.saved_weights.as_ref()?;
+        Some(if self.weights_partial {
+            "Starts from the weights kept after your edit (the layers it changed start fresh)."
+        } else if weights.source == REMEMBERED {
+            "Starts from the weights trained for this graph before."
+        } else {
+            "Starts from the trained weights saved beside the notebook."
+        })
     }
 
     /// Keeps `weights` as the weights of `graph` (for Undo).
@@ -84,7 +99,7 @@ impl ModelRun {
         let session = self.session.as_ref()?;
         session.send(Command::Pause);
         let bytes = session.current_weights(Duration::from_secs(5))?;
-        Some(WeightsFile { source: "the weights trained before the edit".into(), bytes })
+        Some(WeightsFile { source: REMEMBERED.into(), bytes })
     }
 
     /// The epoch the progress counts to: the last Train's goal, or the planned epochs.

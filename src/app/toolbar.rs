@@ -153,6 +153,9 @@ impl GlassboxApp {
                             .on_hover_text("Training accuracy averaged over the last batches, as in the curves");
                     }
                 }
+                None if run.saved_weights.is_some() => {
+                    ui.weak("starts from trained weights");
+                }
                 None => {
                     ui.weak("not trained yet");
                 }

@@ -216,7 +216,7 @@ fn an_edit_after_training_keeps_the_weights_that_fit_and_undo_brings_back_all_of
         matches!(app.record().state, RunState::Paused(_)) && app.record().latest.is_some_and(|p| p.step > 0)
     });
     let trained = evaluate(&mut h);
-    h.get_by_label_contains("an edit keeps the trained weights of every layer whose shapes still fit");
+    h.get_by_label_contains("an edit keeps the weights of every layer whose shapes still fit");
     // A Dropout after tanh2: the same function in evaluation, so the same loss if the trained
     // weights carried over (a fresh model would not score the same).
     click_node(&mut h, "MLP", "tanh2");

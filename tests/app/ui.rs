@@ -827,6 +827,9 @@ fn the_plots_are_two_with_their_own_axes_and_a_comparison_when_models_are_copied
     assert!(nb.cells.iter().any(|c| c.kind == CellKind::Compare), "a comparison cell comes with the copy");
     harness.get_by_label("MLP: test");
     harness.get_by_label("MLP copy: test");
+    // Far down the page, below two model cells: scrolled to first, as a student would.
+    harness.get_by_label("training curves too").scroll_to_me();
+    harness.run_steps(20);
     harness.get_by_label("training curves too").click();
     harness.run_steps(2);
     assert!(harness.state().notebook().expect("loaded").view.compare_training);

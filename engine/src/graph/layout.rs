@@ -27,16 +27,19 @@ const GAP_ACROSS: f32 = 40.0;
 /// nodes it skips. Returns each node's top-left corner.
 #[must_use]
 pub fn layered(graph: &GraphSpec, direction: Direction) -> BTreeMap<NodeId, [f32; 2]> {
-    layered_sized(graph, direction, &|_| None)
+    layered_sized(graph, direction, &|_| None, None)
 }
 
 /// [`layered`] for nodes of known sizes (`size` gives a node's width and height, where known):
 /// each layer is as wide as its widest node, so the graph takes no more room than it needs.
+/// With `wrap`, a graph longer than that along its reading direction continues in another band
+/// below (or beside) the first, as text wraps, so a long chain of layers stays readable.
 #[must_use]
 pub fn layered_sized(
     graph: &GraphSpec,
     direction: Direction,
     size: &dyn Fn(&str) -> Option<[f32; 2]>,
+    wrap: Option<f32>,
 ) -> BTreeMap<NodeId, [f32; 2]> {
     let ids: Vec<&str> = graph.nodes.iter().map(|n| n.id.as_str()).collect();
     let edges: Vec<(&str, &str)> = graph
@@ -112,11 +115,41 @@ pub fn layered_sized(
         starts[l + 1] = starts[l] + largest.max(40.0) + GAP_ALONG;
     }
     let lane = ids.iter().map(|&id| extent(id, across_axis)).fold(0.0, f32::max) + GAP_ACROSS;
+    // Bands: as few as fit `wrap`, of about equal length (no band of one lone layer): each layer
+    // goes to the band its middle falls in.
+    let total = starts[depth + 1] - GAP_ALONG;
+    let count = wrap.filter(|w| *w > 0.0 && total > *w).map_or(1, |w| (total / w).ceil() as usize).max(1);
+    let band_of: Vec<usize> = (0..=depth)
+        .map(|l| {
+            let middle = (starts[l] + starts[l + 1] - GAP_ALONG) / 2.0;
+            ((middle / total * count as f32) as usize).min(count - 1)
+        })
+        .collect();
+    let mut first: Vec<Option<f32>> = vec![None; count];
+    for l in 0..=depth {
+        first[band_of[l]] = Some(first[band_of[l]].map_or(starts[l], |s: f32| s.min(starts[l])));
+    }
+    let band_start: Vec<f32> = first.into_iter().map(|s| s.unwrap_or(0.0)).collect();
+    // Each band as deep as its places need, one after the other.
+    let bands = band_start.len();
+    let mut lowest = vec![f32::MAX; bands];
+    let mut highest = vec![f32::MIN; bands];
+    for &id in &ids {
+        let b = band_of[layer[id]];
+        lowest[b] = lowest[b].min(place[id]);
+        highest[b] = highest[b].max(place[id]);
+    }
+    let mut offset = vec![0.0f32; bands];
+    for b in 1..bands {
+        let previous = if highest[b - 1] >= lowest[b - 1] { (highest[b - 1] - lowest[b - 1]) * lane } else { 0.0 };
+        offset[b] = offset[b - 1] + previous + lane + GAP_ACROSS;
+    }
     let mut out = BTreeMap::new();
     for &id in &ids {
+        let b = band_of[layer[id]];
         let mut pos = [0.0; 2];
-        pos[along_axis] = starts[layer[id]];
-        pos[across_axis] = place[id] * lane;
+        pos[along_axis] = starts[layer[id]] - band_start[b];
+        pos[across_axis] = if bands > 1 { offset[b] + (place[id] - lowest[b]) * lane } else { place[id] * lane };
         out.insert(id.to_owned(), pos);
     }
     out
@@ -270,6 +303,25 @@ mod tests {
         let pos = layered(&g, Direction::LeftToRight);
         assert!(pos["dense2"][1] != pos["relu1"][1] || pos["add1"][1] != pos["relu1"][1], "{pos:?}");
         assert_ne!(pos["dense2"][1], pos["add1"][1], "{pos:?}");
+    }
+
+    #[test]
+    fn a_long_chain_wraps_into_bands_that_keep_the_reading_order() {
+        let mut layers = vec![LayerSpec::Input { shape: vec![2] }];
+        for _ in 0..11 {
+            layers.push(LayerSpec::Relu);
+        }
+        let g = GraphSpec::sequential(layers);
+        let pos = layered_sized(&g, Direction::LeftToRight, &|_| Some([100.0, 50.0]), Some(700.0));
+        let xs: Vec<f32> = g.nodes.iter().map(|n| pos[&n.id][0]).collect();
+        let ys: Vec<f32> = g.nodes.iter().map(|n| pos[&n.id][1]).collect();
+        assert!(xs.iter().all(|&x| x + 100.0 <= 700.0 + 0.01), "every band fits the width: {xs:?}");
+        let bands: BTreeSet<u32> = ys.iter().map(|y| y.to_bits()).collect();
+        assert_eq!(bands.len(), 3, "12 nodes, 170 units apart, in 700: bands of 4: {ys:?}");
+        assert!(ys.windows(2).all(|w| w[1] >= w[0]), "later layers are never above earlier ones: {ys:?}");
+        assert_eq!(xs[0], 0.0);
+        let unwrapped = layered_sized(&g, Direction::LeftToRight, &|_| Some([100.0, 50.0]), None);
+        assert!(unwrapped.values().all(|p| p[1] == 0.0), "without a width, one line");
     }
 
     #[test]

@@ -64,6 +64,16 @@ fn choices() -> Vec<(String, DataSource)> {
     out
 }
 
+/// A dataset's name as the picker shows it (templates say which data they bring).
+pub(super) fn data_name(source: &DataSource) -> String {
+    let same_kind = |s: &DataSource| match (s, source) {
+        (DataSource::Toy2d { pattern: a, .. }, DataSource::Toy2d { pattern: b, .. }) => a == b,
+        (DataSource::Bundled { name: a }, DataSource::Bundled { name: b }) => a == b,
+        _ => std::mem::discriminant(s) == std::mem::discriminant(source),
+    };
+    choices().into_iter().find(|(_, s)| same_kind(s)).map_or_else(|| "its own data".into(), |(name, _)| name)
+}
+
 /// The dataset: a picker, its parameters, what it is, its license, size, class balance, and its
 /// samples (points of a 2-D set, a grid of images).
 pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {

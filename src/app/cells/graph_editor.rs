@@ -21,12 +21,17 @@ pub(in crate::app) type Layout = BTreeMap<String, [f32; 2]>;
 /// How tall the canvas is at most, and at least, in points.
 pub(super) const CANVAS_HEIGHT: f32 = 430.0;
 const CANVAS_MIN_HEIGHT: f32 = 260.0;
+/// How long a laid-out band of layers may be, in graph units, before the next layers start a
+/// band below: about the canvas's width at a zoom where a node's text reads well.
+const WRAP_WIDTH: f32 = 1350.0;
 
 /// A change of where the canvas looks, asked for by a button and made in the next frame.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum ViewRequest {
     /// Every node in view.
     Fit,
+    /// Every node in view, once the change made this frame (a new layout) has landed.
+    FitSoon,
     /// Closer (> 1) or further (< 1), about the canvas's centre.
     Zoom(f32),
     /// The node at the centre, at the current zoom.
@@ -50,6 +55,10 @@ pub(in crate::app) struct GraphEditor {
     request: Option<ViewRequest>,
     /// The snarl was rebuilt: draw once more, so sizes and wire labels settle.
     settle: bool,
+    /// Frames drawn since the snarl was rebuilt (node sizes are right from the second).
+    measured_frames: u32,
+    /// The layout made for a graph without saved places, once measured.
+    auto: Option<(GraphSpec, Layout)>,
     /// Last frame's map from graph units to the screen.
     to_global: TSTransform,
     /// The palette's search text.
@@ -75,15 +84,20 @@ pub(in crate::app) struct Fragment {
 /// input; a graph with no saved places at all is laid out in layers.
 #[must_use]
 pub(in crate::app) fn complete_layout(graph: &GraphSpec, saved: &Layout) -> Layout {
-    complete_layout_sized(graph, saved, &HashMap::new())
+    complete_layout_sized(graph, saved, &HashMap::new(), WRAP_WIDTH)
 }
 
 /// [`complete_layout`] with the nodes' measured sizes (a laid-out graph takes no more room than
 /// its nodes need).
-fn complete_layout_sized(graph: &GraphSpec, saved: &Layout, sizes: &HashMap<String, Rect>) -> Layout {
+fn complete_layout_sized(graph: &GraphSpec, saved: &Layout, sizes: &HashMap<String, Rect>, wrap: f32) -> Layout {
     let known = graph.nodes.iter().filter(|n| saved.contains_key(&n.id)).count();
     if known == 0 {
-        return layered_sized(graph, Direction::LeftToRight, &|id| sizes.get(id).map(|r| [r.width(), r.height()]));
+        return layered_sized(
+            graph,
+            Direction::LeftToRight,
+            &|id| sizes.get(id).map(|r| [r.width(), r.height()]),
+            Some(wrap),
+        );
     }
     if known == graph.nodes.len() && saved.len() == known {
         return saved.clone();
@@ -121,6 +135,8 @@ impl Default for GraphEditor {
             in_rows: HashMap::new(),
             request: None,
             settle: false,
+            measured_frames: 0,
+            auto: None,
             to_global: TSTransform::IDENTITY,
             search: String::new(),
             moved: None,
@@ -133,7 +149,7 @@ impl GraphEditor {
     /// Builds the snarl again when the graph changed (an edit, undo, another file), or moves its
     /// nodes when only the layout did.
     fn sync(&mut self, def: &ModelDef) {
-        let layout = complete_layout_sized(&def.graph, &def.layout, &self.rects);
+        let layout = self.layout_for(def);
         match &self.built {
             Some((graph, built)) if *graph == def.graph => {
                 if *built == layout {
@@ -176,9 +192,57 @@ impl GraphEditor {
                 }
                 // Node sizes and wire labels settle in the next frame.
                 self.settle = true;
+                self.measured_frames = 0;
+                self.notice = None;
             }
         }
         self.built = Some((def.graph.clone(), layout));
+    }
+
+    /// Where the nodes go: the saved places, or for a graph without them, a layout made once
+    /// its nodes have been measured (then kept, so the nodes do not move as a selection or an
+    /// edited number changes a node's size).
+    fn layout_for(&mut self, def: &ModelDef) -> Layout {
+        if !def.layout.is_empty() {
+            return complete_layout_sized(&def.graph, &def.layout, &self.rects, self.wrap_width());
+        }
+        if let Some((graph, layout)) = &self.auto {
+            if *graph == def.graph {
+                return layout.clone();
+            }
+        }
+        let layout = complete_layout_sized(&def.graph, &def.layout, &self.rects, self.wrap_width());
+        let measured = self.measured_frames >= 2 && def.graph.nodes.iter().all(|n| self.rects.contains_key(&n.id));
+        if measured {
+            self.auto = Some((def.graph.clone(), layout.clone()));
+        }
+        layout
+    }
+
+    /// How long a band of laid-out layers may be: the canvas's width at a readable zoom.
+    fn wrap_width(&self) -> f32 {
+        if self.canvas.is_finite() && self.canvas.width() > 100.0 {
+            (self.canvas.width() - 40.0) / 0.7
+        } else {
+            WRAP_WIDTH
+        }
+    }
+
+    /// A node's measured width (a typical one before it is measured), in graph units.
+    pub fn node_width(&self, node: &str) -> f32 {
+        self.rects.get(node).map_or(170.0, Rect::width)
+    }
+
+    /// Fits the view again if a node of `layout` falls outside what the canvas shows now.
+    pub fn keep_in_view(&mut self, layout: &Layout) {
+        let view = self.to_global.inverse() * self.canvas;
+        let outside = layout.iter().any(|(id, p)| {
+            let rect = Rect::from_min_size(Pos2::new(p[0], p[1]), Vec2::new(self.node_width(id), 60.0));
+            !view.contains_rect(rect)
+        });
+        if outside && view.is_finite() {
+            self.fit();
+        }
     }
 
     /// Where a node's output pin (`input: None`) or input pin is on the screen (last frame).
@@ -217,12 +281,13 @@ impl GraphEditor {
 
     /// The graph laid out in layers, with its nodes' measured sizes.
     pub fn laid_out(&self, graph: &GraphSpec, direction: Direction) -> Layout {
-        layered_sized(graph, direction, &|id| self.rects.get(id).map(|r| [r.width(), r.height()]))
+        let wrap = (direction == Direction::LeftToRight).then(|| self.wrap_width());
+        layered_sized(graph, direction, &|id| self.rects.get(id).map(|r| [r.width(), r.height()]), wrap)
     }
 
-    /// Every node in view (in the next frame).
+    /// Every node in view (once the change asked for this frame has landed).
     pub fn fit(&mut self) {
-        self.request = Some(ViewRequest::Fit);
+        self.request = Some(ViewRequest::FitSoon);
     }
 
     pub fn zoom(&mut self, factor: f32) {
@@ -362,11 +427,20 @@ struct Viewer<'a> {
     /// This frame's canvas on the screen, and last frame's.
     canvas: Rect,
     last_canvas: Rect,
+    /// A menu was open when the frame began.
+    menu_open: bool,
+    /// Last frame's wires, as (from, to, port, start, end) in graph units.
+    wires: &'a [(String, String, usize, Pos2, Pos2)],
     last_rects: &'a HashMap<String, Rect>,
     to_global: TSTransform,
 }
 
 impl Viewer<'_> {
+    /// The wire (target, port) within reach of a point in graph units, by last frame's places.
+    fn wire_at(&self, p: Pos2) -> Option<(String, usize)> {
+        nearest_wire(self.wires, p)
+    }
+
     /// Makes an edit on a copy of the graph and layout (the first of a frame wins).
     fn edit(&mut self, merge: Option<String>, change: impl FnOnce(&mut GraphSpec, &mut Layout) -> Result<(), String>) {
         if self.edit.is_some() {
@@ -376,7 +450,6 @@ impl Viewer<'_> {
         match change(&mut graph, &mut layout) {
             Ok(()) => {
                 layout.retain(|id, _| graph.node(id).is_some());
-                *self.notice = None;
                 self.edit = Some(Edit { graph, layout, merge });
             }
             Err(why) => *self.notice = Some(why),
@@ -612,8 +685,10 @@ impl SnarlViewer<String> for Viewer<'_> {
         ui.weak("Click to see every parameter under the canvas; right-click for more.");
     }
 
-    fn has_graph_menu(&mut self, _pos: Pos2, _snarl: &mut Snarl<String>) -> bool {
-        true
+    fn has_graph_menu(&mut self, pos: Pos2, _snarl: &mut Snarl<String>) -> bool {
+        // A right-click on a wire removes the wire (see `canvas_ui`), it opens no menu; a menu
+        // already open stays open wherever the pointer goes.
+        self.menu_open || self.wire_at(self.to_global.inverse() * pos).is_none()
     }
 
     fn show_graph_menu(&mut self, pos: Pos2, ui: &mut egui::Ui, _snarl: &mut Snarl<String>) {
@@ -706,6 +781,7 @@ impl SnarlViewer<String> for Viewer<'_> {
             return;
         };
         let port = to.id.input;
+        let replaced = self.def.graph.edges.iter().find(|e| e.to == b && e.port == port).map(|e| e.from.clone());
         self.edit(None, |graph, _| {
             if edit::connect(graph, &a, &b, port) {
                 Ok(())
@@ -715,6 +791,10 @@ impl SnarlViewer<String> for Viewer<'_> {
                 Err(format!("Wiring {a} into {b} would make a loop ({b} already feeds {a}): a network runs one way"))
             }
         });
+        if let Some(old) = replaced.filter(|old| *old != a && self.edit.is_some()) {
+            *self.notice =
+                Some(format!("The wire from {a} replaces the one from {old} into {b} (Ctrl+Z brings it back)"));
+        }
     }
 
     fn disconnect(&mut self, _from: &OutPin, to: &InPin, snarl: &mut Snarl<String>) {
@@ -772,6 +852,7 @@ impl SnarlViewer<String> for Viewer<'_> {
                         self.request = Some(ViewRequest::Fit);
                     }
                 }
+                Some(ViewRequest::FitSoon) => self.request = Some(ViewRequest::Fit),
                 Some(ViewRequest::Zoom(f)) => {
                     let scale = (to_global.scaling * f).clamp(0.25, 2.0);
                     let center = to_global.inverse() * canvas.center();
@@ -789,6 +870,39 @@ impl SnarlViewer<String> for Viewer<'_> {
         }
         self.to_global = *to_global;
     }
+}
+
+/// The room between two layers, in graph units.
+pub(super) const GAP: f32 = 70.0;
+
+/// Moves every node from `x` on (graph units) along by a node's width and a gap, to make room.
+pub(super) fn make_room(layout: &mut Layout, x: f32) {
+    for p in layout.values_mut() {
+        if p[0] >= x - 1.0 {
+            p[0] += 170.0 + GAP;
+        }
+    }
+}
+
+/// A place beside the graph (right of its rightmost node, at its top) that covers no node.
+pub(super) fn free_place(layout: &Layout, width: impl Fn(&str) -> f32) -> [f32; 2] {
+    let right = layout.iter().map(|(id, p)| p[0] + width(id)).fold(f32::MIN, f32::max);
+    let top = layout.values().map(|p| p[1]).fold(f32::MAX, f32::min);
+    if layout.is_empty() {
+        [0.0, 0.0]
+    } else {
+        [right + GAP, top]
+    }
+}
+
+/// The wire nearest to `p` (target, port), if one passes within reach.
+fn nearest_wire(wires: &[(String, String, usize, Pos2, Pos2)], p: Pos2) -> Option<(String, usize)> {
+    wires
+        .iter()
+        .map(|(_, to, port, a, b)| (distance_to_segment(p, *a, *b), to, *port))
+        .filter(|(d, _, _)| *d < 12.0)
+        .min_by(|x, y| x.0.total_cmp(&y.0))
+        .map(|(_, to, port)| (to.clone(), port))
 }
 
 /// The distance from `p` to the segment `a`-`b`.
@@ -838,6 +952,7 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
     let size = Vec2::new(width, height);
     // The canvas's place on the screen (the snarl's own response covers its whole plane).
     let canvas_rect = Rect::from_min_size(ui.available_rect_before_wrap().min, size);
+    let last_wires = wire_segments(editor, def);
     let (last_rects, last_canvas, request) = (std::mem::take(&mut editor.rects), editor.canvas, editor.request.take());
     let mut viewer = Viewer {
         def,
@@ -856,6 +971,8 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
         request,
         canvas: canvas_rect,
         last_canvas,
+        wires: &last_wires,
+        menu_open: egui::Popup::is_any_open(&ctx),
         last_rects: &last_rects,
         to_global: TSTransform::IDENTITY,
     };
@@ -884,10 +1001,23 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
     editor.out_rows = std::mem::take(&mut viewer.out_rows);
     editor.in_rows = std::mem::take(&mut viewer.in_rows);
     editor.canvas = canvas_rect;
+    editor.measured_frames = editor.measured_frames.saturating_add(1);
     if editor.request.is_some() || std::mem::take(&mut editor.settle) {
         ui.ctx().request_repaint();
     }
     let from_global = to_global.inverse();
+
+    // A right-click on a wire removes it (the snarl's own needs the wire hovered a frame first).
+    let secondary = ctx.input(|i| {
+        i.pointer.button_clicked(egui::PointerButton::Secondary).then(|| i.pointer.interact_pos()).flatten()
+    });
+    if let Some(at) = secondary.filter(|p| canvas_rect.contains(*p)) {
+        if let Some((to, port)) = nearest_wire(&last_wires, from_global * at) {
+            let mut graph = def.graph.clone();
+            edit::disconnect(&mut graph, &to, port);
+            edit = Some(Edit { graph, layout: layout.clone(), merge: None });
+        }
+    }
 
     // Nodes dragged to new places: saved with the notebook once the mouse button is up.
     if edit.is_none() && !ctx.input(|i| i.pointer.any_down()) {
@@ -941,13 +1071,23 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
                     .filter(|(d, _, _)| *d < 24.0)
                     .min_by(|x, y| x.0.total_cmp(&y.0));
                 let (mut graph, mut layout) = (def.graph.clone(), layout.clone());
-                let added = match hit {
-                    Some((_, to, port)) => edit::insert_on_wire(&mut graph, &to, port, kind.example()),
+                let added = match &hit {
+                    Some((_, to, port)) => edit::insert_on_wire(&mut graph, to, *port, kind.example()),
                     None => Some(edit::add_node(&mut graph, kind.example())),
                 };
                 if let Some(new) = added {
-                    layout.insert(new.clone(), [p.x - 60.0, p.y - 20.0]);
+                    // Into a wire: where the node it feeds was, which moves over with the
+                    // nodes after it; elsewhere: where it was dropped.
+                    let place = match hit.as_ref().and_then(|(_, to, _)| layout.get(to)).copied() {
+                        Some(target) => {
+                            make_room(&mut layout, target[0]);
+                            target
+                        }
+                        None => [p.x - 60.0, p.y - 20.0],
+                    };
+                    layout.insert(new.clone(), place);
                     editor.inspected = Some(new);
+                    editor.keep_in_view(&layout);
                     edit = edit.or(Some(Edit { graph, layout, merge: None }));
                 }
             }

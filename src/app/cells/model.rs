@@ -13,6 +13,9 @@ use crate::app::runs::Misfit;
 use crate::app::{AppCommand, ModelCommand};
 use crate::notebook::ModelDef;
 
+/// How wide the palette beside the canvas is, in points.
+const PALETTE_WIDTH: f32 = 190.0;
+
 /// The model: its name (editable), copy and delete, templates, then the editor or the table.
 pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
     let (Some(def), Some(run)) = (cx.notebook.model(name), cx.runs.get(name)) else {
@@ -52,7 +55,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         {
             out.push(AppCommand::DeleteModel(def.name.clone()));
         }
-        templates_menu(ui, &def.name, out);
+        templates_menu(ui, &def.name, &cx.notebook.data, out);
     });
     ui.horizontal_wrapped(|ui| {
         if ui.selectable_label(!table, "Graph").on_hover_text("Edit the model as layers and wires").clicked() && table {
@@ -84,10 +87,6 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
             out.push(AppCommand::GraphFileDialog { import: true });
         }
     });
-    // Said before an edit, so nothing trained is lost by surprise.
-    if run.record.latest.is_some_and(|p| p.step > 0) && !table {
-        ui.weak("This model has trained: an edit keeps the trained weights of every layer whose shapes still fit, and the rest start fresh (Ctrl+Z brings back the graph with all its weights).");
-    }
     let compared = compared_with(cx.notebook.models.as_slice(), &def.name);
     let difference = compared.map(|other| (other, diff(&def.graph, &other.graph)));
     if table {
@@ -95,6 +94,15 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
     } else {
         let editor = cx.editors.entry(def.name.clone()).or_default();
         editor_ui(ui, def, report, difference.as_ref().map(|(_, d)| d), editor, out);
+    }
+    // Said before an edit, so nothing trained is lost by surprise (one line either way, so the
+    // page does not move when training starts).
+    if !table {
+        ui.weak(if run.record.latest.is_some_and(|p| p.step > 0) {
+            "Trained: an edit keeps the weights of every layer whose shapes still fit; the rest start fresh."
+        } else {
+            "Not trained yet: edit freely; Ctrl+Z takes back any edit."
+        });
     }
     if let Some((other, d)) = &difference {
         compare_legend(ui, &other.name, d);
@@ -153,11 +161,16 @@ fn compare_legend(ui: &mut egui::Ui, other: &str, d: &GraphDiff) {
 
 /// "Start from a template": each replaces this model's graph and settings (and the notebook's
 /// data, when the template trains on other data), as one step of undo.
-fn templates_menu(ui: &mut egui::Ui, model: &str, out: &mut Vec<AppCommand>) {
+fn templates_menu(ui: &mut egui::Ui, model: &str, data: &glassbox_engine::data::DataSpec, out: &mut Vec<AppCommand>) {
     ui.menu_button("Templates", |ui| {
-        ui.weak("Replace this model with a ready-made one (Ctrl+Z undoes it):");
+        ui.weak("Replace this model with a ready-made one, with the data it trains on (Ctrl+Z undoes it):");
         for (i, t) in glassbox_engine::templates::templates().iter().enumerate() {
-            if ui.button(t.name).on_hover_text(t.about).clicked() {
+            let brings = if t.data.source == data.source {
+                "this data".to_owned()
+            } else {
+                format!("switches the data to {}", super::dataset::data_name(&t.data.source))
+            };
+            if ui.button(format!("{}  ({brings})", t.name)).on_hover_text(t.about).clicked() {
                 out.push(AppCommand::UseTemplate { model: model.to_owned(), template: i });
                 ui.close();
             }
@@ -213,18 +226,23 @@ fn editor_ui(
             editor.zoom(0.8);
         }
         ui.separator();
-        for (label, direction, help) in [
-            ("Lay out ⏵", Direction::LeftToRight, "Place every node in layers, left to right"),
-            ("Lay out ⏷", Direction::TopToBottom, "Place every node in layers, top to bottom"),
-        ] {
-            if ui.button(label).on_hover_text(help).clicked() {
-                out.push(AppCommand::SetLayout {
-                    model: def.name.clone(),
-                    layout: editor.laid_out(&def.graph, direction),
-                });
-                editor.fit();
+        ui.menu_button("Lay out", |ui| {
+            for (label, direction, help) in [
+                ("Left to right", Direction::LeftToRight, "Layers from left to right, in bands when there are many"),
+                ("Top to bottom", Direction::TopToBottom, "Layers from top to bottom"),
+            ] {
+                if ui.button(label).on_hover_text(help).clicked() {
+                    out.push(AppCommand::SetLayout {
+                        model: def.name.clone(),
+                        layout: editor.laid_out(&def.graph, direction),
+                    });
+                    editor.fit();
+                    ui.close();
+                }
             }
-        }
+        })
+        .response
+        .on_hover_text("Place every node again, in layers from the input to the output");
         ui.separator();
         if ui.button("Copy").on_hover_text("Copy the selected layers (Ctrl+C)").clicked() {
             copy(&ctx, editor, def);
@@ -241,7 +259,7 @@ fn editor_ui(
     });
     ui.horizontal_top(|ui| {
         let height = editor.canvas_height();
-        ui.allocate_ui_with_layout(egui::vec2(150.0, height), egui::Layout::top_down(egui::Align::Min), |ui| {
+        ui.allocate_ui_with_layout(egui::vec2(PALETTE_WIDTH, height), egui::Layout::top_down(egui::Align::Min), |ui| {
             if let Some(e) = palette_ui(ui, editor, def) {
                 edit = Some(e);
             }
@@ -362,8 +380,10 @@ fn delete(ctx: &egui::Context, editor: &mut GraphEditor, def: &ModelDef) -> Opti
 /// The palette: a search field and every layer kind by group. Click adds the layer after the
 /// selected node; dragging puts it where it is dropped (onto a wire: into that wire).
 fn palette_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, def: &ModelDef) -> Option<graph_editor::Edit> {
-    ui.add(egui::TextEdit::singleline(&mut editor.search).hint_text("search layers").desired_width(140.0))
-        .on_hover_text("Type part of a layer's name");
+    ui.add(
+        egui::TextEdit::singleline(&mut editor.search).hint_text("search layers").desired_width(PALETTE_WIDTH - 8.0),
+    )
+    .on_hover_text("Type part of a layer's name");
     let needle = editor.search.to_lowercase();
     let mut chosen = None;
     let height = editor.canvas_height();
@@ -375,37 +395,37 @@ fn palette_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, def: &ModelDef) -> Op
                 continue;
             }
             ui.weak(group);
-            for kind in kinds {
-                let response = ui
-                    .add(
-                        egui::Button::new(kind.label())
-                            .min_size(egui::vec2(130.0, 0.0))
-                            .sense(egui::Sense::click_and_drag()),
-                    )
-                    .on_hover_text(format!(
-                        "{} Click to add it after the selected layer, or drag it onto the canvas.",
-                        kind.about()
-                    ));
-                if response.drag_started() {
-                    egui::DragAndDrop::set_payload(ui.ctx(), kind);
-                }
-                if response.dragged() {
-                    // The layer follows the pointer until it is dropped.
-                    ui.ctx().set_cursor_icon(egui::CursorIcon::Grabbing);
-                    if let Some(at) = ui.ctx().pointer_interact_pos() {
-                        egui::Area::new(egui::Id::new(("palette-drag", kind.label())))
-                            .order(egui::Order::Tooltip)
-                            .fixed_pos(at + egui::vec2(8.0, 8.0))
-                            .interactable(false)
-                            .show(ui.ctx(), |ui| {
-                                egui::Frame::popup(ui.style()).show(ui, |ui| ui.label(kind.label()));
-                            });
+            // Several to a row, so the whole palette is in view beside the canvas.
+            ui.horizontal_wrapped(|ui| {
+                ui.spacing_mut().item_spacing = egui::vec2(4.0, 4.0);
+                for kind in kinds {
+                    let response = ui
+                        .add(egui::Button::new(kind.label()).sense(egui::Sense::click_and_drag()))
+                        .on_hover_text(format!(
+                            "{} Click to add it after the selected layer, or drag it onto the canvas.",
+                            kind.about()
+                        ));
+                    if response.drag_started() {
+                        egui::DragAndDrop::set_payload(ui.ctx(), kind);
+                    }
+                    if response.dragged() {
+                        // The layer follows the pointer until it is dropped.
+                        ui.ctx().set_cursor_icon(egui::CursorIcon::Grabbing);
+                        if let Some(at) = ui.ctx().pointer_interact_pos() {
+                            egui::Area::new(egui::Id::new(("palette-drag", kind.label())))
+                                .order(egui::Order::Tooltip)
+                                .fixed_pos(at + egui::vec2(8.0, 8.0))
+                                .interactable(false)
+                                .show(ui.ctx(), |ui| {
+                                    egui::Frame::popup(ui.style()).show(ui, |ui| ui.label(kind.label()));
+                                });
+                        }
+                    }
+                    if response.clicked() {
+                        chosen = Some(kind);
                     }
                 }
-                if response.clicked() {
-                    chosen = Some(kind);
-                }
-            }
+            });
         }
     });
     let kind = chosen?;
@@ -432,18 +452,26 @@ fn palette_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, def: &ModelDef) -> Op
         }
         _ => edit::add_node(&mut graph, layer),
     };
-    let base = after.as_ref().and_then(|a| layout.get(a)).copied().unwrap_or([0.0, 0.0]);
-    // Nodes after the insertion point move along to make room.
-    let shift_from = base[0] + 1.0;
-    if after.is_some() {
-        for p in layout.values_mut() {
-            if p[0] >= shift_from {
-                p[0] += 250.0;
-            }
+    let place = match after.as_ref().and_then(|a| layout.get(a)).copied() {
+        // After the selected node: the nodes further along move over to make room.
+        Some(base) => {
+            let width = editor.node_width(after.as_deref().unwrap_or_default());
+            let at = base[0] + width + graph_editor::GAP;
+            graph_editor::make_room(&mut layout, at);
+            [at, base[1]]
         }
-    }
-    layout.insert(new.clone(), [base[0] + 250.0, base[1]]);
-    editor.focus(&new);
+        // Nothing selected: beside the graph, where it covers nothing.
+        None => {
+            editor.notice = Some(format!(
+                "{} is added on its own: wire it in, or select a layer first to add the next one after it",
+                kind.label()
+            ));
+            graph_editor::free_place(&layout, |id| editor.node_width(id))
+        }
+    };
+    layout.insert(new.clone(), place);
+    editor.inspected = Some(new);
+    editor.keep_in_view(&layout);
     Some(graph_editor::Edit { graph, layout, merge: None })
 }
 

@@ -51,7 +51,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         log_scale: cx.notebook.view.log_scale,
         target_epochs: run.target(def.training.epochs),
         speed: cx.notebook.view.steps_per_second,
-        saved_weights: run.saved_weights.is_some(),
+        starts_from: run.starts_from(),
         has_test_split: cx.splits.is_some_and(|s| !s.test.is_empty()),
         regression: cx.splits.is_some_and(|s| matches!(s.train.targets, Targets::Values(_))),
         // Token ids into a network without an embedding: numbers whose size means nothing.
@@ -77,8 +77,8 @@ struct TrainingView<'a> {
     /// The epoch the progress counts to (past the planned epochs, Train adds as many again).
     target_epochs: usize,
     speed: Option<f32>,
-    /// Whether the next run starts from weights saved beside the notebook.
-    saved_weights: bool,
+    /// Where the next run starts from, when not from fresh random weights.
+    starts_from: Option<&'static str>,
     /// Why the model cannot train now (graph problems, data that does not fit), if it cannot.
     blocked: Option<Blocked>,
     /// Whether the dataset has a test split (with a test share of 0 it has none).
@@ -110,12 +110,12 @@ impl TrainingView<'_> {
                 speed_ui(ui, self.speed, out);
             });
         });
-        if self.saved_weights {
+        if let Some(starts_from) = self.starts_from.filter(|_| self.record.run.is_none()) {
             ui.horizontal_wrapped(|ui| {
-                ui.label("Starts from the trained weights saved beside the notebook.");
+                ui.label(starts_from);
                 if ui
                     .button("Start fresh")
-                    .on_hover_text("Forget the saved weights: the next run starts from new random weights")
+                    .on_hover_text("Forget these weights: the next run starts from new random weights")
                     .clicked()
                 {
                     out.push(AppCommand::model(name, ModelCommand::ForgetSavedWeights));
