@@ -55,6 +55,8 @@ pub(in crate::app) struct GraphEditor {
     request: Option<ViewRequest>,
     /// The snarl was rebuilt: draw once more, so sizes and wire labels settle.
     settle: bool,
+    /// The parameters shown on each node, by node id (worked out when the graph changes).
+    inline: HashMap<String, Vec<(String, serde_json::Value)>>,
     /// Frames drawn since the snarl was rebuilt (node sizes are right from the second).
     measured_frames: u32,
     /// The layout made for a graph without saved places, once measured.
@@ -136,6 +138,7 @@ impl Default for GraphEditor {
             request: None,
             settle: false,
             measured_frames: 0,
+            inline: HashMap::new(),
             auto: None,
             to_global: TSTransform::IDENTITY,
             search: String::new(),
@@ -194,6 +197,15 @@ impl GraphEditor {
                 self.settle = true;
                 self.measured_frames = 0;
                 self.notice = None;
+                self.inline = def
+                    .graph
+                    .nodes
+                    .iter()
+                    .map(|n| {
+                        let shown = fields(&n.layer).into_iter().filter(|(k, v)| inline_field(k, v)).collect();
+                        (n.id.clone(), shown)
+                    })
+                    .collect();
             }
         }
         self.built = Some((def.graph.clone(), layout));
@@ -429,6 +441,10 @@ struct Viewer<'a> {
     last_canvas: Rect,
     /// A menu was open when the frame began.
     menu_open: bool,
+    /// The graph's nodes by id, and the parameters shown on each node (worked out once per
+    /// graph: a frame draws every node).
+    nodes: HashMap<&'a str, &'a NodeSpec>,
+    inline: &'a HashMap<String, Vec<(String, serde_json::Value)>>,
     /// Last frame's wires, as (from, to, port, start, end) in graph units.
     wires: &'a [(String, String, usize, Pos2, Pos2)],
     last_rects: &'a HashMap<String, Rect>,
@@ -528,7 +544,7 @@ impl SnarlViewer<String> for Viewer<'_> {
         snarl: &mut Snarl<String>,
     ) {
         let Some(id) = self.node_id(snarl, node).cloned() else { return };
-        let Some(spec) = self.def.graph.node(&id) else { return };
+        let Some(spec) = self.nodes.get(id.as_str()).copied() else { return };
         ui.horizontal(|ui| {
             let kind = egui::RichText::new(spec.layer.kind().label()).strong();
             if self.problems.contains_key(id.as_str()) {
@@ -544,7 +560,7 @@ impl SnarlViewer<String> for Viewer<'_> {
     }
 
     fn inputs(&mut self, node: &String) -> usize {
-        let Some(spec) = self.def.graph.node(node) else { return 0 };
+        let Some(spec) = self.nodes.get(node.as_str()).copied() else { return 0 };
         let (min, max) = spec.layer.arity();
         if max == usize::MAX {
             // A merge node: one port per input wired, and a free one to wire the next.
@@ -557,7 +573,7 @@ impl SnarlViewer<String> for Viewer<'_> {
 
     fn show_input(&mut self, pin: &InPin, ui: &mut egui::Ui, snarl: &mut Snarl<String>) -> impl SnarlPin + 'static {
         let id = self.node_id(snarl, pin.id.node).cloned().unwrap_or_default();
-        let merge = self.def.graph.node(&id).is_some_and(|n| n.layer.arity().1 == usize::MAX);
+        let merge = self.nodes.get(id.as_str()).copied().is_some_and(|n| n.layer.arity().1 == usize::MAX);
         if merge {
             let label = if pin.remotes.is_empty() { "+".to_owned() } else { pin.id.input.to_string() };
             ui.weak(label).on_hover_text(if pin.remotes.is_empty() {
@@ -598,12 +614,10 @@ impl SnarlViewer<String> for Viewer<'_> {
         snarl: &mut Snarl<String>,
     ) {
         let Some(id) = self.node_id(snarl, node).cloned() else { return };
-        let Some(spec) = self.def.graph.node(&id).cloned() else { return };
+        let Some(spec) = self.nodes.get(id.as_str()).copied().cloned() else { return };
         ui.vertical(|ui| {
-            for (name, value) in fields(&spec.layer) {
-                if !inline_field(&name, &value) {
-                    continue;
-                }
+            for (name, value) in self.inline.get(id.as_str()).map_or(&[][..], Vec::as_slice) {
+                let (name, value) = (name.clone(), value.clone());
                 ui.horizontal(|ui| {
                     ui.weak(&name);
                     if let Some(new) = field_ui(ui, &name, &value) {
@@ -676,7 +690,7 @@ impl SnarlViewer<String> for Viewer<'_> {
         snarl: &mut Snarl<String>,
     ) {
         let Some(id) = self.node_id(snarl, node).cloned() else { return };
-        let Some(spec) = self.def.graph.node(&id) else { return };
+        let Some(spec) = self.nodes.get(id.as_str()).copied() else { return };
         ui.set_max_width(360.0);
         for problem in self.problems.get(id.as_str()).into_iter().flatten() {
             ui.colored_label(self.marks.problem, *problem);
@@ -953,6 +967,7 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
     // The canvas's place on the screen (the snarl's own response covers its whole plane).
     let canvas_rect = Rect::from_min_size(ui.available_rect_before_wrap().min, size);
     let last_wires = wire_segments(editor, def);
+    let inline = std::mem::take(&mut editor.inline);
     let (last_rects, last_canvas, request) = (std::mem::take(&mut editor.rects), editor.canvas, editor.request.take());
     let mut viewer = Viewer {
         def,
@@ -973,6 +988,8 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
         last_canvas,
         wires: &last_wires,
         menu_open: egui::Popup::is_any_open(&ctx),
+        nodes: def.graph.nodes.iter().map(|n| (n.id.as_str(), n)).collect(),
+        inline: &inline,
         last_rects: &last_rects,
         to_global: TSTransform::IDENTITY,
     };
@@ -1000,6 +1017,7 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
     editor.rects = std::mem::take(&mut viewer.rects);
     editor.out_rows = std::mem::take(&mut viewer.out_rows);
     editor.in_rows = std::mem::take(&mut viewer.in_rows);
+    editor.inline = inline;
     editor.canvas = canvas_rect;
     editor.measured_frames = editor.measured_frames.saturating_add(1);
     if editor.request.is_some() || std::mem::take(&mut editor.settle) {
