@@ -34,6 +34,9 @@ pub(super) struct ModelRun {
     /// `saved_weights` belong to another graph (the model before an edit): the next run loads
     /// the tensors that still fit and starts the rest fresh.
     pub weights_partial: bool,
+    /// The graph `saved_weights` were trained for, when they came from an edit (`None`: this
+    /// model's graph, as loaded).
+    weights_graph: Option<GraphSpec>,
     /// Weights of graphs this model had, newest last, so Undo brings back a graph with its
     /// trained weights.
     weights_by_graph: Vec<(GraphSpec, WeightsFile)>,
@@ -216,6 +219,7 @@ impl GlassboxApp {
                 if let Some((_, weights)) = run.weights_by_graph.iter().rev().find(|(g, _)| *g == m.graph) {
                     run.saved_weights = Some(weights.clone());
                     run.weights_partial = false;
+                    run.weights_graph = None;
                     run.weights_note =
                         Some("The weights trained for this graph are back: Train goes on from them.".into());
                 }
@@ -379,6 +383,7 @@ impl GlassboxApp {
                 if let Some(run) = self.runs.get_mut(model) {
                     run.saved_weights = None;
                     run.weights_partial = false;
+                    run.weights_graph = None;
                     run.weights_note = None;
                     run.stop();
                 }
@@ -393,6 +398,7 @@ impl GlassboxApp {
                         if let Some(run) = self.runs.get_mut(model) {
                             run.saved_weights = None;
                             run.weights_partial = false;
+                            run.weights_graph = None;
                         }
                         self.status = Some(if fitted.changes.is_empty() {
                             format!("{model} already fits this data")
@@ -484,16 +490,23 @@ impl GlassboxApp {
         let Some(run) = self.runs.get_mut(model) else { return };
         let was_running = matches!(run.record.state, RunState::Running);
         let trained = run.record.run.is_some() && run.record.latest.is_some_and(|p| p.step > 0);
+        self.status = None;
         if let Some(weights) = run.current_weights() {
             // The weights belong to the graph before this edit, unless they came through an
-            // earlier edit without training since (then they belong to an older graph).
-            if trained || !run.weights_partial {
+            // earlier edit without training since (then they belong to that older graph).
+            let own = trained || !run.weights_partial;
+            if own {
                 run.remember(old.clone(), weights.clone());
             }
+            let source = if own { old.clone() } else { run.weights_graph.clone().unwrap_or_else(|| old.clone()) };
             let new = self.doc.notebook.as_ref().and_then(|nb| nb.model(model)).map(|d| d.graph.clone());
             if let Some(new) = new {
-                let carried =
-                    glassbox_engine::graph::layout::carried_weights(&old, &run.report, &new, &infer_shapes(&new));
+                let carried = glassbox_engine::graph::layout::carried_weights(
+                    &source,
+                    &infer_shapes(&source),
+                    &new,
+                    &infer_shapes(&new),
+                );
                 run.weights_note = Some(format!(
                     "After this edit: {}. The next Train starts from them; Ctrl+Z brings back the graph before, with all its weights.",
                     carried.describe()
@@ -501,6 +514,7 @@ impl GlassboxApp {
             }
             run.saved_weights = Some(weights);
             run.weights_partial = true;
+            run.weights_graph = Some(source);
         }
         if was_running {
             self.status = Some(format!("Paused {model} for your edit: Train goes on with the new graph"));
@@ -531,6 +545,7 @@ impl GlassboxApp {
         if let Some(run) = self.runs.get_mut(model) {
             run.saved_weights = None;
             run.weights_partial = false;
+            run.weights_graph = None;
             run.weights_note = None;
         }
         if let Some(editor) = self.editors.get_mut(model) {

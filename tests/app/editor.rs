@@ -250,6 +250,22 @@ fn an_edit_after_training_keeps_the_weights_that_fit_and_undo_brings_back_all_of
         note.contains("kept for dense1") && note.contains("dense2 (its weights were [24, 24], now [24, 32])"),
         "{note}"
     );
+    // A second edit before training again: the weights still come from the trained graph, so
+    // dense2 is still fresh, not "kept".
+    let mut again = graph(&h, "MLP");
+    glassbox_engine::graph::edit::insert_on_wire(&mut again, "dense3", 0, glassbox_engine::graph::LayerSpec::Relu)
+        .expect("insert");
+    h.state_mut().push(AppCommand::EditGraph {
+        model: "MLP".into(),
+        graph: again,
+        layout: Default::default(),
+        merge: None,
+    });
+    h.run_steps(3);
+    let note = h.state().weights_note("MLP").expect("a note").to_owned();
+    assert!(note.contains("dense2 (its weights were [24, 24], now [24, 32])"), "{note}");
+    h.state_mut().push(AppCommand::Undo);
+    h.run_steps(3);
     assert_ne!(evaluate(&mut h).to_bits(), trained.to_bits(), "fresh layers change the function");
     h.state_mut().push(AppCommand::Undo);
     h.run_steps(3);

@@ -20,7 +20,8 @@ pub(in crate::app) type Layout = BTreeMap<String, [f32; 2]>;
 
 /// How tall the canvas is at most, and at least, in points.
 pub(super) const CANVAS_HEIGHT: f32 = 430.0;
-const CANVAS_MIN_HEIGHT: f32 = 260.0;
+/// At least as tall as the palette beside it.
+const CANVAS_MIN_HEIGHT: f32 = 400.0;
 /// How long a laid-out band of layers may be, in graph units, before the next layers start a
 /// band below: about the canvas's width at a zoom where a node's text reads well.
 const WRAP_WIDTH: f32 = 1350.0;
@@ -234,7 +235,7 @@ impl GraphEditor {
     /// How long a band of laid-out layers may be: the canvas's width at a readable zoom.
     fn wrap_width(&self) -> f32 {
         if self.canvas.is_finite() && self.canvas.width() > 100.0 {
-            (self.canvas.width() - 40.0) / 0.7
+            (self.canvas.width() - 40.0) / 0.85
         } else {
             WRAP_WIDTH
         }
@@ -1004,12 +1005,20 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
         ..SnarlStyle::new()
     };
     let id = snarl_id(&def.name);
+    // A drag on a node's title moves the node: its labels are not text to select.
+    let selectable = std::mem::replace(&mut ui.style_mut().interaction.selectable_labels, false);
     // The mouse wheel scrolls the page, not the canvas (which pans by dragging its background
     // and zooms with Ctrl + wheel): the snarl does not see this frame's scrolling.
     let scroll = ctx.input_mut(|i| std::mem::take(&mut i.smooth_scroll_delta));
     let _response =
         SnarlWidget::new().id(id).style(style).min_size(size).max_size(size).show(&mut editor.snarl, &mut viewer, ui);
     ctx.input_mut(|i| i.smooth_scroll_delta += scroll);
+    ui.style_mut().interaction.selectable_labels = selectable;
+    // A click on the empty canvas, or Escape over it, leaves no node selected.
+    let escape = ui.rect_contains_pointer(canvas_rect) && ctx.input(|i| i.key_pressed(egui::Key::Escape));
+    if escape || click.is_some_and(|p| !viewer.rects.values().any(|r| r.contains(p))) {
+        *viewer.inspected = None;
+    }
     let to_global = viewer.to_global;
     editor.to_global = to_global;
     let mut edit = viewer.edit.take();

@@ -98,7 +98,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
     // Said before an edit, so nothing trained is lost by surprise (one line either way, so the
     // page does not move when training starts).
     if !table {
-        ui.weak(if run.record.latest.is_some_and(|p| p.step > 0) {
+        ui.weak(if run.record.latest.is_some_and(|p| p.step > 0) || run.saved_weights.is_some() {
             "Trained: an edit keeps the weights of every layer whose shapes still fit; the rest start fresh."
         } else {
             "Not trained yet: edit freely; Ctrl+Z takes back any edit."
@@ -456,9 +456,9 @@ fn palette_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, def: &ModelDef) -> Op
         // After the selected node: the nodes further along move over to make room.
         Some(base) => {
             let width = editor.node_width(after.as_deref().unwrap_or_default());
-            let at = base[0] + width + graph_editor::GAP;
-            graph_editor::make_room(&mut layout, at);
-            [at, base[1]]
+            // Every node right of the selected one moves over (whatever its measured width).
+            graph_editor::make_room(&mut layout, base[0] + 1.0);
+            [base[0] + width + graph_editor::GAP, base[1]]
         }
         // Nothing selected: beside the graph, where it covers nothing.
         None => {
