@@ -389,3 +389,32 @@ fn shift_click_selects_several_and_delete_takes_them_all() {
     h.run_steps(3);
     assert_eq!(graph(&h, "MLP").nodes.len(), 6, "one step of undo brings both back");
 }
+
+#[test]
+fn ctrl_and_the_wheel_zoom_the_canvas_and_the_wheel_alone_leaves_it_as_it_is() {
+    let mut h = opened(DEFAULT_NOTEBOOK);
+    let apart = |h: &Harness<'_, GlassboxApp>| {
+        let a = h.state().node_on_screen("MLP", "input").expect("drawn");
+        let b = h.state().node_on_screen("MLP", "dense1").expect("drawn");
+        a.distance(b)
+    };
+    let a = h.state().node_on_screen("MLP", "input").expect("drawn");
+    let b = h.state().node_on_screen("MLP", "dense1").expect("drawn");
+    let wheel = |modifiers| egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Line,
+        delta: egui::vec2(0.0, 3.0),
+        phase: egui::TouchPhase::Move,
+        modifiers,
+    };
+    let before = apart(&h);
+    h.hover_at(a.lerp(b, 0.5) + egui::vec2(0.0, 40.0));
+    h.run_steps(1);
+    h.event(wheel(egui::Modifiers::NONE));
+    h.run_steps(3);
+    // (The whole page fits this tall harness, so nothing scrolls, and the nodes stay put.)
+    let moved = h.state().node_on_screen("MLP", "input").expect("drawn").distance(a);
+    assert!(moved < 0.5, "the wheel alone neither pans nor zooms the canvas (moved {moved})");
+    h.event_modifiers(wheel(egui::Modifiers::COMMAND), egui::Modifiers::COMMAND);
+    h.run_steps(3);
+    assert!(apart(&h) > before * 1.3, "Ctrl and the wheel zoom in: {before} to {}", apart(&h));
+}
