@@ -271,7 +271,7 @@ fn editor_ui(
             }
         });
     });
-    ui.weak("Drag a layer from the list onto the canvas (onto a wire to put it there), or click it to add it after the selected one. Drag from a node's right dot to another's left dot to wire them; right-click a wire to remove it. Shift+drag selects several.");
+    ui.weak("Drag a layer from the list onto the canvas (onto a wire to put it there), or click it to add it after the selected one. Drag from a node's right dot to another's left dot to wire them; right-click a wire to remove it. Shift+drag selects several; Ctrl+wheel zooms; drag the background to pan.");
     if let Some(notice) = &editor.notice {
         ui.colored_label(ui.visuals().warn_fg_color, notice);
     }
