@@ -42,6 +42,30 @@ pub enum Cmd {
         #[arg(long)]
         weights: PathBuf,
     },
+    /// Writes every node's output for one test sample to a safetensors file, each tensor named by
+    /// its node id, so the numbers can be checked or plotted outside the app.
+    Inspect(InspectArgs),
+}
+
+/// What `glassbox inspect` is asked to do.
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    pub notebook: PathBuf,
+    /// Which of the notebook's models (default: the first).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The trained weights (a .safetensors file saved by Glassbox).
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// Which test sample, counting from 0.
+    #[arg(long)]
+    pub sample: usize,
+    /// Where to write the outputs (a .safetensors file).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replace the file given to --out even if it is not a safetensors file.
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// What `glassbox train` is asked to do.
@@ -135,7 +159,54 @@ pub fn run(command: Cmd) -> Result<(), CliError> {
     match command {
         Cmd::Train(args) => train(&args),
         Cmd::Eval { notebook, model, weights } => eval(&notebook, model.as_deref(), &weights),
+        Cmd::Inspect(args) => inspect(&args),
     }
+}
+
+/// `glassbox inspect`: every node's output for one test sample, written as safetensors.
+///
+/// # Errors
+/// Bad input (code 2): a notebook, weights file, sample number or output path that cannot be used.
+pub fn inspect(args: &InspectArgs) -> Result<(), CliError> {
+    let loaded = load(&args.notebook, args.model.as_deref())?;
+    let test = &loaded.splits.test;
+    if test.is_empty() {
+        return Err(bad_input(format!(
+            "{}: there is no test sample to inspect: {}",
+            files::brief_path(&args.notebook),
+            no_test_reason(loaded.test_share, !test.classes.is_empty())
+        )));
+    }
+    if args.sample >= test.len() {
+        return Err(bad_input(format!(
+            "--sample {} is past the test split, which has {} samples: use 0 to {}",
+            args.sample,
+            test.len(),
+            test.len() - 1
+        )));
+    }
+    let out = check_out(&args.out, &args.notebook, args.overwrite)?;
+    let mut model =
+        glassbox_engine::tensor::Model::new(&loaded.def.graph, loaded.def.training.seed).map_err(bad_input)?;
+    let bytes = files::read_file_at_most(&args.weights, "the weights file", weights_file_limit(model.param_count()))
+        .map_err(bad_input)?;
+    glassbox_engine::train::load_weights_bytes(&mut model, &bytes, &files::brief_path(&args.weights), false)
+        .map_err(bad_input)?;
+    let outputs =
+        glassbox_engine::inspect::activations(&mut model, test.sample(args.sample)).map_err(|e| CliError::new(1, e))?;
+    let written = glassbox_engine::inspect::tensors_to_bytes(&outputs).map_err(|e| CliError::new(1, e))?;
+    files::write_atomically(&out, &written)
+        .map_err(|e| CliError::new(1, format!("cannot write {}: {e}", files::brief_path(&out))))?;
+    println!(
+        "wrote the outputs of {} nodes for test sample {} to {}",
+        outputs.len(),
+        args.sample,
+        files::brief_path(&out)
+    );
+    for o in &outputs {
+        println!("  {}: {}", brief(&o.id), glassbox_engine::graph::shape_text(&o.shape));
+    }
+    Ok(())
 }
 
 /// A notebook's chosen model, its dataset, and the dataset's test share.

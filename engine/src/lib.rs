@@ -8,10 +8,13 @@
 //! - [`memory`]: memory estimates and the limit past which a dataset or model is refused.
 //! - [`files`]: reading user-named files (regular files only, messages naming the file).
 //! - [`templates`]: ready-made models, each with the bundled data it trains on.
+//! - [`inspect`]: looking inside a model as plain data (activations, dead units, gradient norms,
+//!   decision boundaries).
 
 pub mod data;
 pub mod files;
 pub mod graph;
+pub mod inspect;
 pub mod memory;
 pub mod templates;
 pub mod tensor;

@@ -62,6 +62,51 @@ fn train_then_eval_a_small_notebook() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(eval_out.contains(&accuracy_line), "eval agrees with training: {eval_out}");
     assert!(eval_out.contains("confusion matrix") && eval_out.contains("orange"), "{eval_out}");
+
+    // Every node's output for test sample 3, named by node id: the same numbers as the model's
+    // own forward pass with these weights.
+    let acts = dir.join("sample3.safetensors");
+    let out = glassbox(&[
+        "inspect",
+        nb.to_str().expect("utf-8"),
+        "--weights",
+        weights.to_str().expect("utf-8"),
+        "--sample",
+        "3",
+        "--out",
+        acts.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bytes = std::fs::read(&acts).expect("written");
+    let file = safetensors::SafeTensors::deserialize(&bytes).expect("safetensors");
+    let loaded = Notebook::load(&nb).expect("loads");
+    let splits = loaded.data.build().expect("data");
+    let mut model =
+        glassbox_engine::tensor::Model::new(&loaded.models[0].graph, loaded.models[0].training.seed).expect("model");
+    glassbox_engine::train::load_weights(&mut model, &weights, false).expect("weights");
+    let expected = model.forward_record(splits.test.sample(3), 1).expect("forward");
+    let mut names = file.names();
+    names.sort();
+    assert_eq!(names.len(), expected.len(), "one tensor per node");
+    for node in &expected {
+        let t = file.tensor(&node.id).expect("named by node id");
+        assert_eq!(t.shape(), node.shape.as_slice(), "{}", node.id);
+        let values: Vec<f32> = t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        assert_eq!(values, node.values, "{}", node.id);
+    }
+    assert_bad_input(
+        &[
+            "inspect",
+            nb.to_str().expect("utf-8"),
+            "--weights",
+            weights.to_str().expect("utf-8"),
+            "--sample",
+            "40",
+            "--out",
+            acts.to_str().expect("utf-8"),
+        ],
+        "--sample 40 is past the test split, which has 40 samples: use 0 to 39",
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -1,0 +1,182 @@
+//! Looking inside a model, as plain data the cells draw and `glassbox inspect` writes: every
+//! node's output for a sample, the fraction of dead ReLU units per layer, the gradient norm per
+//! layer, and a model's prediction over a grid of the plane (the decision boundary of a 2-D set).
+//! Nothing here draws; nothing here holds a tensor.
+
+use std::collections::BTreeMap;
+
+use crate::graph::LayerKind;
+use crate::tensor::{Model, NodeOutput};
+use crate::EngineError;
+
+/// Every node's output for one sample, by node id, each with its per-sample shape.
+///
+/// # Errors
+/// When the sample does not fit the model's input.
+pub fn activations(model: &mut Model, sample: &[f32]) -> Result<Vec<NodeOutput>, EngineError> {
+    model.forward_record(sample, 1)
+}
+
+/// Named tensors (per-sample shape and values) as safetensors bytes.
+///
+/// # Errors
+/// When a tensor's values do not fill its shape.
+pub fn tensors_to_bytes(outputs: &[NodeOutput]) -> Result<Vec<u8>, EngineError> {
+    let data: Vec<(String, Vec<usize>, Vec<u8>)> = outputs
+        .iter()
+        .map(|o| (o.id.clone(), o.shape.clone(), o.values.iter().flat_map(|v| v.to_le_bytes()).collect()))
+        .collect();
+    let views: Result<Vec<(String, safetensors::tensor::TensorView<'_>)>, _> = data
+        .iter()
+        .map(|(name, shape, bytes)| {
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
+                .map(|v| (name.clone(), v))
+        })
+        .collect();
+    let views = views.map_err(|e| EngineError::Internal(format!("activations: {e}")))?;
+    safetensors::serialize(views, &None).map_err(|e| EngineError::Internal(format!("activations: {e}")))
+}
+
+/// For every ReLU node, the fraction of its units that are zero for every one of `count`
+/// samples (dead: no gradient flows through them), from the outputs of [`Model::forward_record`].
+#[must_use]
+pub fn dead_relu_fractions(model: &Model, outputs: &[NodeOutput], count: usize) -> BTreeMap<String, f32> {
+    let spec = model.spec();
+    outputs
+        .iter()
+        .filter(|o| spec.node(&o.id).is_some_and(|n| n.layer.kind() == LayerKind::Relu))
+        .filter_map(|o| {
+            let units: usize = o.shape.iter().product();
+            if units == 0 || count == 0 || o.values.len() != units * count {
+                return None;
+            }
+            let dead = (0..units).filter(|&u| (0..count).all(|s| o.values[s * units + u] <= 0.0)).count();
+            Some((o.id.clone(), dead as f32 / units as f32))
+        })
+        .collect()
+}
+
+/// The L2 norm of each layer's parameter gradients together (`<node>.<param>` names grouped by
+/// node), from [`Model::gradients`]'s report.
+#[must_use]
+pub fn gradient_norms(gradients: &BTreeMap<String, Vec<f32>>) -> BTreeMap<String, f32> {
+    let mut squares: BTreeMap<String, f64> = BTreeMap::new();
+    for (name, values) in gradients {
+        let node = name.rsplit_once('.').map_or(name.as_str(), |(node, _)| node);
+        *squares.entry(node.to_owned()).or_default() +=
+            values.iter().map(|&g| f64::from(g) * f64::from(g)).sum::<f64>();
+    }
+    squares.into_iter().map(|(node, s)| (node, s.sqrt() as f32)).collect()
+}
+
+/// A square grid over the plane, `n` by `n` points from `low` to `high` on both axes, row by row
+/// from the bottom (y = low) up: where a 2-D set's decision boundary is drawn.
+#[must_use]
+pub fn grid_points(low: [f32; 2], high: [f32; 2], n: usize) -> Vec<f32> {
+    let step = |lo: f32, hi: f32, i: usize| if n > 1 { lo + (hi - lo) * i as f32 / (n - 1) as f32 } else { lo };
+    let mut points = Vec::with_capacity(n * n * 2);
+    for row in 0..n {
+        for col in 0..n {
+            points.push(step(low[0], high[0], col));
+            points.push(step(low[1], high[1], row));
+        }
+    }
+    points
+}
+
+/// The model's output at every point of [`grid_points`]: `n * n` rows of the output's width.
+///
+/// # Errors
+/// When the model does not take 2-D points.
+pub fn decision_grid(model: &mut Model, low: [f32; 2], high: [f32; 2], n: usize) -> Result<Vec<f32>, EngineError> {
+    if model.input_shape() != [2] {
+        return Err(EngineError::Batch(format!(
+            "a decision boundary is drawn for models that take points of the plane ([2]); this one takes {}",
+            crate::graph::shape_text(model.input_shape())
+        )));
+    }
+    let points = grid_points(low, high, n);
+    // In chunks, so a fine grid does not build one huge batch.
+    let mut out = Vec::new();
+    for chunk in points.chunks(2 * 4096) {
+        out.extend(model.predict(chunk, chunk.len() / 2)?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{GraphSpec, LayerSpec};
+
+    /// A 2-2-2 ReLU network with weights set by hand.
+    fn tiny() -> Model {
+        let g = GraphSpec::sequential(vec![
+            LayerSpec::Input { shape: vec![2] },
+            LayerSpec::Dense { units: 2, bias: true },
+            LayerSpec::Relu,
+            LayerSpec::Dense { units: 2, bias: true },
+        ]);
+        let mut m = Model::new(&g, 0).expect("compiles");
+        // Dense weights are [in, out]: unit 0 = x0 - x1, unit 1 = -x0 - x1 - 10 (always dead here).
+        m.set_weight("dense1.weight", &[1.0, -1.0, -1.0, -1.0]).expect("fits");
+        m.set_weight("dense1.bias", &[0.0, -10.0]).expect("fits");
+        m.set_weight("dense2.weight", &[2.0, 0.0, 0.0, 1.0]).expect("fits");
+        m.set_weight("dense2.bias", &[0.5, 0.0]).expect("fits");
+        m
+    }
+
+    #[test]
+    fn activations_equal_a_forward_pass_by_hand() {
+        let mut m = tiny();
+        let outs = activations(&mut m, &[3.0, 1.0]).expect("runs");
+        let by_id: BTreeMap<&str, &NodeOutput> = outs.iter().map(|o| (o.id.as_str(), o)).collect();
+        // dense1: [3 - 1, -3 - 1 - 10] = [2, -14]; relu: [2, 0]; dense2: [2*2 + 0.5, 0] = [4.5, 0].
+        assert_eq!(by_id["dense1"].values, [2.0, -14.0]);
+        assert_eq!(by_id["relu1"].values, [2.0, 0.0]);
+        assert_eq!(by_id["dense2"].values, [4.5, 0.0]);
+        assert_eq!(by_id["input"].values, [3.0, 1.0]);
+        let bytes = tensors_to_bytes(&outs).expect("serialises");
+        let file = safetensors::SafeTensors::deserialize(&bytes).expect("reads back");
+        let relu = file.tensor("relu1").expect("named by node id");
+        assert_eq!(relu.shape(), [2]);
+        assert_eq!(relu.data(), [2.0f32, 0.0].iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>().as_slice());
+    }
+
+    #[test]
+    fn dead_relus_and_gradient_norms_match_direct_computation() {
+        let mut m = tiny();
+        // Three samples: unit 1 is dead for all; unit 0 is alive for the first two.
+        let xs = [3.0, 1.0, 5.0, 0.0, -1.0, 2.0];
+        let outs = m.forward_record(&xs, 3).expect("runs");
+        let dead = dead_relu_fractions(&m, &outs, 3);
+        assert_eq!(dead.len(), 1);
+        assert!((dead["relu1"] - 0.5).abs() < 1e-6, "{dead:?}");
+        let grads = BTreeMap::from([
+            ("dense1.weight".to_owned(), vec![3.0, 0.0, 0.0, 0.0]),
+            ("dense1.bias".to_owned(), vec![4.0, 0.0]),
+            ("dense2.weight".to_owned(), vec![1.0, 1.0, 1.0, 1.0]),
+        ]);
+        let norms = gradient_norms(&grads);
+        assert!((norms["dense1"] - 5.0).abs() < 1e-6, "sqrt(9 + 16): {norms:?}");
+        assert!((norms["dense2"] - 2.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_decision_grid_equals_predict_on_the_same_points() {
+        let mut m = tiny();
+        let grid = decision_grid(&mut m, [-2.0, -1.0], [2.0, 3.0], 5).expect("runs");
+        let points = grid_points([-2.0, -1.0], [2.0, 3.0], 5);
+        assert_eq!(points.len(), 50);
+        assert_eq!(&points[..4], [-2.0, -1.0, -1.0, -1.0], "row by row from the bottom");
+        assert_eq!(&points[48..], [2.0, 3.0]);
+        let direct = m.predict(&points, 25).expect("runs");
+        assert_eq!(grid, direct);
+        // One point by hand: (2, -1): dense1 = [3, -11], relu = [3, 0], out = [6.5, 0].
+        assert_eq!(&grid[2 * 4..2 * 4 + 2], [6.5, 0.0]);
+        let mut image =
+            Model::new(&GraphSpec::sequential(vec![LayerSpec::Input { shape: vec![1, 2, 2] }, LayerSpec::Flatten]), 0)
+                .expect("compiles");
+        assert!(decision_grid(&mut image, [0.0; 2], [1.0; 2], 3).is_err());
+    }
+}
