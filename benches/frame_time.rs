@@ -5,7 +5,8 @@
 //!
 //! Then the graph editor with a 60-node graph (Input, 29 Dense+ReLU pairs, a Dense output; laid
 //! out automatically), the pointer moving over the canvas, 300 frames; and the same graph as a
-//! table, as the reference measured in the same run.
+//! table, as the reference measured in the same run. Then the spiral MLP's decision boundary on
+//! a 100 x 100 grid (engine only).
 //!
 //! `cargo bench --bench frame_time`
 
@@ -45,6 +46,29 @@ fn main() {
         times[times.len() * 99 / 100]
     );
     editor_with_60_nodes();
+    decision_grid();
+}
+
+/// The spiral MLP's outputs over a 100 x 100 grid of the plane (the decision boundary the
+/// dataset cell shades), on the engine alone: 30 repetitions.
+fn decision_grid() {
+    let nb = glassbox::notebook::Notebook::load(&assets_path(DEFAULT_NOTEBOOK)).expect("example");
+    let def = &nb.models[0];
+    let mut model = glassbox_engine::tensor::Model::new(&def.graph, def.training.seed).expect("model");
+    let mut times: Vec<f64> = (0..30)
+        .map(|_| {
+            let t0 = Instant::now();
+            let out = glassbox_engine::inspect::decision_grid(&mut model, [-6.0, -6.0], [6.0, 6.0], 100).expect("grid");
+            assert_eq!(out.len(), 100 * 100 * 2);
+            t0.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    println!(
+        "decision_grid_100x100 median_ms={:.3} max_ms={:.3} budget_ms=10",
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
 }
 
 /// A 60-node chain: Input, 29 x (Dense 16, ReLU), Dense 2.

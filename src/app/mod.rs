@@ -307,6 +307,7 @@ impl GlassboxApp {
             ctx.style_mut_of(egui::Theme::Dark, |s| s.visuals.weak_text_color = Some(egui::Color32::from_gray(160)));
             ctx.style_mut_of(egui::Theme::Light, |s| s.visuals.weak_text_color = Some(egui::Color32::from_gray(88)));
         }
+        self.ask_for_boundary();
         self.dialogs_ui(&ctx);
         self.shortcuts(ui);
         let title = self.doc.window_title();
@@ -374,6 +375,7 @@ impl GlassboxApp {
                 notebook,
                 splits: self.splits.as_ref(),
                 runs: &self.runs,
+                active: &self.active,
                 thumbnails: &self.thumbnails,
                 data_error: self.data_error.as_deref(),
                 palette: &self.palette,

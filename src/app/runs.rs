@@ -42,6 +42,36 @@ pub(super) struct ModelRun {
     weights_by_graph: Vec<(GraphSpec, WeightsFile)>,
     /// What the last edit did to the trained weights, shown in the model cell until the next run.
     pub weights_note: Option<String>,
+    /// When a decision-boundary grid was last asked for, and for which step.
+    grid_asked: Option<(std::time::Instant, usize)>,
+}
+
+/// How finely the decision boundary of a 2-D set is drawn: this many points a side.
+pub(super) const BOUNDARY_GRID: usize = 100;
+
+/// The part of the plane a 2-D set's plot shows: its points' box, with a margin.
+fn plane_bounds(splits: &Splits) -> ([f32; 2], [f32; 2]) {
+    let mut low = [f32::INFINITY; 2];
+    let mut high = [f32::NEG_INFINITY; 2];
+    for set in [&splits.train, &splits.test] {
+        for i in 0..set.len() {
+            let p = set.sample(i);
+            for axis in 0..2 {
+                low[axis] = low[axis].min(p[axis]);
+                high[axis] = high[axis].max(p[axis]);
+            }
+        }
+    }
+    for axis in 0..2 {
+        if !low[axis].is_finite() || !high[axis].is_finite() {
+            low[axis] = -1.0;
+            high[axis] = 1.0;
+        }
+        let margin = ((high[axis] - low[axis]) * 0.08).max(0.1);
+        low[axis] -= margin;
+        high[axis] += margin;
+    }
+    (low, high)
 }
 
 /// What weights taken from the trainer (before an edit) are called in messages.
@@ -165,6 +195,34 @@ fn misfit(def: &ModelDef, report: &ShapeReport, splits: &Splits) -> Option<Misfi
 }
 
 impl GlassboxApp {
+    /// For a classification set of 2-D points, asks the focused model's trainer for its outputs
+    /// over the plane (the decision boundary the dataset cell shades), at most every 150 ms and
+    /// only when the weights changed since the last grid.
+    pub(super) fn ask_for_boundary(&mut self) {
+        let Some(splits) = self.splits.as_ref() else { return };
+        if splits.train.shape != [2] || splits.train.labels().is_none() {
+            return;
+        }
+        let Some(run) = self.runs.get_mut(&self.active) else { return };
+        let (Some(session), Some(_)) = (&run.session, run.record.run) else { return };
+        if matches!(run.record.state, RunState::Failed(_) | RunState::Stopped) {
+            return;
+        }
+        let step = run.record.latest.map_or(0, |p| p.step);
+        let drawn = run.record.grid.as_ref().map(|g| g.step);
+        let recently = run.grid_asked.is_some_and(|(at, asked)| {
+            // Not more often than every 150 ms; an answer for this step on its way gets 2 s.
+            at.elapsed() < Duration::from_millis(150)
+                || (asked == step && drawn != Some(step) && at.elapsed() < Duration::from_secs(2))
+        });
+        if drawn == Some(step) || recently {
+            return;
+        }
+        let (low, high) = plane_bounds(splits);
+        session.send(Command::PredictGrid(glassbox_engine::train::GridRequest { low, high, n: BOUNDARY_GRID }));
+        run.grid_asked = Some((std::time::Instant::now(), step));
+    }
+
     /// Stops every run (they trained on data or graphs that are going away).
     pub(super) fn stop_all(&mut self) {
         for run in self.runs.values_mut() {

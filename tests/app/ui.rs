@@ -908,3 +908,23 @@ fn where_no_native_dialog_can_open_the_windows_own_follows() {
     harness.run_steps(2);
     harness.get_all_by_label_contains("Open a notebook").next().expect("the window's own dialog");
 }
+
+#[test]
+fn a_2d_set_is_shaded_with_the_focused_models_decision_boundary_as_it_trains() {
+    let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("Shaded: what MLP predicts").is_none(), "nothing to shade before a run");
+    harness.state_mut().push(AppCommand::SetSpeed(None));
+    harness.state_mut().push(AppCommand::model("MLP", ModelCommand::StepEpoch));
+    step_until(&mut harness, |app| {
+        let r = app.record();
+        matches!(r.state, glassbox_engine::train::RunState::Paused(_))
+            && r.grid.as_ref().is_some_and(|g| Some(g.step) == r.latest.map(|p| p.step))
+    });
+    harness.run_steps(2);
+    let grid = harness.state().record().grid.clone().expect("a grid");
+    assert_eq!(grid.request.n, 100);
+    assert_eq!(grid.outputs.len(), 100 * 100 * 2);
+    harness
+        .get_by_label_contains(&format!("Shaded: what MLP predicts at each point of the plane (step {})", grid.step));
+}

@@ -14,7 +14,8 @@ pub use config::{Schedule, TrainConfig, MAX_EPOCHS};
 pub use health::{divergence_stretch, divergence_threshold, readable};
 pub use preflight::{check_data_fits, check_model_memory, estimate_model_memory, output_need, preflight, ModelMemory};
 pub use protocol::{
-    Command, Evaluation, Event, InspectRequest, Inspection, PauseReason, Progress, RunId, Split, StartRun, WeightsFile,
+    Command, Evaluation, Event, Grid, GridRequest, InspectRequest, Inspection, PauseReason, Progress, RunId, Split,
+    StartRun, WeightsFile,
 };
 pub use record::{smoothing_window, MetricsHistory, RunRecord, RunState, Smoother};
 pub use weights::{

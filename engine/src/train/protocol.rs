@@ -51,6 +51,25 @@ pub struct InspectRequest {
     pub indices: Vec<usize>,
 }
 
+/// Where and how finely to evaluate a model over the plane.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GridRequest {
+    pub low: [f32; 2],
+    pub high: [f32; 2],
+    pub n: usize,
+}
+
+/// A model's outputs over a grid of the plane (see [`crate::inspect::grid_points`] for the order).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grid {
+    pub request: GridRequest,
+    /// The training step the weights were at.
+    pub step: usize,
+    /// `n * n` rows of `width` outputs.
+    pub outputs: Vec<f32>,
+    pub width: usize,
+}
+
 /// A command to the trainer.
 #[derive(Clone, Debug)]
 pub enum Command {
@@ -91,6 +110,9 @@ pub enum Command {
     SetPace(Option<f32>),
     /// Every node's output, every parameter's gradient and the weights, for some samples.
     Inspect(InspectRequest),
+    /// The model's outputs over an `n` x `n` grid of the plane (models of 2-D points): the
+    /// decision boundary, answered with [`Event::Grid`].
+    PredictGrid(GridRequest),
     /// Writes the current weights to a safetensors file.
     SaveWeights(std::path::PathBuf),
     /// Answers with the current weights as safetensors bytes (`None` without a run), on the
@@ -215,6 +237,11 @@ pub enum Event {
         run: RunId,
         inspection: Box<Inspection>,
     },
+    /// The answer to [`Command::PredictGrid`].
+    Grid {
+        run: RunId,
+        grid: Box<Grid>,
+    },
     /// A checkpoint was kept in memory (at the start of each epoch).
     Checkpointed {
         run: RunId,
@@ -258,6 +285,7 @@ impl Event {
             | Self::Resumed { run }
             | Self::Evaluated { run, .. }
             | Self::Inspected { run, .. }
+            | Self::Grid { run, .. }
             | Self::Checkpointed { run, .. }
             | Self::Saved { run, .. }
             | Self::Configured { run, .. }

@@ -1,7 +1,7 @@
 //! The owner's view of a run: a pure fold of the trainer's events.
 
 use super::config::TrainConfig;
-use super::protocol::{Evaluation, Event, Inspection, PauseReason, Progress, RunId};
+use super::protocol::{Evaluation, Event, Grid, Inspection, PauseReason, Progress, RunId};
 
 /// Where the run is.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -126,6 +126,8 @@ pub struct RunRecord {
     pub last_checkpoint: Option<usize>,
     pub config: Option<TrainConfig>,
     pub inspection: Option<Inspection>,
+    /// The newest decision-boundary grid.
+    pub grid: Option<Grid>,
     /// The last weights file written.
     pub saved_to: Option<std::path::PathBuf>,
     /// Why the last refused command was refused.
@@ -190,6 +192,7 @@ impl RunRecord {
                 }
             }
             Event::Inspected { inspection, .. } => self.inspection = Some(*inspection),
+            Event::Grid { grid, .. } => self.grid = Some(*grid),
             Event::Checkpointed { step, .. } => {
                 // After an alarm (non-finite values, divergence), a checkpoint event answers RestoreCheckpoint.
                 if matches!(&self.state, RunState::Paused(reason) if reason.alarm().is_some()) {

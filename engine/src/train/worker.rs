@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use super::config::TrainConfig;
 use super::health::{divergence_stretch, readable, Health, WEIGHT_LIMIT};
 use super::protocol::{
-    Command, Evaluation, Event, InspectRequest, Inspection, PauseReason, Progress, RunId, Split, StartRun,
+    Command, Evaluation, Event, Grid, GridRequest, InspectRequest, Inspection, PauseReason, Progress, RunId, Split,
+    StartRun,
 };
 use super::weights::{load_weights_bytes, weights_to_bytes};
 use crate::data::{Dataset, Targets};
@@ -411,6 +412,27 @@ impl Worker {
                 c.schedule = schedule;
                 c.warmup_steps = warmup_steps;
             }),
+            Command::PredictGrid(request) => {
+                if let Some(run) = self.run.as_mut() {
+                    let (id, step) = (run.id, run.step);
+                    let n = request.n.clamp(1, 512);
+                    let answer = catch_unwind(AssertUnwindSafe(|| {
+                        crate::inspect::decision_grid(&mut run.model, request.low, request.high, n)
+                    }));
+                    match answer {
+                        Ok(Ok(outputs)) => {
+                            let width = outputs.len() / (n * n).max(1);
+                            let request = GridRequest { n, ..request };
+                            self.emit(Event::Grid { run: id, grid: Box::new(Grid { request, step, outputs, width }) });
+                        }
+                        Ok(Err(e)) => self.emit(Event::Refused { run: id, message: e.to_string() }),
+                        Err(p) => self.emit(Event::Refused {
+                            run: id,
+                            message: format!("the decision boundary failed inside Glassbox ({})", panic_message(&*p)),
+                        }),
+                    }
+                }
+            }
             Command::Evaluate => {
                 if let Some(run) = self.run.as_mut() {
                     let id = run.id;

@@ -495,3 +495,25 @@ fn an_edited_graph_starts_from_the_weights_that_still_fit() {
     let events = until(&session, |e| matches!(e, Event::Started { .. } | Event::Failed { .. }));
     assert!(matches!(events.last(), Some(Event::Started { .. })), "{:?}", events.last().map(short));
 }
+
+/// The decision boundary, asked of the trainer: the model's outputs over a grid of the plane,
+/// the same numbers the model computes for those points with the run's weights.
+#[test]
+fn the_trainer_answers_a_decision_grid_with_the_runs_weights() {
+    let mut session = Session::spawn(Arc::new(|| {})).expect("thread");
+    session.start(start(0.05, 5));
+    session.send(Command::RunSteps(15));
+    until(&session, is_paused);
+    let request = glassbox_engine::train::GridRequest { low: [-2.0, -2.0], high: [2.0, 2.0], n: 10 };
+    session.send(Command::PredictGrid(request));
+    let events = until(&session, |e| matches!(e, Event::Grid { .. }));
+    let Some(Event::Grid { grid, .. }) = events.last() else { unreachable!() };
+    assert_eq!(grid.step, 15);
+    assert_eq!(grid.width, 2);
+    assert_eq!(grid.outputs.len(), 10 * 10 * 2);
+    let bytes = session.current_weights(Duration::from_secs(5)).expect("weights");
+    let mut model = Model::new(&graph(), 5).expect("model");
+    load_weights_bytes(&mut model, &bytes, "run", false).expect("fits");
+    let points = glassbox_engine::inspect::grid_points([-2.0, -2.0], [2.0, 2.0], 10);
+    assert_eq!(grid.outputs, model.predict(&points, 100).expect("predicts"));
+}

@@ -209,6 +209,21 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
                 crate::app::widgets::short_number(f64::from(hi))
             ));
         }
+        // The focused model's predictions over the plane, shaded under the points.
+        let boundary = cx
+            .runs
+            .get(cx.active)
+            .and_then(|r| Some((r.record.run?, r.record.grid.as_ref()?)))
+            .filter(|_| !train.classes.is_empty())
+            .and_then(|(run, grid)| {
+                boundary_texture(ui.ctx(), run.0, grid, palette, train.classes.len()).map(|t| (t, grid))
+            });
+        if let Some((_, grid)) = &boundary {
+            ui.label(format!(
+                "Shaded: what {} predicts at each point of the plane (step {}); hollow points are test samples.",
+                cx.active, grid.step
+            ));
+        }
         // Square, so the pattern fills the plot at its true proportions.
         let side = ui.available_width().clamp(200.0, 320.0);
         let axis = |i: usize| train.features.get(i).cloned().unwrap_or_else(|| format!("x{}", i + 1));
@@ -248,6 +263,13 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
                     }
                     return;
                 }
+                if let Some((texture, grid)) = &boundary {
+                    let (low, high) = (grid.request.low, grid.request.high);
+                    let center =
+                        egui_plot::PlotPoint::new(f64::from(low[0] + high[0]) / 2.0, f64::from(low[1] + high[1]) / 2.0);
+                    let size = egui::vec2(high[0] - low[0], high[1] - low[1]);
+                    plot.image(egui_plot::PlotImage::new("", texture.id(), center, size));
+                }
                 for (class, name) in train.classes.iter().enumerate() {
                     let points: Vec<[f64; 2]> = (0..train.len())
                         .filter(|&i| labels.get(i) == Some(&class))
@@ -259,8 +281,68 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
                             .color(palette.color(class)),
                     );
                 }
+                // With a boundary drawn, the test points too (hollow), to see where it fails.
+                if let (Some(_), test) = (&boundary, &splits.test) {
+                    let test_labels = test.labels().unwrap_or(&[]);
+                    for class in 0..train.classes.len() {
+                        let points: Vec<[f64; 2]> = (0..test.len())
+                            .filter(|&i| test_labels.get(i) == Some(&class))
+                            .map(|i| [f64::from(test.sample(i)[0]), f64::from(test.sample(i)[1])])
+                            .collect();
+                        plot.points(
+                            Points::new("", PlotPoints::from(points))
+                                .radius(3.5)
+                                .filled(false)
+                                .color(palette.color(class)),
+                        );
+                    }
+                }
             });
     }
+}
+
+/// The decision boundary as a picture: each point of the grid in the colours of the classes,
+/// mixed by the model's probabilities (softmax of its outputs), faint enough for the points on
+/// top to stand out. Made once per grid and kept in the context's memory.
+fn boundary_texture(
+    ctx: &egui::Context,
+    run: u64,
+    grid: &glassbox_engine::train::Grid,
+    palette: &crate::app::widgets::palette::Palette,
+    classes: usize,
+) -> Option<egui::TextureHandle> {
+    let n = grid.request.n;
+    if grid.width < 2 || grid.outputs.len() != n * n * grid.width {
+        return None;
+    }
+    let key = (run, grid.step, n);
+    let id = egui::Id::new("decision-boundary");
+    if let Some((k, texture)) = ctx.data(|d| d.get_temp::<((u64, usize, usize), egui::TextureHandle)>(id)) {
+        if k == key {
+            return Some(texture);
+        }
+    }
+    let mut pixels = vec![egui::Color32::TRANSPARENT; n * n];
+    for (i, row) in grid.outputs.chunks_exact(grid.width).enumerate() {
+        let top = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let exp: Vec<f32> = row.iter().map(|v| (v - top).exp()).collect();
+        let total: f32 = exp.iter().sum();
+        let (mut r, mut g, mut b) = (0.0f32, 0.0f32, 0.0f32);
+        for (class, e) in exp.iter().enumerate().take(classes) {
+            let p = e / total.max(f32::MIN_POSITIVE);
+            let c = palette.color(class);
+            r += p * f32::from(c.r());
+            g += p * f32::from(c.g());
+            b += p * f32::from(c.b());
+        }
+        // Grid rows go up the plane; image rows go down the picture.
+        let (row_up, col) = (i / n, i % n);
+        pixels[(n - 1 - row_up) * n + col] = egui::Color32::from_rgba_unmultiplied(r as u8, g as u8, b as u8, 110);
+    }
+    let image = egui::ColorImage::new([n, n], pixels);
+    let texture = ctx.load_texture("decision-boundary", image, egui::TextureOptions::LINEAR);
+    ctx.data_mut(|d| d.insert_temp(id, (key, texture.clone())));
+    Some(texture)
 }
 
 /// Whether two sources are the same choice of the dataset picker (settings aside).

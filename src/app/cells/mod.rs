@@ -27,6 +27,8 @@ pub(super) struct CellContext<'a> {
     pub notebook: &'a Notebook,
     pub splits: Option<&'a Splits>,
     pub runs: &'a BTreeMap<String, ModelRun>,
+    /// The model the run bar acts on (its decision boundary shades a 2-D set's plot).
+    pub active: &'a str,
     /// The first training samples of an image set, as textures for the sample grid.
     pub thumbnails: &'a [(egui::TextureHandle, String, usize)],
     /// Why the last dataset change failed.
