@@ -233,15 +233,14 @@ impl Model {
     /// # Errors
     /// When `inputs` does not hold `count` samples of the input shape.
     pub fn predict(&mut self, inputs: &[f32], count: usize) -> Result<Vec<f32>, EngineError> {
-        Ok(self.forward_record(inputs, count)?.pop().map(|o| o.values).unwrap_or_default())
+        let x = self.input_batch(inputs, count)?;
+        let mode = Mode { train: false, dropout_seed: 0, input_grad: false };
+        // Only the output is copied out (recording copies every node's).
+        Ok(self.forward(&x, &mut NoneTape, mode).pop().map(|o| values(&o)).unwrap_or_default())
     }
 
-    /// Every node's output for `count` samples in evaluation mode, in evaluation order. Recording
-    /// does not change results: it reads the same outputs [`Model::predict`] computes.
-    ///
-    /// # Errors
-    /// When `inputs` does not hold `count` samples of the input shape.
-    pub fn forward_record(&mut self, inputs: &[f32], count: usize) -> Result<Vec<NodeOutput>, EngineError> {
+    /// `count` samples as the model's input tensor.
+    fn input_batch(&self, inputs: &[f32], count: usize) -> Result<Tensor<(usize, usize), f32, Cpu>, EngineError> {
         let in_numel: usize = self.input_shape().iter().product();
         if count == 0 || inputs.len() != count * in_numel {
             return Err(EngineError::Batch(format!(
@@ -250,7 +249,16 @@ impl Model {
                 inputs.len()
             )));
         }
-        let x = self.dev.tensor_from_vec(inputs.to_vec(), (count, in_numel));
+        Ok(self.dev.tensor_from_vec(inputs.to_vec(), (count, in_numel)))
+    }
+
+    /// Every node's output for `count` samples in evaluation mode, in evaluation order. Recording
+    /// does not change results: it reads the same outputs [`Model::predict`] computes.
+    ///
+    /// # Errors
+    /// When `inputs` does not hold `count` samples of the input shape.
+    pub fn forward_record(&mut self, inputs: &[f32], count: usize) -> Result<Vec<NodeOutput>, EngineError> {
+        let x = self.input_batch(inputs, count)?;
         let mode = Mode { train: false, dropout_seed: 0, input_grad: false };
         let outs = self.forward(&x, &mut NoneTape, mode);
         Ok(self
