@@ -45,6 +45,11 @@ pub enum CellKind {
     },
     /// Every model's curves on one pair of plots, one colour per model.
     Compare,
+    /// How one model does on the test split: the confusion matrix and each class's accuracy.
+    Evaluation {
+        #[serde(default)]
+        model: String,
+    },
 }
 
 /// One cell of the notebook, shown in order.
@@ -71,7 +76,7 @@ impl Cell {
     #[must_use]
     pub fn model(&self) -> Option<&str> {
         match &self.kind {
-            CellKind::Model { model } | CellKind::Training { model } => Some(model),
+            CellKind::Model { model } | CellKind::Training { model } | CellKind::Evaluation { model } => Some(model),
             CellKind::Markdown { .. } | CellKind::Dataset | CellKind::Compare => None,
         }
     }
@@ -223,7 +228,9 @@ impl TryFrom<StoredNotebook> for Notebook {
         let mut cells = stored.cells.unwrap_or_else(|| standard_cells(&models));
         // A cell without a model name (format 1) shows the first model.
         for cell in &mut cells {
-            if let CellKind::Model { model } | CellKind::Training { model } = &mut cell.kind {
+            if let CellKind::Model { model } | CellKind::Training { model } | CellKind::Evaluation { model } =
+                &mut cell.kind
+            {
                 if model.is_empty() {
                     model.clone_from(&models[0].name);
                 }

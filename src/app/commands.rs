@@ -242,8 +242,11 @@ impl GlassboxApp {
                 AppCommand::SetCellModel { cell, model } => {
                     if let Some(nb) = self.doc.notebook.as_mut() {
                         let known = nb.model(&model).is_some();
-                        if let Some(CellKind::Model { model: m } | CellKind::Training { model: m }) =
-                            nb.cells.get_mut(cell).map(|c| &mut c.kind)
+                        if let Some(
+                            CellKind::Model { model: m }
+                            | CellKind::Training { model: m }
+                            | CellKind::Evaluation { model: m },
+                        ) = nb.cells.get_mut(cell).map(|c| &mut c.kind)
                         {
                             if known {
                                 *m = model;
@@ -443,7 +446,9 @@ impl GlassboxApp {
         let Some(def) = nb.model_mut(from) else { return };
         def.name = to.to_owned();
         for cell in &mut nb.cells {
-            if let CellKind::Model { model } | CellKind::Training { model } = &mut cell.kind {
+            if let CellKind::Model { model } | CellKind::Training { model } | CellKind::Evaluation { model } =
+                &mut cell.kind
+            {
                 if model == from {
                     *model = to.to_owned();
                 }

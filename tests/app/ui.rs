@@ -928,3 +928,35 @@ fn a_2d_set_is_shaded_with_the_focused_models_decision_boundary_as_it_trains() {
     harness
         .get_by_label_contains(&format!("Shaded: what MLP predicts at each point of the plane (step {})", grid.step));
 }
+
+#[test]
+fn an_evaluation_cell_shows_the_confusion_matrix_after_an_epoch() {
+    let mut harness = harness(GlassboxApp::new(assets_path(DEFAULT_NOTEBOOK)));
+    harness.run_steps(2);
+    harness.state_mut().push(AppCommand::AddCell { after: 3, kind: CellKind::Evaluation { model: "MLP".into() } });
+    harness.run_steps(2);
+    harness.get_by_label_contains("Train MLP for an epoch");
+    harness.state_mut().push(AppCommand::SetSpeed(None));
+    harness.state_mut().push(AppCommand::model("MLP", ModelCommand::StepEpoch));
+    step_until(&mut harness, |app| !app.record().evaluations.is_empty());
+    harness.run_steps(2);
+    let evaluation = harness.state().record().evaluations.last().cloned().expect("evaluated");
+    harness.get_by_label_contains(&format!("After step {}: test accuracy", evaluation.step));
+    // The counts of the matrix, and each class's accuracy from its diagonal.
+    let orange = &evaluation.confusion[0];
+    let total: usize = orange.iter().sum();
+    assert_eq!(evaluation.confusion.iter().flatten().sum::<usize>(), evaluation.samples);
+    harness.get_by_label(&format!(
+        "orange: {:.0}% ({} of {total})",
+        orange[0] as f32 / total as f32 * 100.0,
+        orange[0]
+    ));
+    harness.get_by_label("row-normalised").scroll_to_me();
+    harness.run_steps(20);
+    harness.get_by_label("row-normalised").click();
+    harness.run_steps(2);
+    harness.get_by_label(&format!("{:.0}%", orange[0] as f32 / total as f32 * 100.0));
+    // Saved with the notebook like any cell.
+    let nb = harness.state().notebook().expect("loaded");
+    assert!(nb.cells.iter().any(|c| c.kind == CellKind::Evaluation { model: "MLP".into() }));
+}

@@ -218,11 +218,14 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
             .and_then(|(run, grid)| {
                 boundary_texture(ui.ctx(), run.0, grid, palette, train.classes.len()).map(|t| (t, grid))
             });
+        // One line either way, so the page does not move when the shading arrives.
         if let Some((_, grid)) = &boundary {
             ui.label(format!(
                 "Shaded: what {} predicts at each point of the plane (step {}); hollow points are test samples.",
                 cx.active, grid.step
             ));
+        } else if !train.classes.is_empty() {
+            ui.weak(format!("Train {}: the plot is then shaded with what it predicts at each point.", cx.active));
         }
         // Square, so the pattern fills the plot at its true proportions.
         let side = ui.available_width().clamp(200.0, 320.0);

@@ -4,6 +4,7 @@
 
 mod compare;
 mod dataset;
+mod evaluation;
 pub(super) mod graph_editor;
 mod markdown;
 mod model;
@@ -51,6 +52,7 @@ fn kind_name(cell: &CellKind) -> &'static str {
         CellKind::Model { .. } => "Model",
         CellKind::Training { .. } => "Training",
         CellKind::Compare => "Compare models",
+        CellKind::Evaluation { .. } => "Evaluation",
     }
 }
 
@@ -62,6 +64,7 @@ fn body(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>) 
         CellKind::Model { model } => model::show(ui, model, cx),
         CellKind::Training { model } => training::show(ui, model, cx),
         CellKind::Compare => compare::show(ui, cx),
+        CellKind::Evaluation { model } => evaluation::show(ui, model, cx),
     }
 }
 
@@ -219,6 +222,13 @@ fn header(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>
                         format!("Training: {name}"),
                         CellKind::Training { model },
                         "Train the model and watch its curves",
+                    );
+                    let model = name.to_owned();
+                    add(
+                        ui,
+                        format!("Evaluation: {name}"),
+                        CellKind::Evaluation { model },
+                        "Where the model goes wrong on the test samples: the confusion matrix",
                     );
                 }
             })
