@@ -301,8 +301,9 @@ mod tests {
         // The skip relu1 -> add passes dense2's layer: it keeps a lane there, off dense2's line,
         // so the wire is not hidden behind dense2.
         let pos = layered(&g, Direction::LeftToRight);
-        assert!(pos["dense2"][1] != pos["relu1"][1] || pos["add1"][1] != pos["relu1"][1], "{pos:?}");
-        assert_ne!(pos["dense2"][1], pos["add1"][1], "{pos:?}");
+        let apart = |a: &str, b: &str| (pos[a][1] - pos[b][1]).abs() > 1.0;
+        assert!(apart("dense2", "relu1") || apart("add1", "relu1"), "{pos:?}");
+        assert!(apart("dense2", "add1"), "{pos:?}");
     }
 
     #[test]
@@ -319,7 +320,7 @@ mod tests {
         let bands: BTreeSet<u32> = ys.iter().map(|y| y.to_bits()).collect();
         assert_eq!(bands.len(), 3, "12 nodes, 170 units apart, in 700: bands of 4: {ys:?}");
         assert!(ys.windows(2).all(|w| w[1] >= w[0]), "later layers are never above earlier ones: {ys:?}");
-        assert_eq!(xs[0], 0.0);
+        assert!(xs[0].abs() < 1e-6, "the first node starts the first band: {xs:?}");
         let unwrapped = layered_sized(&g, Direction::LeftToRight, &|_| Some([100.0, 50.0]), None);
         assert!(unwrapped.values().all(|p| p[1] == 0.0), "without a width, one line");
     }

@@ -77,6 +77,32 @@ impl Health {
     }
 }
 
+/// A number in a message as a student reads it: `0.02`, `200`, `1500`; powers of ten for huge or
+/// tiny values (`1e12`, `2.5e-5`), as the window's fields show them.
+#[must_use]
+pub fn readable(v: f64) -> String {
+    let a = v.abs();
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    if a != 0.0 && !(1e-3..1e5).contains(&a) {
+        let text = format!("{v:.2e}");
+        return match text.split_once('e') {
+            Some((mantissa, exponent)) => {
+                format!("{}e{exponent}", mantissa.trim_end_matches('0').trim_end_matches('.'))
+            }
+            None => text,
+        };
+    }
+    let decimals = if a == 0.0 { 0 } else { (2 - a.log10().floor() as i32).clamp(0, 6) as usize };
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,31 +135,5 @@ mod tests {
             let loss = 2.3 * (1.0 + 0.9 * ((step as f32) * 0.37).sin());
             assert_eq!(health.observe(step, loss), 0);
         }
-    }
-}
-
-/// A number in a message as a student reads it: `0.02`, `200`, `1500`; powers of ten for huge or
-/// tiny values (`1e12`, `2.5e-5`), as the window's fields show them.
-#[must_use]
-pub fn readable(v: f64) -> String {
-    let a = v.abs();
-    if !v.is_finite() {
-        return format!("{v}");
-    }
-    if a != 0.0 && !(1e-3..1e5).contains(&a) {
-        let text = format!("{v:.2e}");
-        return match text.split_once('e') {
-            Some((mantissa, exponent)) => {
-                format!("{}e{exponent}", mantissa.trim_end_matches('0').trim_end_matches('.'))
-            }
-            None => text,
-        };
-    }
-    let decimals = if a == 0.0 { 0 } else { (2 - a.log10().floor() as i32).clamp(0, 6) as usize };
-    let text = format!("{v:.decimals$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        text
     }
 }

@@ -1,6 +1,6 @@
 //! Fitting a graph to a dataset: what changes, that the result trains, and what cannot be fitted.
 
-use glassbox_engine::graph::{examples, fit_to_data, infer_shapes, GraphSpec, LayerKind, LayerSpec, OutputNeed};
+use glassbox_engine::graph::{examples, fit_to_data, infer_shapes, GraphSpec, LayerKind, OutputNeed};
 
 /// The 2-16-2 tanh MLP the session tests train.
 use crate::session::graph as mlp;
