@@ -66,12 +66,7 @@ fn choices() -> Vec<(String, DataSource)> {
 
 /// A dataset's name as the picker shows it (templates say which data they bring).
 pub(super) fn data_name(source: &DataSource) -> String {
-    let same_kind = |s: &DataSource| match (s, source) {
-        (DataSource::Toy2d { pattern: a, .. }, DataSource::Toy2d { pattern: b, .. }) => a == b,
-        (DataSource::Bundled { name: a }, DataSource::Bundled { name: b }) => a == b,
-        _ => std::mem::discriminant(s) == std::mem::discriminant(source),
-    };
-    choices().into_iter().find(|(_, s)| same_kind(s)).map_or_else(|| "its own data".into(), |(name, _)| name)
+    choices().into_iter().find(|(_, s)| same_kind(s, source)).map_or_else(|| "its own data".into(), |(name, _)| name)
 }
 
 /// The dataset: a picker, its parameters, what it is, its license, size, class balance, and its
