@@ -111,6 +111,13 @@ impl ModelRun {
         })
     }
 
+    /// The next run starts from the seeded initial weights.
+    fn start_fresh(&mut self) {
+        self.saved_weights = None;
+        self.weights_partial = false;
+        self.weights_graph = None;
+    }
+
     /// Keeps `weights` as the weights of `graph` (for Undo).
     fn remember(&mut self, graph: GraphSpec, weights: WeightsFile) {
         self.weights_by_graph.retain(|(g, _)| *g != graph);
@@ -439,9 +446,7 @@ impl GlassboxApp {
             ModelCommand::RestoreCheckpoint => self.send_if_running(model, Command::RestoreCheckpoint),
             ModelCommand::ForgetSavedWeights => {
                 if let Some(run) = self.runs.get_mut(model) {
-                    run.saved_weights = None;
-                    run.weights_partial = false;
-                    run.weights_graph = None;
+                    run.start_fresh();
                     run.weights_note = None;
                     run.stop();
                 }
@@ -454,9 +459,7 @@ impl GlassboxApp {
                         def.graph = fitted.graph;
                         // Weights saved for the old shapes would not load: the fitted model starts fresh.
                         if let Some(run) = self.runs.get_mut(model) {
-                            run.saved_weights = None;
-                            run.weights_partial = false;
-                            run.weights_graph = None;
+                            run.start_fresh();
                         }
                         self.status = Some(if fitted.changes.is_empty() {
                             format!("{model} already fits this data")
@@ -488,9 +491,10 @@ impl GlassboxApp {
             if old.graph != m.graph {
                 if let Some(run) = self.runs.get_mut(&m.name) {
                     if let Some(weights) = run.current_weights() {
-                        let graph = if run.weights_partial { None } else { Some(old.graph.clone()) };
-                        if let Some(graph) = graph.or_else(|| run.record.run.map(|_| old.graph.clone())) {
-                            run.remember(graph, weights);
+                        // They are the old graph's own unless carried over by an edit and not
+                        // trained since.
+                        if !run.weights_partial || run.record.run.is_some() {
+                            run.remember(old.graph.clone(), weights);
                         }
                     }
                 }
@@ -601,9 +605,7 @@ impl GlassboxApp {
         def.training = template.training;
         def.layout = BTreeMap::new();
         if let Some(run) = self.runs.get_mut(model) {
-            run.saved_weights = None;
-            run.weights_partial = false;
-            run.weights_graph = None;
+            run.start_fresh();
             run.weights_note = None;
         }
         if let Some(editor) = self.editors.get_mut(model) {

@@ -2,7 +2,7 @@
 //! wiring with the mouse, problems on their nodes, the editing keys, undo, templates, weights
 //! kept across an edit, graph files, and the comparison between a model and its copy.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use eframe::egui;
 use egui_kittest::kittest::Queryable as _;
@@ -79,16 +79,8 @@ fn palette(h: &mut Harness<'_, GlassboxApp>, kind: LayerKind) {
     h.run_steps(3);
 }
 
-fn step_until(h: &mut Harness<'_, GlassboxApp>, what: &str, mut done: impl FnMut(&GlassboxApp) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        h.step();
-        if done(h.state()) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("timed out waiting for {what}; state: {:?}", h.state().record().state);
+fn step_until(h: &mut Harness<'_, GlassboxApp>, what: &str, done: impl FnMut(&GlassboxApp) -> bool) {
+    crate::step_within(h, Duration::from_secs(60), what, done);
 }
 
 #[test]

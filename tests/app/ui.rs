@@ -14,16 +14,8 @@ fn harness(app: GlassboxApp) -> Harness<'static, GlassboxApp> {
 
 /// Steps the harness (the trainer keeps asking for repaints, so `run()` would never settle) until
 /// `done` holds or 20 s pass.
-fn step_until(harness: &mut Harness<'_, GlassboxApp>, mut done: impl FnMut(&GlassboxApp) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        harness.step();
-        if done(harness.state()) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("timed out; record: {:?}", harness.state().record().state);
+fn step_until(harness: &mut Harness<'_, GlassboxApp>, done: impl FnMut(&GlassboxApp) -> bool) {
+    crate::step_within(harness, Duration::from_secs(20), "the condition", done);
 }
 
 /// An empty folder of this test's own (and this process's).

@@ -243,7 +243,7 @@ impl GraphEditor {
 
     /// A node's measured width (a typical one before it is measured), in graph units.
     pub fn node_width(&self, node: &str) -> f32 {
-        self.rects.get(node).map_or(170.0, Rect::width)
+        self.rects.get(node).map_or(TYPICAL_NODE.x, Rect::width)
     }
 
     /// Fits the view again if a node of `layout` falls outside what the canvas shows now.
@@ -854,10 +854,7 @@ impl SnarlViewer<String> for Viewer<'_> {
                     // Where the nodes are now, at the sizes last measured (this graph's nodes,
                     // not those of the graph before an edit or a template).
                     let measured = self.def.graph.nodes.iter().all(|n| self.last_rects.contains_key(&n.id));
-                    let bb = self.layout.iter().fold(Rect::NOTHING, |bb, (id, p)| {
-                        let size = self.last_rects.get(id).map_or(Vec2::new(170.0, 110.0), Rect::size);
-                        bb.union(Rect::from_min_size(Pos2::new(p[0], p[1]), size))
-                    });
+                    let bb = layout_bounds(self.layout, self.last_rects);
                     if bb.is_positive() && measured {
                         let bb = bb.expand(30.0);
                         let scale = (canvas.width() / bb.width()).min(canvas.height() / bb.height()).clamp(0.25, 1.0);
@@ -887,6 +884,17 @@ impl SnarlViewer<String> for Viewer<'_> {
     }
 }
 
+/// The size a node is taken to have before it is measured, in graph units.
+const TYPICAL_NODE: Vec2 = Vec2::new(170.0, 110.0);
+
+/// Where the nodes of `layout` cover, at their measured sizes (typical ones where not measured).
+fn layout_bounds(layout: &Layout, rects: &HashMap<String, Rect>) -> Rect {
+    layout.iter().fold(Rect::NOTHING, |bb, (id, p)| {
+        let size = rects.get(id).map_or(TYPICAL_NODE, Rect::size);
+        bb.union(Rect::from_min_size(Pos2::new(p[0], p[1]), size))
+    })
+}
+
 /// The room between two layers, in graph units.
 pub(super) const GAP: f32 = 70.0;
 
@@ -894,7 +902,7 @@ pub(super) const GAP: f32 = 70.0;
 pub(super) fn make_room(layout: &mut Layout, x: f32) {
     for p in layout.values_mut() {
         if p[0] >= x - 1.0 {
-            p[0] += 170.0 + GAP;
+            p[0] += TYPICAL_NODE.x + GAP;
         }
     }
 }
@@ -954,10 +962,7 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
     // As tall as the graph needs when it fits the width (a chain of layers needs little), up to
     // CANVAS_HEIGHT.
     let width = ui.available_width();
-    let bb = layout.iter().fold(Rect::NOTHING, |bb, (id, p)| {
-        let size = editor.rects.get(id).map_or(Vec2::new(170.0, 110.0), Rect::size);
-        bb.union(Rect::from_min_size(Pos2::new(p[0], p[1]), size))
-    });
+    let bb = layout_bounds(&layout, &editor.rects);
     let height = if bb.is_positive() {
         let scale = ((width - 60.0) / bb.width()).clamp(0.25, 1.0);
         (bb.height() * scale + 90.0).clamp(CANVAS_MIN_HEIGHT, CANVAS_HEIGHT)

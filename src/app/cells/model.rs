@@ -322,6 +322,9 @@ fn editor_ui(
     }
 }
 
+/// What the copy and delete actions say when no layer is selected.
+const SELECT_FIRST: &str = "Select a layer first: click it (Shift+click or Shift+drag selects several)";
+
 /// Where copied layers are kept in the window (the system clipboard gets them as JSON too).
 fn clipboard_id() -> egui::Id {
     egui::Id::new("graph-clipboard")
@@ -329,7 +332,7 @@ fn clipboard_id() -> egui::Id {
 
 fn copy(ctx: &egui::Context, editor: &mut GraphEditor, def: &ModelDef) -> Option<Fragment> {
     let Some(fragment) = editor.copy(ctx, def) else {
-        editor.notice = Some("Select a layer first: click it (Shift+click or Shift+drag selects several)".into());
+        editor.notice = Some(SELECT_FIRST.into());
         return None;
     };
     if let Ok(json) = serde_json::to_string(&fragment) {
@@ -365,7 +368,7 @@ fn paste(
 
 fn delete(ctx: &egui::Context, editor: &mut GraphEditor, def: &ModelDef) -> Option<graph_editor::Edit> {
     let Some(fragment) = editor.copy(ctx, def) else {
-        editor.notice = Some("Select a layer first: click it (Shift+click or Shift+drag selects several)".into());
+        editor.notice = Some(SELECT_FIRST.into());
         return None;
     };
     let ids = fragment.nodes.iter().map(|n| n.id.clone()).collect();
