@@ -104,6 +104,33 @@ pub fn decision_grid(model: &mut Model, low: [f32; 2], high: [f32; 2], n: usize)
     Ok(out)
 }
 
+/// Every node's output at every point of [`grid_points`] (`n * n` samples each, in evaluation
+/// order, the model's output last): each neuron's response over the plane.
+///
+/// # Errors
+/// When the model does not take 2-D points.
+pub fn grid_activations(model: &mut Model, low: [f32; 2], high: [f32; 2], n: usize) -> Result<Vec<NodeOutput>, EngineError> {
+    if model.input_shape() != [2] {
+        return Err(EngineError::Batch(format!(
+            "responses over the plane are drawn for models that take points of the plane ([2]); this one takes {}",
+            crate::graph::shape_text(model.input_shape())
+        )));
+    }
+    let points = grid_points(low, high, n);
+    let mut all: Vec<NodeOutput> = Vec::new();
+    for chunk in points.chunks(2 * 4096) {
+        let part = model.forward_record(chunk, chunk.len() / 2)?;
+        if all.is_empty() {
+            all = part;
+        } else {
+            for (whole, more) in all.iter_mut().zip(part) {
+                whole.values.extend(more.values);
+            }
+        }
+    }
+    Ok(all)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

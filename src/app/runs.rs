@@ -226,7 +226,7 @@ impl GlassboxApp {
             return;
         }
         let (low, high) = plane_bounds(splits);
-        session.send(Command::PredictGrid(glassbox_engine::train::GridRequest { low, high, n: BOUNDARY_GRID }));
+        session.send(Command::PredictGrid(glassbox_engine::train::GridRequest { low, high, n: BOUNDARY_GRID, ..Default::default() }));
         run.grid_asked = Some((std::time::Instant::now(), step));
     }
 

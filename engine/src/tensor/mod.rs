@@ -65,6 +65,21 @@ pub struct NodeOutput {
     pub values: Vec<f32>,
 }
 
+/// One parameter tensor's health at a training step: the L2 norms of its gradient, of its
+/// values before the update, and of the update itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamHealth {
+    pub name: String,
+    pub grad_norm: f32,
+    pub weight_norm: f32,
+    pub update_norm: f32,
+}
+
+/// The L2 norm of some values, summed in f64.
+fn norm(values: impl Iterator<Item = f32>) -> f32 {
+    values.map(|v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt() as f32
+}
+
 /// Loss and gradients for one batch, as plain data.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GradientReport {
@@ -182,6 +197,33 @@ impl Model {
         optimizer: &mut Optimizer,
         dropout_seed: u64,
     ) -> Result<StepStats, EngineError> {
+        self.train_step_inner(batch, loss, optimizer, dropout_seed, false).map(|(stats, _)| stats)
+    }
+
+    /// [`Model::train_step`], also measuring every parameter tensor's gradient, weight and
+    /// update norms (for the gradients-and-health view; it copies every weight twice, so the
+    /// trainer measures only some steps).
+    ///
+    /// # Errors
+    /// When the batch does not fit the model.
+    pub fn train_step_measured(
+        &mut self,
+        batch: &Batch,
+        loss: LossSpec,
+        optimizer: &mut Optimizer,
+        dropout_seed: u64,
+    ) -> Result<(StepStats, Vec<ParamHealth>), EngineError> {
+        self.train_step_inner(batch, loss, optimizer, dropout_seed, true)
+    }
+
+    fn train_step_inner(
+        &mut self,
+        batch: &Batch,
+        loss: LossSpec,
+        optimizer: &mut Optimizer,
+        dropout_seed: u64,
+        measure: bool,
+    ) -> Result<(StepStats, Vec<ParamHealth>), EngineError> {
         self.check_batch(batch)?;
         let x = self.input_tensor(batch);
         let mut tape = OwnedTape::<f32, Cpu>::default();
@@ -192,9 +234,26 @@ impl Model {
         let loss_t = self.loss_of(out, &batch.targets, loss, tape);
         let loss_value = loss_t.array();
         let mut grads = loss_t.backward();
+        let mut health = Vec::new();
+        if measure {
+            for p in &self.params {
+                let g = grads.get_or_alloc_mut(&p.tensor).map_err(|e| EngineError::Internal(e.to_string()))?;
+                health.push(ParamHealth {
+                    name: p.name.clone(),
+                    grad_norm: norm(g.iter().copied()),
+                    weight_norm: 0.0,
+                    update_norm: 0.0,
+                });
+            }
+        }
+        let before: Vec<Vec<f32>> = if measure { self.params.iter().map(|p| values(&p.tensor)).collect() } else { Vec::new() };
         let grads_finite =
             optimizer.update(&mut self.params, &mut grads).map_err(|e| EngineError::Internal(e.to_string()))?;
-        Ok(StepStats { loss: loss_value, correct, count, grads_finite })
+        for ((h, p), old) in health.iter_mut().zip(&self.params).zip(&before) {
+            h.weight_norm = norm(old.iter().copied());
+            h.update_norm = norm(values(&p.tensor).iter().zip(old).map(|(new, old)| new - old));
+        }
+        Ok((StepStats { loss: loss_value, correct, count, grads_finite }, health))
     }
 
     /// Loss and accuracy on a batch in evaluation mode (no dropout, running batch statistics).

@@ -14,10 +14,10 @@ pub use config::{Schedule, TrainConfig, MAX_EPOCHS};
 pub use health::{divergence_stretch, divergence_threshold, readable};
 pub use preflight::{check_data_fits, check_model_memory, estimate_model_memory, output_need, preflight, ModelMemory};
 pub use protocol::{
-    Command, Evaluation, Event, Grid, GridRequest, InspectRequest, Inspection, PauseReason, Progress, RunId, Split,
-    StartRun, WeightsFile,
+    Command, Evaluation, Event, Grid, GridRequest, InspectRequest, Inspection, LayerHealth, PauseReason, Progress,
+    RunId, Snapshot, SnapshotReason, Split, StartRun, WeightsFile,
 };
-pub use record::{smoothing_window, MetricsHistory, RunRecord, RunState, Smoother};
+pub use record::{smoothing_window, MetricsHistory, RunRecord, RunState, Smoother, HEALTH_KEPT};
 pub use weights::{
     is_weights_file, largest_weight, load_weights, load_weights_bytes, looks_like_weights_file, save_weights,
     weights_file_limit, weights_to_bytes, LoadReport,

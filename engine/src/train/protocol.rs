@@ -35,28 +35,39 @@ pub struct WeightsFile {
 }
 
 /// Which split a sample comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Split {
     Train,
+    #[default]
     Test,
 }
 
-/// What to look at.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What to look at, and at which moment of the run.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InspectRequest {
     /// Chosen by the caller; the answer carries it back.
     pub id: u64,
     pub split: Split,
     /// The samples (one for a single sample).
     pub indices: Vec<usize>,
+    /// A sample that is not in the data (drawn, clicked on the plane, typed), in the model's
+    /// input shape: looked at instead of `indices` (no gradients: it has no label).
+    pub input: Option<Vec<f32>>,
+    /// The weights of the timeline's snapshot at this step ([`Event::Snapshot`]); `None`: the
+    /// current weights.
+    pub moment: Option<usize>,
 }
 
 /// Where and how finely to evaluate a model over the plane.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GridRequest {
     pub low: [f32; 2],
     pub high: [f32; 2],
     pub n: usize,
+    /// The timeline's snapshot at this step; `None`: the current weights.
+    pub moment: Option<usize>,
+    /// Also every node's output over the grid (each hidden neuron's response over the plane).
+    pub neurons: bool,
 }
 
 /// A model's outputs over a grid of the plane (see [`crate::inspect::grid_points`] for the order).
@@ -68,6 +79,55 @@ pub struct Grid {
     /// `n * n` rows of `width` outputs.
     pub outputs: Vec<f32>,
     pub width: usize,
+    /// With `request.neurons`: every node's output over the grid (`n * n` samples each).
+    pub nodes: Vec<NodeOutput>,
+}
+
+/// Why a snapshot of the weights was kept for the timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SnapshotReason {
+    /// The weights the run started from.
+    Start,
+    /// An epoch ended (its number, counted from 1).
+    EpochEnd(usize),
+    /// Training paused.
+    Pause,
+}
+
+/// One moment of the run's timeline: a snapshot of the weights the trainer keeps, which
+/// inspections, grids and evaluations can be asked at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub step: usize,
+    /// Epochs done at this step, with the fraction of the current one.
+    pub epoch: f32,
+    pub reason: SnapshotReason,
+    /// For every ReLU node, the fraction of its units that are zero for every one of up to 256
+    /// training samples (dead: no gradient flows through them).
+    pub dead_relus: BTreeMap<String, f32>,
+}
+
+/// One layer's health at a training step (see [`crate::tensor::ParamHealth`]), its parameter
+/// tensors taken together.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerHealth {
+    /// The node id.
+    pub node: String,
+    pub grad_norm: f32,
+    pub weight_norm: f32,
+    pub update_norm: f32,
+}
+
+impl LayerHealth {
+    /// How far one step moves the weights, relative to their size (healthy: around 1e-3).
+    #[must_use]
+    pub fn update_ratio(&self) -> f32 {
+        if self.weight_norm > 0.0 {
+            self.update_norm / self.weight_norm
+        } else {
+            0.0
+        }
+    }
 }
 
 /// A command to the trainer.
@@ -102,6 +162,9 @@ pub enum Command {
     },
     /// Test loss, accuracy and confusion matrix.
     Evaluate,
+    /// The same, with the weights of the timeline's snapshot at this step (the answer's
+    /// evaluation carries that step).
+    EvaluateAt(usize),
     /// Whether to evaluate on the test split at the end of every epoch (for test curves).
     EvaluateEachEpoch(bool),
     /// How fast training runs, in steps a second (`None`: as fast as it can), so a class can
@@ -153,6 +216,9 @@ pub struct Evaluation {
     /// `confusion[true class][predicted class]` counts (single-label classification only): a row
     /// per class of the data, a column per output the model scores (at least one per class).
     pub confusion: Vec<Vec<usize>>,
+    /// Each test sample's predicted class and the softmax probability the model gave it, in
+    /// sample order (single-label classification only).
+    pub predictions: Vec<(usize, f32)>,
 }
 
 /// Why a run paused.
@@ -198,6 +264,9 @@ impl PauseReason {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Inspection {
     pub id: u64,
+    /// The step of the weights looked at, and whether they were a snapshot's (`Some(step)`).
+    pub step: usize,
+    pub moment: Option<usize>,
     /// Every node's output for the samples, in evaluation order.
     pub outputs: Vec<NodeOutput>,
     /// The gradient of the loss with respect to every parameter, over these samples.
@@ -220,6 +289,8 @@ pub enum Event {
         run: RunId,
         progress: Progress,
         steps: Vec<(usize, f32, f32)>,
+        /// Layer health measured at some of those steps: `(step, layers)`.
+        health: Vec<(usize, Vec<LayerHealth>)>,
     },
     Paused {
         run: RunId,
@@ -241,6 +312,13 @@ pub enum Event {
     Grid {
         run: RunId,
         grid: Box<Grid>,
+    },
+    /// A moment was added to the timeline.
+    Snapshot {
+        run: RunId,
+        snapshot: Snapshot,
+        /// Older snapshots dropped to make room (their steps).
+        forgotten: Vec<usize>,
     },
     /// A checkpoint was kept in memory (at the start of each epoch).
     Checkpointed {
@@ -286,6 +364,7 @@ impl Event {
             | Self::Evaluated { run, .. }
             | Self::Inspected { run, .. }
             | Self::Grid { run, .. }
+            | Self::Snapshot { run, .. }
             | Self::Checkpointed { run, .. }
             | Self::Saved { run, .. }
             | Self::Configured { run, .. }

@@ -1,7 +1,7 @@
 //! The owner's view of a run: a pure fold of the trainer's events.
 
 use super::config::TrainConfig;
-use super::protocol::{Evaluation, Event, Grid, Inspection, PauseReason, Progress, RunId};
+use super::protocol::{Evaluation, Event, Grid, Inspection, LayerHealth, PauseReason, Progress, RunId, Snapshot};
 
 /// Where the run is.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -110,6 +110,9 @@ pub fn smoothing_window(steps_per_epoch: usize) -> usize {
     (steps_per_epoch / 4).clamp(8, 50)
 }
 
+/// Layer health points a record keeps; past this every other one is dropped.
+pub const HEALTH_KEPT: usize = 2000;
+
 /// Everything the owner knows about the current run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunRecord {
@@ -128,6 +131,11 @@ pub struct RunRecord {
     pub inspection: Option<Inspection>,
     /// The newest decision-boundary grid.
     pub grid: Option<Grid>,
+    /// The timeline: the moments whose weights the trainer keeps, oldest first.
+    pub timeline: Vec<Snapshot>,
+    /// Layer health measured during training, `(step, layers)` in step order (thinned to at most
+    /// [`HEALTH_KEPT`] points, evenly).
+    pub health: Vec<(usize, Vec<LayerHealth>)>,
     /// The last weights file written.
     pub saved_to: Option<std::path::PathBuf>,
     /// Why the last refused command was refused.
@@ -170,7 +178,15 @@ impl RunRecord {
         }
         match event {
             Event::Started { .. } => {}
-            Event::Progress { progress, mut steps, .. } => {
+            Event::Progress { progress, mut steps, health, .. } => {
+                self.health.extend(health);
+                if self.health.len() > HEALTH_KEPT {
+                    let mut index = 0;
+                    self.health.retain(|_| {
+                        index += 1;
+                        index % 2 == 1
+                    });
+                }
                 if steps.is_empty() {
                     steps.push((progress.step, progress.loss, progress.accuracy));
                 }
@@ -187,12 +203,20 @@ impl RunRecord {
             }
             // Without a test split there are no test metrics to draw.
             Event::Evaluated { evaluation, .. } => {
+                // An evaluation of a past moment goes in step order (or replaces that step's).
                 if evaluation.samples > 0 {
-                    self.evaluations.push(evaluation);
+                    match self.evaluations.binary_search_by_key(&evaluation.step, |e| e.step) {
+                        Ok(i) => self.evaluations[i] = evaluation,
+                        Err(i) => self.evaluations.insert(i, evaluation),
+                    }
                 }
             }
             Event::Inspected { inspection, .. } => self.inspection = Some(*inspection),
             Event::Grid { grid, .. } => self.grid = Some(*grid),
+            Event::Snapshot { snapshot, forgotten, .. } => {
+                self.timeline.retain(|s| !forgotten.contains(&s.step) && s.step != snapshot.step);
+                self.timeline.push(snapshot);
+            }
             Event::Checkpointed { step, .. } => {
                 // After an alarm (non-finite values, divergence), a checkpoint event answers RestoreCheckpoint.
                 if matches!(&self.state, RunState::Paused(reason) if reason.alarm().is_some()) {
@@ -203,6 +227,7 @@ impl RunRecord {
                     // spike of 1,500 would flatten everything after it).
                     self.history.points.retain(|p| p.0 <= step);
                     self.evaluations.retain(|e| e.step <= step);
+                    self.health.retain(|h| h.0 <= step);
                     self.smoother = Smoother::new(smoothing_window(self.steps_per_epoch));
                     let smoother = &mut self.smoother;
                     self.smoothed = MetricsHistory {

@@ -2,7 +2,7 @@
 //! and reports events. It never blocks on its owner: events go into an unbounded channel and the
 //! owner is woken through a closure it handed over.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender, TryRecvError};
@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 use super::config::TrainConfig;
 use super::health::{divergence_stretch, readable, Health, WEIGHT_LIMIT};
 use super::protocol::{
-    Command, Evaluation, Event, Grid, GridRequest, InspectRequest, Inspection, PauseReason, Progress, RunId, Split,
-    StartRun,
+    Command, Evaluation, Event, Grid, GridRequest, InspectRequest, Inspection, LayerHealth, PauseReason, Progress,
+    RunId, Snapshot, SnapshotReason, Split, StartRun,
 };
 use super::weights::{load_weights_bytes, weights_to_bytes};
 use crate::data::{Dataset, Targets};
 use crate::graph::LayerSpec;
-use crate::tensor::{LossSpec, Model, Optimizer};
+use crate::tensor::{LossSpec, Model, Optimizer, ParamHealth};
 use crate::EngineError;
 
 /// Called after events were sent, so the owner can wake up (the app requests a repaint).
@@ -33,6 +33,15 @@ const CHECKPOINTS_KEPT: usize = 3;
 const WEIGHT_CHECK_EVERY: usize = 16;
 /// Samples per chunk of a batch inspection, between which cancellation is checked.
 const INSPECT_CHUNK: usize = 64;
+/// Layer health (gradient, weight and update norms) is measured every this many steps (and at
+/// every step of paced training, where each step is watched).
+const HEALTH_EVERY: usize = 10;
+/// The timeline keeps at most this many snapshots, and at most [`SNAPSHOT_BYTES`] of them; past
+/// either, every other older snapshot is forgotten (the start and the newest stay).
+const SNAPSHOTS_KEPT: usize = 200;
+const SNAPSHOT_BYTES: usize = 384 << 20;
+/// Training samples whose ReLU outputs decide which units are dead, at each snapshot.
+const DEAD_RELU_PROBE: usize = 256;
 
 /// The owner's handle on the trainer thread. Dropping it ends the thread.
 pub struct Session {
@@ -165,6 +174,13 @@ struct Run {
     step: usize,
     goal: Option<Goal>,
     checkpoints: VecDeque<(usize, Vec<u8>)>,
+    /// The timeline: weights (safetensors bytes) by step, oldest first.
+    snapshots: Vec<(usize, Vec<u8>)>,
+    /// A second model holding a snapshot's weights (the step), for looking at a past moment
+    /// without touching the training model.
+    scratch: Option<(usize, Model)>,
+    /// Layer health measured since the last progress event.
+    unsent_health: Vec<(usize, Vec<LayerHealth>)>,
     /// The weights the run started from, to tell a bad setting from a bad learning rate.
     initial: Vec<u8>,
     health: Health,
@@ -180,7 +196,80 @@ impl Run {
     fn take_progress(&mut self) -> Option<Event> {
         let progress = *self.unsent.last()?;
         let steps = self.unsent.drain(..).map(|p| (p.step, p.loss, p.accuracy)).collect();
-        Some(Event::Progress { run: self.id, progress, steps })
+        let health = std::mem::take(&mut self.unsent_health);
+        Some(Event::Progress { run: self.id, progress, steps, health })
+    }
+
+    /// The model with the weights of `moment` (a snapshot's step; `None`: the training model's
+    /// own), and the step they are from.
+    fn model_at(&mut self, moment: Option<usize>) -> Result<(&mut Model, usize, &crate::data::Splits), EngineError> {
+        let Self { model, step: now, snapshots, scratch, start, config, .. } = self;
+        let Some(step) = moment else { return Ok((model, *now, &start.data)) };
+        let Some((_, bytes)) = snapshots.iter().find(|(s, _)| *s == step) else {
+            let kept: Vec<String> = snapshots.iter().map(|(s, _)| s.to_string()).collect();
+            return Err(EngineError::Batch(format!(
+                "the timeline has no snapshot at step {step} (it keeps steps {}); choose one of those",
+                kept.join(", ")
+            )));
+        };
+        let fresh = match scratch {
+            Some((at, _)) if *at == step => false,
+            Some(_) => true,
+            None => {
+                *scratch = Some((usize::MAX, Model::new(&start.graph, config.seed)?));
+                true
+            }
+        };
+        let Some((at, past)) = scratch.as_mut() else {
+            return Err(EngineError::Internal("the scratch model is missing".into()));
+        };
+        if fresh {
+            *at = usize::MAX;
+            load_weights_bytes(past, bytes, &format!("the snapshot at step {step}"), false)?;
+            *at = step;
+        }
+        Ok((past, step, &start.data))
+    }
+
+    /// Adds the current weights to the timeline (unless this step is there already, or the
+    /// weights are broken); returns the snapshot and the steps forgotten to make room.
+    fn snapshot(&mut self, reason: SnapshotReason) -> Option<(Snapshot, Vec<usize>)> {
+        if self.snapshots.last().is_some_and(|(s, _)| *s == self.step)
+            || !self.model.weight_extent().is_some_and(|w| w <= WEIGHT_LIMIT)
+        {
+            return None;
+        }
+        let bytes = weights_to_bytes(&self.model).ok()?;
+        let probe: Vec<usize> = (0..self.start.data.train.len().min(DEAD_RELU_PROBE)).collect();
+        let dead_relus = if probe.is_empty() {
+            BTreeMap::new()
+        } else {
+            let batch = self.start.data.train.batch(&probe);
+            self.model
+                .forward_record(&batch.inputs, batch.len)
+                .map(|outs| crate::inspect::dead_relu_fractions(&self.model, &outs, batch.len))
+                .unwrap_or_default()
+        };
+        self.snapshots.push((self.step, bytes));
+        let mut forgotten = Vec::new();
+        let total = |s: &[(usize, Vec<u8>)]| s.iter().map(|(_, b)| b.len()).sum::<usize>();
+        while self.snapshots.len() > 2
+            && (self.snapshots.len() > SNAPSHOTS_KEPT || total(&self.snapshots) > SNAPSHOT_BYTES)
+        {
+            // Every other snapshot between the first and the newest.
+            let last = self.snapshots.len() - 1;
+            let mut index = 0;
+            self.snapshots.retain(|(step, _)| {
+                let keep = index == 0 || index == last || index % 2 == 0;
+                if !keep {
+                    forgotten.push(*step);
+                }
+                index += 1;
+                keep
+            });
+        }
+        let epoch = self.epoch as f32 + self.batch_in_epoch as f32 / self.steps_per_epoch().max(1) as f32;
+        Some((Snapshot { step: self.step, epoch, reason, dead_relus }, forgotten))
     }
 
     fn steps_per_epoch(&self) -> usize {
@@ -235,6 +324,9 @@ fn build(id: RunId, start: StartRun) -> Result<Run, EngineError> {
         step: 0,
         goal: None,
         checkpoints: VecDeque::new(),
+        snapshots: Vec::new(),
+        scratch: None,
+        unsent_health: Vec::new(),
         last_sent: None,
         unsent: Vec::new(),
         rate: None,
@@ -306,7 +398,19 @@ impl Worker {
         if let Some(progress) = run.take_progress() {
             self.emit(progress);
         }
+        if reason.alarm().is_none() {
+            self.snapshot(SnapshotReason::Pause);
+        }
         self.emit(Event::Paused { run: id, step, reason });
+    }
+
+    /// Keeps the current weights on the timeline and says so.
+    fn snapshot(&mut self, reason: SnapshotReason) {
+        let Some(run) = self.run.as_mut() else { return };
+        let id = run.id;
+        if let Some((snapshot, forgotten)) = run.snapshot(reason) {
+            self.emit(Event::Snapshot { run: id, snapshot, forgotten });
+        }
     }
 
     fn set_goal(&mut self, goal: Goal) {
@@ -353,6 +457,7 @@ impl Worker {
                         self.run = Some(run);
                         self.emit(Event::Started { run: id, params, steps_per_epoch });
                         self.checkpoint();
+                        self.snapshot(SnapshotReason::Start);
                     }
                     Ok(Err(e)) => self.emit(Event::Failed { run: id, message: e.to_string() }),
                     Err(p) => self.emit(Event::Failed {
@@ -399,6 +504,7 @@ impl Worker {
                             self.run = Some(fresh);
                             self.emit(Event::Started { run: id, params, steps_per_epoch });
                             self.checkpoint();
+                            self.snapshot(SnapshotReason::Start);
                         }
                         Err(e) => self.emit(Event::Failed { run: id, message: e.to_string() }),
                     }
@@ -414,16 +520,28 @@ impl Worker {
             }),
             Command::PredictGrid(request) => {
                 if let Some(run) = self.run.as_mut() {
-                    let (id, step) = (run.id, run.step);
+                    let id = run.id;
                     let n = request.n.clamp(1, 512);
                     let answer = catch_unwind(AssertUnwindSafe(|| {
-                        crate::inspect::decision_grid(&mut run.model, request.low, request.high, n)
+                        let (model, step, _) = run.model_at(request.moment)?;
+                        if request.neurons {
+                            let mut nodes = crate::inspect::grid_activations(model, request.low, request.high, n)?;
+                            let last = nodes.last().map(|o| o.values.clone()).unwrap_or_default();
+                            // The input's own "response" is the plane itself: not worth sending.
+                            nodes.retain(|o| model.spec().node(&o.id).is_some_and(|node| !matches!(node.layer, LayerSpec::Input { .. })));
+                            Ok((last, nodes, step))
+                        } else {
+                            crate::inspect::decision_grid(model, request.low, request.high, n).map(|o| (o, Vec::new(), step))
+                        }
                     }));
                     match answer {
-                        Ok(Ok(outputs)) => {
+                        Ok(Ok((outputs, nodes, step))) => {
                             let width = outputs.len() / (n * n).max(1);
                             let request = GridRequest { n, ..request };
-                            self.emit(Event::Grid { run: id, grid: Box::new(Grid { request, step, outputs, width }) });
+                            self.emit(Event::Grid {
+                                run: id,
+                                grid: Box::new(Grid { request, step, outputs, width, nodes }),
+                            });
                         }
                         Ok(Err(e)) => self.emit(Event::Refused { run: id, message: e.to_string() }),
                         Err(p) => self.emit(Event::Refused {
@@ -439,6 +557,17 @@ impl Worker {
                     match evaluate(&mut run.model, &run.start.data.test, run.config.loss, run.step) {
                         Ok(evaluation) => self.emit(Event::Evaluated { run: id, evaluation }),
                         Err(e) => self.emit(Event::Failed { run: id, message: e.to_string() }),
+                    }
+                }
+            }
+            Command::EvaluateAt(step) => {
+                if let Some(run) = self.run.as_mut() {
+                    let (id, loss) = (run.id, run.config.loss);
+                    let answer =
+                        run.model_at(Some(step)).and_then(|(model, step, data)| evaluate(model, &data.test, loss, step));
+                    match answer {
+                        Ok(evaluation) => self.emit(Event::Evaluated { run: id, evaluation }),
+                        Err(e) => self.emit(Event::Refused { run: id, message: e.to_string() }),
                     }
                 }
             }
@@ -546,13 +675,23 @@ impl Worker {
         run.optimizer.set_spec(spec);
         let dropout_seed = run.config.seed ^ (run.step as u64).wrapping_mul(0x2545_f491_4f6c_dd1d);
         let (loss, model, optimizer) = (run.config.loss, &mut run.model, &mut run.optimizer);
+        let measure = run.step % HEALTH_EVERY == 0 || self.pace.is_some();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             assert!(!inject, "a panic injected by a test");
-            model.train_step(&batch, loss, optimizer, dropout_seed)
+            if measure {
+                model.train_step_measured(&batch, loss, optimizer, dropout_seed)
+            } else {
+                model.train_step(&batch, loss, optimizer, dropout_seed).map(|stats| (stats, Vec::new()))
+            }
         }));
         let id = run.id;
         let stats = match outcome {
-            Ok(Ok(stats)) => stats,
+            Ok(Ok((stats, health))) => {
+                if measure && stats.grads_finite {
+                    run.unsent_health.push((run.step + 1, layer_health(&health)));
+                }
+                stats
+            }
             Ok(Err(e)) => {
                 self.run = None;
                 self.emit(Event::Failed { run: id, message: e.to_string() });
@@ -663,6 +802,8 @@ impl Worker {
         };
         if epoch_done {
             self.checkpoint();
+            let epoch = self.run.as_ref().map_or(0, |r| r.epoch);
+            self.snapshot(SnapshotReason::EpochEnd(epoch));
         }
         let target = match goal {
             Some(Goal::Epochs { until_accuracy, .. }) => until_accuracy,
@@ -790,6 +931,31 @@ fn not_the_learning_rate(run: &mut Run, batch: &crate::data::Batch) -> Option<St
     ))
 }
 
+/// Parameter tensors' health taken together by layer (`<node>.<param>` names).
+fn layer_health(params: &[ParamHealth]) -> Vec<LayerHealth> {
+    let mut layers: Vec<(String, [f64; 3])> = Vec::new();
+    for p in params {
+        let node = p.name.rsplit_once('.').map_or(p.name.as_str(), |(node, _)| node);
+        if layers.last().is_none_or(|(n, _)| n != node) {
+            layers.push((node.to_owned(), [0.0; 3]));
+        }
+        if let Some((_, sums)) = layers.last_mut() {
+            for (sum, v) in sums.iter_mut().zip([p.grad_norm, p.weight_norm, p.update_norm]) {
+                *sum += f64::from(v) * f64::from(v);
+            }
+        }
+    }
+    layers
+        .into_iter()
+        .map(|(node, [g, w, u])| LayerHealth {
+            node,
+            grad_norm: g.sqrt() as f32,
+            weight_norm: w.sqrt() as f32,
+            update_norm: u.sqrt() as f32,
+        })
+        .collect()
+}
+
 /// Loss, accuracy and confusion matrix over a whole split.
 fn evaluate(model: &mut Model, data: &Dataset, loss: LossSpec, step: usize) -> Result<Evaluation, EngineError> {
     let mut evaluation = Evaluation { step, samples: data.len(), ..Evaluation::default() };
@@ -816,11 +982,13 @@ fn evaluate(model: &mut Model, data: &Dataset, loss: LossSpec, step: usize) -> R
         if let (true, Targets::Classes(labels)) = (single_label, &batch.targets) {
             let width = outputs.len() / batch.len.max(1);
             for (row, &truth) in outputs.chunks_exact(width.max(1)).zip(labels) {
-                let predicted = row
+                let (predicted, top) = row
                     .iter()
                     .enumerate()
-                    .fold((0, f32::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b })
-                    .0;
+                    .fold((0, f32::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b });
+                // The softmax probability of the predicted class: 1 / sum(exp(v - top)).
+                let spread: f32 = row.iter().map(|&v| (v - top).exp()).sum();
+                evaluation.predictions.push((predicted, if spread > 0.0 { 1.0 / spread } else { 0.0 }));
                 if let Some(cell) = evaluation.confusion.get_mut(truth).and_then(|r| r.get_mut(predicted)) {
                     *cell += 1;
                 }
@@ -837,9 +1005,16 @@ fn inspect(
     request: &InspectRequest,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Option<Inspection>, EngineError> {
+    let loss = run.config.loss;
+    let (model, step, data) = run.model_at(request.moment)?;
+    if let Some(input) = &request.input {
+        let outputs = model.forward_record(input, 1)?;
+        let (moment, weights) = (request.moment, model.weights());
+        return Ok(Some(Inspection { id: request.id, step, moment, outputs, gradients: BTreeMap::new(), weights }));
+    }
     let data = match request.split {
-        Split::Train => &run.start.data.train,
-        Split::Test => &run.start.data.test,
+        Split::Train => &data.train,
+        Split::Test => &data.test,
     };
     if let Some(&bad) = request.indices.iter().find(|&&i| i >= data.len()) {
         return Err(EngineError::Batch(format!("sample {bad} does not exist: the split has {} samples", data.len())));
@@ -853,7 +1028,7 @@ fn inspect(
             return Ok(None);
         }
         let batch = data.batch(chunk);
-        let part = run.model.forward_record(&batch.inputs, batch.len)?;
+        let part = model.forward_record(&batch.inputs, batch.len)?;
         if outputs.is_empty() {
             outputs = part;
         } else {
@@ -867,6 +1042,7 @@ fn inspect(
     }
     // Gradients in evaluation behaviour, so inspecting never moves batch norm statistics.
     let batch = data.batch(&request.indices);
-    let gradients = run.model.gradients(&batch, run.config.loss, false, 0)?.params;
-    Ok(Some(Inspection { id: request.id, outputs, gradients, weights: run.model.weights() }))
+    let gradients = model.gradients(&batch, loss, false, 0)?.params;
+    let moment = request.moment;
+    Ok(Some(Inspection { id: request.id, step, moment, outputs, gradients, weights: model.weights() }))
 }

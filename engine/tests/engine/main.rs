@@ -14,4 +14,5 @@ mod random_graphs;
 mod session;
 mod shapes;
 mod templates;
+mod timeline;
 mod training;
