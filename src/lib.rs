@@ -8,7 +8,7 @@ mod app;
 pub mod cli;
 pub mod notebook;
 
-pub use app::{AppCommand, GlassboxApp, ModelCommand, LAST_NOTEBOOK_KEY, RECENT_KEY};
+pub use app::{AppCommand, GlassboxApp, ModelCommand, Sample, LAST_NOTEBOOK_KEY, RECENT_KEY};
 
 use std::path::{Path, PathBuf};
 

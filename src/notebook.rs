@@ -50,6 +50,48 @@ pub enum CellKind {
         #[serde(default)]
         model: String,
     },
+    /// The chosen sample, how to choose another, and the model's top classes for it.
+    Predictions {
+        #[serde(default)]
+        model: String,
+    },
+    /// Every node's output for the chosen sample (feature maps, bar strips, heatmaps; for 2-D
+    /// data each neuron over the plane).
+    Activations {
+        #[serde(default)]
+        model: String,
+    },
+    /// Every parameter tensor: filters as images, dense weights as heatmaps, histograms.
+    Weights {
+        #[serde(default)]
+        model: String,
+    },
+    /// Gradient norms, update sizes and dead ReLUs per layer over training, with warnings.
+    Health {
+        #[serde(default)]
+        model: String,
+    },
+}
+
+impl CellKind {
+    /// The model a cell shows, to change (`None` for cells of the whole notebook).
+    pub fn model_mut(&mut self) -> Option<&mut String> {
+        match self {
+            Self::Model { model }
+            | Self::Training { model }
+            | Self::Evaluation { model }
+            | Self::Predictions { model }
+            | Self::Activations { model }
+            | Self::Weights { model }
+            | Self::Health { model } => Some(model),
+            Self::Markdown { .. } | Self::Dataset | Self::Compare => None,
+        }
+    }
+
+    /// Whether the cell looks inside a model at the chosen sample and moment.
+    pub fn inspects(&self) -> bool {
+        matches!(self, Self::Predictions { .. } | Self::Activations { .. } | Self::Weights { .. })
+    }
 }
 
 /// One cell of the notebook, shown in order.
@@ -76,7 +118,13 @@ impl Cell {
     #[must_use]
     pub fn model(&self) -> Option<&str> {
         match &self.kind {
-            CellKind::Model { model } | CellKind::Training { model } | CellKind::Evaluation { model } => Some(model),
+            CellKind::Model { model }
+            | CellKind::Training { model }
+            | CellKind::Evaluation { model }
+            | CellKind::Predictions { model }
+            | CellKind::Activations { model }
+            | CellKind::Weights { model }
+            | CellKind::Health { model } => Some(model),
             CellKind::Markdown { .. } | CellKind::Dataset | CellKind::Compare => None,
         }
     }
@@ -108,6 +156,10 @@ pub struct ViewState {
     pub compare_training: bool,
     /// Model cells show the table of layers instead of the graph editor.
     pub table_view: bool,
+    /// The graph editor draws a small live preview in each node (its output for the chosen
+    /// sample, or for 2-D data its response over the plane).
+    #[serde(default)]
+    pub node_previews: bool,
 }
 
 /// A notebook. Format-1 files are read into format 2. The dataset and at least one model are
@@ -228,9 +280,7 @@ impl TryFrom<StoredNotebook> for Notebook {
         let mut cells = stored.cells.unwrap_or_else(|| standard_cells(&models));
         // A cell without a model name (format 1) shows the first model.
         for cell in &mut cells {
-            if let CellKind::Model { model } | CellKind::Training { model } | CellKind::Evaluation { model } =
-                &mut cell.kind
-            {
+            if let Some(model) = cell.kind.model_mut() {
                 if model.is_empty() {
                     model.clone_from(&models[0].name);
                 }

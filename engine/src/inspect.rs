@@ -131,6 +131,70 @@ pub fn grid_activations(model: &mut Model, low: [f32; 2], high: [f32; 2], n: usi
     Ok(all)
 }
 
+/// Gradient norms past this are exploding.
+pub const EXPLODING_GRADIENT: f32 = 100.0;
+/// The first layer's gradient this many times smaller than the last layer's is vanishing.
+pub const VANISHING_RATIO: f32 = 1e-3;
+/// Healthy steps move weights by about 1e-3 of their size; past 1e-1 is too fast, under 1e-6
+/// hardly moves.
+pub const UPDATE_TOO_LARGE: f32 = 1e-1;
+pub const UPDATE_TOO_SMALL: f32 = 1e-6;
+/// A ReLU layer with at least this share of dead units is warned about.
+pub const DEAD_RELUS: f32 = 0.5;
+
+/// What is out of the healthy range, in words, for a student: exploding or vanishing gradients,
+/// updates far too large or too small for the weights, mostly dead ReLU layers. `layers` in the
+/// graph's order (one step's measurements), `dead_relus` by ReLU node.
+#[must_use]
+pub fn health_warnings(layers: &[crate::train::LayerHealth], dead_relus: &BTreeMap<String, f32>) -> Vec<String> {
+    let r = |v: f32| crate::train::readable(f64::from(v));
+    let mut warnings = Vec::new();
+    for l in layers {
+        if !l.grad_norm.is_finite() || l.grad_norm > EXPLODING_GRADIENT {
+            warnings.push(format!(
+                "Exploding gradients at {}: its gradient norm is {} (healthy ones are around 0.01 to 10). Lower the learning rate, or add batch normalisation.",
+                l.node,
+                r(l.grad_norm)
+            ));
+        }
+    }
+    if let (Some(first), Some(last)) = (layers.first(), layers.last()) {
+        if layers.len() >= 3 && last.grad_norm > 0.0 && first.grad_norm < VANISHING_RATIO * last.grad_norm {
+            warnings.push(format!(
+                "Vanishing gradients: {} (the first layer with weights) gets a gradient {} times smaller than {} (the last), so the early layers barely learn. ReLU instead of sigmoid or tanh, batch normalisation, or fewer layers help.",
+                first.node,
+                r(last.grad_norm / first.grad_norm.max(f32::MIN_POSITIVE)),
+                last.node
+            ));
+        }
+    }
+    for l in layers {
+        let ratio = l.update_ratio();
+        if l.weight_norm > 0.0 && ratio > UPDATE_TOO_LARGE {
+            warnings.push(format!(
+                "{}: one step changes its weights by {}% of their size (healthy is about 0.1%). The learning rate is probably too high.",
+                l.node,
+                r(ratio * 100.0)
+            ));
+        } else if l.weight_norm > 0.0 && ratio < UPDATE_TOO_SMALL {
+            warnings.push(format!(
+                "{}: its weights hardly move (a step changes them by {} of their size; healthy is about 0.001). The learning rate may be too low, or its gradients vanish.",
+                l.node,
+                r(ratio)
+            ));
+        }
+    }
+    for (node, &dead) in dead_relus {
+        if dead >= DEAD_RELUS {
+            warnings.push(format!(
+                "{node}: {:.0}% of its ReLU units are dead (zero for every one of the probe's training samples), so no gradient flows through them. A lower learning rate, LeakyReLU, or a better initialisation helps.",
+                dead * 100.0
+            ));
+        }
+    }
+    warnings
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +251,28 @@ mod tests {
         let norms = gradient_norms(&grads);
         assert!((norms["dense1"] - 5.0).abs() < 1e-6, "sqrt(9 + 16): {norms:?}");
         assert!((norms["dense2"] - 2.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn health_warnings_name_what_is_out_of_range() {
+        use crate::train::LayerHealth;
+        let layer = |node: &str, grad: f32, weight: f32, update: f32| LayerHealth {
+            node: node.to_owned(),
+            grad_norm: grad,
+            weight_norm: weight,
+            update_norm: update,
+        };
+        let healthy = [layer("dense1", 0.5, 4.0, 0.004), layer("dense2", 0.8, 3.0, 0.003), layer("dense3", 1.0, 2.0, 0.002)];
+        assert!(health_warnings(&healthy, &BTreeMap::from([("relu1".to_owned(), 0.1)])).is_empty());
+        let sick = [layer("dense1", 1e-5, 4.0, 1e-9), layer("dense2", 0.8, 3.0, 0.9), layer("dense3", 500.0, 2.0, 0.002)];
+        let warnings = health_warnings(&sick, &BTreeMap::from([("relu2".to_owned(), 0.75)]));
+        let all = warnings.join("\n");
+        assert!(all.contains("Exploding gradients at dense3"), "{all}");
+        assert!(all.contains("Vanishing gradients: dense1"), "{all}");
+        assert!(all.contains("dense2: one step changes its weights by 30%"), "{all}");
+        assert!(all.contains("dense1: its weights hardly move"), "{all}");
+        assert!(all.contains("relu2: 75% of its ReLU units are dead"), "{all}");
+        assert_eq!(warnings.len(), 5);
     }
 
     #[test]

@@ -118,6 +118,19 @@ pub enum AppCommand {
     ToggleCompareTraining,
     /// Sets how fast training runs, in steps a second (`None`: as fast as it can).
     SetSpeed(Option<f32>),
+    /// The sample a model's inspection cells look at (view state, not a step of undo).
+    SetSample {
+        model: String,
+        sample: super::inspect::Sample,
+    },
+    /// The moment of a model's run its inspection cells show: a snapshot's step, or `None` for
+    /// now (view state).
+    SetMoment {
+        model: String,
+        moment: Option<usize>,
+    },
+    /// The graph editor draws a live preview in each node, or not.
+    ToggleNodePreviews,
     /// Switches the dataset; if it cannot be built, the current one stays and the cell says why.
     SetData(glassbox_engine::data::DataSpec),
     /// Asks for a CSV file to import (`true`) or a folder of images (`false`).
@@ -176,6 +189,9 @@ impl AppCommand {
                 | Self::ToggleTableView
                 | Self::GraphFileDialog { .. }
                 | Self::ExportGraph(_)
+                | Self::SetSample { .. }
+                | Self::SetMoment { .. }
+                | Self::ToggleNodePreviews
         )
     }
 
@@ -242,12 +258,7 @@ impl GlassboxApp {
                 AppCommand::SetCellModel { cell, model } => {
                     if let Some(nb) = self.doc.notebook.as_mut() {
                         let known = nb.model(&model).is_some();
-                        if let Some(
-                            CellKind::Model { model: m }
-                            | CellKind::Training { model: m }
-                            | CellKind::Evaluation { model: m },
-                        ) = nb.cells.get_mut(cell).map(|c| &mut c.kind)
-                        {
+                        if let Some(m) = nb.cells.get_mut(cell).and_then(|c| c.kind.model_mut()) {
                             if known {
                                 *m = model;
                             }
@@ -407,6 +418,13 @@ impl GlassboxApp {
                     }
                     self.send_pace_to_all();
                 }
+                AppCommand::SetSample { model, sample } => self.set_sample(&model, sample),
+                AppCommand::SetMoment { model, moment } => self.set_moment(&model, moment),
+                AppCommand::ToggleNodePreviews => {
+                    if let Some(nb) = self.doc.notebook.as_mut() {
+                        nb.view.node_previews = !nb.view.node_previews;
+                    }
+                }
             }
         }
         self.sync_models();
@@ -446,9 +464,7 @@ impl GlassboxApp {
         let Some(def) = nb.model_mut(from) else { return };
         def.name = to.to_owned();
         for cell in &mut nb.cells {
-            if let CellKind::Model { model } | CellKind::Training { model } | CellKind::Evaluation { model } =
-                &mut cell.kind
-            {
+            if let Some(model) = cell.kind.model_mut() {
                 if model == from {
                     *model = to.to_owned();
                 }

@@ -14,11 +14,13 @@ mod cells;
 mod commands;
 mod document;
 mod files;
+mod inspect;
 mod runs;
 mod toolbar;
 mod widgets;
 
 pub use commands::{AppCommand, ModelCommand};
+pub use inspect::Sample;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -76,6 +78,10 @@ pub struct GlassboxApp {
     /// The first training samples of an image set, as textures for the sample grid, with their
     /// label and class.
     thumbnails: Vec<(egui::TextureHandle, String, usize)>,
+    /// Heatmaps and sample pictures of the inspection cells, kept between frames.
+    textures: widgets::heatmap::Textures,
+    /// Counts dataset changes (textures of samples are keyed by it).
+    data_version: u64,
     /// A notebook was just opened: show it from its top.
     scroll_to_top: bool,
     /// The window title last sent (it is sent again only when it changes).
@@ -125,6 +131,8 @@ impl GlassboxApp {
             after_save: None,
             data_error: None,
             thumbnails: Vec::new(),
+            textures: widgets::heatmap::Textures::default(),
+            data_version: 0,
             scroll_to_top: true,
             window_title: String::new(),
             styled: false,
@@ -308,6 +316,7 @@ impl GlassboxApp {
             ctx.style_mut_of(egui::Theme::Light, |s| s.visuals.weak_text_color = Some(egui::Color32::from_gray(88)));
         }
         self.ask_for_boundary();
+        self.ask_for_inspections(&ctx);
         self.dialogs_ui(&ctx);
         self.shortcuts(ui);
         let title = self.doc.window_title();
@@ -382,9 +391,12 @@ impl GlassboxApp {
                 editing: &mut self.editing,
                 markdown: &mut self.markdown,
                 editors: &mut self.editors,
+                textures: &mut self.textures,
+                data_version: self.data_version,
                 out: &mut self.pending,
             };
             cells::show_all(ui, &mut cx);
+            self.textures.end_frame();
         }
         ui.separator();
         cells::licenses_ui(ui);

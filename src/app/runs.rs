@@ -13,7 +13,7 @@ use glassbox_engine::graph::{fit_to_data, infer_shapes, GraphSpec, ShapeReport};
 use glassbox_engine::train::{Command, RunRecord, RunState, Session, StartRun, WeightsFile};
 
 use super::{GlassboxApp, ModelCommand};
-use crate::notebook::{weights_path, ModelDef, Notebook};
+use crate::notebook::{weights_path, CellKind, ModelDef, Notebook};
 
 /// One model's side of the app: its trainer, the fold of its events, its shapes.
 #[derive(Default)]
@@ -44,6 +44,8 @@ pub(super) struct ModelRun {
     pub weights_note: Option<String>,
     /// When a decision-boundary grid was last asked for, and for which step.
     grid_asked: Option<(std::time::Instant, usize)>,
+    /// Which sample and moment the inspection cells show, and what was asked of the trainer.
+    pub inspector: super::inspect::Inspector,
 }
 
 /// How finely the decision boundary of a 2-D set is drawn: this many points a side.
@@ -215,8 +217,24 @@ impl GlassboxApp {
         if matches!(run.record.state, RunState::Failed(_) | RunState::Stopped) {
             return;
         }
-        let step = run.record.latest.map_or(0, |p| p.step);
-        let drawn = run.record.grid.as_ref().map(|g| g.step);
+        let moment = run.inspector.moment;
+        let step = moment.unwrap_or_else(|| run.record.latest.map_or(0, |p| p.step));
+        // Each hidden neuron over the plane too, when an activations cell or the editor's
+        // previews show them.
+        let neurons = self.doc.notebook.as_ref().is_some_and(|nb| {
+            nb.cells.iter().any(|c| {
+                !c.folded
+                    && c.model() == Some(self.active.as_str())
+                    && (matches!(c.kind, CellKind::Activations { .. })
+                        || (nb.view.node_previews && matches!(c.kind, CellKind::Model { .. })))
+            })
+        });
+        let drawn = run
+            .record
+            .grid
+            .as_ref()
+            .filter(|g| g.request.moment == moment && (g.request.neurons || !neurons))
+            .map(|g| g.step);
         let recently = run.grid_asked.is_some_and(|(at, asked)| {
             // Not more often than every 150 ms; an answer for this step on its way gets 2 s.
             at.elapsed() < Duration::from_millis(150)
@@ -226,7 +244,8 @@ impl GlassboxApp {
             return;
         }
         let (low, high) = plane_bounds(splits);
-        session.send(Command::PredictGrid(glassbox_engine::train::GridRequest { low, high, n: BOUNDARY_GRID, ..Default::default() }));
+        let request = glassbox_engine::train::GridRequest { low, high, n: BOUNDARY_GRID, moment, neurons };
+        session.send(Command::PredictGrid(request));
         run.grid_asked = Some((std::time::Instant::now(), step));
     }
 
@@ -245,6 +264,10 @@ impl GlassboxApp {
         }
         self.palette = super::widgets::palette::Palette::for_classes(&splits.train.classes);
         self.splits = Some(splits);
+        self.data_version += 1;
+        for run in self.runs.values_mut() {
+            run.inspector = super::inspect::Inspector::default();
+        }
         self.thumbnails.clear();
         self.data_error = None;
     }
@@ -335,7 +358,7 @@ impl GlassboxApp {
     }
 
     /// Makes sure the model has a live run; returns whether it does.
-    fn ensure_run(&mut self, model: &str, ctx: &egui::Context) -> bool {
+    pub(super) fn ensure_run(&mut self, model: &str, ctx: &egui::Context) -> bool {
         let Some(run) = self.runs.get(model) else { return false };
         if run.record.run.is_some() && !matches!(run.record.state, RunState::Stopped | RunState::Failed(_)) {
             return true;

@@ -273,6 +273,8 @@ pub struct Inspection {
     pub gradients: BTreeMap<String, Vec<f32>>,
     /// Every parameter's values.
     pub weights: BTreeMap<String, Vec<f32>>,
+    /// Every parameter's shape (`weights` are flat).
+    pub shapes: BTreeMap<String, Vec<usize>>,
 }
 
 /// What the trainer reports.

@@ -1010,7 +1010,8 @@ fn inspect(
     if let Some(input) = &request.input {
         let outputs = model.forward_record(input, 1)?;
         let (moment, weights) = (request.moment, model.weights());
-        return Ok(Some(Inspection { id: request.id, step, moment, outputs, gradients: BTreeMap::new(), weights }));
+        let shapes = model.weight_shapes();
+        return Ok(Some(Inspection { id: request.id, step, moment, outputs, gradients: BTreeMap::new(), weights, shapes }));
     }
     let data = match request.split {
         Split::Train => &data.train,
@@ -1044,5 +1045,6 @@ fn inspect(
     let batch = data.batch(&request.indices);
     let gradients = model.gradients(&batch, loss, false, 0)?.params;
     let moment = request.moment;
-    Ok(Some(Inspection { id: request.id, step, moment, outputs, gradients, weights: model.weights() }))
+    let (weights, shapes) = (model.weights(), model.weight_shapes());
+    Ok(Some(Inspection { id: request.id, step, moment, outputs, gradients, weights, shapes }))
 }

@@ -2,9 +2,14 @@
 //! and answering only with [`AppCommand`]s. A new kind of cell is one new file here plus its
 //! line in [`body`] and [`kind_name`] (and its variant in the notebook's `CellKind`).
 
+mod activations;
 mod compare;
 mod dataset;
 mod evaluation;
+mod health;
+mod inspecting;
+mod predictions;
+mod weights;
 pub(super) mod graph_editor;
 mod markdown;
 mod model;
@@ -41,6 +46,10 @@ pub(super) struct CellContext<'a> {
     pub markdown: &'a mut egui_commonmark::CommonMarkCache,
     /// Each model's graph editor (view state: where the canvas looks, the selected node).
     pub editors: &'a mut BTreeMap<String, GraphEditor>,
+    /// Heatmaps and sample pictures, kept between frames.
+    pub textures: &'a mut super::widgets::heatmap::Textures,
+    /// Counts dataset changes (sample textures are keyed by it).
+    pub data_version: u64,
     pub out: &'a mut Vec<AppCommand>,
 }
 
@@ -53,6 +62,10 @@ fn kind_name(cell: &CellKind) -> &'static str {
         CellKind::Training { .. } => "Training",
         CellKind::Compare => "Compare models",
         CellKind::Evaluation { .. } => "Evaluation",
+        CellKind::Predictions { .. } => "Sample and prediction",
+        CellKind::Activations { .. } => "Activations",
+        CellKind::Weights { .. } => "Weights",
+        CellKind::Health { .. } => "Gradients and health",
     }
 }
 
@@ -65,6 +78,10 @@ fn body(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>) 
         CellKind::Training { model } => training::show(ui, model, cx),
         CellKind::Compare => compare::show(ui, cx),
         CellKind::Evaluation { model } => evaluation::show(ui, model, cx),
+        CellKind::Predictions { model } => predictions::show(ui, model, cx),
+        CellKind::Activations { model } => activations::show(ui, model, cx),
+        CellKind::Weights { model } => weights::show(ui, model, cx),
+        CellKind::Health { model } => health::show(ui, model, cx),
     }
 }
 
@@ -229,6 +246,34 @@ fn header(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>
                         format!("Evaluation: {name}"),
                         CellKind::Evaluation { model },
                         "Where the model goes wrong on the test samples: the confusion matrix",
+                    );
+                    let model = name.to_owned();
+                    add(
+                        ui,
+                        format!("Sample and prediction: {name}"),
+                        CellKind::Predictions { model },
+                        "Choose a sample (or draw, click, type one) and see the model's top classes for it",
+                    );
+                    let model = name.to_owned();
+                    add(
+                        ui,
+                        format!("Activations: {name}"),
+                        CellKind::Activations { model },
+                        "Every layer's output for the chosen sample: feature maps, bars, neurons over the plane",
+                    );
+                    let model = name.to_owned();
+                    add(
+                        ui,
+                        format!("Weights: {name}"),
+                        CellKind::Weights { model },
+                        "Every layer's weights: filters as pictures, heatmaps, histograms",
+                    );
+                    let model = name.to_owned();
+                    add(
+                        ui,
+                        format!("Gradients and health: {name}"),
+                        CellKind::Health { model },
+                        "Gradient sizes, update sizes and dead ReLUs per layer over training, with warnings",
                     );
                 }
             })

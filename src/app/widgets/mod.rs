@@ -1,6 +1,7 @@
 //! Drawing pieces the cells share: class colours, plots with their legends outside the data,
 //! and how numbers and tokens are written.
 
+pub mod heatmap;
 pub mod palette;
 pub mod plots;
 

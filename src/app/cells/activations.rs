@@ -1,0 +1,155 @@
+//! The activations cell: every node's output for the chosen sample at the chosen moment.
+//! Feature maps as a grid of small images, vectors as bar strips, sequences (time x feature) as
+//! heatmaps; for 2-D data each hidden neuron's response over the whole plane, as TensorFlow
+//! Playground draws its neurons. Hovering shows the value and where it is; selecting a node in
+//! the graph editor scrolls here to it.
+
+use eframe::egui::{self, Vec2};
+use glassbox_engine::graph::shape_text;
+use glassbox_engine::tensor::NodeOutput;
+use glassbox_engine::train::{Grid, Inspection};
+
+use super::inspecting;
+use super::CellContext;
+use crate::app::widgets::heatmap::{self, Scale};
+
+/// Feature maps shown per node at most (the rest are counted).
+const MAPS_SHOWN: usize = 64;
+/// Neurons over the plane shown per node at most.
+const NEURONS_SHOWN: usize = 16;
+
+pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
+    let Some(run) = cx.runs.get(name) else {
+        super::unknown_model(ui, name);
+        return;
+    };
+    let inspection = inspecting::header(ui, name, run, cx);
+    egui::CollapsingHeader::new("Choose another sample")
+        .id_salt(("activations-chooser", name))
+        .show(ui, |ui| inspecting::chooser(ui, name, run, cx));
+    let Some(inspection) = inspection else { return };
+    let shared_id = ui.id().with("shared-scale");
+    let mut shared = ui.data(|d| d.get_temp::<bool>(shared_id)).unwrap_or(true);
+    let planar = cx.splits.is_some_and(|s| s.test.shape == [2]);
+    let plane_id = ui.id().with("over-plane");
+    let mut over_plane = ui.data(|d| d.get_temp::<bool>(plane_id)).unwrap_or(true);
+    ui.horizontal_wrapped(|ui| {
+        ui.checkbox(&mut shared, "one colour scale per layer").on_hover_text(
+            "On: all of a layer's maps share one scale, so maps compare with each other. Off: each map is scaled to its own range, so faint maps show their pattern.",
+        );
+        if planar {
+            ui.checkbox(&mut over_plane, "neurons over the plane").on_hover_text(
+                "Each unit's output at every point of the plane, as TensorFlow Playground draws its neurons",
+            );
+        }
+        ui.weak("Colours: black 0 to yellow the largest for values that are never negative; blue negative, white 0, red positive otherwise.");
+    });
+    ui.data_mut(|d| {
+        d.insert_temp(shared_id, shared);
+        d.insert_temp(plane_id, over_plane);
+    });
+    // The node selected in the graph editor: scroll to it when the selection changes.
+    let selected = cx.editors.get(name).and_then(|e| e.inspected.clone());
+    let seen_id = ui.id().with("seen-selection");
+    let seen: Option<String> = ui.data(|d| d.get_temp(seen_id));
+    let jump = selected.is_some() && selected != seen;
+    ui.data_mut(|d| d.insert_temp(seen_id, selected.clone()));
+    let def = cx.notebook.model(name);
+    let classes: Vec<String> = cx.splits.map(|s| s.test.classes.clone()).unwrap_or_default();
+    let grid = run.record.grid.as_ref().filter(|g| g.request.neurons && planar && over_plane && g.request.moment == run.inspector.moment);
+    let last = inspection.outputs.len().saturating_sub(1);
+    for (k, output) in inspection.outputs.iter().enumerate() {
+        let kind = def
+            .and_then(|d| d.graph.node(&output.id))
+            .map_or_else(String::new, |n| format!("{:?}", n.layer.kind()));
+        let is_selected = selected.as_deref() == Some(output.id.as_str());
+        let frame = egui::Frame::new().inner_margin(4.0).stroke(if is_selected {
+            ui.visuals().selection.stroke
+        } else {
+            egui::Stroke::NONE
+        });
+        let response = frame
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.strong(&output.id);
+                    ui.weak(format!("{kind} · {}", shape_text(&output.shape)));
+                });
+                let labels = if k == last { classes.as_slice() } else { &[] };
+                node_view(ui, cx, inspection, output, shared, labels);
+                if let Some(grid) = grid {
+                    if let Some(over) = grid.nodes.iter().find(|n| n.id == output.id) {
+                        neurons(ui, cx, grid, over);
+                    }
+                }
+            })
+            .response;
+        if jump && is_selected {
+            response.scroll_to_me(Some(egui::Align::TOP));
+        }
+    }
+}
+
+/// One node's output, drawn by its shape.
+fn node_view(ui: &mut egui::Ui, cx: &mut CellContext<'_>, inspection: &Inspection, output: &NodeOutput, shared: bool, labels: &[String]) {
+    let key = format!("act/{}/{}", inspection.id, output.id);
+    match *output.shape.as_slice() {
+        [c, h, w] if h * w > 1 => {
+            let cell = if h.max(w) >= 20 { 56.0 } else if h.max(w) >= 8 { 44.0 } else { 28.0 };
+            let shown = c.min(MAPS_SHOWN);
+            if let Some(hover) = heatmap::map_grid(ui, cx.textures, &key, inspection.id, &output.values, [shown, h, w], shared, cell) {
+                egui::Tooltip::always_open(ui.ctx().clone(), ui.layer_id(), ui.id().with("hover"), egui::PopupAnchor::Pointer)
+                    .show(|ui| ui.label(format!("map {}, row {}, column {}: {:.4}", hover.map, hover.row, hover.col, hover.value)));
+            }
+            if c > shown {
+                ui.weak(format!("(the first {shown} of {c} maps)"));
+            }
+        }
+        [t, f] if t * f > 1 => {
+            let scale = Scale::of(&output.values);
+            let size = Vec2::new((f as f32 * 8.0).clamp(80.0, ui.available_width().min(600.0)), (t as f32 * 8.0).clamp(24.0, 320.0));
+            let (_, hover) = heatmap::image(ui, cx.textures, &key, inspection.id, &output.values, [t, f], scale, size);
+            if let Some(hover) = hover {
+                egui::Tooltip::always_open(ui.ctx().clone(), ui.layer_id(), ui.id().with("hover"), egui::PopupAnchor::Pointer)
+                    .show(|ui| ui.label(format!("position {}, feature {}: {:.4}", hover.row, hover.col, hover.value)));
+            }
+            ui.weak(format!("rows: the {t} positions; columns: the {f} features · {}", scale.describe()));
+        }
+        _ => {
+            if let Some((i, v)) = heatmap::bar_strip(ui, &output.values, labels, 44.0) {
+                let name = labels.get(i).map_or_else(|| format!("unit {i}"), |l| format!("unit {i} ({l})"));
+                egui::Tooltip::always_open(ui.ctx().clone(), ui.layer_id(), ui.id().with("hover"), egui::PopupAnchor::Pointer)
+                    .show(|ui| ui.label(format!("{name}: {v:.4}")));
+            }
+        }
+    }
+}
+
+/// Each unit of a node over the plane: small heatmaps, the plane's bottom at the bottom.
+fn neurons(ui: &mut egui::Ui, cx: &mut CellContext<'_>, grid: &Grid, over: &NodeOutput) {
+    let n = grid.request.n;
+    let units: usize = over.shape.iter().product();
+    if units == 0 || over.values.len() != units * n * n {
+        return;
+    }
+    ui.weak(format!("Each unit over the plane (step {}):", grid.step));
+    let shown = units.min(NEURONS_SHOWN);
+    ui.horizontal_wrapped(|ui| {
+        for u in 0..shown {
+            // Rows of the grid go from the bottom up; an image's from the top down.
+            let mut picture = Vec::with_capacity(n * n);
+            for row in (0..n).rev() {
+                for col in 0..n {
+                    picture.push(over.values[(row * n + col) * units + u]);
+                }
+            }
+            let scale = Scale::of(&picture);
+            let key = format!("plane/{}/{u}", over.id);
+            let version = grid.step as u64 ^ (u64::from(grid.request.moment.is_some()) << 63);
+            let (response, _) = heatmap::image(ui, cx.textures, &key, version, &picture, [n, n], scale, Vec2::splat(56.0));
+            response.on_hover_text(format!("{} unit {u}: {}", over.id, scale.describe()));
+        }
+    });
+    if units > shown {
+        ui.weak(format!("(the first {shown} of {units} units)"));
+    }
+}

@@ -1,0 +1,99 @@
+//! The sample-and-prediction cell: the sample every inspection cell of a model looks at, the
+//! ways to choose another (test samples, drawing, a point of the plane, typed text), the
+//! timeline, and the model's top classes for the sample as bars.
+
+use eframe::egui::{self, Vec2};
+use glassbox_engine::train::Inspection;
+
+use super::inspecting::{self, image_shape, sample_pixels};
+use super::CellContext;
+use crate::app::inspect::Sample;
+
+/// How many classes the bars show.
+const TOP: usize = 5;
+
+/// The softmax of scores.
+pub(super) fn softmax(scores: &[f32]) -> Vec<f32> {
+    let top = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f32> = scores.iter().map(|&s| (s - top).exp()).collect();
+    let sum: f32 = exps.iter().sum();
+    exps.into_iter().map(|e| if sum > 0.0 { e / sum } else { 0.0 }).collect()
+}
+
+pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
+    let Some(run) = cx.runs.get(name) else {
+        super::unknown_model(ui, name);
+        return;
+    };
+    let inspection = inspecting::header(ui, name, run, cx);
+    ui.separator();
+    ui.columns(2, |columns| {
+        let [left, right] = columns else { return };
+        left.push_id("chooser", |ui| inspecting::chooser(ui, name, run, cx));
+        if let Some(inspection) = inspection {
+            right.push_id("prediction", |ui| prediction(ui, name, inspection, &run.inspector.sample, cx));
+        }
+    });
+}
+
+/// The sample as the model sees it, and its top classes.
+fn prediction(ui: &mut egui::Ui, name: &str, inspection: &Inspection, sample: &Sample, cx: &mut CellContext<'_>) {
+    let Some(splits) = cx.splits else { return };
+    let (Some(input), Some(output)) = (inspection.outputs.first(), inspection.outputs.last()) else { return };
+    if let Some(shape) = image_shape(&input.shape) {
+        let range = crate::app::inspect::ink_range(splits);
+        let texture = cx.textures.get(ui.ctx(), &format!("prediction-input/{name}"), inspection.id, [shape[2], shape[1]], || {
+            sample_pixels(&input.values, shape, range)
+        });
+        ui.add(egui::Image::new((texture.id(), Vec2::new(112.0, 112.0 * shape[1] as f32 / shape[2] as f32))));
+    } else if let (Some(vocab), Sample::Test(_) | Sample::Typed(_)) = (splits.train.vocab.as_ref(), sample) {
+        let ids: Vec<usize> = input.values.iter().map(|&v| v as usize).collect();
+        ui.label(format!("Tokens: {}", vocab.decode(&ids)));
+    } else if input.values.len() <= 16 {
+        let values: Vec<String> = input.values.iter().map(|v| format!("{v:.2}")).collect();
+        ui.label(format!("Input: ({})", values.join(", ")));
+    }
+    let truth = match sample {
+        Sample::Test(i) => inspecting::test_label(splits, *i).map(|(c, _)| c),
+        _ => None,
+    };
+    let classes = &splits.test.classes;
+    if classes.is_empty() || output.values.len() != output.shape.iter().product::<usize>() || output.shape.len() != 1 {
+        let values: Vec<String> = output.values.iter().take(16).map(|v| format!("{v:.3}")).collect();
+        ui.label(format!("Output: {}", values.join(", ")));
+        return;
+    }
+    let probabilities = softmax(&output.values);
+    let mut order: Vec<usize> = (0..probabilities.len()).collect();
+    order.sort_by(|&a, &b| probabilities[b].total_cmp(&probabilities[a]));
+    ui.label(format!("{name}'s top classes (softmax of its outputs):"));
+    for &c in order.iter().take(TOP) {
+        let class = classes.get(c).cloned().unwrap_or_else(|| format!("output {c}"));
+        let mark = if truth == Some(c) { "  (the true class)" } else { "" };
+        ui.add(
+            egui::ProgressBar::new(probabilities[c])
+                .desired_width(ui.available_width().min(300.0))
+                .fill(cx.palette.color(c))
+                .text(format!("{class}: {:.1}%{mark}", probabilities[c] * 100.0)),
+        );
+    }
+    if let Some(t) = truth {
+        if order.first() != Some(&t) {
+            let class = classes.get(t).map_or("?", String::as_str);
+            ui.colored_label(ui.visuals().warn_fg_color, format!("Wrong: this is a {class} ({:.1}% for it)", probabilities.get(t).copied().unwrap_or(0.0) * 100.0));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn softmax_sums_to_one_and_keeps_the_order() {
+        let p = super::softmax(&[1.0, 3.0, 0.0]);
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert!(p[1] > p[0] && p[0] > p[2]);
+        // By hand: e^1 / (e^1 + e^3 + e^0).
+        let e = std::f32::consts::E;
+        assert!((p[0] - e / (e + e.powi(3) + 1.0)).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,260 @@
+//! Looking inside: for each model, which sample and which moment of its run the inspection cells
+//! show, and asking its trainer for what they draw. Answers come back as events (folded into the
+//! run record); nothing here waits for them, and nothing is asked more often than every 120 ms
+//! or twice for the same thing.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use glassbox_engine::data::Splits;
+use glassbox_engine::train::{Command, InspectRequest, Inspection, RunState, Split};
+
+use super::GlassboxApp;
+use crate::notebook::CellKind;
+
+/// The sample the inspection cells look at.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Sample {
+    /// A test sample, by index.
+    Test(usize),
+    /// A picture drawn on the canvas: ink from 0 (none) to 1, in the input's pixel layout.
+    Drawn(Vec<f32>),
+    /// A point of the plane (2-D sets).
+    Point([f32; 2]),
+    /// A typed sentence or token sequence (sequence sets).
+    Typed(String),
+}
+
+impl Default for Sample {
+    fn default() -> Self {
+        Self::Test(0)
+    }
+}
+
+impl Sample {
+    /// What the sample is, in a few words.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Test(i) => format!("test sample {i}"),
+            Self::Drawn(_) => "your drawing".to_owned(),
+            Self::Point([x, y]) => format!("the point ({x:.2}, {y:.2})"),
+            Self::Typed(text) => format!("\"{text}\""),
+        }
+    }
+}
+
+/// What one model's inspection cells show, and what was asked for them.
+#[derive(Default)]
+pub(super) struct Inspector {
+    pub sample: Sample,
+    /// The timeline's moment (a snapshot's step); `None`: now, following training.
+    pub moment: Option<usize>,
+    /// The inspections asked for, newest last: id, sample, moment, and the step asked at.
+    sent: VecDeque<(u64, Sample, Option<usize>, usize)>,
+    asked_at: Option<Instant>,
+    next_id: u64,
+    /// The snapshot step an evaluation was asked for.
+    evaluation_asked: Option<usize>,
+    /// Why the chosen sample cannot be looked at (a typed word count that does not fit...).
+    pub problem: Option<String>,
+}
+
+impl Inspector {
+    /// The sample and moment of the newest inspection received, if it is one this inspector
+    /// asked for.
+    pub fn shown<'a>(&self, inspection: Option<&'a Inspection>) -> Option<(&'a Inspection, &Sample)> {
+        let inspection = inspection?;
+        self.sent.iter().find(|(id, ..)| *id == inspection.id).map(|(_, sample, ..)| (inspection, sample))
+    }
+}
+
+/// The minimum and maximum input value of the training split, for mapping drawn ink (0 to 1)
+/// onto the values the model was trained on (exact for pixels kept as they are or normalised by
+/// one global mean and deviation).
+pub(super) fn ink_range(splits: &Splits) -> (f32, f32) {
+    let inputs = &splits.train.inputs;
+    let low = inputs.iter().copied().fold(f32::INFINITY, f32::min);
+    let high = inputs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if low.is_finite() && high.is_finite() && high > low {
+        (low, high)
+    } else {
+        (0.0, 1.0)
+    }
+}
+
+/// A typed text as the token ids of the data's vocabulary (padded or cut to `length`), with the
+/// words the vocabulary does not know.
+pub(super) fn encode_typed(splits: &Splits, text: &str, length: usize) -> Result<(Vec<f32>, Vec<String>), String> {
+    let Some(vocab) = splits.train.vocab.as_ref() else {
+        return Err("this dataset has no vocabulary: choose a test sample instead".to_owned());
+    };
+    let ids = vocab.encode(text, Some(length));
+    let unknown = glassbox_engine::data::Vocab::tokenize(vocab.kind, text)
+        .into_iter()
+        .filter(|token| !vocab.tokens().contains(token))
+        .collect();
+    Ok((ids.into_iter().map(|i| i as f32).collect(), unknown))
+}
+
+/// The model input for a sample that is not in the data; `None` for a test sample.
+fn input_of(sample: &Sample, splits: &Splits, input_shape: &[usize]) -> Result<Option<Vec<f32>>, String> {
+    let numel: usize = input_shape.iter().product();
+    let fits = |v: Vec<f32>, what: &str| {
+        if v.len() == numel {
+            Ok(Some(v))
+        } else {
+            Err(format!("{what} has {} values but the model takes {numel}: choose a test sample", v.len()))
+        }
+    };
+    match sample {
+        Sample::Test(_) => Ok(None),
+        Sample::Drawn(ink) => {
+            let (low, high) = ink_range(splits);
+            fits(ink.iter().map(|&v| low + v.clamp(0.0, 1.0) * (high - low)).collect(), "the drawing")
+        }
+        Sample::Point(p) => fits(p.to_vec(), "a point of the plane"),
+        Sample::Typed(text) => {
+            let length = input_shape.first().copied().unwrap_or(1);
+            fits(encode_typed(splits, text, length)?.0, "the typed text")
+        }
+    }
+}
+
+/// How often "now" is looked at again while training runs.
+const REFRESH: Duration = Duration::from_millis(120);
+
+impl GlassboxApp {
+    /// For every model with an inspection cell open (or node previews on), asks its trainer for
+    /// the chosen sample at the chosen moment when that is not what it last answered; during
+    /// training, "now" is asked again at most every 120 ms. Evaluation cells at a past moment get
+    /// that moment's evaluation.
+    pub(super) fn ask_for_inspections(&mut self, ctx: &eframe::egui::Context) {
+        let Some(nb) = self.doc.notebook.as_ref() else { return };
+        let previews = nb.view.node_previews;
+        let mut wanted: Vec<(String, bool, bool)> = Vec::new();
+        for cell in nb.cells.iter().filter(|c| !c.folded) {
+            let (Some(model), inspects, evaluates) = (
+                cell.model(),
+                cell.kind.inspects() || (previews && matches!(cell.kind, CellKind::Model { .. })),
+                matches!(cell.kind, CellKind::Evaluation { .. }),
+            ) else {
+                continue;
+            };
+            match wanted.iter_mut().find(|w| w.0 == model) {
+                Some(w) => {
+                    w.1 |= inspects;
+                    w.2 |= evaluates;
+                }
+                None => wanted.push((model.to_owned(), inspects, evaluates)),
+            }
+        }
+        for (model, inspects, evaluates) in wanted {
+            if inspects {
+                self.ask_inspection(&model, ctx);
+            }
+            if evaluates {
+                self.ask_moment_evaluation(&model);
+            }
+        }
+    }
+
+    fn ask_inspection(&mut self, model: &str, ctx: &eframe::egui::Context) {
+        let Some(splits) = self.splits.as_ref() else { return };
+        let Some(run) = self.runs.get(model) else { return };
+        let live = run.record.run.is_some() && !matches!(run.record.state, RunState::Stopped | RunState::Failed(_));
+        if !live {
+            // An untrained model can be looked at too: start its run (paused at step 0), unless it
+            // does not fit the data (the model cell says why).
+            if matches!(run.misfit, Some(None)) && run.report.is_ok() && !matches!(run.record.state, RunState::Failed(_))
+            {
+                self.ensure_run(model, ctx);
+            }
+            return;
+        }
+        let Some(input_shape) =
+            run.report.input.as_ref().and_then(|id| run.report.shape_of(id)).map(<[usize]>::to_vec)
+        else {
+            return;
+        };
+        let step = run.record.latest.map_or(0, |p| p.step);
+        let inspector = &run.inspector;
+        let (sample, moment) = (inspector.sample.clone(), inspector.moment);
+        let asked_step = moment.unwrap_or(step);
+        let current = inspector.shown(run.record.inspection.as_ref()).is_some_and(|(i, s)| {
+            *s == sample && i.moment == moment && (moment.is_some() || i.step == step)
+        });
+        let pending = inspector.sent.back().is_some_and(|(id, s, m, at)| {
+            *s == sample && *m == moment && *at == asked_step && run.record.inspection.as_ref().is_none_or(|i| i.id != *id)
+        });
+        let recent = inspector.asked_at.is_some_and(|t| t.elapsed() < REFRESH);
+        let stale_wait = inspector.asked_at.is_some_and(|t| t.elapsed() < Duration::from_secs(2));
+        if current || recent || (pending && stale_wait) {
+            return;
+        }
+        let input = input_of(&sample, splits, &input_shape);
+        let test_len = splits.test.len();
+        let Some(run) = self.runs.get_mut(model) else { return };
+        let inspector = &mut run.inspector;
+        let input = match input {
+            Ok(input) => input,
+            Err(problem) => {
+                inspector.problem = Some(problem);
+                return;
+            }
+        };
+        let indices = match sample {
+            Sample::Test(i) if i < test_len => vec![i],
+            Sample::Test(_) if test_len > 0 => {
+                inspector.sample = Sample::Test(0);
+                return;
+            }
+            Sample::Test(_) => {
+                inspector.problem = Some("this dataset has no test samples to look at".to_owned());
+                return;
+            }
+            _ => Vec::new(),
+        };
+        inspector.problem = None;
+        inspector.next_id += 1;
+        let id = inspector.next_id;
+        inspector.sent.push_back((id, sample, moment, asked_step));
+        if inspector.sent.len() > 16 {
+            inspector.sent.pop_front();
+        }
+        inspector.asked_at = Some(Instant::now());
+        if let Some(session) = &run.session {
+            session.send(Command::Inspect(InspectRequest { id, split: Split::Test, indices, input, moment }));
+        }
+    }
+
+    /// At a past moment, an Evaluation cell shows that moment's test results: asked once.
+    fn ask_moment_evaluation(&mut self, model: &str) {
+        let Some(run) = self.runs.get_mut(model) else { return };
+        let Some(step) = run.inspector.moment else { return };
+        if run.record.evaluations.iter().any(|e| e.step == step) || run.inspector.evaluation_asked == Some(step) {
+            return;
+        }
+        if let (Some(session), Some(_)) = (&run.session, run.record.run) {
+            session.send(Command::EvaluateAt(step));
+            run.inspector.evaluation_asked = Some(step);
+        }
+    }
+
+    /// Sets the model's sample for every inspection cell.
+    pub(super) fn set_sample(&mut self, model: &str, sample: Sample) {
+        if let Some(run) = self.runs.get_mut(model) {
+            run.inspector.sample = sample;
+            run.inspector.problem = None;
+            run.inspector.asked_at = None;
+        }
+    }
+
+    /// Sets the model's moment for every inspection cell (and its decision boundary).
+    pub(super) fn set_moment(&mut self, model: &str, moment: Option<usize>) {
+        if let Some(run) = self.runs.get_mut(model) {
+            run.inspector.moment = moment;
+            run.inspector.asked_at = None;
+        }
+    }
+}
