@@ -67,16 +67,20 @@ fn prediction(ui: &mut egui::Ui, name: &str, inspection: &Inspection, sample: &S
     let mut order: Vec<usize> = (0..probabilities.len()).collect();
     order.sort_by(|&a, &b| probabilities[b].total_cmp(&probabilities[a]));
     ui.label(format!("{name}'s top classes (softmax of its outputs):"));
-    for &c in order.iter().take(TOP) {
-        let class = classes.get(c).cloned().unwrap_or_else(|| format!("output {c}"));
-        let mark = if truth == Some(c) { "  (the true class)" } else { "" };
-        ui.add(
-            egui::ProgressBar::new(probabilities[c])
-                .desired_width(ui.available_width().min(300.0))
-                .fill(cx.palette.color(c))
-                .text(format!("{class}: {:.1}%{mark}", probabilities[c] * 100.0)),
-        );
-    }
+    egui::Grid::new(("top-classes", name)).spacing(egui::vec2(8.0, 3.0)).show(ui, |ui| {
+        for &c in order.iter().take(TOP) {
+            let class = classes.get(c).cloned().unwrap_or_else(|| format!("output {c}"));
+            ui.colored_label(cx.palette.color(c), class);
+            let (rect, _) = ui.allocate_exact_size(Vec2::new(180.0, 14.0), egui::Sense::hover());
+            ui.painter().rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+            let mut bar = rect;
+            bar.set_width(rect.width() * probabilities[c].clamp(0.0, 1.0));
+            ui.painter().rect_filled(bar, 2.0, cx.palette.color(c));
+            let mark = if truth == Some(c) { "  the true class" } else { "" };
+            ui.label(format!("{:.1}%{mark}", probabilities[c] * 100.0));
+            ui.end_row();
+        }
+    });
     if let Some(t) = truth {
         if order.first() != Some(&t) {
             let class = classes.get(t).map_or("?", String::as_str);

@@ -26,7 +26,8 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
     let mut names: Vec<&String> = inspection.weights.keys().collect();
     names.sort_by_key(|n| {
         let node = n.rsplit_once('.').map_or(n.as_str(), |(node, _)| node);
-        (order.iter().position(|&o| o == node).unwrap_or(usize::MAX), (*n).clone())
+        // A layer's weight first, then its bias and the rest.
+        (order.iter().position(|&o| o == node).unwrap_or(usize::MAX), !n.ends_with(".weight"), (*n).clone())
     });
     if names.is_empty() {
         ui.weak(format!("{name} has no weights (no Dense, convolution or normalisation layer)."));

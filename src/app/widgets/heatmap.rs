@@ -54,6 +54,9 @@ impl Scale {
     /// The scale in words, for a caption.
     pub fn describe(&self) -> String {
         let r = |v: f32| glassbox_engine::train::readable(f64::from(v));
+        if self.high <= 1e-12 {
+            return "all 0".to_owned();
+        }
         if self.diverging {
             format!("blue {} · white 0 · red {}", r(self.low), r(self.high))
         } else {
