@@ -109,7 +109,12 @@ pub fn decision_grid(model: &mut Model, low: [f32; 2], high: [f32; 2], n: usize)
 ///
 /// # Errors
 /// When the model does not take 2-D points.
-pub fn grid_activations(model: &mut Model, low: [f32; 2], high: [f32; 2], n: usize) -> Result<Vec<NodeOutput>, EngineError> {
+pub fn grid_activations(
+    model: &mut Model,
+    low: [f32; 2],
+    high: [f32; 2],
+    n: usize,
+) -> Result<Vec<NodeOutput>, EngineError> {
     if model.input_shape() != [2] {
         return Err(EngineError::Batch(format!(
             "responses over the plane are drawn for models that take points of the plane ([2]); this one takes {}",
@@ -262,9 +267,11 @@ mod tests {
             weight_norm: weight,
             update_norm: update,
         };
-        let healthy = [layer("dense1", 0.5, 4.0, 0.004), layer("dense2", 0.8, 3.0, 0.003), layer("dense3", 1.0, 2.0, 0.002)];
+        let healthy =
+            [layer("dense1", 0.5, 4.0, 0.004), layer("dense2", 0.8, 3.0, 0.003), layer("dense3", 1.0, 2.0, 0.002)];
         assert!(health_warnings(&healthy, &BTreeMap::from([("relu1".to_owned(), 0.1)])).is_empty());
-        let sick = [layer("dense1", 1e-5, 4.0, 1e-9), layer("dense2", 0.8, 3.0, 0.9), layer("dense3", 500.0, 2.0, 0.002)];
+        let sick =
+            [layer("dense1", 1e-5, 4.0, 1e-9), layer("dense2", 0.8, 3.0, 0.9), layer("dense3", 500.0, 2.0, 0.002)];
         let warnings = health_warnings(&sick, &BTreeMap::from([("relu2".to_owned(), 0.75)]));
         let all = warnings.join("\n");
         assert!(all.contains("Exploding gradients at dense3"), "{all}");

@@ -98,7 +98,12 @@ pub(super) fn encode_typed(splits: &Splits, text: &str, length: usize) -> Result
 }
 
 /// The model input for a sample that is not in the data; `None` for a test sample.
-fn input_of(sample: &Sample, splits: &Splits, input_shape: &[usize]) -> Result<Option<Vec<f32>>, String> {
+fn input_of(
+    sample: &Sample,
+    splits: &Splits,
+    range: (f32, f32),
+    input_shape: &[usize],
+) -> Result<Option<Vec<f32>>, String> {
     let numel: usize = input_shape.iter().product();
     let fits = |v: Vec<f32>, what: &str| {
         if v.len() == numel {
@@ -110,7 +115,7 @@ fn input_of(sample: &Sample, splits: &Splits, input_shape: &[usize]) -> Result<O
     match sample {
         Sample::Test(_) => Ok(None),
         Sample::Drawn(ink) => {
-            let (low, high) = ink_range(splits);
+            let (low, high) = range;
             fits(ink.iter().map(|&v| low + v.clamp(0.0, 1.0) * (high - low)).collect(), "the drawing")
         }
         Sample::Point(p) => fits(p.to_vec(), "a point of the plane"),
@@ -166,14 +171,15 @@ impl GlassboxApp {
         if !live {
             // An untrained model can be looked at too: start its run (paused at step 0), unless it
             // does not fit the data (the model cell says why).
-            if matches!(run.misfit, Some(None)) && run.report.is_ok() && !matches!(run.record.state, RunState::Failed(_))
+            if matches!(run.misfit, Some(None))
+                && run.report.is_ok()
+                && !matches!(run.record.state, RunState::Failed(_))
             {
                 self.ensure_run(model, ctx);
             }
             return;
         }
-        let Some(input_shape) =
-            run.report.input.as_ref().and_then(|id| run.report.shape_of(id)).map(<[usize]>::to_vec)
+        let Some(input_shape) = run.report.input.as_ref().and_then(|id| run.report.shape_of(id)).map(<[usize]>::to_vec)
         else {
             return;
         };
@@ -181,18 +187,21 @@ impl GlassboxApp {
         let inspector = &run.inspector;
         let (sample, moment) = (inspector.sample.clone(), inspector.moment);
         let asked_step = moment.unwrap_or(step);
-        let current = inspector.shown(run.record.inspection.as_ref()).is_some_and(|(i, s)| {
-            *s == sample && i.moment == moment && (moment.is_some() || i.step == step)
-        });
+        let current = inspector
+            .shown(run.record.inspection.as_ref())
+            .is_some_and(|(i, s)| *s == sample && i.moment == moment && (moment.is_some() || i.step == step));
         let pending = inspector.sent.back().is_some_and(|(id, s, m, at)| {
-            *s == sample && *m == moment && *at == asked_step && run.record.inspection.as_ref().is_none_or(|i| i.id != *id)
+            *s == sample
+                && *m == moment
+                && *at == asked_step
+                && run.record.inspection.as_ref().is_none_or(|i| i.id != *id)
         });
         let recent = inspector.asked_at.is_some_and(|t| t.elapsed() < REFRESH);
         let stale_wait = inspector.asked_at.is_some_and(|t| t.elapsed() < Duration::from_secs(2));
         if current || recent || (pending && stale_wait) {
             return;
         }
-        let input = input_of(&sample, splits, &input_shape);
+        let input = input_of(&sample, splits, self.ink, &input_shape);
         let test_len = splits.test.len();
         let Some(run) = self.runs.get_mut(model) else { return };
         let inspector = &mut run.inspector;

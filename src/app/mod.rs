@@ -82,6 +82,8 @@ pub struct GlassboxApp {
     textures: widgets::heatmap::Textures,
     /// Counts dataset changes (textures of samples are keyed by it).
     data_version: u64,
+    /// The training inputs' smallest and largest value (drawn ink is mapped onto it).
+    ink: (f32, f32),
     /// A notebook was just opened: show it from its top.
     scroll_to_top: bool,
     /// The window title last sent (it is sent again only when it changes).
@@ -133,6 +135,7 @@ impl GlassboxApp {
             thumbnails: Vec::new(),
             textures: widgets::heatmap::Textures::default(),
             data_version: 0,
+            ink: (0.0, 1.0),
             scroll_to_top: true,
             window_title: String::new(),
             styled: false,
@@ -221,6 +224,12 @@ impl GlassboxApp {
     #[must_use]
     pub fn record_of(&self, model: &str) -> Option<&RunRecord> {
         self.runs.get(model).map(|r| &r.record)
+    }
+
+    /// The sample and the moment (`None`: now) the named model's inspection cells show.
+    #[must_use]
+    pub fn inspecting(&self, model: &str) -> Option<(&Sample, Option<usize>)> {
+        self.runs.get(model).map(|r| (&r.inspector.sample, r.inspector.moment))
     }
 
     /// Changes every model's planned number of epochs (tests and benchmarks use short runs).
@@ -393,6 +402,7 @@ impl GlassboxApp {
                 editors: &mut self.editors,
                 textures: &mut self.textures,
                 data_version: self.data_version,
+                ink: self.ink,
                 out: &mut self.pending,
             };
             cells::show_all(ui, &mut cx);

@@ -263,6 +263,7 @@ impl GlassboxApp {
             run.misfit = None;
         }
         self.palette = super::widgets::palette::Palette::for_classes(&splits.train.classes);
+        self.ink = super::inspect::ink_range(&splits);
         self.splits = Some(splits);
         self.data_version += 1;
         for run in self.runs.values_mut() {

@@ -5,6 +5,7 @@ mod architecture;
 mod cli;
 mod editor;
 mod hostile_notebooks;
+mod inspection;
 mod ui;
 
 /// Steps the harness (the trainer keeps asking for repaints, so `run()` would never settle) until

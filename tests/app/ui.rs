@@ -938,11 +938,7 @@ fn an_evaluation_cell_shows_the_confusion_matrix_after_an_epoch() {
     let orange = &evaluation.confusion[0];
     let total: usize = orange.iter().sum();
     assert_eq!(evaluation.confusion.iter().flatten().sum::<usize>(), evaluation.samples);
-    harness.get_by_label(&format!(
-        "orange: {:.0}% ({} of {total})",
-        orange[0] as f32 / total as f32 * 100.0,
-        orange[0]
-    ));
+    harness.get_by_label(&format!("{:.0}% ({} of {total})", orange[0] as f32 / total as f32 * 100.0, orange[0]));
     harness.get_by_label("row-normalised").scroll_to_me();
     harness.run_steps(20);
     harness.get_by_label("row-normalised").click();

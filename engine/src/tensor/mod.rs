@@ -246,7 +246,8 @@ impl Model {
                 });
             }
         }
-        let before: Vec<Vec<f32>> = if measure { self.params.iter().map(|p| values(&p.tensor)).collect() } else { Vec::new() };
+        let before: Vec<Vec<f32>> =
+            if measure { self.params.iter().map(|p| values(&p.tensor)).collect() } else { Vec::new() };
         let grads_finite =
             optimizer.update(&mut self.params, &mut grads).map_err(|e| EngineError::Internal(e.to_string()))?;
         for ((h, p), old) in health.iter_mut().zip(&self.params).zip(&before) {

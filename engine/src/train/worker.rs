@@ -528,10 +528,16 @@ impl Worker {
                             let mut nodes = crate::inspect::grid_activations(model, request.low, request.high, n)?;
                             let last = nodes.last().map(|o| o.values.clone()).unwrap_or_default();
                             // The input's own "response" is the plane itself: not worth sending.
-                            nodes.retain(|o| model.spec().node(&o.id).is_some_and(|node| !matches!(node.layer, LayerSpec::Input { .. })));
+                            nodes.retain(|o| {
+                                model
+                                    .spec()
+                                    .node(&o.id)
+                                    .is_some_and(|node| !matches!(node.layer, LayerSpec::Input { .. }))
+                            });
                             Ok((last, nodes, step))
                         } else {
-                            crate::inspect::decision_grid(model, request.low, request.high, n).map(|o| (o, Vec::new(), step))
+                            crate::inspect::decision_grid(model, request.low, request.high, n)
+                                .map(|o| (o, Vec::new(), step))
                         }
                     }));
                     match answer {
@@ -563,8 +569,9 @@ impl Worker {
             Command::EvaluateAt(step) => {
                 if let Some(run) = self.run.as_mut() {
                     let (id, loss) = (run.id, run.config.loss);
-                    let answer =
-                        run.model_at(Some(step)).and_then(|(model, step, data)| evaluate(model, &data.test, loss, step));
+                    let answer = run
+                        .model_at(Some(step))
+                        .and_then(|(model, step, data)| evaluate(model, &data.test, loss, step));
                     match answer {
                         Ok(evaluation) => self.emit(Event::Evaluated { run: id, evaluation }),
                         Err(e) => self.emit(Event::Refused { run: id, message: e.to_string() }),
@@ -982,10 +989,8 @@ fn evaluate(model: &mut Model, data: &Dataset, loss: LossSpec, step: usize) -> R
         if let (true, Targets::Classes(labels)) = (single_label, &batch.targets) {
             let width = outputs.len() / batch.len.max(1);
             for (row, &truth) in outputs.chunks_exact(width.max(1)).zip(labels) {
-                let (predicted, top) = row
-                    .iter()
-                    .enumerate()
-                    .fold((0, f32::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b });
+                let (predicted, top) =
+                    row.iter().enumerate().fold((0, f32::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b });
                 // The softmax probability of the predicted class: 1 / sum(exp(v - top)).
                 let spread: f32 = row.iter().map(|&v| (v - top).exp()).sum();
                 evaluation.predictions.push((predicted, if spread > 0.0 { 1.0 / spread } else { 0.0 }));
@@ -1011,7 +1016,15 @@ fn inspect(
         let outputs = model.forward_record(input, 1)?;
         let (moment, weights) = (request.moment, model.weights());
         let shapes = model.weight_shapes();
-        return Ok(Some(Inspection { id: request.id, step, moment, outputs, gradients: BTreeMap::new(), weights, shapes }));
+        return Ok(Some(Inspection {
+            id: request.id,
+            step,
+            moment,
+            outputs,
+            gradients: BTreeMap::new(),
+            weights,
+            shapes,
+        }));
     }
     let data = match request.split {
         Split::Train => &data.train,

@@ -91,7 +91,12 @@ fn a_panic_while_inspecting_is_refused_and_the_trainer_lives_on() {
     session.start(start(0.01, 1));
     until(&session, |e| matches!(e, Event::Started { .. }));
     session.send(Command::InjectPanic);
-    session.send(Command::Inspect(InspectRequest { id: 1, split: Split::Test, indices: vec![0], ..InspectRequest::default() }));
+    session.send(Command::Inspect(InspectRequest {
+        id: 1,
+        split: Split::Test,
+        indices: vec![0],
+        ..InspectRequest::default()
+    }));
     let events = until(&session, |e| matches!(e, Event::Refused { .. }));
     let Some(Event::Refused { message, .. }) = events.last() else { unreachable!("until returns a refusal") };
     assert!(message.contains("looking inside the model failed") && message.contains("injected"), "{message}");

@@ -65,7 +65,12 @@ pub(crate) fn is_paused(e: &Event) -> bool {
 }
 
 pub(crate) fn weights_via_inspection(session: &Session) -> std::collections::BTreeMap<String, Vec<f32>> {
-    session.send(Command::Inspect(InspectRequest { id: 7, split: Split::Test, indices: vec![0, 1], ..InspectRequest::default() }));
+    session.send(Command::Inspect(InspectRequest {
+        id: 7,
+        split: Split::Test,
+        indices: vec![0, 1],
+        ..InspectRequest::default()
+    }));
     let events = until(session, |e| matches!(e, Event::Inspected { .. }));
     match events.last() {
         Some(Event::Inspected { inspection, .. }) => inspection.weights.clone(),
@@ -136,7 +141,12 @@ fn a_stale_run_is_dropped_by_the_fold() {
         assert!(record.apply(e), "every event up to the second start is current when it arrives");
     }
     // A late event of the first run, after the second started:
-    assert!(!record.apply(Event::Progress { run: first, progress: Progress::default(), steps: vec![], health: vec![] }));
+    assert!(!record.apply(Event::Progress {
+        run: first,
+        progress: Progress::default(),
+        steps: vec![],
+        health: vec![]
+    }));
     assert_eq!(record.run, Some(second));
     assert!(record.history.points.is_empty(), "nothing of the first run shows");
     assert!(record.apply(Event::Progress {
@@ -231,7 +241,12 @@ fn a_graph_that_does_not_fit_the_data_fails_with_a_message() {
 fn inspection_while_paused_and_settings_reach_the_worker() {
     let mut session = Session::spawn(Arc::new(|| {})).expect("thread starts");
     session.start(start(1e-2, 1));
-    session.send(Command::Inspect(InspectRequest { id: 3, split: Split::Train, indices: vec![4], ..InspectRequest::default() }));
+    session.send(Command::Inspect(InspectRequest {
+        id: 3,
+        split: Split::Train,
+        indices: vec![4],
+        ..InspectRequest::default()
+    }));
     let events = until(&session, |e| matches!(e, Event::Inspected { .. }));
     let Some(Event::Inspected { inspection, .. }) = events.last() else { unreachable!() };
     assert_eq!(inspection.id, 3);
@@ -256,7 +271,12 @@ fn inspection_while_paused_and_settings_reach_the_worker() {
         .find_map(|e| if let Event::Progress { progress, .. } = e { Some(progress.lr) } else { None })
         .expect("progress");
     assert!((lr - 0.5 / 4.0).abs() < 1e-9, "warm-up step 1 of 4 uses a quarter of the rate: {lr}");
-    session.send(Command::Inspect(InspectRequest { id: 4, split: Split::Test, indices: vec![999], ..InspectRequest::default() }));
+    session.send(Command::Inspect(InspectRequest {
+        id: 4,
+        split: Split::Test,
+        indices: vec![999],
+        ..InspectRequest::default()
+    }));
     let events = until(&session, |e| matches!(e, Event::Refused { .. }));
     assert!(format!("{:?}", events.last()).contains("sample 999 does not exist"));
     // A refused inspection does not end the run.
@@ -277,9 +297,19 @@ fn a_long_inspection_can_be_cancelled() {
         keep_matching_weights: false,
     });
     until(&session, |e| matches!(e, Event::Checkpointed { .. }));
-    session.send(Command::Inspect(InspectRequest { id: 1, split: Split::Train, indices: (0..5000).collect(), ..InspectRequest::default() }));
+    session.send(Command::Inspect(InspectRequest {
+        id: 1,
+        split: Split::Train,
+        indices: (0..5000).collect(),
+        ..InspectRequest::default()
+    }));
     session.cancel_inspection();
-    session.send(Command::Inspect(InspectRequest { id: 2, split: Split::Test, indices: vec![0], ..InspectRequest::default() }));
+    session.send(Command::Inspect(InspectRequest {
+        id: 2,
+        split: Split::Test,
+        indices: vec![0],
+        ..InspectRequest::default()
+    }));
     let events = until(&session, |e| matches!(e, Event::Inspected { .. }));
     let Some(Event::Inspected { inspection, .. }) = events.last() else { unreachable!() };
     assert_eq!(inspection.id, 2, "the cancelled inspection answered nothing; the next one did");
@@ -443,7 +473,12 @@ fn going_back_to_good_weights_takes_the_diverged_points_off_the_curves() {
     let mut record = RunRecord::default();
     record.apply(Event::Started { run, params: 10, steps_per_epoch: 10 });
     let steps: Vec<(usize, f32, f32)> = (1..=10).map(|s| (s, if s <= 3 { 0.7 } else { 1500.0 }, 0.5)).collect();
-    record.apply(Event::Progress { run, progress: Progress { step: 10, ..Progress::default() }, steps, health: vec![] });
+    record.apply(Event::Progress {
+        run,
+        progress: Progress { step: 10, ..Progress::default() },
+        steps,
+        health: vec![],
+    });
     record.apply(Event::Paused {
         run,
         step: 10,
@@ -506,7 +541,8 @@ fn the_trainer_answers_a_decision_grid_with_the_runs_weights() {
     session.start(start(0.05, 5));
     session.send(Command::RunSteps(15));
     until(&session, is_paused);
-    let request = glassbox_engine::train::GridRequest { low: [-2.0, -2.0], high: [2.0, 2.0], n: 10, ..Default::default() };
+    let request =
+        glassbox_engine::train::GridRequest { low: [-2.0, -2.0], high: [2.0, 2.0], n: 10, ..Default::default() };
     session.send(Command::PredictGrid(request));
     let events = until(&session, |e| matches!(e, Event::Grid { .. }));
     let Some(Event::Grid { grid, .. }) = events.last() else { unreachable!() };

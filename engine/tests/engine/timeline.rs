@@ -30,7 +30,13 @@ fn relu_start() -> StartRun {
     StartRun {
         graph: relu_graph(),
         data: Splits { train, test, info: DatasetInfo::default() },
-        config: TrainConfig { optimizer: OptimizerSpec::adam(0.02), batch_size: 16, epochs: 3, seed: 9, ..TrainConfig::default() },
+        config: TrainConfig {
+            optimizer: OptimizerSpec::adam(0.02),
+            batch_size: 16,
+            epochs: 3,
+            seed: 9,
+            ..TrainConfig::default()
+        },
         initial_weights: None,
         keep_matching_weights: false,
     }
@@ -57,7 +63,13 @@ fn each_epochs_snapshot_reproduces_that_epochs_test_metrics_and_outputs() {
     );
     let evaluations: BTreeMap<usize, _> = events
         .iter()
-        .filter_map(|e| if let Event::Evaluated { evaluation, .. } = e { Some((evaluation.step, evaluation.clone())) } else { None })
+        .filter_map(|e| {
+            if let Event::Evaluated { evaluation, .. } = e {
+                Some((evaluation.step, evaluation.clone()))
+            } else {
+                None
+            }
+        })
         .collect();
     assert_eq!(evaluations.len(), 3);
     // Ask for the epochs out of order, so the snapshot model is reloaded each time.
@@ -74,7 +86,12 @@ fn each_epochs_snapshot_reproduces_that_epochs_test_metrics_and_outputs() {
         assert_eq!(evaluation.predictions.len(), test.len());
     }
     // The start's snapshot is the seeded model: an inspection there equals a fresh model's forward.
-    session.send(Command::Inspect(InspectRequest { id: 5, indices: vec![3], moment: Some(0), ..InspectRequest::default() }));
+    session.send(Command::Inspect(InspectRequest {
+        id: 5,
+        indices: vec![3],
+        moment: Some(0),
+        ..InspectRequest::default()
+    }));
     let answer = until(&session, |e| matches!(e, Event::Inspected { .. } | Event::Refused { .. }));
     let Some(Event::Inspected { inspection, .. }) = answer.last() else { panic!("{:?}", answer.last()) };
     assert_eq!((inspection.step, inspection.moment), (0, Some(0)));
@@ -102,7 +119,8 @@ fn each_epochs_snapshot_reproduces_that_epochs_test_metrics_and_outputs() {
     let direct = glassbox_engine::inspect::dead_relu_fractions(&epoch1, &outs, batch.len);
     assert_eq!(snapshots[1].dead_relus, direct);
     // Each hidden neuron over the plane, at epoch 1: the same numbers as a forward pass there.
-    let request = GridRequest { low: [-1.0, -1.0], high: [1.0, 1.0], n: 6, moment: Some(snapshots[1].step), neurons: true };
+    let request =
+        GridRequest { low: [-1.0, -1.0], high: [1.0, 1.0], n: 6, moment: Some(snapshots[1].step), neurons: true };
     session.send(Command::PredictGrid(request));
     let answer = until(&session, |e| matches!(e, Event::Grid { .. } | Event::Refused { .. }));
     let Some(Event::Grid { grid, .. }) = answer.last() else { panic!("{:?}", answer.last()) };
@@ -120,7 +138,9 @@ fn each_epochs_snapshot_reproduces_that_epochs_test_metrics_and_outputs() {
     session.send(Command::RunSteps(3));
     let events = until(&session, is_paused);
     assert!(
-        events.iter().any(|e| matches!(e, Event::Snapshot { snapshot, .. } if snapshot.reason == SnapshotReason::Pause)),
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Snapshot { snapshot, .. } if snapshot.reason == SnapshotReason::Pause)),
         "a pause is a moment"
     );
     let _ = Duration::ZERO;
@@ -135,7 +155,9 @@ fn inspection_weights_bytes(weights: &BTreeMap<String, Vec<f32>>, like: &Model) 
         .collect();
     let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = data
         .iter()
-        .map(|(n, s, b)| (n.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b).expect("view")))
+        .map(|(n, s, b)| {
+            (n.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b).expect("view"))
+        })
         .collect();
     safetensors::serialize(views, &None).expect("serialises")
 }

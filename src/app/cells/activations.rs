@@ -51,17 +51,20 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
     // The node selected in the graph editor: scroll to it when the selection changes.
     let selected = cx.editors.get(name).and_then(|e| e.inspected.clone());
     let seen_id = ui.id().with("seen-selection");
-    let seen: Option<String> = ui.data(|d| d.get_temp(seen_id));
+    let seen: Option<String> = ui.data(|d| d.get_temp::<Option<String>>(seen_id)).flatten();
     let jump = selected.is_some() && selected != seen;
     ui.data_mut(|d| d.insert_temp(seen_id, selected.clone()));
     let def = cx.notebook.model(name);
     let classes: Vec<String> = cx.splits.map(|s| s.test.classes.clone()).unwrap_or_default();
-    let grid = run.record.grid.as_ref().filter(|g| g.request.neurons && planar && over_plane && g.request.moment == run.inspector.moment);
+    let grid = run
+        .record
+        .grid
+        .as_ref()
+        .filter(|g| g.request.neurons && planar && over_plane && g.request.moment == run.inspector.moment);
     let last = inspection.outputs.len().saturating_sub(1);
     for (k, output) in inspection.outputs.iter().enumerate() {
-        let kind = def
-            .and_then(|d| d.graph.node(&output.id))
-            .map_or_else(String::new, |n| format!("{:?}", n.layer.kind()));
+        let kind =
+            def.and_then(|d| d.graph.node(&output.id)).map_or_else(String::new, |n| format!("{:?}", n.layer.kind()));
         let is_selected = selected.as_deref() == Some(output.id.as_str());
         let frame = egui::Frame::new().inner_margin(4.0).stroke(if is_selected {
             ui.visuals().selection.stroke
@@ -90,15 +93,37 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
 }
 
 /// One node's output, drawn by its shape.
-fn node_view(ui: &mut egui::Ui, cx: &mut CellContext<'_>, inspection: &Inspection, output: &NodeOutput, shared: bool, labels: &[String]) {
+fn node_view(
+    ui: &mut egui::Ui,
+    cx: &mut CellContext<'_>,
+    inspection: &Inspection,
+    output: &NodeOutput,
+    shared: bool,
+    labels: &[String],
+) {
     let key = format!("act/{}/{}", inspection.id, output.id);
     match *output.shape.as_slice() {
         [c, h, w] if h * w > 1 => {
-            let cell = if h.max(w) >= 20 { 56.0 } else if h.max(w) >= 8 { 44.0 } else { 28.0 };
+            let cell = if h.max(w) >= 20 {
+                56.0
+            } else if h.max(w) >= 8 {
+                44.0
+            } else {
+                28.0
+            };
             let shown = c.min(MAPS_SHOWN);
-            if let Some(hover) = heatmap::map_grid(ui, cx.textures, &key, inspection.id, &output.values, [shown, h, w], shared, cell) {
-                egui::Tooltip::always_open(ui.ctx().clone(), ui.layer_id(), ui.id().with("hover"), egui::PopupAnchor::Pointer)
-                    .show(|ui| ui.label(format!("map {}, row {}, column {}: {:.4}", hover.map, hover.row, hover.col, hover.value)));
+            if let Some(hover) =
+                heatmap::map_grid(ui, cx.textures, &key, inspection.id, &output.values, [shown, h, w], shared, cell)
+            {
+                egui::Tooltip::always_open(
+                    ui.ctx().clone(),
+                    ui.layer_id(),
+                    ui.id().with("hover"),
+                    egui::PopupAnchor::Pointer,
+                )
+                .show(|ui| {
+                    ui.label(format!("map {}, row {}, column {}: {:.4}", hover.map, hover.row, hover.col, hover.value))
+                });
             }
             if c > shown {
                 ui.weak(format!("(the first {shown} of {c} maps)"));
@@ -106,19 +131,32 @@ fn node_view(ui: &mut egui::Ui, cx: &mut CellContext<'_>, inspection: &Inspectio
         }
         [t, f] if t * f > 1 => {
             let scale = Scale::of(&output.values);
-            let size = Vec2::new((f as f32 * 8.0).clamp(80.0, ui.available_width().min(600.0)), (t as f32 * 8.0).clamp(24.0, 320.0));
+            let size = Vec2::new(
+                (f as f32 * 8.0).clamp(80.0, ui.available_width().min(600.0)),
+                (t as f32 * 8.0).clamp(24.0, 320.0),
+            );
             let (_, hover) = heatmap::image(ui, cx.textures, &key, inspection.id, &output.values, [t, f], scale, size);
             if let Some(hover) = hover {
-                egui::Tooltip::always_open(ui.ctx().clone(), ui.layer_id(), ui.id().with("hover"), egui::PopupAnchor::Pointer)
-                    .show(|ui| ui.label(format!("position {}, feature {}: {:.4}", hover.row, hover.col, hover.value)));
+                egui::Tooltip::always_open(
+                    ui.ctx().clone(),
+                    ui.layer_id(),
+                    ui.id().with("hover"),
+                    egui::PopupAnchor::Pointer,
+                )
+                .show(|ui| ui.label(format!("position {}, feature {}: {:.4}", hover.row, hover.col, hover.value)));
             }
             ui.weak(format!("rows: the {t} positions; columns: the {f} features · {}", scale.describe()));
         }
         _ => {
             if let Some((i, v)) = heatmap::bar_strip(ui, &output.values, labels, 44.0) {
                 let name = labels.get(i).map_or_else(|| format!("unit {i}"), |l| format!("unit {i} ({l})"));
-                egui::Tooltip::always_open(ui.ctx().clone(), ui.layer_id(), ui.id().with("hover"), egui::PopupAnchor::Pointer)
-                    .show(|ui| ui.label(format!("{name}: {v:.4}")));
+                egui::Tooltip::always_open(
+                    ui.ctx().clone(),
+                    ui.layer_id(),
+                    ui.id().with("hover"),
+                    egui::PopupAnchor::Pointer,
+                )
+                .show(|ui| ui.label(format!("{name}: {v:.4}")));
             }
         }
     }
@@ -133,20 +171,37 @@ fn neurons(ui: &mut egui::Ui, cx: &mut CellContext<'_>, grid: &Grid, over: &Node
     }
     ui.weak(format!("Each unit over the plane (step {}):", grid.step));
     let shown = units.min(NEURONS_SHOWN);
+    let version = grid.step as u64 ^ (u64::from(grid.request.moment.is_some()) << 63);
     ui.horizontal_wrapped(|ui| {
         for u in 0..shown {
-            // Rows of the grid go from the bottom up; an image's from the top down.
-            let mut picture = Vec::with_capacity(n * n);
-            for row in (0..n).rev() {
-                for col in 0..n {
-                    picture.push(over.values[(row * n + col) * units + u]);
-                }
-            }
-            let scale = Scale::of(&picture);
+            // Rows of the grid go from the bottom up; an image's from the top down. The picture
+            // is made only when the grid is new.
             let key = format!("plane/{}/{u}", over.id);
-            let version = grid.step as u64 ^ (u64::from(grid.request.moment.is_some()) << 63);
-            let (response, _) = heatmap::image(ui, cx.textures, &key, version, &picture, [n, n], scale, Vec2::splat(56.0));
-            response.on_hover_text(format!("{} unit {u}: {}", over.id, scale.describe()));
+            let texture = cx.textures.get(ui.ctx(), &key, version, [n, n], || {
+                let mut picture = Vec::with_capacity(n * n);
+                for row in (0..n).rev() {
+                    for col in 0..n {
+                        picture.push(over.values[(row * n + col) * units + u]);
+                    }
+                }
+                let scale = Scale::of(&picture);
+                picture.iter().map(|&v| scale.color(v)).collect()
+            });
+            let response = ui.add(egui::Image::new((texture.id(), Vec2::splat(56.0))).sense(egui::Sense::hover()));
+            if let Some(p) = response.hover_pos() {
+                let col = (((p.x - response.rect.left()) / response.rect.width()) * n as f32) as usize;
+                let row =
+                    n - 1 - ((((p.y - response.rect.top()) / response.rect.height()) * n as f32) as usize).min(n - 1);
+                let (low, high) = (grid.request.low, grid.request.high);
+                let at = |lo: f32, hi: f32, i: usize| lo + (hi - lo) * i as f32 / (n - 1).max(1) as f32;
+                let value = over.values[(row * n + col.min(n - 1)) * units + u];
+                response.on_hover_text(format!(
+                    "{} unit {u} at ({:.2}, {:.2}): {value:.4}",
+                    over.id,
+                    at(low[0], high[0], col.min(n - 1)),
+                    at(low[1], high[1], row)
+                ));
+            }
         }
     });
     if units > shown {

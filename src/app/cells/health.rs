@@ -31,12 +31,17 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
     }
     // The measurement at the moment (the newest at or before it), and the dead ReLUs there.
     let at = moment.unwrap_or(usize::MAX);
-    let Some((step, layers)) = record.health.iter().rev().find(|(s, _)| *s <= at).or(record.health.first()) else { return };
+    let Some((step, layers)) = record.health.iter().rev().find(|(s, _)| *s <= at).or(record.health.first()) else {
+        return;
+    };
     let snapshot = record.timeline.iter().rev().find(|s| s.step <= at);
     let dead = snapshot.map(|s| s.dead_relus.clone()).unwrap_or_default();
     let warnings = health_warnings(layers, &dead);
     if warnings.is_empty() {
-        ui.colored_label(egui::Color32::from_rgb(60, 170, 90), format!("At step {step} every layer is in the healthy range."));
+        ui.colored_label(
+            egui::Color32::from_rgb(60, 170, 90),
+            format!("At step {step} every layer is in the healthy range."),
+        );
     }
     for w in &warnings {
         ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {w}"));
@@ -90,7 +95,8 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
             height: 170.0,
         }
         .show(ui, &updates, "no measurements yet");
-        let relus: Vec<String> = record.timeline.last().map(|s| s.dead_relus.keys().cloned().collect()).unwrap_or_default();
+        let relus: Vec<String> =
+            record.timeline.last().map(|s| s.dead_relus.keys().cloned().collect()).unwrap_or_default();
         let relu_palette = Palette::for_classes(&relus);
         let dead_series: Vec<Series> = relus
             .iter()

@@ -36,14 +36,21 @@ pub(super) fn sample_pixels(values: &[f32], [c, h, w]: [usize; 3], range: (f32, 
 }
 
 /// A test sample's picture, `size` points wide.
-pub(super) fn test_picture(ui: &mut egui::Ui, cx: &mut CellContext<'_>, splits: &Splits, index: usize, size: f32) -> egui::Response {
+pub(super) fn test_picture(
+    ui: &mut egui::Ui,
+    cx: &mut CellContext<'_>,
+    splits: &Splits,
+    index: usize,
+    size: f32,
+) -> egui::Response {
     let Some(shape) = image_shape(&splits.test.shape) else {
         return ui.label(format!("#{index}"));
     };
-    let range = crate::app::inspect::ink_range(splits);
-    let texture = cx.textures.get(ui.ctx(), &format!("test-sample/{index}"), cx.data_version, [shape[2], shape[1]], || {
-        sample_pixels(splits.test.sample(index), shape, range)
-    });
+    let range = cx.ink;
+    let texture =
+        cx.textures.get(ui.ctx(), &format!("test-sample/{index}"), cx.data_version, [shape[2], shape[1]], || {
+            sample_pixels(splits.test.sample(index), shape, range)
+        });
     let aspect = shape[1] as f32 / shape[2] as f32;
     ui.add(egui::Image::new((texture.id(), Vec2::new(size, size * aspect))).sense(Sense::click()))
 }
@@ -56,7 +63,12 @@ pub(super) fn test_label(splits: &Splits, index: usize) -> Option<(usize, &str)>
 
 /// "Looking at test sample 12 (a 7) at step 940, the end of epoch 3", with the timeline slider.
 /// Returns the newest inspection if it shows the chosen sample and moment.
-pub(super) fn header<'a>(ui: &mut egui::Ui, name: &str, run: &'a ModelRun, cx: &mut CellContext<'_>) -> Option<&'a Inspection> {
+pub(super) fn header<'a>(
+    ui: &mut egui::Ui,
+    name: &str,
+    run: &'a ModelRun,
+    cx: &mut CellContext<'_>,
+) -> Option<&'a Inspection> {
     let inspector = &run.inspector;
     let mut what = format!("Looking at {}", inspector.sample.describe());
     if let (Sample::Test(i), Some(splits)) = (&inspector.sample, cx.splits) {
@@ -98,12 +110,9 @@ pub(super) fn timeline(ui: &mut egui::Ui, name: &str, run: &ModelRun, cx: &mut C
     let count = snapshots.len();
     let mut index = run.inspector.moment.and_then(|m| snapshots.iter().position(|s| s.step == m)).unwrap_or(count);
     ui.label("Moment:");
-    let text = |i: usize| {
-        snapshots.get(i).map_or_else(|| format!("now (step {now})"), |s| moment_text(s.step, s.reason))
-    };
-    let slider = egui::Slider::new(&mut index, 0..=count)
-        .show_value(false)
-        .step_by(1.0);
+    let text =
+        |i: usize| snapshots.get(i).map_or_else(|| format!("now (step {now})"), |s| moment_text(s.step, s.reason));
+    let slider = egui::Slider::new(&mut index, 0..=count).show_value(false).step_by(1.0);
     let response = ui
         .add_enabled(count > 0, slider)
         .on_hover_text("The run's timeline: a snapshot of the weights at its start, at each epoch's end and at each pause. Every inspection cell (and the decision boundary) shows the moment chosen here; at the right end, now, following training.");
@@ -112,9 +121,7 @@ pub(super) fn timeline(ui: &mut egui::Ui, name: &str, run: &ModelRun, cx: &mut C
         let moment = snapshots.get(index).map(|s| s.step);
         cx.out.push(AppCommand::SetMoment { model: name.to_owned(), moment });
     }
-    if run.inspector.moment.is_some()
-        && ui.button("Now").on_hover_text("Follow training again").clicked()
-    {
+    if run.inspector.moment.is_some() && ui.button("Now").on_hover_text("Follow training again").clicked() {
         cx.out.push(AppCommand::SetMoment { model: name.to_owned(), moment: None });
     }
 }
@@ -159,7 +166,8 @@ pub(super) fn chooser(ui: &mut egui::Ui, name: &str, run: &ModelRun, cx: &mut Ce
         ui.label("Choose a sample:");
         ui.selectable_value(&mut way, Way::Test, "Test samples");
         if drawable {
-            ui.selectable_value(&mut way, Way::Draw, "Draw").on_hover_text("Draw a digit and see what the model makes of it");
+            ui.selectable_value(&mut way, Way::Draw, "Draw")
+                .on_hover_text("Draw a digit and see what the model makes of it");
         }
         if plane {
             ui.selectable_value(&mut way, Way::Point, "Pick a point").on_hover_text("Click anywhere on the plane");
@@ -232,7 +240,8 @@ fn test_grid(ui: &mut egui::Ui, name: &str, run: &ModelRun, splits: &Splits, cx:
             filter.page -= 1;
         }
         ui.weak(format!("page {} of {pages}", filter.page + 1));
-        if ui.add_enabled(filter.page + 1 < pages, egui::Button::new("▶").small()).on_hover_text("Next page").clicked() {
+        if ui.add_enabled(filter.page + 1 < pages, egui::Button::new("▶").small()).on_hover_text("Next page").clicked()
+        {
             filter.page += 1;
         }
     });
@@ -249,7 +258,12 @@ fn test_grid(ui: &mut egui::Ui, name: &str, run: &ModelRun, splits: &Splits, cx:
             let response = if images {
                 let r = test_picture(ui, cx, splits, i, 34.0);
                 if current == Some(i) {
-                    ui.painter().rect_stroke(r.rect.expand(1.0), 2.0, (2.0, ui.visuals().selection.stroke.color), egui::StrokeKind::Outside);
+                    ui.painter().rect_stroke(
+                        r.rect.expand(1.0),
+                        2.0,
+                        (2.0, ui.visuals().selection.stroke.color),
+                        egui::StrokeKind::Outside,
+                    );
                 }
                 r
             } else {
@@ -284,7 +298,8 @@ fn dab(ink: &mut [f32], [h, w]: [usize; 2], x: f32, y: f32) {
 fn draw(ui: &mut egui::Ui, name: &str, shape: &[usize], cx: &mut CellContext<'_>) {
     let Some([_, h, w]) = image_shape(shape) else { return };
     let id = ui.id().with(("drawing", name));
-    let mut ink: Vec<f32> = ui.data(|d| d.get_temp::<Vec<f32>>(id)).filter(|v| v.len() == h * w).unwrap_or_else(|| vec![0.0; h * w]);
+    let mut ink: Vec<f32> =
+        ui.data(|d| d.get_temp::<Vec<f32>>(id)).filter(|v| v.len() == h * w).unwrap_or_else(|| vec![0.0; h * w]);
     ui.label("Draw with the mouse (drag); the model looks at it when you let go.");
     let side = 8.0 * w.max(h) as f32;
     let size = Vec2::new(side * w as f32 / w.max(h) as f32, side * h as f32 / w.max(h) as f32);
@@ -307,10 +322,19 @@ fn draw(ui: &mut egui::Ui, name: &str, shape: &[usize], cx: &mut CellContext<'_>
             changed = true;
         }
     }
-    let texture = cx.textures.get(ui.ctx(), &format!("drawing/{name}"), ink.iter().map(|v| u64::from(v.to_bits())).fold(0, |a, b| a.wrapping_mul(31).wrapping_add(b)), [w, h], || {
-        ink.iter().map(|&v| Color32::from_gray((v * 255.0) as u8)).collect()
-    });
-    ui.painter().image(texture.id(), rect, egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)), Color32::WHITE);
+    let texture = cx.textures.get(
+        ui.ctx(),
+        &format!("drawing/{name}"),
+        ink.iter().map(|v| u64::from(v.to_bits())).fold(0, |a, b| a.wrapping_mul(31).wrapping_add(b)),
+        [w, h],
+        || ink.iter().map(|&v| Color32::from_gray((v * 255.0) as u8)).collect(),
+    );
+    ui.painter().image(
+        texture.id(),
+        rect,
+        egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+        Color32::WHITE,
+    );
     ui.painter().rect_stroke(rect, 0.0, (1.0, ui.visuals().weak_text_color()), egui::StrokeKind::Outside);
     ui.horizontal(|ui| {
         if ui.button("Clear").clicked() {
@@ -374,7 +398,8 @@ fn point(ui: &mut egui::Ui, name: &str, run: &ModelRun, splits: &Splits, cx: &mu
 fn type_text(ui: &mut egui::Ui, name: &str, shape: &[usize], splits: &Splits, cx: &mut CellContext<'_>) {
     let id = ui.id().with(("typed", name));
     let mut text: String = ui.data(|d| d.get_temp(id)).unwrap_or_default();
-    let response = ui.add(egui::TextEdit::singleline(&mut text).hint_text("the film was not good").desired_width(320.0));
+    let response =
+        ui.add(egui::TextEdit::singleline(&mut text).hint_text("the film was not good").desired_width(320.0));
     if response.changed() {
         ui.data_mut(|d| d.insert_temp(id, text.clone()));
         cx.out.push(AppCommand::SetSample { model: name.to_owned(), sample: Sample::Typed(text.clone()) });
@@ -387,9 +412,16 @@ fn type_text(ui: &mut egui::Ui, name: &str, shape: &[usize], splits: &Splits, cx
                 format!("Not in the vocabulary (read as <unk>): {}", unknown.join(", ")),
             );
         }
-        let words = glassbox_engine::data::Vocab::tokenize(splits.train.vocab.as_ref().map_or(glassbox_engine::data::VocabKind::Word, |v| v.kind), &text).len();
+        let words = glassbox_engine::data::Vocab::tokenize(
+            splits.train.vocab.as_ref().map_or(glassbox_engine::data::VocabKind::Word, |v| v.kind),
+            &text,
+        )
+        .len();
         if words > length {
-            ui.colored_label(ui.visuals().warn_fg_color, format!("The model reads the first {length} tokens; the rest is cut off."));
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("The model reads the first {length} tokens; the rest is cut off."),
+            );
         }
     }
 }

@@ -6,14 +6,14 @@ mod activations;
 mod compare;
 mod dataset;
 mod evaluation;
+pub(super) mod graph_editor;
 mod health;
 mod inspecting;
-mod predictions;
-mod weights;
-pub(super) mod graph_editor;
 mod markdown;
 mod model;
+mod predictions;
 pub(super) mod training;
+mod weights;
 
 use std::collections::BTreeMap;
 
@@ -50,6 +50,8 @@ pub(super) struct CellContext<'a> {
     pub textures: &'a mut super::widgets::heatmap::Textures,
     /// Counts dataset changes (sample textures are keyed by it).
     pub data_version: u64,
+    /// The training inputs' smallest and largest value (for pictures of samples and drawings).
+    pub ink: (f32, f32),
     pub out: &'a mut Vec<AppCommand>,
 }
 

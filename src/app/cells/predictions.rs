@@ -41,10 +41,11 @@ fn prediction(ui: &mut egui::Ui, name: &str, inspection: &Inspection, sample: &S
     let Some(splits) = cx.splits else { return };
     let (Some(input), Some(output)) = (inspection.outputs.first(), inspection.outputs.last()) else { return };
     if let Some(shape) = image_shape(&input.shape) {
-        let range = crate::app::inspect::ink_range(splits);
-        let texture = cx.textures.get(ui.ctx(), &format!("prediction-input/{name}"), inspection.id, [shape[2], shape[1]], || {
-            sample_pixels(&input.values, shape, range)
-        });
+        let range = cx.ink;
+        let texture =
+            cx.textures.get(ui.ctx(), &format!("prediction-input/{name}"), inspection.id, [shape[2], shape[1]], || {
+                sample_pixels(&input.values, shape, range)
+            });
         ui.add(egui::Image::new((texture.id(), Vec2::new(112.0, 112.0 * shape[1] as f32 / shape[2] as f32))));
     } else if let (Some(vocab), Sample::Test(_) | Sample::Typed(_)) = (splits.train.vocab.as_ref(), sample) {
         let ids: Vec<usize> = input.values.iter().map(|&v| v as usize).collect();
@@ -84,7 +85,13 @@ fn prediction(ui: &mut egui::Ui, name: &str, inspection: &Inspection, sample: &S
     if let Some(t) = truth {
         if order.first() != Some(&t) {
             let class = classes.get(t).map_or("?", String::as_str);
-            ui.colored_label(ui.visuals().warn_fg_color, format!("Wrong: this is a {class} ({:.1}% for it)", probabilities.get(t).copied().unwrap_or(0.0) * 100.0));
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!(
+                    "Wrong: this is a {class} ({:.1}% for it)",
+                    probabilities.get(t).copied().unwrap_or(0.0) * 100.0
+                ),
+            );
         }
     }
 }

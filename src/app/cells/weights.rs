@@ -39,7 +39,12 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         let scale = Scale::of(values);
         ui.horizontal_wrapped(|ui| {
             ui.strong(tensor);
-            ui.weak(format!("{} · {} values · {}", glassbox_engine::graph::shape_text(&shape), values.len(), scale.describe()));
+            ui.weak(format!(
+                "{} · {} values · {}",
+                glassbox_engine::graph::shape_text(&shape),
+                values.len(),
+                scale.describe()
+            ));
         });
         ui.horizontal(|ui| {
             ui.vertical(|ui| {
@@ -78,10 +83,25 @@ fn picture(
                 rgb_filters(ui, cx, &key, version, values, [out.min(FILTERS_SHOWN), kh, kw], per);
             } else {
                 let count = (out * inputs).min(FILTERS_SHOWN);
-                let first = if inputs == 1 { "Each filter, in the input's own space:" } else { "Each kernel (filter, input channel):" };
+                let first = if inputs == 1 {
+                    "Each filter, in the input's own space:"
+                } else {
+                    "Each kernel (filter, input channel):"
+                };
                 ui.weak(first);
-                if let Some(h) = heatmap::map_grid(ui, cx.textures, &key, version, values, [count, kh, kw], true, 36.0) {
-                    tooltip(ui, format!("filter {}, input channel {}, row {}, column {}: {:.4}", h.map / inputs, h.map % inputs, h.row, h.col, h.value));
+                if let Some(h) = heatmap::map_grid(ui, cx.textures, &key, version, values, [count, kh, kw], true, 36.0)
+                {
+                    tooltip(
+                        ui,
+                        format!(
+                            "filter {}, input channel {}, row {}, column {}: {:.4}",
+                            h.map / inputs,
+                            h.map % inputs,
+                            h.row,
+                            h.col,
+                            h.value
+                        ),
+                    );
                 }
                 if out * inputs > count {
                     ui.weak(format!("(the first {count} of {} kernels)", out * inputs));
@@ -107,7 +127,16 @@ fn picture(
                 ui.weak(format!("Rows: the {inputs} inputs; columns: the {out} units."));
                 let width = (out as f32 * 10.0).clamp(60.0, ui.available_width().max(60.0));
                 let height = (inputs as f32 * 10.0).clamp(20.0, 260.0);
-                let (_, hover) = heatmap::image(ui, cx.textures, &key, version, values, [inputs, out], Scale::of(values), Vec2::new(width, height));
+                let (_, hover) = heatmap::image(
+                    ui,
+                    cx.textures,
+                    &key,
+                    version,
+                    values,
+                    [inputs, out],
+                    Scale::of(values),
+                    Vec2::new(width, height),
+                );
                 if let Some(hv) = hover {
                     tooltip(ui, format!("input {} to unit {}: {:.4}", hv.row, hv.col, hv.value));
                 }
@@ -122,7 +151,15 @@ fn picture(
 }
 
 /// Colour filters ([3, kh, kw] each) as RGB pictures, each scaled symmetrically around 0.
-fn rgb_filters(ui: &mut egui::Ui, cx: &mut CellContext<'_>, key: &str, version: u64, values: &[f32], [count, kh, kw]: [usize; 3], per: usize) {
+fn rgb_filters(
+    ui: &mut egui::Ui,
+    cx: &mut CellContext<'_>,
+    key: &str,
+    version: u64,
+    values: &[f32],
+    [count, kh, kw]: [usize; 3],
+    per: usize,
+) {
     ui.horizontal_wrapped(|ui| {
         for f in 0..count {
             let filter = &values[f * per..(f + 1) * per];
@@ -130,7 +167,13 @@ fn rgb_filters(ui: &mut egui::Ui, cx: &mut CellContext<'_>, key: &str, version: 
             let level = |v: f32| ((v / m * 0.5 + 0.5).clamp(0.0, 1.0) * 255.0) as u8;
             let texture = cx.textures.get(ui.ctx(), &format!("{key}/{f}"), version, [kw, kh], || {
                 (0..kh * kw)
-                    .map(|p| egui::Color32::from_rgb(level(filter[p]), level(filter[kh * kw + p]), level(filter[2 * kh * kw + p])))
+                    .map(|p| {
+                        egui::Color32::from_rgb(
+                            level(filter[p]),
+                            level(filter[kh * kw + p]),
+                            level(filter[2 * kh * kw + p]),
+                        )
+                    })
                     .collect()
             });
             ui.add(egui::Image::new((texture.id(), Vec2::splat(36.0)))).on_hover_text(format!("filter {f}"));

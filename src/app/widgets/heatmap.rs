@@ -127,15 +127,24 @@ pub fn image(
     scale: Scale,
     size: Vec2,
 ) -> (egui::Response, Option<Hover>) {
-    let texture = textures.get(ui.ctx(), key, version, [w.max(1), h.max(1)], || {
-        values.iter().map(|&v| scale.color(v)).collect()
-    });
+    let texture =
+        textures.get(ui.ctx(), key, version, [w.max(1), h.max(1)], || values.iter().map(|&v| scale.color(v)).collect());
     let (rect, response) = ui.allocate_exact_size(size, Sense::click());
-    ui.painter().image(texture.id(), rect, Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)), Color32::WHITE);
+    ui.painter().image(
+        texture.id(),
+        rect,
+        Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+        Color32::WHITE,
+    );
     let hover = response.hover_pos().and_then(|p| {
         let col = (((p.x - rect.left()) / rect.width()) * w as f32).floor() as usize;
         let row = (((p.y - rect.top()) / rect.height()) * h as f32).floor() as usize;
-        (row < h && col < w).then(|| Hover { map: 0, row, col, value: values.get(row * w + col).copied().unwrap_or(0.0) })
+        (row < h && col < w).then(|| Hover {
+            map: 0,
+            row,
+            col,
+            value: values.get(row * w + col).copied().unwrap_or(0.0),
+        })
     });
     (response, hover)
 }
@@ -201,7 +210,10 @@ pub fn bar_strip(ui: &mut egui::Ui, values: &[f32], labels: &[String], height: f
             color,
         );
     }
-    painter.line_segment([egui::pos2(rect.left(), mid), egui::pos2(rect.right(), mid)], (1.0, ui.visuals().weak_text_color()));
+    painter.line_segment(
+        [egui::pos2(rect.left(), mid), egui::pos2(rect.right(), mid)],
+        (1.0, ui.visuals().weak_text_color()),
+    );
     let hovered = response.hover_pos().and_then(|p| {
         let i = ((p.x - rect.left()) / bar).floor() as usize;
         values.get(i).map(|&v| (i, v))
@@ -252,7 +264,10 @@ pub fn histogram(ui: &mut egui::Ui, values: &[f32], bins: usize, size: Vec2) -> 
     }
     if low < 0.0 && high > 0.0 {
         let x = rect.left() + (-low / span) * rect.width();
-        painter.line_segment([egui::pos2(x, rect.top()), egui::pos2(x, rect.bottom())], (1.0, ui.visuals().weak_text_color()));
+        painter.line_segment(
+            [egui::pos2(x, rect.top()), egui::pos2(x, rect.bottom())],
+            (1.0, ui.visuals().weak_text_color()),
+        );
     }
     let r = |v: f32| glassbox_engine::train::readable(f64::from(v));
     response.on_hover_text(format!("{} values from {} to {}; the line marks 0", finite.len(), r(low), r(high)))

@@ -1,0 +1,251 @@
+//! The inspection cells in the real window (egui_kittest): each renders for each example
+//! notebook, follows a change of sample and a change of moment; a drawn digit, a clicked point
+//! and a click in the confusion matrix each become the sample every cell looks at.
+
+use std::time::Duration;
+
+use eframe::egui;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::Harness;
+use glassbox::notebook::CellKind;
+use glassbox::{assets_path, AppCommand, GlassboxApp, ModelCommand, Sample};
+
+fn harness(app: GlassboxApp) -> Harness<'static, GlassboxApp> {
+    Harness::builder().with_size([1280.0, 4000.0]).build_ui_state(|ui, app: &mut GlassboxApp| app.show(ui), app)
+}
+
+fn wait(harness: &mut Harness<'_, GlassboxApp>, what: &str, done: impl FnMut(&GlassboxApp) -> bool) {
+    crate::step_within(harness, Duration::from_secs(60), what, done);
+}
+
+/// The newest inspection of `model` shows `sample` at `moment` (at the current step for now).
+fn shows(app: &GlassboxApp, model: &str, sample: &Sample, moment: Option<usize>) -> bool {
+    let Some(record) = app.record_of(model) else { return false };
+    let now = record.latest.map_or(0, |p| p.step);
+    app.inspecting(model).is_some_and(|(s, m)| s == sample && m == moment)
+        && record.inspection.as_ref().is_some_and(|i| i.moment == moment && (moment.is_some() || i.step == now))
+}
+
+/// Opens an example with all the inspection cells of its first model at the end.
+fn open_with_cells(file: &str) -> (Harness<'static, GlassboxApp>, String) {
+    let mut harness = harness(GlassboxApp::new(assets_path(file)));
+    harness.run_steps(2);
+    let nb = harness.state().notebook().expect("opens").clone();
+    let model = nb.models[0].name.clone();
+    let kinds = [
+        CellKind::Predictions { model: model.clone() },
+        CellKind::Activations { model: model.clone() },
+        CellKind::Weights { model: model.clone() },
+        CellKind::Evaluation { model: model.clone() },
+        CellKind::Health { model: model.clone() },
+    ];
+    for kind in kinds {
+        if !nb.cells.iter().any(|c| c.kind == kind) {
+            let after = harness.state().notebook().map_or(0, |n| n.cells.len() - 1);
+            harness.state_mut().push(AppCommand::AddCell { after, kind });
+            harness.run_steps(1);
+        }
+    }
+    harness.state_mut().push(AppCommand::SetSpeed(None));
+    harness.run_steps(2);
+    (harness, model)
+}
+
+#[test]
+fn every_inspection_cell_renders_for_each_example_and_follows_sample_and_moment() {
+    for file in [
+        "assets/notebooks/spiral-mlp.json",
+        "assets/notebooks/mnist-lenet.json",
+        "assets/notebooks/compare-optimizers.json",
+    ] {
+        let (mut h, model) = open_with_cells(file);
+        // Before any training, the cells start the run and show the untrained model.
+        wait(&mut h, "the untrained model's inspection", |app| shows(app, &model, &Sample::Test(0), None));
+        h.state_mut().push(AppCommand::model(&model, ModelCommand::StepEpoch));
+        wait(&mut h, "an epoch with its snapshot and evaluation", |app| {
+            app.record_of(&model)
+                .is_some_and(|r| r.timeline.len() >= 2 && !r.evaluations.is_empty() && !r.health.is_empty())
+        });
+        wait(&mut h, "an inspection at the epoch's end", |app| shows(app, &model, &Sample::Test(0), None));
+        h.run_steps(3);
+        let record = h.state().record_of(&model).expect("record").clone();
+        let inspection = record.inspection.clone().expect("inspected");
+        let step = record.latest.map_or(0, |p| p.step);
+        // Every cell drew what it is for.
+        assert!(!h.get_all_by_label_contains("Looking at test sample 0").collect::<Vec<_>>().is_empty(), "{file}");
+        for output in &inspection.outputs {
+            assert!(
+                h.get_all_by_label(&output.id).count() >= 1,
+                "{file}: the activations cell names node {}",
+                output.id
+            );
+        }
+        let first_weight = inspection.weights.keys().find(|k| k.ends_with(".weight")).expect("a weight").clone();
+        h.get_by_label(&first_weight);
+        h.get_by_label_contains("top classes");
+        h.get_by_label_contains(&format!("After step {step}: test accuracy"));
+        assert!(h.get_all_by_label("gradient norm").count() >= 1);
+        // A change of sample: every cell follows.
+        h.state_mut().push(AppCommand::SetSample { model: model.clone(), sample: Sample::Test(3) });
+        wait(&mut h, "sample 3", |app| shows(app, &model, &Sample::Test(3), None));
+        h.run_steps(2);
+        let third = h.state().record_of(&model).and_then(|r| r.inspection.clone()).expect("inspected");
+        assert_ne!(third.outputs[0].values, inspection.outputs[0].values, "{file}: another input");
+        assert!(h.get_all_by_label_contains("Looking at test sample 3").count() >= 3, "{file}");
+        // A change of moment: back to the start of the run.
+        h.state_mut().push(AppCommand::SetMoment { model: model.clone(), moment: Some(0) });
+        wait(&mut h, "the start's moment", |app| {
+            shows(app, &model, &Sample::Test(3), Some(0))
+                && app.record_of(&model).is_some_and(|r| r.evaluations.iter().any(|e| e.step == 0))
+        });
+        h.run_steps(3);
+        let start = h.state().record_of(&model).and_then(|r| r.inspection.clone()).expect("inspected");
+        assert_eq!(start.step, 0);
+        assert_eq!(start.outputs[0].values, third.outputs[0].values, "{file}: the same input");
+        assert_ne!(
+            start.outputs.last().map(|o| &o.values),
+            third.outputs.last().map(|o| &o.values),
+            "{file}: untrained outputs"
+        );
+        assert!(h.get_all_by_label("step 0 (the start)").count() >= 4, "{file}: every cell's timeline says the moment");
+        h.get_by_label_contains("After step 0: test accuracy");
+        // Back to now.
+        h.state_mut().push(AppCommand::SetMoment { model: model.clone(), moment: None });
+        wait(&mut h, "now again", |app| shows(app, &model, &Sample::Test(3), None));
+    }
+}
+
+#[test]
+fn a_drawn_digit_is_what_the_cells_look_at() {
+    let (mut h, model) = open_with_cells("assets/notebooks/mnist-lenet.json");
+    wait(&mut h, "the first inspection", |app| shows(app, &model, &Sample::Test(0), None));
+    let draw = h.get_all_by_label("Draw").next().expect("a Draw tab");
+    draw.scroll_to_me();
+    h.run_steps(10);
+    h.get_all_by_label("Draw").next().expect("a Draw tab").click();
+    h.run_steps(3);
+    let hint = h.get_by_label_contains("Draw with the mouse").rect();
+    // The canvas is right under its hint: a stroke down its middle.
+    let (x, top) = (hint.left() + 112.0, hint.bottom() + 40.0);
+    h.event(egui::Event::PointerMoved(egui::pos2(x, top)));
+    h.event(egui::Event::PointerButton {
+        pos: egui::pos2(x, top),
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(1);
+    for k in 1..=12 {
+        h.event(egui::Event::PointerMoved(egui::pos2(x, top + k as f32 * 10.0)));
+        h.run_steps(1);
+    }
+    h.event(egui::Event::PointerButton {
+        pos: egui::pos2(x, top + 120.0),
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(2);
+    let Some((Sample::Drawn(ink), None)) = h.state().inspecting(&model).map(|(s, m)| (s.clone(), m)) else {
+        panic!("the drawing is the sample: {:?}", h.state().inspecting(&model))
+    };
+    assert_eq!(ink.len(), 28 * 28);
+    // A vertical stroke in column 14, from row 5 down to row 20.
+    assert!(ink[10 * 28 + 14] > 0.5 && ink[10 * 28 + 3] == 0.0, "ink where the stroke went");
+    let drawn = Sample::Drawn(ink.clone());
+    wait(&mut h, "the drawing's inspection", |app| shows(app, &model, &drawn, None));
+    let inspection = h.state().record_of(&model).and_then(|r| r.inspection.clone()).expect("inspected");
+    // MNIST is kept as it is (0 to 1): the model sees the ink itself.
+    assert_eq!(inspection.outputs[0].values, ink);
+    h.run_steps(2);
+    assert!(h.get_all_by_label("Looking at your drawing").count() >= 3, "each inspection cell says it");
+}
+
+#[test]
+fn a_clicked_point_and_a_confusion_cell_choose_the_sample() {
+    let (mut h, model) = open_with_cells("assets/notebooks/spiral-mlp.json");
+    h.state_mut().push(AppCommand::model(&model, ModelCommand::StepEpoch));
+    wait(&mut h, "an epoch", |app| app.record_of(&model).is_some_and(|r| !r.evaluations.is_empty()));
+    let pick = h.get_by_label("Pick a point");
+    pick.scroll_to_me();
+    h.run_steps(10);
+    h.get_by_label("Pick a point").click();
+    h.run_steps(3);
+    let hint = h.get_by_label_contains("Click a point of the plane").rect();
+    let at = egui::pos2(hint.left() + 110.0, hint.bottom() + 115.0);
+    h.event(egui::Event::PointerMoved(at));
+    h.run_steps(1);
+    h.event(egui::Event::PointerButton {
+        pos: at,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(1);
+    h.event(egui::Event::PointerButton {
+        pos: at,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(2);
+    let Some(Sample::Point(p)) = h.state().inspecting(&model).map(|(s, _)| s.clone()) else {
+        panic!("a point is the sample: {:?}", h.state().inspecting(&model))
+    };
+    // The middle of the plot is the middle of the plane.
+    let grid = h.state().record_of(&model).and_then(|r| r.grid.clone()).expect("a grid");
+    let middle =
+        [(grid.request.low[0] + grid.request.high[0]) / 2.0, (grid.request.low[1] + grid.request.high[1]) / 2.0];
+    assert!((p[0] - middle[0]).abs() < 0.1 && (p[1] - middle[1]).abs() < 0.1, "{p:?} vs {middle:?}");
+    wait(&mut h, "the point's inspection", |app| shows(app, &model, &Sample::Point(p), None));
+    let inspection = h.state().record_of(&model).and_then(|r| r.inspection.clone()).expect("inspected");
+    assert_eq!(inspection.outputs[0].values, p.to_vec());
+    // A confusion cell lists its samples; a click on one makes it the sample.
+    let evaluation = h.state().record_of(&model).and_then(|r| r.evaluations.last().cloned()).expect("evaluated");
+    let count = evaluation.confusion[0][0];
+    h.get_by_label("true \\ predicted").scroll_to_me();
+    h.run_steps(10);
+    // The matrix's first cell: the nearest label with its count under the header.
+    let header = h.get_by_label("true \\ predicted").rect();
+    let text = count.to_string();
+    let cell = h
+        .get_all_by_label(&text)
+        .filter(|n| n.rect().top() > header.top())
+        .min_by(|a, b| (a.rect().top() - header.top()).total_cmp(&(b.rect().top() - header.top())))
+        .expect("the first cell");
+    let at = cell.rect().center();
+    h.event(egui::Event::PointerMoved(at));
+    h.run_steps(1);
+    h.event(egui::Event::PointerButton {
+        pos: at,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(1);
+    h.event(egui::Event::PointerButton {
+        pos: at,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(3);
+    // The list is under the matrix: bring it into view.
+    h.get_by_label_contains("Each class's accuracy").scroll_to_me();
+    h.run_steps(10);
+    let listed = h.get_by_label_contains("test samples of orange predicted orange");
+    let text = listed.accesskit_node().value().unwrap_or_default();
+    assert!(text.starts_with(&format!("{count} test samples")), "{text}");
+    let button = h
+        .get_all_by_label_contains("#")
+        .find(|n| n.accesskit_node().label().is_some_and(|l| l.trim_start_matches('#').parse::<usize>().is_ok()))
+        .expect("a listed sample");
+    let index: usize =
+        button.accesskit_node().label().unwrap_or_default().trim_start_matches('#').parse().expect("a number");
+    let labels = glassbox::notebook::Notebook::clone(h.state().notebook().expect("open")).data.build().expect("data");
+    assert_eq!(labels.test.labels().map(|l| l[index]), Some(0), "an orange sample");
+    assert_eq!(evaluation.predictions[index].0, 0, "predicted orange");
+    button.click();
+    h.run_steps(3);
+    assert_eq!(h.state().inspecting(&model).map(|(s, _)| s.clone()), Some(Sample::Test(index)));
+}
