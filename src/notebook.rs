@@ -66,7 +66,7 @@ pub enum CellKind {
         #[serde(default)]
         model: String,
     },
-    /// Gradient norms, update sizes and dead ReLUs per layer over training, with warnings.
+    /// Gradient norms, update sizes and dead ReLU units per layer over training, with warnings.
     Health {
         #[serde(default)]
         model: String,

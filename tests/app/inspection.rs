@@ -1,4 +1,4 @@
-//! The inspection cells in the real window (egui_kittest): each renders for each example
+//! The inspection cells in the real window (`egui_kittest`): each renders for each example
 //! notebook, follows a change of sample and a change of moment; a drawn digit, a clicked point
 //! and a click in the confusion matrix each become the sample every cell looks at.
 

@@ -1,6 +1,6 @@
 //! The gradients-and-health cell: each layer's gradient norm over training (vanishing and
 //! exploding gradients show as lines far below or above the others), how far each step moves
-//! its weights relative to their size, the share of dead ReLUs per layer at each moment of the
+//! its weights relative to their size, the share of dead ReLU units per layer at each moment of the
 //! timeline, and warnings in words when something is out of the healthy range.
 
 use std::collections::BTreeMap;
