@@ -251,6 +251,13 @@ impl GlassboxApp {
             .map_or_else(Vec::new, |r| r.report.problems.iter().filter_map(|p| p.node.clone()).collect())
     }
 
+    /// The nodes of a model's editor that drew a preview last frame, for tests.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn previewed_nodes(&self, model: &str) -> Vec<String> {
+        self.editors.get(model).map_or_else(Vec::new, |e| e.previewed.clone())
+    }
+
     /// The node the model's editor shows in detail, for tests.
     #[doc(hidden)]
     #[must_use]

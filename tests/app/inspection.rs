@@ -249,3 +249,40 @@ fn a_clicked_point_and_a_confusion_cell_choose_the_sample() {
     h.run_steps(3);
     assert_eq!(h.state().inspecting(&model).map(|(s, _)| s.clone()), Some(Sample::Test(index)));
 }
+
+#[test]
+fn node_previews_draw_each_nodes_output_or_its_response_over_the_plane() {
+    // 2-D data: each node over the plane.
+    let mut h = harness(GlassboxApp::new(assets_path("assets/notebooks/spiral-mlp.json")));
+    h.run_steps(2);
+    h.get_by_label("Previews").click();
+    h.run_steps(2);
+    assert!(h.state().notebook().is_some_and(|nb| nb.view.node_previews), "saved with the notebook's view");
+    wait(&mut h, "previews over the plane", |app| app.previewed_nodes("MLP").len() >= 4);
+    let grid = h.state().record_of("MLP").and_then(|r| r.grid.clone()).expect("a grid");
+    assert!(grid.request.neurons);
+    let previewed = h.state().previewed_nodes("MLP");
+    // Every node but the input (whose "response" is the plane itself) is drawn over the plane.
+    assert!(
+        previewed.iter().filter(|id| *id != "input").all(|id| grid.nodes.iter().any(|n| &n.id == id)),
+        "{previewed:?}"
+    );
+    // Images: feature maps and bars for the chosen sample, with no inspection cell open.
+    let mut h = harness(GlassboxApp::new(assets_path("assets/notebooks/mnist-lenet.json")));
+    h.run_steps(2);
+    let cells = h.state().notebook().map_or(0, |nb| nb.cells.len());
+    for index in (0..cells).rev() {
+        let inspects = h.state().notebook().is_some_and(|nb| nb.cells[index].kind.inspects());
+        if inspects {
+            h.state_mut().push(AppCommand::DeleteCell(index));
+            h.run_steps(1);
+        }
+    }
+    h.get_by_label("Previews").click();
+    let nodes: Vec<String> = h
+        .state()
+        .notebook()
+        .map(|nb| nb.models[0].graph.nodes.iter().map(|n| n.id.clone()).collect())
+        .unwrap_or_default();
+    wait(&mut h, "a preview in every node", |app| app.previewed_nodes("LeNet").len() == nodes.len());
+}

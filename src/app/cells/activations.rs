@@ -48,12 +48,9 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         d.insert_temp(shared_id, shared);
         d.insert_temp(plane_id, over_plane);
     });
-    // The node selected in the graph editor: scroll to it when the selection changes.
+    // The node selected in the graph editor is framed; its details there can ask to scroll here.
     let selected = cx.editors.get(name).and_then(|e| e.inspected.clone());
-    let seen_id = ui.id().with("seen-selection");
-    let seen: Option<String> = ui.data(|d| d.get_temp::<Option<String>>(seen_id)).flatten();
-    let jump = selected.is_some() && selected != seen;
-    ui.data_mut(|d| d.insert_temp(seen_id, selected.clone()));
+    let jump: Option<String> = ui.data_mut(|d| d.remove_temp(super::model::activation_jump(name)));
     let def = cx.notebook.model(name);
     let classes: Vec<String> = cx.splits.map(|s| s.test.classes.clone()).unwrap_or_default();
     let grid = run
@@ -86,7 +83,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
                 }
             })
             .response;
-        if jump && is_selected {
+        if jump.as_deref() == Some(output.id.as_str()) {
             response.scroll_to_me(Some(egui::Align::TOP));
         }
     }

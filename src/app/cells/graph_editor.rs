@@ -70,6 +70,8 @@ pub(in crate::app) struct GraphEditor {
     pub moved: Option<Layout>,
     /// Why the last wire or paste was refused, shown under the canvas.
     pub notice: Option<String>,
+    /// The nodes that showed a preview last frame.
+    pub previewed: Vec<String>,
 }
 
 /// Nodes copied with Ctrl+C, with their wires and places; also put on the system clipboard as
@@ -145,6 +147,7 @@ impl Default for GraphEditor {
             search: String::new(),
             moved: None,
             notice: None,
+            previewed: Vec::new(),
         }
     }
 }
@@ -450,6 +453,10 @@ struct Viewer<'a> {
     wires: &'a [(String, String, usize, Pos2, Pos2)],
     last_rects: &'a HashMap<String, Rect>,
     to_global: TSTransform,
+    previews: Option<Previews<'a>>,
+    textures: &'a mut crate::app::widgets::heatmap::Textures,
+    /// The nodes a preview was drawn in this frame.
+    previewed: Vec<String>,
 }
 
 impl Viewer<'_> {
@@ -639,6 +646,11 @@ impl SnarlViewer<String> for Viewer<'_> {
             let params = self.report.nodes.get(&id).map_or(0, |n| n.param_count);
             if params > 0 {
                 ui.weak(format!("{} params", crate::app::widgets::short_number(params as f64)));
+            }
+            if let Some(previews) = self.previews {
+                if preview(ui, self.textures, previews, &id) {
+                    self.previewed.push(id.clone());
+                }
             }
         });
     }
@@ -940,12 +952,30 @@ pub(super) struct CanvasInput<'a> {
     pub def: &'a ModelDef,
     pub report: &'a ShapeReport,
     pub diff: Option<&'a GraphDiff>,
+    /// With previews on: what each node's preview shows.
+    pub previews: Option<Previews<'a>>,
 }
+
+/// What node previews draw: each node's output for the chosen sample (with the inspection's id,
+/// for its textures), and for 2-D data each node over the plane.
+#[derive(Clone, Copy)]
+pub(super) struct Previews<'a> {
+    pub outputs: Option<(u64, &'a [glassbox_engine::tensor::NodeOutput])>,
+    pub grid: Option<&'a glassbox_engine::train::Grid>,
+}
+
+/// Units or maps a node preview shows at most.
+const PREVIEW_ITEMS: usize = 4;
 
 /// Draws the canvas (nodes, wires, shapes on wires) and handles drops from the palette and the
 /// editing keys; returns the edit the user made this frame, if any.
-pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &CanvasInput<'_>) -> Option<Edit> {
-    let CanvasInput { def, report, diff } = *input;
+pub(super) fn canvas_ui(
+    ui: &mut egui::Ui,
+    editor: &mut GraphEditor,
+    input: &CanvasInput<'_>,
+    textures: &mut crate::app::widgets::heatmap::Textures,
+) -> Option<Edit> {
+    let CanvasInput { def, report, diff, previews } = *input;
     editor.sync(def);
     let layout = editor.built.as_ref().map(|(_, l)| l.clone()).unwrap_or_default();
     let mut problems: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -998,6 +1028,9 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
         inline: &inline,
         last_rects: &last_rects,
         to_global: TSTransform::IDENTITY,
+        previews,
+        textures,
+        previewed: Vec::new(),
     };
     let style = SnarlStyle {
         collapsible: Some(false),
@@ -1029,6 +1062,7 @@ pub(super) fn canvas_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, input: &Can
     let mut edit = viewer.edit.take();
     editor.request = viewer.request.or(editor.request);
     editor.rects = std::mem::take(&mut viewer.rects);
+    editor.previewed = std::mem::take(&mut viewer.previewed);
     editor.out_rows = std::mem::take(&mut viewer.out_rows);
     editor.in_rows = std::mem::take(&mut viewer.in_rows);
     editor.inline = inline;
@@ -1146,4 +1180,64 @@ fn wire_segments(editor: &GraphEditor, def: &ModelDef) -> Vec<(String, String, u
             Some((e.from.clone(), e.to.clone(), e.port, Pos2::new(from.right(), y0), Pos2::new(to.left(), y1)))
         })
         .collect()
+}
+
+/// A node's preview: its first units over the plane (2-D data), or its output for the chosen
+/// sample (a few feature maps, a bar strip, a heatmap).
+fn preview(
+    ui: &mut egui::Ui,
+    textures: &mut crate::app::widgets::heatmap::Textures,
+    previews: Previews<'_>,
+    id: &str,
+) -> bool {
+    use crate::app::widgets::heatmap::{self, Scale};
+    if let Some(grid) = previews.grid {
+        if let Some(over) = grid.nodes.iter().find(|n| n.id == id) {
+            let n = grid.request.n;
+            let units: usize = over.shape.iter().product();
+            if units > 0 && over.values.len() == units * n * n {
+                ui.horizontal(|ui| {
+                    ui.spacing_mut().item_spacing.x = 2.0;
+                    for u in 0..units.min(PREVIEW_ITEMS) {
+                        let texture = textures.get(
+                            ui.ctx(),
+                            &format!("preview-plane/{id}/{u}"),
+                            grid.step as u64,
+                            [n, n],
+                            || {
+                                let picture: Vec<f32> = (0..n)
+                                    .rev()
+                                    .flat_map(|row| (0..n).map(move |col| (row, col)))
+                                    .map(|(row, col)| over.values[(row * n + col) * units + u])
+                                    .collect();
+                                let scale = Scale::of(&picture);
+                                picture.iter().map(|&v| scale.color(v)).collect()
+                            },
+                        );
+                        ui.add(egui::Image::new((texture.id(), Vec2::splat(30.0))))
+                            .on_hover_text(format!("{id} unit {u} over the plane"));
+                    }
+                });
+                return true;
+            }
+        }
+    }
+    let Some((version, outputs)) = previews.outputs else { return false };
+    let Some(output) = outputs.iter().find(|o| o.id == id) else { return false };
+    let key = format!("preview/{id}");
+    match *output.shape.as_slice() {
+        [c, h, w] if h * w > 1 => {
+            let shown = c.min(PREVIEW_ITEMS);
+            heatmap::map_grid(ui, textures, &key, version, &output.values, [shown, h, w], true, 30.0);
+        }
+        [t, f] if t * f > 1 => {
+            let scale = Scale::of(&output.values);
+            heatmap::image(ui, textures, &key, version, &output.values, [t, f], scale, Vec2::new(96.0, 32.0));
+        }
+        _ => {
+            ui.set_max_width(110.0);
+            heatmap::bar_strip(ui, &output.values, &[], 20.0);
+        }
+    }
+    true
 }

@@ -11,7 +11,7 @@ use super::graph_editor::{self, CanvasInput, Fragment, GraphEditor};
 use super::CellContext;
 use crate::app::runs::Misfit;
 use crate::app::{AppCommand, ModelCommand};
-use crate::notebook::ModelDef;
+use crate::notebook::{CellKind, ModelDef};
 
 /// How wide the palette beside the canvas is, in points.
 const PALETTE_WIDTH: f32 = 190.0;
@@ -69,6 +69,14 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         {
             out.push(AppCommand::ToggleTableView);
         }
+        let mut previews = cx.notebook.view.node_previews;
+        if ui
+            .checkbox(&mut previews, "Previews")
+            .on_hover_text("Draw a small live preview in each node: its output for the sample chosen in the inspection cells, or for 2-D data each unit's response over the plane")
+            .changed()
+        {
+            out.push(AppCommand::ToggleNodePreviews);
+        }
         ui.separator();
         if ui
             .button("Export graph…")
@@ -93,7 +101,13 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         table_ui(ui, def, report);
     } else {
         let editor = cx.editors.entry(def.name.clone()).or_default();
-        editor_ui(ui, def, report, difference.as_ref().map(|(_, d)| d), editor, out);
+        let previews = cx.notebook.view.node_previews.then(|| graph_editor::Previews {
+            outputs: run.inspector.shown(run.record.inspection.as_ref()).map(|(i, _)| (i.id, i.outputs.as_slice())),
+            grid: run.record.grid.as_ref().filter(|g| g.request.neurons && g.request.moment == run.inspector.moment),
+        });
+        let textures = &mut *cx.textures;
+        let activations = cx.notebook.cells.iter().any(|c| c.kind == CellKind::Activations { model: name.to_owned() });
+        editor_ui(ui, def, report, difference.as_ref().map(|(_, d)| d), editor, out, (previews, activations), textures);
     }
     // Said before an edit, so nothing trained is lost by surprise (one line either way, so the
     // page does not move when training starts).
@@ -205,6 +219,7 @@ fn table_ui(ui: &mut egui::Ui, def: &ModelDef, report: &ShapeReport) {
 }
 
 /// The editor: its tools, the palette beside the canvas, and the selected node's details.
+#[expect(clippy::too_many_arguments, reason = "what the editor reads, each once")]
 fn editor_ui(
     ui: &mut egui::Ui,
     def: &ModelDef,
@@ -212,6 +227,8 @@ fn editor_ui(
     difference: Option<&GraphDiff>,
     editor: &mut GraphEditor,
     out: &mut Vec<AppCommand>,
+    (previews, activations): (Option<graph_editor::Previews<'_>>, bool),
+    textures: &mut crate::app::widgets::heatmap::Textures,
 ) {
     let ctx = ui.ctx().clone();
     let mut edit: Option<graph_editor::Edit> = None;
@@ -265,8 +282,8 @@ fn editor_ui(
             }
         });
         ui.vertical(|ui| {
-            let input = CanvasInput { def, report, diff: difference };
-            if let Some(e) = graph_editor::canvas_ui(ui, editor, &input) {
+            let input = CanvasInput { def, report, diff: difference, previews };
+            if let Some(e) = graph_editor::canvas_ui(ui, editor, &input, textures) {
                 edit = edit.take().or(Some(e));
             }
         });
@@ -310,6 +327,14 @@ fn editor_ui(
     }
     if let Some(id) = editor.inspected.clone() {
         let layout = editor.shown_layout(def);
+        if activations
+            && ui
+                .button(format!("Show {id}'s output in the Activations cell"))
+                .on_hover_text("Scrolls down to this node's output for the chosen sample")
+                .clicked()
+        {
+            ui.data_mut(|d| d.insert_temp(activation_jump(&def.name), id.clone()));
+        }
         if let Some(e) = inspector_ui(ui, def, report, &id, &layout) {
             edit = edit.or(Some(e));
         }
@@ -476,6 +501,11 @@ fn palette_ui(ui: &mut egui::Ui, editor: &mut GraphEditor, def: &ModelDef) -> Op
     editor.inspected = Some(new);
     editor.keep_in_view(&layout);
     Some(graph_editor::Edit { graph, layout, merge: None })
+}
+
+/// Where the editor asks the activations cell to scroll to a node (egui's memory, per model).
+pub(super) fn activation_jump(model: &str) -> egui::Id {
+    egui::Id::new(("activation-jump", model))
 }
 
 /// The selected node in full: what it does, its formula, every parameter with a line on each,
