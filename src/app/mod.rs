@@ -232,6 +232,12 @@ impl GlassboxApp {
         self.runs.get(model).map(|r| (&r.inspector.sample, r.inspector.moment))
     }
 
+    /// The newest inspection of the named model, with the sample it shows.
+    #[must_use]
+    pub fn inspection_shown(&self, model: &str) -> Option<(&glassbox_engine::train::Inspection, &Sample)> {
+        self.runs.get(model).and_then(|r| r.inspector.shown(r.record.inspection.as_ref()))
+    }
+
     /// Changes every model's planned number of epochs (tests and benchmarks use short runs).
     #[doc(hidden)]
     pub fn set_epochs_for_test(&mut self, epochs: usize) {

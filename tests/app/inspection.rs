@@ -23,7 +23,9 @@ fn shows(app: &GlassboxApp, model: &str, sample: &Sample, moment: Option<usize>)
     let Some(record) = app.record_of(model) else { return false };
     let now = record.latest.map_or(0, |p| p.step);
     app.inspecting(model).is_some_and(|(s, m)| s == sample && m == moment)
-        && record.inspection.as_ref().is_some_and(|i| i.moment == moment && (moment.is_some() || i.step == now))
+        && app
+            .inspection_shown(model)
+            .is_some_and(|(i, s)| s == sample && i.moment == moment && (moment.is_some() || i.step == now))
 }
 
 /// Opens an example with all the inspection cells of its first model at the end.
