@@ -267,3 +267,33 @@ impl GlassboxApp {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use glassbox_engine::data::{DataSource, DataSpec, PipelineSpec};
+
+    use super::*;
+
+    #[test]
+    fn typed_text_becomes_the_vocabularys_ids_with_unknown_words_named() {
+        let spec = DataSpec { source: DataSource::Sentiment { samples: 200, seed: 1 }, pipeline: PipelineSpec::default() };
+        let splits = spec.build().expect("builds");
+        let length = splits.train.shape[0];
+        let (ids, unknown) = encode_typed(&splits, "the film was not good zzqx", length).expect("a vocabulary");
+        assert_eq!(ids.len(), length, "padded or cut to the model's length");
+        assert_eq!(unknown, ["zzqx"]);
+        let vocab = splits.train.vocab.as_ref().expect("vocab");
+        let decoded = vocab.decode(&ids.iter().map(|&v| v as usize).collect::<Vec<_>>());
+        assert!(decoded.starts_with("the film was not good"), "{decoded}");
+        // As the model's input: the same ids, and a drawing or a point of the wrong size is refused.
+        let input = input_of(&Sample::Typed("not good".into()), &splits, (0.0, 1.0), &[length]).expect("fits");
+        assert_eq!(input.map(|v| v.len()), Some(length));
+        let wrong = input_of(&Sample::Point([0.0, 1.0]), &splits, (0.0, 1.0), &[length]);
+        assert!(wrong.is_err_and(|e| e.contains("choose a test sample")));
+        // A drawing's ink is mapped onto the data's range.
+        let toy = DataSpec { source: DataSource::Toy2d { pattern: glassbox_engine::data::Pattern2d::Xor, samples: 50, noise: 0.0, seed: 0 }, pipeline: PipelineSpec::default() };
+        let toy = toy.build().expect("builds");
+        let drawn = input_of(&Sample::Drawn(vec![0.0, 0.5, 1.0, 2.0]), &toy, (-2.0, 2.0), &[2, 2]).expect("fits");
+        assert_eq!(drawn, Some(vec![-2.0, 0.0, 2.0, 2.0]));
+    }
+}

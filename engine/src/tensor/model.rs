@@ -315,7 +315,7 @@ impl Model {
                 LayerSpec::Flatten | LayerSpec::Reshape { .. } => input(0).clone(),
                 LayerSpec::Relu => ops::relu(&dev, input(0), tape),
                 LayerSpec::LeakyRelu { slope } => ops::leaky_relu(&dev, input(0), *slope, tape),
-                LayerSpec::Tanh => taped(tape, input(0).clone(), Tensor::tanh),
+                LayerSpec::Tanh => ops::tanh(&dev, input(0), tape),
                 LayerSpec::Sigmoid => taped(tape, input(0).clone(), Tensor::sigmoid),
                 LayerSpec::Gelu => ops::gelu(&dev, input(0), tape),
                 LayerSpec::Softmax => {

@@ -4,7 +4,7 @@
 //! (vectors) and histograms, each with the value under the pointer on hover. Textures are kept
 //! between frames and rebuilt only when their data changes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use eframe::egui::{self, Color32, Rect, Sense, Vec2};
 
@@ -70,7 +70,7 @@ impl Scale {
 pub struct Textures {
     map: HashMap<String, (u64, egui::TextureHandle)>,
     /// Keys used this frame; the others are dropped at the frame's end.
-    used: Vec<String>,
+    used: HashSet<String>,
 }
 
 impl Textures {
@@ -84,7 +84,9 @@ impl Textures {
         size: [usize; 2],
         pixels: impl FnOnce() -> Vec<Color32>,
     ) -> egui::TextureHandle {
-        self.used.push(key.to_owned());
+        if !self.used.contains(key) {
+            self.used.insert(key.to_owned());
+        }
         if let Some((v, texture)) = self.map.get(key) {
             if *v == version && texture.size() == size {
                 return texture.clone();
@@ -102,6 +104,8 @@ impl Textures {
     pub fn end_frame(&mut self) {
         let used = std::mem::take(&mut self.used);
         self.map.retain(|k, _| used.contains(k));
+        self.used = used;
+        self.used.clear();
     }
 }
 

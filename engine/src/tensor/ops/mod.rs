@@ -15,7 +15,7 @@ pub(crate) use conv::{conv2d, ConvDims};
 pub(crate) use dense::{dense, DenseDims};
 pub(crate) use dropout::dropout;
 pub(crate) use join::{concat, sum};
-pub(crate) use pointwise::{gelu, leaky_relu, relu};
+pub(crate) use pointwise::{gelu, leaky_relu, relu, tanh};
 pub(crate) use pool::{avg_pool2d, max_pool2d, PoolDims};
 
 use dfdx::prelude::*;
