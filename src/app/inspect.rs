@@ -276,7 +276,8 @@ mod tests {
 
     #[test]
     fn typed_text_becomes_the_vocabularys_ids_with_unknown_words_named() {
-        let spec = DataSpec { source: DataSource::Sentiment { samples: 200, seed: 1 }, pipeline: PipelineSpec::default() };
+        let spec =
+            DataSpec { source: DataSource::Sentiment { samples: 200, seed: 1 }, pipeline: PipelineSpec::default() };
         let splits = spec.build().expect("builds");
         let length = splits.train.shape[0];
         let (ids, unknown) = encode_typed(&splits, "the film was not good zzqx", length).expect("a vocabulary");
@@ -291,7 +292,15 @@ mod tests {
         let wrong = input_of(&Sample::Point([0.0, 1.0]), &splits, (0.0, 1.0), &[length]);
         assert!(wrong.is_err_and(|e| e.contains("choose a test sample")));
         // A drawing's ink is mapped onto the data's range.
-        let toy = DataSpec { source: DataSource::Toy2d { pattern: glassbox_engine::data::Pattern2d::Xor, samples: 50, noise: 0.0, seed: 0 }, pipeline: PipelineSpec::default() };
+        let toy = DataSpec {
+            source: DataSource::Toy2d {
+                pattern: glassbox_engine::data::Pattern2d::Xor,
+                samples: 50,
+                noise: 0.0,
+                seed: 0,
+            },
+            pipeline: PipelineSpec::default(),
+        };
         let toy = toy.build().expect("builds");
         let drawn = input_of(&Sample::Drawn(vec![0.0, 0.5, 1.0, 2.0]), &toy, (-2.0, 2.0), &[2, 2]).expect("fits");
         assert_eq!(drawn, Some(vec![-2.0, 0.0, 2.0, 2.0]));

@@ -11,7 +11,7 @@ use glassbox::notebook::CellKind;
 use glassbox::{assets_path, AppCommand, GlassboxApp, ModelCommand, Sample};
 
 fn harness(app: GlassboxApp) -> Harness<'static, GlassboxApp> {
-    Harness::builder().with_size([1280.0, 4000.0]).build_ui_state(|ui, app: &mut GlassboxApp| app.show(ui), app)
+    Harness::builder().with_size([1280.0, 9000.0]).build_ui_state(|ui, app: &mut GlassboxApp| app.show(ui), app)
 }
 
 fn wait(harness: &mut Harness<'_, GlassboxApp>, what: &str, done: impl FnMut(&GlassboxApp) -> bool) {

@@ -57,9 +57,11 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
             .map(|(i, node)| Series {
                 name: node.clone(),
                 color: palette.color(i),
+                // At most about 300 points a curve (a long run measures thousands of steps).
                 points: record
                     .health
                     .iter()
+                    .step_by(record.health.len().div_ceil(300).max(1))
                     .filter_map(|(s, ls)| {
                         let v = value(ls.iter().find(|l| &l.node == node)?);
                         (v > 0.0 && v.is_finite()).then(|| [*s as f64 / spe, f64::from(v).log10()])

@@ -87,8 +87,15 @@ impl Textures {
         if !self.used.contains(key) {
             self.used.insert(key.to_owned());
         }
-        if let Some((v, texture)) = self.map.get(key) {
-            if *v == version && texture.size() == size {
+        if let Some((v, texture)) = self.map.get_mut(key) {
+            if texture.size() == size {
+                if *v != version {
+                    // New data of the same size: the texture is updated in place.
+                    let mut data = pixels();
+                    data.resize(size[0] * size[1], Color32::TRANSPARENT);
+                    texture.set(egui::ColorImage::new(size, data), egui::TextureOptions::NEAREST);
+                    *v = version;
+                }
                 return texture.clone();
             }
         }
