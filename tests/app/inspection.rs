@@ -57,6 +57,7 @@ fn open_with_cells(file: &str) -> (Harness<'static, GlassboxApp>, String) {
 fn every_inspection_cell_renders_for_each_example_and_follows_sample_and_moment() {
     for file in [
         "assets/notebooks/spiral-mlp.json",
+        "assets/notebooks/spiral-inside.json",
         "assets/notebooks/mnist-lenet.json",
         "assets/notebooks/compare-optimizers.json",
     ] {
@@ -287,4 +288,24 @@ fn node_previews_draw_each_nodes_output_or_its_response_over_the_plane() {
         .map(|nb| nb.models[0].graph.nodes.iter().map(|n| n.id.clone()).collect())
         .unwrap_or_default();
     wait(&mut h, "a preview in every node", |app| app.previewed_nodes("LeNet").len() == nodes.len());
+}
+
+#[test]
+fn a_two_dimensional_output_is_a_position_by_feature_heatmap() {
+    use glassbox_engine::graph::{GraphSpec, LayerSpec};
+    let (mut h, model) = open_with_cells("assets/notebooks/mnist-lenet.json");
+    let graph = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![1, 28, 28] },
+        LayerSpec::Reshape { shape: vec![28, 28] },
+        LayerSpec::Flatten,
+        LayerSpec::Dense { units: 10, bias: true },
+    ]);
+    h.state_mut().push(AppCommand::EditGraph { model: model.clone(), graph, layout: Default::default(), merge: None });
+    h.run_steps(2);
+    wait(&mut h, "the new graph's inspection", |app| {
+        shows(app, &model, &Sample::Test(0), None)
+            && app.inspection_shown(&model).is_some_and(|(i, _)| i.outputs.iter().any(|o| o.shape == [28, 28]))
+    });
+    h.run_steps(2);
+    h.get_by_label_contains("rows: the 28 positions; columns: the 28 features");
 }
