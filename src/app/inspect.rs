@@ -237,9 +237,22 @@ impl GlassboxApp {
         }
     }
 
-    /// At a past moment, an Evaluation cell shows that moment's test results: asked once.
+    /// At a past moment, an Evaluation cell shows that moment's test results: asked once. At
+    /// now, while paused after training, the current weights' results: asked once per step.
     fn ask_moment_evaluation(&mut self, model: &str) {
         let Some(run) = self.runs.get_mut(model) else { return };
+        let paused = matches!(run.record.state, RunState::Paused(_));
+        let now = run.record.latest.map_or(0, |p| p.step);
+        if run.inspector.moment.is_none() && paused && now > 0 {
+            let scored = run.record.evaluations.last().is_some_and(|e| e.step >= now);
+            if !scored && run.inspector.evaluation_asked != Some(now) {
+                if let (Some(session), Some(_)) = (&run.session, run.record.run) {
+                    session.send(Command::Evaluate);
+                    run.inspector.evaluation_asked = Some(now);
+                }
+            }
+            return;
+        }
         let Some(step) = run.inspector.moment else { return };
         if run.record.evaluations.iter().any(|e| e.step == step) || run.inspector.evaluation_asked == Some(step) {
             return;

@@ -14,16 +14,16 @@ use super::CellContext;
 use crate::app::widgets::heatmap::{self, Scale};
 
 /// Feature maps shown per node at most (the rest are counted).
-const MAPS_SHOWN: usize = 64;
+const MAPS_SHOWN: usize = 128;
 /// Neurons over the plane shown per node at most.
-const NEURONS_SHOWN: usize = 16;
+const NEURONS_SHOWN: usize = 64;
 
 pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
     let Some(run) = cx.runs.get(name) else {
         super::unknown_model(ui, name);
         return;
     };
-    let inspection = inspecting::header(ui, name, run, cx);
+    let inspection = inspecting::header(ui, name, run, cx, true);
     egui::CollapsingHeader::new("Choose another sample")
         .id_salt(("activations-chooser", name))
         .show(ui, |ui| inspecting::chooser(ui, name, run, cx));
@@ -76,9 +76,22 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
                 });
                 let labels = if k == last { classes.as_slice() } else { &[] };
                 node_view(ui, cx, inspection, output, shared, labels);
+                if k == last && !classes.is_empty() && output.values.len() == classes.len() {
+                    let p = super::predictions::softmax(&output.values);
+                    let best = (0..p.len()).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(0);
+                    ui.label(format!(
+                        "predicts {} ({:.1}%, the softmax of these outputs)",
+                        classes[best],
+                        p[best] * 100.0
+                    ));
+                }
                 if let Some(grid) = grid {
                     if let Some(over) = grid.nodes.iter().find(|n| n.id == output.id) {
-                        neurons(ui, cx, grid, over);
+                        let point = match run.inspector.sample {
+                            crate::app::inspect::Sample::Point(p) => Some(p),
+                            _ => None,
+                        };
+                        neurons(ui, cx, grid, over, point);
                     }
                 }
             })
@@ -160,7 +173,7 @@ fn node_view(
 }
 
 /// Each unit of a node over the plane: small heatmaps, the plane's bottom at the bottom.
-fn neurons(ui: &mut egui::Ui, cx: &mut CellContext<'_>, grid: &Grid, over: &NodeOutput) {
+fn neurons(ui: &mut egui::Ui, cx: &mut CellContext<'_>, grid: &Grid, over: &NodeOutput, point: Option<[f32; 2]>) {
     let n = grid.request.n;
     let units: usize = over.shape.iter().product();
     if units == 0 || over.values.len() != units * n * n {
@@ -185,6 +198,19 @@ fn neurons(ui: &mut egui::Ui, cx: &mut CellContext<'_>, grid: &Grid, over: &Node
                 picture.iter().map(|&v| scale.color(v)).collect()
             });
             let response = ui.add(egui::Image::new((texture.id(), Vec2::splat(56.0))).sense(egui::Sense::hover()));
+            if let Some(p) = point {
+                // The chosen point, so a bar above can be found on the map.
+                let (low, high) = (grid.request.low, grid.request.high);
+                let r = response.rect;
+                let at = egui::pos2(
+                    r.left() + (p[0] - low[0]) / (high[0] - low[0]).max(1e-6) * r.width(),
+                    r.bottom() - (p[1] - low[1]) / (high[1] - low[1]).max(1e-6) * r.height(),
+                );
+                if r.contains(at) {
+                    ui.painter().circle_stroke(at, 3.5, (1.5, egui::Color32::BLACK));
+                    ui.painter().circle_stroke(at, 2.0, (1.0, egui::Color32::WHITE));
+                }
+            }
             if let Some(p) = response.hover_pos() {
                 let col = (((p.x - response.rect.left()) / response.rect.width()) * n as f32) as usize;
                 let row =

@@ -225,7 +225,13 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
         // Square, so the pattern fills the plot at its true proportions.
         let side = ui.available_width().clamp(200.0, 320.0);
         let axis = |i: usize| train.features.get(i).cloned().unwrap_or_else(|| format!("x{}", i + 1));
-        Plot::new("dataset-points")
+        // The point the focused model's inspection cells look at, if it is a point of the plane.
+        let picked = cx.runs.get(cx.active).and_then(|r| match r.inspector.sample {
+            crate::app::inspect::Sample::Point(p) => Some(p),
+            _ => None,
+        });
+        let mark = ui.visuals().strong_text_color();
+        let shown = Plot::new("dataset-points")
             .width(side)
             .height(side * 0.94)
             .data_aspect(1.0)
@@ -295,7 +301,29 @@ pub(super) fn show(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
                         );
                     }
                 }
+                if let Some(p) = picked {
+                    plot.points(
+                        Points::new("", vec![[f64::from(p[0]), f64::from(p[1])]])
+                            .shape(egui_plot::MarkerShape::Cross)
+                            .radius(7.0)
+                            .color(mark),
+                    );
+                }
             });
+        if !train.classes.is_empty() && cx.notebook.model(cx.active).is_some() {
+            let response = shown
+                .response
+                .on_hover_text(format!("Click a point to look inside {} there (in its inspection cells)", cx.active));
+            if response.clicked() {
+                if let Some(pos) = response.interact_pointer_pos() {
+                    let v = shown.transform.value_from_position(pos);
+                    cx.out.push(AppCommand::SetSample {
+                        model: cx.active.to_owned(),
+                        sample: crate::app::inspect::Sample::Point([v.x as f32, v.y as f32]),
+                    });
+                }
+            }
+        }
     }
 }
 

@@ -120,6 +120,23 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
             sample_row(ui, name, splits, &wrong[..wrong.len().min(WORST)], predictions, &column, cx);
         }
     }
+    if let (Sample::Test(k), Some(splits)) = (&run.inspector.sample, splits) {
+        let truth = inspecting::test_label(splits, *k).map_or_else(String::new, |(_, l)| format!(", a {l}"));
+        ui.colored_label(
+            ui.visuals().selection.stroke.color,
+            format!("The inspection cells (Sample and prediction, Activations) look at test sample {k}{truth}."),
+        );
+    }
+    // One line either way, so what is below does not move when the scores catch up.
+    let now = run.record.latest.map_or(0, |p| p.step);
+    if moment.is_none() && evaluation.step < now {
+        ui.weak(format!(
+            "Scored at step {}; {name} is now at step {now} (scored again at each epoch's end and when training pauses).",
+            evaluation.step
+        ));
+    } else if moment.is_none() {
+        ui.weak(format!("Scored with {name}'s current weights (step {now})."));
+    }
     ui.label("Each class's accuracy (its share of the diagonal):");
     for (i, row) in evaluation.confusion.iter().enumerate() {
         let total: usize = row.iter().sum();

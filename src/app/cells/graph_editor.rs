@@ -72,6 +72,8 @@ pub(in crate::app) struct GraphEditor {
     pub notice: Option<String>,
     /// The nodes that showed a preview last frame.
     pub previewed: Vec<String>,
+    /// Whether nodes had previews last frame (a change lays an automatic layout out again).
+    previews_on: bool,
 }
 
 /// Nodes copied with Ctrl+C, with their wires and places; also put on the system clipboard as
@@ -148,6 +150,7 @@ impl Default for GraphEditor {
             moved: None,
             notice: None,
             previewed: Vec::new(),
+            previews_on: false,
         }
     }
 }
@@ -964,8 +967,10 @@ pub(super) struct Previews<'a> {
     pub grid: Option<&'a glassbox_engine::train::Grid>,
 }
 
-/// Units or maps a node preview shows at most.
+/// Units or maps a node preview shows at most, and the room a preview takes in its node (kept
+/// from the first frame, before there is anything to show, so nodes never grow over each other).
 const PREVIEW_ITEMS: usize = 4;
+const PREVIEW_SIZE: Vec2 = Vec2::new(130.0, 32.0);
 
 /// Draws the canvas (nodes, wires, shapes on wires) and handles drops from the palette and the
 /// editing keys; returns the edit the user made this frame, if any.
@@ -976,6 +981,13 @@ pub(super) fn canvas_ui(
     textures: &mut crate::app::widgets::heatmap::Textures,
 ) -> Option<Edit> {
     let CanvasInput { def, report, diff, previews } = *input;
+    if editor.previews_on != previews.is_some() {
+        // Nodes change size: an automatic layout is made again once they are measured.
+        editor.previews_on = previews.is_some();
+        editor.auto = None;
+        editor.measured_frames = 0;
+        editor.request = Some(ViewRequest::Fit);
+    }
     editor.sync(def);
     let layout = editor.built.as_ref().map(|(_, l)| l.clone()).unwrap_or_default();
     let mut problems: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -1185,6 +1197,20 @@ fn wire_segments(editor: &GraphEditor, def: &ModelDef) -> Vec<(String, String, u
 /// A node's preview: its first units over the plane (2-D data), or its output for the chosen
 /// sample (a few feature maps, a bar strip, a heatmap).
 fn preview(
+    ui: &mut egui::Ui,
+    textures: &mut crate::app::widgets::heatmap::Textures,
+    previews: Previews<'_>,
+    id: &str,
+) -> bool {
+    let mut drawn = false;
+    ui.allocate_ui_with_layout(PREVIEW_SIZE, egui::Layout::top_down(egui::Align::Min), |ui| {
+        ui.set_min_size(PREVIEW_SIZE);
+        drawn = preview_inside(ui, textures, previews, id);
+    });
+    drawn
+}
+
+fn preview_inside(
     ui: &mut egui::Ui,
     textures: &mut crate::app::widgets::heatmap::Textures,
     previews: Previews<'_>,

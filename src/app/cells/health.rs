@@ -40,7 +40,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
     if warnings.is_empty() {
         ui.colored_label(
             egui::Color32::from_rgb(60, 170, 90),
-            format!("At step {step} every layer is in the healthy range."),
+            format!("At step {step} nothing is out of range: no gradient norm above 100 or vanishing towards the input, every step moving weights by between 1e-6 and 10% of their size, no ReLU layer half dead."),
         );
     }
     for w in &warnings {
@@ -74,7 +74,30 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
     };
     let gradients = series_of(&|l| l.grad_norm);
     let updates = series_of(&|l| l.update_ratio());
-    legend(ui, &gradients.iter().collect::<Vec<_>>());
+    ui.horizontal_wrapped(|ui| {
+        ui.weak("layers with weights:");
+        legend(ui, &gradients.iter().collect::<Vec<_>>());
+    });
+    let relu_names: Vec<String> =
+        record.timeline.last().map(|s| s.dead_relus.keys().cloned().collect()).unwrap_or_default();
+    if !relu_names.is_empty() {
+        let relu_palette = Palette::for_classes(&relu_names);
+        let entries: Vec<Series> = relu_names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Series {
+                name: n.clone(),
+                color: relu_palette.color(i),
+                points: Vec::new(),
+                dashed: false,
+                markers: true,
+            })
+            .collect();
+        ui.horizontal_wrapped(|ui| {
+            ui.weak("ReLU layers (dead ReLUs plot):");
+            legend(ui, &entries.iter().collect::<Vec<_>>());
+        });
+    }
     let width = plot_width(ui, 3.0);
     ui.horizontal(|ui| {
         MetricPlot {
@@ -126,7 +149,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         }
         .show(ui, &dead_series, "no ReLU layers");
     });
-    ui.weak("Gradient norm: how strongly the loss pulls on a layer's weights. Update / weight: how far one step moves them, relative to their size (about 0.001 is healthy). Dead ReLUs: the share of a ReLU layer's units that are zero for all of 256 training samples, at each moment of the timeline.");
+    ui.weak("Gradient norm: how strongly the loss pulls on a layer's weights. Update / weight: how far one step moves them, relative to their size: around 0.001 is typical; much above 0.01 the steps are large (above 0.1 is warned about), much below 1e-5 the layer barely learns (below 1e-6 is warned about). Dead ReLUs: the share of a ReLU layer's units that are zero for every one of the first 256 training samples (or all of them, for a smaller set), at each moment of the timeline.");
 }
 
 /// One row per layer at the measured step.

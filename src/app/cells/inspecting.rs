@@ -61,25 +61,27 @@ pub(super) fn test_label(splits: &Splits, index: usize) -> Option<(usize, &str)>
     Some((class, splits.test.classes.get(class).map_or("?", String::as_str)))
 }
 
-/// "Looking at test sample 12 (a 7) at step 940, the end of epoch 3", with the timeline slider.
-/// Returns the newest inspection if it shows the chosen sample and moment.
+/// The timeline slider, then "Looking at test sample 12 (a 7)" (unless `sample` is false: the
+/// weights do not depend on a sample), each on its own line so neither moves when the other's
+/// text changes. Returns the newest inspection if it shows the chosen sample and moment.
 pub(super) fn header<'a>(
     ui: &mut egui::Ui,
     name: &str,
     run: &'a ModelRun,
     cx: &mut CellContext<'_>,
+    sample: bool,
 ) -> Option<&'a Inspection> {
     let inspector = &run.inspector;
-    let mut what = format!("Looking at {}", inspector.sample.describe());
-    if let (Sample::Test(i), Some(splits)) = (&inspector.sample, cx.splits) {
-        if let Some((_, label)) = test_label(splits, *i) {
-            what.push_str(&format!(" (a {label})"));
+    ui.horizontal_wrapped(|ui| timeline(ui, name, run, cx));
+    if sample {
+        let mut what = format!("Looking at {}", inspector.sample.describe());
+        if let (Sample::Test(i), Some(splits)) = (&inspector.sample, cx.splits) {
+            if let Some((_, label)) = test_label(splits, *i) {
+                what.push_str(&format!(" (a {label})"));
+            }
         }
-    }
-    ui.horizontal_wrapped(|ui| {
         ui.label(what);
-        timeline(ui, name, run, cx);
-    });
+    }
     if let Some(problem) = &inspector.problem {
         ui.colored_label(ui.visuals().warn_fg_color, problem);
     }
@@ -312,7 +314,15 @@ fn draw(ui: &mut egui::Ui, name: &str, shape: &[usize], cx: &mut CellContext<'_>
             // Fill the gap from the last dab, so a fast stroke stays a line.
             let last_id = id.with("last");
             let last: Option<(f32, f32)> = ui.data(|d| d.get_temp(last_id));
-            let (lx, ly) = if response.drag_started() || response.clicked() { (x, y) } else { last.unwrap_or((x, y)) };
+            // A stroke starts where the button went down, not where the pointer first moved.
+            let origin = ui.input(|i| i.pointer.press_origin()).map(|o| {
+                ((o.x - rect.left()) / rect.width() * w as f32, (o.y - rect.top()) / rect.height() * h as f32)
+            });
+            let (lx, ly) = if response.drag_started() || response.clicked() {
+                origin.unwrap_or((x, y))
+            } else {
+                last.unwrap_or((x, y))
+            };
             let steps = ((x - lx).hypot(y - ly) / 0.5).ceil().max(1.0) as usize;
             for s in 0..=steps {
                 let t = s as f32 / steps as f32;

@@ -25,7 +25,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         super::unknown_model(ui, name);
         return;
     };
-    let inspection = inspecting::header(ui, name, run, cx);
+    let inspection = inspecting::header(ui, name, run, cx, true);
     ui.separator();
     ui.columns(2, |columns| {
         let [left, right] = columns else { return };
@@ -51,8 +51,15 @@ fn prediction(ui: &mut egui::Ui, name: &str, inspection: &Inspection, sample: &S
         let ids: Vec<usize> = input.values.iter().map(|&v| v as usize).collect();
         ui.label(format!("Tokens: {}", vocab.decode(&ids)));
     } else if input.values.len() <= 16 {
-        let values: Vec<String> = input.values.iter().map(|v| format!("{v:.2}")).collect();
-        ui.label(format!("Input: ({})", values.join(", ")));
+        // Named features (a table's columns) by name.
+        let features = &splits.test.features;
+        let values: Vec<String> = input
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| features.get(i).map_or_else(|| format!("{v:.2}"), |f| format!("{f} {v:.2}")))
+            .collect();
+        ui.label(format!("Input: {}", values.join(", ")));
     }
     let truth = match sample {
         Sample::Test(i) => inspecting::test_label(splits, *i).map(|(c, _)| c),
@@ -82,8 +89,9 @@ fn prediction(ui: &mut egui::Ui, name: &str, inspection: &Inspection, sample: &S
             ui.end_row();
         }
     });
-    if let Some(t) = truth {
-        if order.first() != Some(&t) {
+    // One line either way, so the cells below do not move as the verdict changes.
+    match truth {
+        Some(t) if order.first() != Some(&t) => {
             let class = classes.get(t).map_or("?", String::as_str);
             ui.colored_label(
                 ui.visuals().warn_fg_color,
@@ -92,6 +100,12 @@ fn prediction(ui: &mut egui::Ui, name: &str, inspection: &Inspection, sample: &S
                     probabilities.get(t).copied().unwrap_or(0.0) * 100.0
                 ),
             );
+        }
+        Some(_) => {
+            ui.colored_label(egui::Color32::from_rgb(60, 170, 90), "Right");
+        }
+        None => {
+            ui.label(" ");
         }
     }
 }

@@ -11,14 +11,14 @@ use super::CellContext;
 use crate::app::widgets::heatmap::{self, Scale};
 
 /// Filters (or kernels) shown per tensor at most.
-const FILTERS_SHOWN: usize = 64;
+const FILTERS_SHOWN: usize = 128;
 
 pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
     let Some(run) = cx.runs.get(name) else {
         super::unknown_model(ui, name);
         return;
     };
-    let Some(inspection) = inspecting::header(ui, name, run, cx) else { return };
+    let Some(inspection) = inspecting::header(ui, name, run, cx, false) else { return };
     let Some(def) = cx.notebook.model(name) else { return };
     let input_image = cx.splits.and_then(|s| image_shape(&s.test.shape));
     // Tensors in the graph's order (the map is sorted by name).
@@ -89,7 +89,8 @@ fn picture(
                     "Each kernel (filter, input channel):"
                 };
                 ui.weak(first);
-                if let Some(h) = heatmap::map_grid(ui, cx.textures, &key, version, values, [count, kh, kw], true, 36.0)
+                let size = if inputs <= 3 { 52.0 } else { 36.0 };
+                if let Some(h) = heatmap::map_grid(ui, cx.textures, &key, version, values, [count, kh, kw], true, size)
                 {
                     tooltip(
                         ui,
@@ -124,7 +125,12 @@ fn picture(
                     ui.weak(format!("(the first {count} of {out} units)"));
                 }
             } else {
-                ui.weak(format!("Rows: the {inputs} inputs; columns: the {out} units."));
+                let features = cx.splits.map(|s| s.test.features.clone()).unwrap_or_default();
+                if features.len() == inputs {
+                    ui.weak(format!("Rows: the inputs ({}); columns: the {out} units.", features.join(", ")));
+                } else {
+                    ui.weak(format!("Rows: the {inputs} inputs; columns: the {out} units."));
+                }
                 let width = (out as f32 * 10.0).clamp(60.0, ui.available_width().max(60.0));
                 let height = (inputs as f32 * 10.0).clamp(20.0, 260.0);
                 let (_, hover) = heatmap::image(
@@ -176,7 +182,7 @@ fn rgb_filters(
                     })
                     .collect()
             });
-            ui.add(egui::Image::new((texture.id(), Vec2::splat(36.0)))).on_hover_text(format!("filter {f}"));
+            ui.add(egui::Image::new((texture.id(), Vec2::splat(52.0)))).on_hover_text(format!("filter {f}"));
         }
     });
 }

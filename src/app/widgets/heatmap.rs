@@ -201,8 +201,12 @@ pub fn map_grid(
 /// few. Returns the hovered index and value.
 pub fn bar_strip(ui: &mut egui::Ui, values: &[f32], labels: &[String], height: f32) -> Option<(usize, f32)> {
     let n = values.len().max(1);
-    let width = ui.available_width().min((n as f32 * 14.0).max(120.0));
-    let (rect, response) = ui.allocate_exact_size(Vec2::new(width, height), Sense::hover());
+    // Named bars (a few classes) get a row of names under them, each as wide as its bar.
+    let named = n <= 12 && !labels.is_empty();
+    let width = ui.available_width().min((n as f32 * if named { 70.0 } else { 14.0 }).max(120.0));
+    let (whole, response) =
+        ui.allocate_exact_size(Vec2::new(width, height + if named { 14.0 } else { 0.0 }), Sense::hover());
+    let rect = Rect::from_min_size(whole.min, Vec2::new(width, height));
     let scale = Scale::of(values);
     let m = values.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-12);
     let painter = ui.painter_at(rect);
@@ -229,14 +233,15 @@ pub fn bar_strip(ui: &mut egui::Ui, values: &[f32], labels: &[String], height: f
         let i = ((p.x - rect.left()) / bar).floor() as usize;
         values.get(i).map(|&v| (i, v))
     });
-    if n <= 12 && !labels.is_empty() && bar > 28.0 {
+    if named {
         for (i, label) in labels.iter().take(n).enumerate() {
-            let x = rect.left() + (i as f32 + 0.5) * bar;
-            painter.text(
-                egui::pos2(x, rect.bottom() - 2.0),
-                egui::Align2::CENTER_BOTTOM,
+            let cell =
+                Rect::from_min_size(egui::pos2(rect.left() + i as f32 * bar, rect.bottom()), Vec2::new(bar, 14.0));
+            ui.painter_at(cell.shrink2(Vec2::new(1.0, 0.0))).text(
+                cell.center(),
+                egui::Align2::CENTER_CENTER,
                 label,
-                egui::FontId::proportional(10.0),
+                egui::FontId::proportional(11.0),
                 ui.visuals().text_color(),
             );
         }
