@@ -53,6 +53,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
     let jump: Option<String> = ui.data_mut(|d| d.remove_temp(super::model::activation_jump(name)));
     let def = cx.notebook.model(name);
     let classes: Vec<String> = cx.splits.map(|s| s.test.classes.clone()).unwrap_or_default();
+    let features: Vec<String> = cx.splits.map(|s| s.test.features.clone()).unwrap_or_default();
     let grid = run
         .record
         .grid
@@ -74,7 +75,14 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
                     ui.strong(&output.id);
                     ui.weak(format!("{kind} · {}", shape_text(&output.shape)));
                 });
-                let labels = if k == last { classes.as_slice() } else { &[] };
+                // The output's bars are named by class, the input's by feature (a table's columns).
+                let labels = if k == last {
+                    classes.as_slice()
+                } else if k == 0 && features.len() == output.values.len() {
+                    features.as_slice()
+                } else {
+                    &[]
+                };
                 node_view(ui, cx, inspection, output, shared, labels);
                 if k == last && !classes.is_empty() && output.values.len() == classes.len() {
                     let p = super::predictions::softmax(&output.values);
