@@ -323,3 +323,42 @@ fn a_two_dimensional_output_is_a_position_by_feature_heatmap() {
     h.run_steps(2);
     h.get_by_label_contains("rows: the 28 positions; columns: the 28 features");
 }
+
+#[test]
+fn a_typed_sentence_is_what_the_cells_look_at_with_unknown_words_named() {
+    // The spirals example on the synthetic sentiment set, fitted to it.
+    let mut nb: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(assets_path(glassbox::DEFAULT_NOTEBOOK)).expect("example"))
+            .expect("json");
+    nb["data"] = serde_json::json!({ "source": { "kind": "Sentiment", "samples": 300, "seed": 1 } });
+    let dir = std::env::temp_dir().join(format!("glassbox-typed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("sentiment.json");
+    std::fs::write(&path, nb.to_string()).expect("written");
+    let mut h = harness(GlassboxApp::new(path));
+    h.run_steps(2);
+    h.state_mut().push(AppCommand::model("MLP", ModelCommand::FitToData));
+    h.state_mut().push(AppCommand::AddCell { after: 3, kind: CellKind::Predictions { model: "MLP".into() } });
+    h.run_steps(3);
+    wait(&mut h, "the first inspection", |app| shows(app, "MLP", &Sample::Test(0), None));
+    h.get_by_label("Type").click();
+    h.run_steps(3);
+    // The chooser's field: the text input lowest on the page (the title, the model's name and the
+    // palette's search are above it).
+    let field = h
+        .get_all_by_role(egui::accesskit::Role::TextInput)
+        .max_by(|a, b| a.rect().top().total_cmp(&b.rect().top()))
+        .expect("the sentence field");
+    field.focus();
+    field.type_text("the film was not good zzqx");
+    h.run_steps(3);
+    h.get_by_label("Not in the vocabulary (read as <unk>): zzqx");
+    let typed = Sample::Typed("the film was not good zzqx".into());
+    wait(&mut h, "the sentence's inspection", |app| shows(app, "MLP", &typed, None));
+    let inspection = h.state().inspection_shown("MLP").map(|(i, _)| i.clone()).expect("inspected");
+    let splits = h.state().notebook().expect("open").data.build().expect("data");
+    let vocab = splits.train.vocab.as_ref().expect("a vocabulary");
+    let ids: Vec<usize> = inspection.outputs[0].values.iter().map(|&v| v as usize).collect();
+    assert_eq!(ids.len(), splits.train.shape[0]);
+    assert!(vocab.decode(&ids).starts_with("the film was not good <unk>"), "{}", vocab.decode(&ids));
+}

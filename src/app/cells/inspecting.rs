@@ -408,8 +408,16 @@ fn point(ui: &mut egui::Ui, name: &str, run: &ModelRun, splits: &Splits, cx: &mu
 fn type_text(ui: &mut egui::Ui, name: &str, shape: &[usize], splits: &Splits, cx: &mut CellContext<'_>) {
     let id = ui.id().with(("typed", name));
     let mut text: String = ui.data(|d| d.get_temp(id)).unwrap_or_default();
-    let response =
-        ui.add(egui::TextEdit::singleline(&mut text).hint_text("the film was not good").desired_width(320.0));
+    // Symbol tasks read symbols separated by spaces; text sets read words.
+    let hint = match splits.train.vocab.as_ref() {
+        Some(v) if v.kind == glassbox_engine::data::VocabKind::Symbols => {
+            let some: Vec<&str> = v.tokens().iter().take(4).map(String::as_str).collect();
+            format!("symbols with spaces between them: {}", some.join(" "))
+        }
+        Some(v) if v.kind == glassbox_engine::data::VocabKind::Char => "a few letters".to_owned(),
+        _ => "the film was not good".to_owned(),
+    };
+    let response = ui.add(egui::TextEdit::singleline(&mut text).hint_text(hint).desired_width(320.0));
     if response.changed() {
         ui.data_mut(|d| d.insert_temp(id, text.clone()));
         cx.out.push(AppCommand::SetSample { model: name.to_owned(), sample: Sample::Typed(text.clone()) });
