@@ -178,22 +178,47 @@ pub fn map_grid(
     if per == 0 || count == 0 || values.len() < count * per {
         return None;
     }
-    let whole = Scale::of(&values[..count * per]);
-    let aspect = h as f32 / w as f32;
-    let size = Vec2::new(cell, (cell * aspect).clamp(4.0, 4.0 * cell));
-    let mut hovered = None;
-    ui.horizontal_wrapped(|ui| {
-        ui.spacing_mut().item_spacing = Vec2::splat(3.0);
+    // All the maps in one texture (an atlas, one transparent texel between maps), drawn as one
+    // image: a widget and a texture a map cost about 10 us each a frame, and a layer can have 128.
+    const GAP: usize = 1;
+    let texel = (cell / w as f32).max(0.5);
+    let tile = (w + GAP) as f32 * texel;
+    let cols = (((ui.available_width() + GAP as f32 * texel) / tile).floor() as usize).clamp(1, count);
+    let rows = count.div_ceil(cols);
+    let size_px = [cols * (w + GAP) - GAP, rows * (h + GAP) - GAP];
+    let texture = textures.get(ui.ctx(), &format!("{key}/atlas/{shared}/{cols}"), version, size_px, || {
+        let whole = Scale::of(&values[..count * per]);
+        let mut pixels = vec![Color32::TRANSPARENT; size_px[0] * size_px[1]];
         for m in 0..count {
             let map = &values[m * per..(m + 1) * per];
             let scale = if shared { whole } else { Scale::of(map) };
-            let (_, hover) = image(ui, textures, &format!("{key}/{m}/{shared}"), version, map, [h, w], scale, size);
-            if let Some(hover) = hover {
-                hovered = Some(Hover { map: m, ..hover });
+            let (x0, y0) = ((m % cols) * (w + GAP), (m / cols) * (h + GAP));
+            for y in 0..h {
+                for x in 0..w {
+                    pixels[(y0 + y) * size_px[0] + x0 + x] = scale.color(map[y * w + x]);
+                }
             }
         }
+        pixels
     });
-    hovered
+    let size = Vec2::new(size_px[0] as f32 * texel, size_px[1] as f32 * texel);
+    let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
+    ui.painter().image(
+        texture.id(),
+        rect,
+        Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+        Color32::WHITE,
+    );
+    let p = response.hover_pos()?;
+    let (tx, ty) = (((p.x - rect.left()) / texel) as usize, ((p.y - rect.top()) / texel) as usize);
+    let (col, x, row, y) = (tx / (w + GAP), tx % (w + GAP), ty / (h + GAP), ty % (h + GAP));
+    let m = row * cols + col;
+    (x < w && y < h && col < cols && m < count).then(|| Hover {
+        map: m,
+        row: y,
+        col: x,
+        value: values[m * per + y * w + x],
+    })
 }
 
 /// A vector as a strip of bars, up from a middle line for positive values and down for
