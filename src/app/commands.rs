@@ -344,6 +344,8 @@ impl GlassboxApp {
                             self.editing = Some((at, text.clone()));
                         }
                         nb.cells.insert(at, kind.into());
+                        // The new cell is brought into view (it may be far below the menu).
+                        ctx.data_mut(|d| d.insert_temp(super::cells::SCROLL_TO_CELL.into(), at));
                     }
                 }
                 AppCommand::PlaceBeside { cell, beside } => {

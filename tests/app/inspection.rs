@@ -362,3 +362,19 @@ fn a_typed_sentence_is_what_the_cells_look_at_with_unknown_words_named() {
     assert_eq!(ids.len(), splits.train.shape[0]);
     assert!(vocab.decode(&ids).starts_with("the film was not good <unk>"), "{}", vocab.decode(&ids));
 }
+
+#[test]
+fn a_cell_added_far_below_is_brought_into_view() {
+    let mut h = Harness::builder().with_size([1280.0, 720.0]).build_ui_state(
+        |ui, app: &mut GlassboxApp| app.show(ui),
+        GlassboxApp::new(assets_path(glassbox::DEFAULT_NOTEBOOK)),
+    );
+    h.run_steps(3);
+    // From the first cell's "+ cell" menu, as a student would after reading the lesson text,
+    // but placed at the end of the page (below the training cell).
+    let last = h.state().notebook().map_or(0, |nb| nb.cells.len() - 1);
+    h.state_mut().push(AppCommand::AddCell { after: last, kind: CellKind::Health { model: "MLP".into() } });
+    h.run_steps(12);
+    let header = h.get_by_label("Gradients and health").rect();
+    assert!(header.top() >= 0.0 && header.bottom() <= 720.0, "the new cell's header is in view: {header:?}");
+}

@@ -95,6 +95,9 @@ fn unknown_model(ui: &mut egui::Ui, name: &str) {
     );
 }
 
+/// Where a cell index waits in egui's memory to be scrolled into view (a cell just added).
+pub(super) const SCROLL_TO_CELL: &str = "scroll-to-cell";
+
 /// The narrowest a cell in a row may be; narrower (a small window, large text), cells placed
 /// beside each other are shown one below the other, so nothing is cut off.
 const MIN_CELL_WIDTH: f32 = 480.0;
@@ -140,9 +143,11 @@ fn framed(ui: &mut egui::Ui, index: usize, stacked: bool, cx: &mut CellContext<'
         matches!(cell.kind, CellKind::Activations { .. })
             && ui.data(|d| d.get_temp::<String>(model::activation_jump(m)).is_some())
     });
+    let scroll_here = ui.data(|d| d.get_temp::<usize>(SCROLL_TO_CELL.into())) == Some(index);
     if let Some(size) = ui.data(|d| d.get_temp::<egui::Vec2>(size_id)) {
         let place = egui::Rect::from_min_size(ui.cursor().min, egui::vec2(width, size.y));
-        if (size.x - width).abs() < 4.0 && !jump_pending && !ui.clip_rect().expand(300.0).intersects(place) {
+        let hidden = !ui.clip_rect().expand(300.0).intersects(place);
+        if (size.x - width).abs() < 4.0 && !jump_pending && !scroll_here && hidden {
             ui.allocate_exact_size(egui::vec2(width, size.y), egui::Sense::hover());
             return;
         }
@@ -161,6 +166,10 @@ fn framed(ui: &mut egui::Ui, index: usize, stacked: bool, cx: &mut CellContext<'
     });
     let size = frame.response.rect.size();
     ui.data_mut(|d| d.insert_temp(size_id, size));
+    if scroll_here {
+        frame.response.scroll_to_me(Some(egui::Align::Min));
+        ui.data_mut(|d| d.remove_temp::<usize>(SCROLL_TO_CELL.into()));
+    }
 }
 
 /// A cell's header: its kind (and model, for model and training cells), fold, the cell menu
