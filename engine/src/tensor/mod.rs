@@ -2,6 +2,7 @@
 //! forward and backward, and updates it. Everything it hands out is plain data.
 
 mod gemm;
+mod layers;
 mod model;
 mod ops;
 mod optim;

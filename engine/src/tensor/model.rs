@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use dfdx::prelude::*;
 use rand::{Rng as _, SeedableRng as _};
 
-use super::ops::{self, values, Act, Flat};
+use super::layers;
+use super::ops::{values, Act, Flat};
 use crate::graph::{infer_shapes, param_shapes, GraphSpec, LayerSpec, ShapeReport};
 use crate::EngineError;
 
@@ -241,154 +242,36 @@ impl Model {
     }
 
     /// Runs every node on `x` (`[batch, input values]`), threading one tape through every op.
-    /// Returns every node's output in evaluation order.
-    #[expect(clippy::too_many_lines, reason = "one arm per layer kind reads best as one match")]
+    /// Returns every node's output in evaluation order. Each node is run by its family's file in
+    /// `super::layers`.
     pub(crate) fn forward<T: Tape<f32, Cpu>>(&mut self, x: &Act, tape: &mut T, mode: Mode) -> Vec<Act> {
         let batch = x.shape().0;
-        let dev = self.dev.clone();
-        let mut outs: Vec<Act> = Vec::with_capacity(self.nodes.len());
+        let Self { dev, nodes, params, buffers, .. } = self;
+        let mut outs: Vec<Act> = Vec::with_capacity(nodes.len());
         // Which node's tensor each output is: some layers hand on their input tensor itself (same
         // dfdx id), so a layer after them may be reading the input itself.
-        let mut alias: Vec<usize> = Vec::with_capacity(self.nodes.len());
-        for (index, node) in self.nodes.iter().enumerate() {
-            let input = |k: usize| -> &Act { &outs[node.inputs[k]] };
-            let in_shape = node.in_shapes.first().map_or(&[][..], Vec::as_slice);
-            let param = |k: usize| -> &Flat { &self.params[node.params[k]].tensor };
-            let numel: usize = in_shape.iter().product();
+        let mut alias: Vec<usize> = Vec::with_capacity(nodes.len());
+        for (index, node) in nodes.iter().enumerate() {
             // The first node is the input, whose gradient nobody needs while training.
             let need_dx = mode.input_grad || node.inputs.first().is_none_or(|&i| alias[i] != 0);
-            let passes_input_on = match &node.layer {
-                LayerSpec::Flatten | LayerSpec::Reshape { .. } => true,
-                LayerSpec::Dropout { rate } => !(mode.train && *rate > 0.0),
-                _ => false,
-            };
             alias.push(match node.inputs.first() {
-                Some(&i) if passes_input_on => alias[i],
+                Some(&i) if layers::passes_input_on(&node.layer, mode) => alias[i],
                 _ => index,
             });
-            let y: Act = match &node.layer {
-                LayerSpec::Input { .. } => x.clone(),
-                LayerSpec::Dense { units, bias } => {
-                    let fan_in = in_shape.last().copied().unwrap_or(1);
-                    let dims = ops::DenseDims { batch, rows: batch * numel / fan_in, fan_in, units: *units };
-                    let b = bias.then(|| param(1));
-                    ops::dense(&dev, input(0), param(0), b, dims, need_dx, tape)
-                }
-                LayerSpec::Conv2d { filters, kernel, stride, padding } => {
-                    let dims = ops::ConvDims {
-                        batch,
-                        channels: in_shape[0],
-                        height: in_shape[1],
-                        width: in_shape[2],
-                        filters: *filters,
-                        kernel: *kernel,
-                        stride: *stride,
-                        padding: *padding,
-                        out_height: node.out_shape[1],
-                        out_width: node.out_shape[2],
-                    };
-                    ops::conv2d(&dev, input(0), param(0), param(1), dims, need_dx, tape)
-                }
-                LayerSpec::MaxPool2d { size, stride } | LayerSpec::AvgPool2d { size, stride } => {
-                    let dims = ops::PoolDims {
-                        batch,
-                        channels: in_shape[0],
-                        height: in_shape[1],
-                        width: in_shape[2],
-                        size: *size,
-                        stride: stride.unwrap_or(*size),
-                        out_height: node.out_shape[1],
-                        out_width: node.out_shape[2],
-                    };
-                    if matches!(node.layer, LayerSpec::MaxPool2d { .. }) {
-                        ops::max_pool2d(&dev, input(0), dims, tape)
-                    } else {
-                        ops::avg_pool2d(&dev, input(0), dims, tape)
-                    }
-                }
-                LayerSpec::GlobalAvgPool => {
-                    let (c, rest) = (in_shape[0], numel / in_shape[0]);
-                    taped(tape, input(0).clone(), |t| {
-                        t.reshape_like(&(batch, c, rest)).mean::<(usize, usize), Axis<2>>()
-                    })
-                }
-                LayerSpec::Flatten | LayerSpec::Reshape { .. } => input(0).clone(),
-                LayerSpec::Relu => ops::relu(&dev, input(0), tape),
-                LayerSpec::LeakyRelu { slope } => ops::leaky_relu(&dev, input(0), *slope, tape),
-                LayerSpec::Tanh => ops::tanh(&dev, input(0), tape),
-                LayerSpec::Sigmoid => taped(tape, input(0).clone(), Tensor::sigmoid),
-                LayerSpec::Gelu => ops::gelu(&dev, input(0), tape),
-                LayerSpec::Softmax => {
-                    let last = in_shape.last().copied().unwrap_or(1);
-                    let rows = batch * numel / last;
-                    taped(tape, input(0).clone(), |t| {
-                        t.reshape_like(&(rows, last)).softmax::<Axis<1>>().reshape_like(&(batch, numel))
-                    })
-                }
-                LayerSpec::Dropout { rate } => {
-                    if mode.train && *rate > 0.0 {
-                        let seed = mode.dropout_seed ^ stable_hash(&node.id);
-                        ops::dropout(&dev, input(0), *rate, seed, tape)
-                    } else {
-                        input(0).clone()
-                    }
-                }
-                LayerSpec::BatchNorm { momentum, eps } => {
-                    let c = in_shape[0];
-                    let dims = (batch, c, numel / c);
-                    let (gamma, beta) = (param(0).clone(), param(1).clone());
-                    let x3 = taped(tape, input(0).clone(), |t| t.reshape_like(&dims));
-                    let (mean, var) = if mode.train {
-                        let mean = taped(tape, x3.clone(), MeanTo::mean::<(usize,), Axes2<0, 2>>);
-                        let centered =
-                            taped(tape, x3.clone(), |t| t - mean.clone().broadcast_like::<_, Axes2<0, 2>>(&dims));
-                        let var = taped(tape, centered, |t| t.square().mean::<(usize,), Axes2<0, 2>>());
-                        update_running_stats(
-                            &mut self.buffers,
-                            &node.id,
-                            &values(&mean),
-                            &values(&var),
-                            *momentum,
-                            batch * dims.2,
-                        );
-                        (mean, var)
-                    } else {
-                        let running = |which: &str| {
-                            self.buffers.get(&format!("{}.{which}", node.id)).cloned().unwrap_or_default()
-                        };
-                        (
-                            dev.tensor_from_vec(running("running_mean"), (c,)),
-                            dev.tensor_from_vec(running("running_var"), (c,)),
-                        )
-                    };
-                    // Each statistic is put on the tape before use, so gradients reach through it.
-                    let mean_b = taped(tape, mean, |t| t.broadcast_like::<_, Axes2<0, 2>>(&dims));
-                    let std_b = taped(tape, var, |t| (t + *eps).sqrt().broadcast_like::<_, Axes2<0, 2>>(&dims));
-                    let gamma_b = taped(tape, gamma, |t| t.broadcast_like::<_, Axes2<0, 2>>(&dims));
-                    let beta_b = taped(tape, beta, |t| t.broadcast_like::<_, Axes2<0, 2>>(&dims));
-                    let centered = taped(tape, x3, |t| t - mean_b);
-                    let xhat = taped(tape, centered, |t| t / std_b);
-                    let scaled = taped(tape, xhat, |t| t * gamma_b);
-                    taped(tape, scaled, |t| (t + beta_b).reshape_like(&(batch, numel)))
-                }
-                LayerSpec::LayerNorm { eps } => {
-                    let d = in_shape.last().copied().unwrap_or(1);
-                    let dims = (batch * numel / d, d);
-                    let gamma_b = taped(tape, param(0).clone(), |t| t.broadcast_like::<_, Axis<0>>(&dims));
-                    let beta_b = taped(tape, param(1).clone(), |t| t.broadcast_like::<_, Axis<0>>(&dims));
-                    let xhat = taped(tape, input(0).clone(), |t| t.reshape_like(&dims).normalize::<Axis<1>>(*eps));
-                    let scaled = taped(tape, xhat, |t| t * gamma_b);
-                    taped(tape, scaled, |t| (t + beta_b).reshape_like(&(batch, numel)))
-                }
-                LayerSpec::Add => {
-                    let xs: Vec<&Act> = (0..node.inputs.len()).map(input).collect();
-                    ops::sum(&dev, &xs, tape)
-                }
-                LayerSpec::Concat => {
-                    let xs: Vec<&Act> = (0..node.inputs.len()).map(input).collect();
-                    ops::concat(&dev, &xs, tape)
-                }
+            let inputs: Vec<&Act> =
+                if node.inputs.is_empty() { vec![x] } else { node.inputs.iter().map(|&i| &outs[i]).collect() };
+            let mut step = layers::Step {
+                dev,
+                node,
+                inputs,
+                params: node.params.iter().map(|&k| &params[k].tensor).collect(),
+                batch,
+                mode,
+                need_dx,
+                tape,
+                buffers,
             };
+            let y = layers::forward(&mut step);
             debug_assert_eq!(
                 y.shape().1,
                 node.out_shape.iter().product::<usize>(),
@@ -398,44 +281,6 @@ impl Model {
             outs.push(y);
         }
         outs
-    }
-}
-
-/// Runs `f` on `x` with the shared tape on it, and takes the tape back off the result.
-pub(crate) fn taped<T, S1, S2>(
-    tape: &mut T,
-    x: Tensor<S1, f32, Cpu>,
-    f: impl FnOnce(Tensor<S1, f32, Cpu, T>) -> Tensor<S2, f32, Cpu, T>,
-) -> Tensor<S2, f32, Cpu>
-where
-    T: Tape<f32, Cpu>,
-    S1: Shape,
-    S2: Shape,
-{
-    let (y, t) = f(x.put_tape(std::mem::take(tape))).split_tape();
-    *tape = t;
-    y
-}
-
-fn update_running_stats(
-    buffers: &mut BTreeMap<String, Vec<f32>>,
-    id: &str,
-    mean: &[f32],
-    var: &[f32],
-    momentum: f32,
-    count: usize,
-) {
-    // Running variance is unbiased, as in PyTorch.
-    let unbias = if count > 1 { count as f32 / (count - 1) as f32 } else { 1.0 };
-    if let Some(rm) = buffers.get_mut(&format!("{id}.running_mean")) {
-        for (r, m) in rm.iter_mut().zip(mean) {
-            *r = (1.0 - momentum) * *r + momentum * m;
-        }
-    }
-    if let Some(rv) = buffers.get_mut(&format!("{id}.running_var")) {
-        for (r, v) in rv.iter_mut().zip(var) {
-            *r = (1.0 - momentum) * *r + momentum * v * unbias;
-        }
     }
 }
 
