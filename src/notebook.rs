@@ -74,6 +74,21 @@ pub enum CellKind {
 }
 
 impl CellKind {
+    /// The model a cell shows (`None` for cells of the whole notebook).
+    #[must_use]
+    pub fn model(&self) -> Option<&str> {
+        match self {
+            Self::Model { model }
+            | Self::Training { model }
+            | Self::Evaluation { model }
+            | Self::Predictions { model }
+            | Self::Activations { model }
+            | Self::Weights { model }
+            | Self::Health { model } => Some(model),
+            Self::Markdown { .. } | Self::Dataset | Self::Compare => None,
+        }
+    }
+
     /// The model a cell shows, to change (`None` for cells of the whole notebook).
     pub fn model_mut(&mut self) -> Option<&mut String> {
         match self {
@@ -117,16 +132,7 @@ impl Cell {
     /// The model this cell shows, if it shows one.
     #[must_use]
     pub fn model(&self) -> Option<&str> {
-        match &self.kind {
-            CellKind::Model { model }
-            | CellKind::Training { model }
-            | CellKind::Evaluation { model }
-            | CellKind::Predictions { model }
-            | CellKind::Activations { model }
-            | CellKind::Weights { model }
-            | CellKind::Health { model } => Some(model),
-            CellKind::Markdown { .. } | CellKind::Dataset | CellKind::Compare => None,
-        }
+        self.kind.model()
     }
 }
 

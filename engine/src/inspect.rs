@@ -56,17 +56,40 @@ pub fn dead_relu_fractions(model: &Model, outputs: &[NodeOutput], count: usize) 
         .collect()
 }
 
+/// The node a parameter tensor belongs to: `dense1` for `dense1.weight`.
+#[must_use]
+pub fn param_node(name: &str) -> &str {
+    name.rsplit_once('.').map_or(name, |(node, _)| node)
+}
+
+/// Per-tensor L2 norms (`N` of them a tensor) taken together by layer: each layer's is the root
+/// of the sum of its tensors' squares. Layers in the order their first tensor comes.
+#[must_use]
+pub fn norms_by_layer<'a, const N: usize>(
+    tensors: impl IntoIterator<Item = (&'a str, [f32; N])>,
+) -> Vec<(String, [f32; N])> {
+    let mut layers: Vec<(String, [f64; N])> = Vec::new();
+    for (name, norms) in tensors {
+        let node = param_node(name);
+        let index = layers.iter().position(|(n, _)| n == node).unwrap_or_else(|| {
+            layers.push((node.to_owned(), [0.0; N]));
+            layers.len() - 1
+        });
+        for (sum, v) in layers[index].1.iter_mut().zip(norms) {
+            *sum += f64::from(v) * f64::from(v);
+        }
+    }
+    layers.into_iter().map(|(node, sums)| (node, sums.map(|s| s.sqrt() as f32))).collect()
+}
+
 /// The L2 norm of each layer's parameter gradients together (`<node>.<param>` names grouped by
 /// node), from [`Model::gradients`]'s report.
 #[must_use]
 pub fn gradient_norms(gradients: &BTreeMap<String, Vec<f32>>) -> BTreeMap<String, f32> {
-    let mut squares: BTreeMap<String, f64> = BTreeMap::new();
-    for (name, values) in gradients {
-        let node = name.rsplit_once('.').map_or(name.as_str(), |(node, _)| node);
-        *squares.entry(node.to_owned()).or_default() +=
-            values.iter().map(|&g| f64::from(g) * f64::from(g)).sum::<f64>();
-    }
-    squares.into_iter().map(|(node, s)| (node, s.sqrt() as f32)).collect()
+    let per_tensor = gradients.iter().map(|(name, values)| {
+        (name.as_str(), [values.iter().map(|&g| f64::from(g) * f64::from(g)).sum::<f64>().sqrt() as f32])
+    });
+    norms_by_layer(per_tensor).into_iter().map(|(node, [norm])| (node, norm)).collect()
 }
 
 /// Points per forward pass over a grid: small enough that a layer's outputs stay in the cache

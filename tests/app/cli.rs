@@ -66,16 +66,19 @@ fn train_then_eval_a_small_notebook() {
     // Every node's output for test sample 3, named by node id: the same numbers as the model's
     // own forward pass with these weights.
     let acts = dir.join("sample3.safetensors");
-    let out = glassbox(&[
-        "inspect",
-        nb.to_str().expect("utf-8"),
-        "--weights",
-        weights.to_str().expect("utf-8"),
-        "--sample",
-        "3",
-        "--out",
-        acts.to_str().expect("utf-8"),
-    ]);
+    let inspect = |sample: &'static str| {
+        [
+            "inspect",
+            nb.to_str().expect("utf-8"),
+            "--weights",
+            weights.to_str().expect("utf-8"),
+            "--sample",
+            sample,
+            "--out",
+            acts.to_str().expect("utf-8"),
+        ]
+    };
+    let out = glassbox(&inspect("3"));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let bytes = std::fs::read(&acts).expect("written");
     let file = safetensors::SafeTensors::deserialize(&bytes).expect("safetensors");
@@ -94,19 +97,7 @@ fn train_then_eval_a_small_notebook() {
         let values: Vec<f32> = t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         assert_eq!(values, node.values, "{}", node.id);
     }
-    assert_bad_input(
-        &[
-            "inspect",
-            nb.to_str().expect("utf-8"),
-            "--weights",
-            weights.to_str().expect("utf-8"),
-            "--sample",
-            "40",
-            "--out",
-            acts.to_str().expect("utf-8"),
-        ],
-        "--sample 40 is past the test split, which has 40 samples: use 0 to 39",
-    );
+    assert_bad_input(&inspect("40"), "--sample 40 is past the test split, which has 40 samples: use 0 to 39");
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -28,25 +28,7 @@ fn graph(h: &Harness<'_, GlassboxApp>, model: &str) -> GraphSpec {
     h.state().notebook().and_then(|nb| nb.model(model)).expect("model").graph.clone()
 }
 
-fn pointer(h: &Harness<'_, GlassboxApp>, pos: egui::Pos2, pressed: bool) {
-    h.event(egui::Event::PointerButton {
-        pos,
-        button: egui::PointerButton::Primary,
-        pressed,
-        modifiers: egui::Modifiers::NONE,
-    });
-}
-
-/// A click on the canvas where the app drew something (its nodes are in a zoomed layer, which
-/// the accessibility tree gives in the layer's own units).
-fn click_at(h: &mut Harness<'_, GlassboxApp>, pos: egui::Pos2) {
-    h.hover_at(pos);
-    h.run_steps(1);
-    pointer(h, pos, true);
-    h.run_steps(1);
-    pointer(h, pos, false);
-    h.run_steps(3);
-}
+use crate::{click_at, pointer};
 
 fn click_node(h: &mut Harness<'_, GlassboxApp>, model: &str, node: &str) {
     let at = h.state().node_on_screen(model, node).unwrap_or_else(|| panic!("{node} is drawn"));

@@ -131,23 +131,13 @@ fn a_drawn_digit_is_what_the_cells_look_at() {
     // The canvas is right under its hint: a stroke down its middle.
     let (x, top) = (hint.left() + 112.0, hint.bottom() + 40.0);
     h.event(egui::Event::PointerMoved(egui::pos2(x, top)));
-    h.event(egui::Event::PointerButton {
-        pos: egui::pos2(x, top),
-        button: egui::PointerButton::Primary,
-        pressed: true,
-        modifiers: egui::Modifiers::NONE,
-    });
+    crate::pointer(&h, egui::pos2(x, top), true);
     h.run_steps(1);
     for k in 1..=12 {
         h.event(egui::Event::PointerMoved(egui::pos2(x, top + k as f32 * 10.0)));
         h.run_steps(1);
     }
-    h.event(egui::Event::PointerButton {
-        pos: egui::pos2(x, top + 120.0),
-        button: egui::PointerButton::Primary,
-        pressed: false,
-        modifiers: egui::Modifiers::NONE,
-    });
+    crate::pointer(&h, egui::pos2(x, top + 120.0), false);
     h.run_steps(2);
     let Some((Sample::Drawn(ink), None)) = h.state().inspecting(&model).map(|(s, m)| (s.clone(), m)) else {
         panic!("the drawing is the sample: {:?}", h.state().inspecting(&model))
@@ -179,22 +169,7 @@ fn a_clicked_point_and_a_confusion_cell_choose_the_sample() {
     h.run_steps(3);
     let hint = h.get_by_label_contains("Click a point of the plane").rect();
     let at = egui::pos2(hint.left() + 110.0, hint.bottom() + 115.0);
-    h.event(egui::Event::PointerMoved(at));
-    h.run_steps(1);
-    h.event(egui::Event::PointerButton {
-        pos: at,
-        button: egui::PointerButton::Primary,
-        pressed: true,
-        modifiers: egui::Modifiers::NONE,
-    });
-    h.run_steps(1);
-    h.event(egui::Event::PointerButton {
-        pos: at,
-        button: egui::PointerButton::Primary,
-        pressed: false,
-        modifiers: egui::Modifiers::NONE,
-    });
-    h.run_steps(2);
+    crate::click_at(&mut h, at);
     let Some(Sample::Point(p)) = h.state().inspecting(&model).map(|(s, _)| s.clone()) else {
         panic!("a point is the sample: {:?}", h.state().inspecting(&model))
     };
@@ -220,22 +195,7 @@ fn a_clicked_point_and_a_confusion_cell_choose_the_sample() {
         .min_by(|a, b| (a.rect().top() - header.top()).total_cmp(&(b.rect().top() - header.top())))
         .expect("the first cell");
     let at = cell.rect().center();
-    h.event(egui::Event::PointerMoved(at));
-    h.run_steps(1);
-    h.event(egui::Event::PointerButton {
-        pos: at,
-        button: egui::PointerButton::Primary,
-        pressed: true,
-        modifiers: egui::Modifiers::NONE,
-    });
-    h.run_steps(1);
-    h.event(egui::Event::PointerButton {
-        pos: at,
-        button: egui::PointerButton::Primary,
-        pressed: false,
-        modifiers: egui::Modifiers::NONE,
-    });
-    h.run_steps(3);
+    crate::click_at(&mut h, at);
     // The list is under the matrix: bring it into view.
     h.get_by_label_contains("Each class's accuracy").scroll_to_me();
     h.run_steps(10);

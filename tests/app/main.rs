@@ -26,3 +26,24 @@ pub(crate) fn step_within(
     }
     panic!("timed out waiting for {what}; record: {:?}", harness.state().record().state);
 }
+
+/// The primary button goes down (`pressed`) or up at `pos`.
+pub(crate) fn pointer(h: &egui_kittest::Harness<'_, glassbox::GlassboxApp>, pos: eframe::egui::Pos2, pressed: bool) {
+    h.event(eframe::egui::Event::PointerButton {
+        pos,
+        button: eframe::egui::PointerButton::Primary,
+        pressed,
+        modifiers: eframe::egui::Modifiers::NONE,
+    });
+}
+
+/// A click where the app drew something that the accessibility tree does not place on the
+/// screen (the editor's zoomed layer gives its own units) or does not name (a painted plot).
+pub(crate) fn click_at(h: &mut egui_kittest::Harness<'_, glassbox::GlassboxApp>, pos: eframe::egui::Pos2) {
+    h.hover_at(pos);
+    h.run_steps(1);
+    pointer(h, pos, true);
+    h.run_steps(1);
+    pointer(h, pos, false);
+    h.run_steps(3);
+}

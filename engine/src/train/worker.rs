@@ -940,26 +940,10 @@ fn not_the_learning_rate(run: &mut Run, batch: &crate::data::Batch) -> Option<St
 
 /// Parameter tensors' health taken together by layer (`<node>.<param>` names).
 fn layer_health(params: &[ParamHealth]) -> Vec<LayerHealth> {
-    let mut layers: Vec<(String, [f64; 3])> = Vec::new();
-    for p in params {
-        let node = p.name.rsplit_once('.').map_or(p.name.as_str(), |(node, _)| node);
-        if layers.last().is_none_or(|(n, _)| n != node) {
-            layers.push((node.to_owned(), [0.0; 3]));
-        }
-        if let Some((_, sums)) = layers.last_mut() {
-            for (sum, v) in sums.iter_mut().zip([p.grad_norm, p.weight_norm, p.update_norm]) {
-                *sum += f64::from(v) * f64::from(v);
-            }
-        }
-    }
-    layers
+    let per_tensor = params.iter().map(|p| (p.name.as_str(), [p.grad_norm, p.weight_norm, p.update_norm]));
+    crate::inspect::norms_by_layer(per_tensor)
         .into_iter()
-        .map(|(node, [g, w, u])| LayerHealth {
-            node,
-            grad_norm: g.sqrt() as f32,
-            weight_norm: w.sqrt() as f32,
-            update_norm: u.sqrt() as f32,
-        })
+        .map(|(node, [grad_norm, weight_norm, update_norm])| LayerHealth { node, grad_norm, weight_norm, update_norm })
         .collect()
 }
 

@@ -10,7 +10,7 @@ use glassbox_engine::data::{split, toy_2d, DatasetInfo, Pattern2d, Splits};
 use glassbox_engine::graph::{GraphSpec, LayerSpec};
 use glassbox_engine::tensor::{LossSpec, Model, Optimizer, OptimizerSpec};
 use glassbox_engine::train::{
-    load_weights_bytes, Command, Event, GridRequest, InspectRequest, Session, SnapshotReason, StartRun, TrainConfig,
+    load_weights_bytes, Command, Event, GridRequest, InspectRequest, Session, SnapshotReason, StartRun,
 };
 
 use crate::session::{is_paused, until};
@@ -25,21 +25,13 @@ fn relu_graph() -> GraphSpec {
 }
 
 fn relu_start() -> StartRun {
-    let data = toy_2d(Pattern2d::Xor, 320, 0.0, 3);
-    let (train, test) = split(&data, 0.25, 0);
-    StartRun {
-        graph: relu_graph(),
-        data: Splits { train, test, info: DatasetInfo::default() },
-        config: TrainConfig {
-            optimizer: OptimizerSpec::adam(0.02),
-            batch_size: 16,
-            epochs: 3,
-            seed: 9,
-            ..TrainConfig::default()
-        },
-        initial_weights: None,
-        keep_matching_weights: false,
-    }
+    // The session tests' start, on XOR with a ReLU network, for three epochs.
+    let mut start = crate::session::start(0.02, 9);
+    let (train, test) = split(&toy_2d(Pattern2d::Xor, 320, 0.0, 3), 0.25, 0);
+    start.data = Splits { train, test, info: DatasetInfo::default() };
+    start.graph = relu_graph();
+    start.config.epochs = 3;
+    start
 }
 
 #[test]

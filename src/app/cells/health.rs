@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use eframe::egui;
-use glassbox_engine::inspect::health_warnings;
+use glassbox_engine::inspect::{health_warnings, DEAD_RELUS, EXPLODING_GRADIENT, UPDATE_TOO_LARGE, UPDATE_TOO_SMALL};
 use glassbox_engine::train::LayerHealth;
 
 use super::inspecting;
@@ -40,7 +40,13 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
     if warnings.is_empty() {
         ui.colored_label(
             egui::Color32::from_rgb(60, 170, 90),
-            format!("At step {step} nothing is out of range: no gradient norm above 100 or vanishing towards the input, every step moving weights by between 1e-6 and 10% of their size, no ReLU layer half dead."),
+            format!(
+                "At step {step} nothing is out of range: no gradient norm above {} or vanishing towards the input, every step moving weights by between {} and {}% of their size, no ReLU layer {:.0}% dead or more.",
+                short_number(f64::from(EXPLODING_GRADIENT)),
+                short_number(f64::from(UPDATE_TOO_SMALL)),
+                short_number(f64::from(UPDATE_TOO_LARGE) * 100.0),
+                DEAD_RELUS * 100.0
+            ),
         );
     }
     for w in &warnings {
@@ -78,24 +84,28 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         ui.weak("layers with weights:");
         legend(ui, &gradients.iter().collect::<Vec<_>>());
     });
-    let relu_names: Vec<String> =
-        record.timeline.last().map(|s| s.dead_relus.keys().cloned().collect()).unwrap_or_default();
-    if !relu_names.is_empty() {
-        let relu_palette = Palette::for_classes(&relu_names);
-        let entries: Vec<Series> = relu_names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| Series {
-                name: n.clone(),
-                color: relu_palette.color(i),
-                points: Vec::new(),
-                dashed: false,
-                markers: true,
-            })
-            .collect();
+    // Each ReLU layer's dead share at each snapshot, its legend above the plots.
+    let relus: Vec<String> = record.timeline.last().map(|s| s.dead_relus.keys().cloned().collect()).unwrap_or_default();
+    let relu_palette = Palette::for_classes(&relus);
+    let dead_series: Vec<Series> = relus
+        .iter()
+        .enumerate()
+        .map(|(i, node)| Series {
+            name: node.clone(),
+            color: relu_palette.color(i),
+            points: record
+                .timeline
+                .iter()
+                .filter_map(|s| s.dead_relus.get(node).map(|&d| [s.step as f64 / spe, f64::from(d)]))
+                .collect(),
+            dashed: false,
+            markers: true,
+        })
+        .collect();
+    if !dead_series.is_empty() {
         ui.horizontal_wrapped(|ui| {
             ui.weak("ReLU layers (dead ReLUs plot):");
-            legend(ui, &entries.iter().collect::<Vec<_>>());
+            legend(ui, &dead_series.iter().collect::<Vec<_>>());
         });
     }
     let width = plot_width(ui, 3.0);
@@ -120,24 +130,6 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
             height: 170.0,
         }
         .show(ui, &updates, "no measurements yet");
-        let relus: Vec<String> =
-            record.timeline.last().map(|s| s.dead_relus.keys().cloned().collect()).unwrap_or_default();
-        let relu_palette = Palette::for_classes(&relus);
-        let dead_series: Vec<Series> = relus
-            .iter()
-            .enumerate()
-            .map(|(i, node)| Series {
-                name: node.clone(),
-                color: relu_palette.color(i),
-                points: record
-                    .timeline
-                    .iter()
-                    .filter_map(|s| s.dead_relus.get(node).map(|&d| [s.step as f64 / spe, f64::from(d)]))
-                    .collect(),
-                dashed: false,
-                markers: true,
-            })
-            .collect();
         MetricPlot {
             id: ui.id().with(("dead-relus", name)),
             title: "dead ReLUs",
@@ -149,7 +141,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         }
         .show(ui, &dead_series, "no ReLU layers");
     });
-    ui.weak("Gradient norm: how strongly the loss pulls on a layer's weights. Update / weight: how far one step moves them, relative to their size: around 0.001 is typical; much above 0.01 the steps are large (above 0.1 is warned about), much below 1e-5 the layer barely learns (below 1e-6 is warned about). Dead ReLUs: the share of a ReLU layer's units that are zero for every one of the first 256 training samples (or all of them, for a smaller set), at each moment of the timeline.");
+    ui.weak(format!("Gradient norm: how strongly the loss pulls on a layer's weights. Update / weight: how far one step moves them, relative to their size: around 0.001 is typical; much above 0.01 the steps are large (above {} is warned about), much below 1e-5 the layer barely learns (below {} is warned about). Dead ReLUs: the share of a ReLU layer's units that are zero for every one of the first 256 training samples (or all of them, for a smaller set), at each moment of the timeline.", short_number(f64::from(UPDATE_TOO_LARGE)), short_number(f64::from(UPDATE_TOO_SMALL))));
 }
 
 /// One row per layer at the measured step.

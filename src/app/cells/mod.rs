@@ -260,50 +260,33 @@ fn header(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>
                 add(ui, "Dataset".into(), CellKind::Dataset, "The data, its samples and license");
                 add(ui, "Compare models".into(), CellKind::Compare, "Every model's curves on one pair of plots");
                 for &name in &models {
-                    let model = name.to_owned();
-                    add(ui, format!("Model: {name}"), CellKind::Model { model }, "The model's layers and shapes");
-                    let model = name.to_owned();
-                    add(
-                        ui,
-                        format!("Training: {name}"),
-                        CellKind::Training { model },
-                        "Train the model and watch its curves",
-                    );
-                    let model = name.to_owned();
-                    add(
-                        ui,
-                        format!("Evaluation: {name}"),
-                        CellKind::Evaluation { model },
-                        "Where the model goes wrong on the test samples: the confusion matrix",
-                    );
-                    let model = name.to_owned();
-                    add(
-                        ui,
-                        format!("Sample and prediction: {name}"),
-                        CellKind::Predictions { model },
-                        "Choose a sample (or draw, click, type one) and see the model's top classes for it",
-                    );
-                    let model = name.to_owned();
-                    add(
-                        ui,
-                        format!("Activations: {name}"),
-                        CellKind::Activations { model },
-                        "Every layer's output for the chosen sample: feature maps, bars, neurons over the plane",
-                    );
-                    let model = name.to_owned();
-                    add(
-                        ui,
-                        format!("Weights: {name}"),
-                        CellKind::Weights { model },
-                        "Every layer's weights: filters as pictures, heatmaps, histograms",
-                    );
-                    let model = name.to_owned();
-                    add(
-                        ui,
-                        format!("Gradients and health: {name}"),
-                        CellKind::Health { model },
-                        "Gradient sizes, update sizes and dead ReLUs per layer over training, with warnings",
-                    );
+                    let model = || name.to_owned();
+                    for (kind, help) in [
+                        (CellKind::Model { model: model() }, "The model's layers and shapes"),
+                        (CellKind::Training { model: model() }, "Train the model and watch its curves"),
+                        (
+                            CellKind::Evaluation { model: model() },
+                            "Where the model goes wrong on the test samples: the confusion matrix",
+                        ),
+                        (
+                            CellKind::Predictions { model: model() },
+                            "Choose a sample (or draw, click, type one) and see the model's top classes for it",
+                        ),
+                        (
+                            CellKind::Activations { model: model() },
+                            "Every layer's output for the chosen sample: feature maps, bars, neurons over the plane",
+                        ),
+                        (
+                            CellKind::Weights { model: model() },
+                            "Every layer's weights: filters as pictures, heatmaps, histograms",
+                        ),
+                        (
+                            CellKind::Health { model: model() },
+                            "Gradient sizes, update sizes and dead ReLUs per layer over training, with warnings",
+                        ),
+                    ] {
+                        add(ui, format!("{}: {name}", kind_name(&kind)), kind, help);
+                    }
                 }
             })
             .response

@@ -25,7 +25,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
     let order: Vec<&str> = def.graph.nodes.iter().map(|n| n.id.as_str()).collect();
     let mut names: Vec<&String> = inspection.weights.keys().collect();
     names.sort_by_key(|n| {
-        let node = n.rsplit_once('.').map_or(n.as_str(), |(node, _)| node);
+        let node = glassbox_engine::inspect::param_node(n);
         // A layer's weight first, then its bias and the rest.
         (order.iter().position(|&o| o == node).unwrap_or(usize::MAX), !n.ends_with(".weight"), (*n).clone())
     });

@@ -18,14 +18,25 @@ where
 {
     let xd = values(x);
     let y: Vec<f32> = xd.iter().map(|&v| f(v)).collect();
+    with_slope(dev, x, y, xd, df, tape)
+}
+
+/// The output `y` of an element-wise function of `x`, with its backward pass on the tape:
+/// `dx += dy * slope(k)` for each value `k` of `kept` (the input or the output, whichever the
+/// derivative is written in; unused without a tape).
+fn with_slope<T, DF>(dev: &Cpu, x: &Act, y: Vec<f32>, kept: Vec<f32>, slope: DF, tape: &mut T) -> Act
+where
+    T: Tape<f32, Cpu>,
+    DF: Fn(f32) -> f32 + 'static,
+{
     let out = dev.tensor_from_vec(y, *x.shape());
     if T::OWNS_TAPE {
         let (x_g, out_g) = (x.ghost(), out.ghost());
         tape.add_backward_op(move |grads: &mut Grads| {
             let gy = grads.get_or_alloc_mut(&out_g)?.to_vec();
             let gx = grads.get_or_alloc_mut(&x_g)?;
-            for ((g, dy), &v) in gx.iter_mut().zip(&gy).zip(&xd) {
-                *g += dy * df(v);
+            for ((g, dy), &k) in gx.iter_mut().zip(&gy).zip(&kept) {
+                *g += dy * slope(k);
             }
             Ok(())
         });
@@ -77,19 +88,9 @@ pub(crate) fn tanh_value(x: f32) -> f32 {
 /// `tanh(x)` element-wise ([`tanh_value`]), with `dy/dx = 1 - y^2` from the kept output.
 pub(crate) fn tanh<T: Tape<f32, Cpu>>(dev: &Cpu, x: &Act, tape: &mut T) -> Act {
     let y: Vec<f32> = values(x).iter().map(|&v| tanh_value(v)).collect();
-    let out = dev.tensor_from_vec(y.clone(), *x.shape());
-    if T::OWNS_TAPE {
-        let (x_g, out_g) = (x.ghost(), out.ghost());
-        tape.add_backward_op(move |grads: &mut Grads| {
-            let gy = grads.get_or_alloc_mut(&out_g)?.to_vec();
-            let gx = grads.get_or_alloc_mut(&x_g)?;
-            for ((g, dy), &v) in gx.iter_mut().zip(&gy).zip(&y) {
-                *g += dy * (1.0 - v * v);
-            }
-            Ok(())
-        });
-    }
-    out
+    // The output is kept for the backward pass only when there is one.
+    let kept = if T::OWNS_TAPE { y.clone() } else { Vec::new() };
+    with_slope(dev, x, y, kept, |v| 1.0 - v * v, tape)
 }
 
 /// `max(0, x)`; the gradient passes where `x > 0`.
