@@ -45,6 +45,26 @@ impl LayerKind {
             Self::LayerNorm => "Rescales each sample's features to mean 0 and spread 1, then learns a scale and shift.",
             Self::Add => "Adds its inputs value by value (a residual connection when one input skips layers).",
             Self::Concat => "Joins its inputs along the channels (or features), in port order.",
+            Self::Embedding => {
+                "Turns each token id into a learned vector: similar tokens end up with similar vectors."
+            }
+            Self::PositionalEncoding => {
+                "Adds to each position a code of where it is, so the layers after it can tell first from last."
+            }
+            Self::Rnn => {
+                "Reads the sequence one step at a time, mixing each input into a hidden state it carries along."
+            }
+            Self::Lstm => {
+                "A recurrent layer with a memory cell and gates that learn what to keep, forget and show, so information survives long sequences."
+            }
+            Self::Gru => "A recurrent layer with two gates (reset, update): nearly an LSTM's memory, with fewer weights.",
+            Self::Attention => {
+                "Every position looks at every other and takes a weighted mix of them; each head learns its own way of looking."
+            }
+            Self::TransformerBlock => {
+                "The Transformer's building block: attention over the sequence, then a small network at each position, each with a normalisation before it and a residual connection around it."
+            }
+            Self::SequencePool => "Turns a sequence into one vector: its mean, its last position or its first.",
         }
     }
 
@@ -71,6 +91,22 @@ impl LayerKind {
             Self::LayerNorm => "y = γ · (x − μ) / (σ² + eps)^½ + β, over the last axis",
             Self::Add => "y = x₁ + x₂ + …",
             Self::Concat => "y = (x₁, x₂, …) along the first axis",
+            Self::Embedding => "y[t] = E[x[t]], E a learned [vocab, dim] table",
+            Self::PositionalEncoding => {
+                "y[t] = x[t] + PE[t];  PE[t, 2i] = sin(t / 10000^(2i/d)), PE[t, 2i+1] = cos(t / 10000^(2i/d)) (or learned)"
+            }
+            Self::Rnn => "h_t = tanh(x_t · W_ih + h_{t−1} · W_hh + b)",
+            Self::Lstm => {
+                "i, f, o = σ(x_t · W + h_{t−1} · U + b),  g = tanh(x_t · W_g + h_{t−1} · U_g + b_g);  c_t = f ⊙ c_{t−1} + i ⊙ g,  h_t = o ⊙ tanh(c_t)"
+            }
+            Self::Gru => {
+                "r, z = σ(x_t · W + h_{t−1} · U + b),  n = tanh(x_t · W_n + b_n + r ⊙ (h_{t−1} · U_n + c_n));  h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}"
+            }
+            Self::Attention => {
+                "per head: A = softmax(Q Kᵀ / √d_head) (causal: future masked), head = A V;  Q, K, V = x · W_q, x · W_k, x · W_v;  y = [heads] · W_o"
+            }
+            Self::TransformerBlock => "u = x + Attention(LayerNorm(x));  y = u + W₂ · GELU(W₁ · LayerNorm(u))",
+            Self::SequencePool => "y = mean over t of x[t]  (or x[last], or x[0])",
         }
     }
 
@@ -122,6 +158,39 @@ impl LayerKind {
             Self::LayerNorm => {
                 &[ParamDoc { name: "eps", about: "A small number added to the spread so no division is by zero" }]
             }
+            Self::Embedding => &[
+                ParamDoc { name: "vocab", about: "How many different tokens there are (the largest id + 1)" },
+                ParamDoc { name: "dim", about: "The length of each token's vector" },
+            ],
+            Self::PositionalEncoding => &[ParamDoc {
+                name: "learned",
+                about: "Learn each position's code instead of using the fixed sine and cosine waves",
+            }],
+            Self::Rnn | Self::Lstm | Self::Gru => &[
+                ParamDoc { name: "hidden", about: "The size of the state carried from step to step" },
+                ParamDoc {
+                    name: "return_sequences",
+                    about: "Give the state at every step (to stack another layer, or an output per position) instead of only the last",
+                },
+                ParamDoc {
+                    name: "bidirectional",
+                    about: "Also read the sequence backwards and join both states: each step then sees what comes after it",
+                },
+            ],
+            Self::Attention => &[
+                ParamDoc { name: "heads", about: "How many separate ways of attending; dim is split between them" },
+                ParamDoc { name: "dim", about: "The size of the output at each position (a multiple of heads)" },
+                ParamDoc { name: "causal", about: "Let each position see only itself and earlier ones (for generating text)" },
+            ],
+            Self::TransformerBlock => &[
+                ParamDoc { name: "heads", about: "How many attention heads; the features are split between them" },
+                ParamDoc { name: "ff", about: "The hidden units of the network applied at each position" },
+                ParamDoc { name: "causal", about: "Let each position see only itself and earlier ones (for generating text)" },
+            ],
+            Self::SequencePool => &[ParamDoc {
+                name: "mode",
+                about: "Mean (the average over time), Last (the last step) or First (the first token)",
+            }],
             Self::GlobalAvgPool
             | Self::Flatten
             | Self::Relu

@@ -23,6 +23,9 @@ pub fn palette_group(kind: LayerKind) -> &'static str {
         | LayerKind::Softmax => "activation",
         LayerKind::Dropout => "regularisation",
         LayerKind::Add | LayerKind::Concat => "merge",
+        LayerKind::Embedding | LayerKind::PositionalEncoding | LayerKind::SequencePool => "sequence",
+        LayerKind::Rnn | LayerKind::Lstm | LayerKind::Gru => "recurrent",
+        LayerKind::Attention | LayerKind::TransformerBlock => "attention",
     }
 }
 

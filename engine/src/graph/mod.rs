@@ -13,4 +13,4 @@ pub use fit::{fit_to_data, Fitted, OutputNeed};
 pub use shape::{
     infer_shapes, multiply_adds, numel, param_count, param_shapes, shape_text, NodeInfo, Problem, ShapeReport,
 };
-pub use spec::{EdgeSpec, GraphSpec, LayerKind, LayerSpec, NodeId, NodeSpec};
+pub use spec::{Cell, EdgeSpec, GraphSpec, LayerKind, LayerSpec, NodeId, NodeSpec, Recurrent, SequencePooling};

@@ -411,6 +411,53 @@ pub fn param_shapes(layer: &LayerSpec, input: &[usize]) -> Vec<(&'static str, Ve
             let d = input.last().copied().unwrap_or(0);
             vec![("gamma", vec![d]), ("beta", vec![d])]
         }
+        LayerSpec::Embedding { vocab, dim } => vec![("weight", vec![*vocab, *dim])],
+        LayerSpec::PositionalEncoding { learned: true } => vec![("weight", input.to_vec())],
+        LayerSpec::Rnn(r) | LayerSpec::Lstm(r) | LayerSpec::Gru(r) => {
+            let cell = layer.recurrent().map_or(super::Cell::Rnn, |(c, _)| c);
+            let (f, h, g) = (input.last().copied().unwrap_or(0), r.hidden, cell.gates() * r.hidden);
+            let mut out = vec![
+                ("weight_ih", vec![f, g]),
+                ("weight_hh", vec![h, g]),
+                ("bias_ih", vec![g]),
+                ("bias_hh", vec![g]),
+            ];
+            if r.bidirectional {
+                out.extend([
+                    ("weight_ih_reverse", vec![f, g]),
+                    ("weight_hh_reverse", vec![h, g]),
+                    ("bias_ih_reverse", vec![g]),
+                    ("bias_hh_reverse", vec![g]),
+                ]);
+            }
+            out
+        }
+        LayerSpec::Attention { dim, .. } => {
+            let f = input.last().copied().unwrap_or(0);
+            vec![
+                ("qkv_weight", vec![f, 3 * dim]),
+                ("qkv_bias", vec![3 * dim]),
+                ("out_weight", vec![*dim, *dim]),
+                ("out_bias", vec![*dim]),
+            ]
+        }
+        LayerSpec::TransformerBlock { ff, .. } => {
+            let d = input.last().copied().unwrap_or(0);
+            vec![
+                ("ln1_gamma", vec![d]),
+                ("ln1_beta", vec![d]),
+                ("qkv_weight", vec![d, 3 * d]),
+                ("qkv_bias", vec![3 * d]),
+                ("out_weight", vec![d, d]),
+                ("out_bias", vec![d]),
+                ("ln2_gamma", vec![d]),
+                ("ln2_beta", vec![d]),
+                ("ff1_weight", vec![d, *ff]),
+                ("ff1_bias", vec![*ff]),
+                ("ff2_weight", vec![*ff, d]),
+                ("ff2_bias", vec![d]),
+            ]
+        }
         _ => Vec::new(),
     }
 }
@@ -434,9 +481,35 @@ pub fn multiply_adds(layer: &LayerSpec, input: &[usize], output: &[usize]) -> us
                 .and_then(|n| n.checked_mul(channels))
                 .and_then(|n| n.checked_mul(kernel.checked_mul(*kernel)?))
         }
+        LayerSpec::Rnn(r) | LayerSpec::Lstm(r) | LayerSpec::Gru(r) => {
+            let gates = layer.recurrent().map_or(1, |(c, _)| c.gates());
+            let (t, f) = (input.first().copied().unwrap_or(0), input.last().copied().unwrap_or(0));
+            let directions = if r.bidirectional { 2 } else { 1 };
+            f.checked_add(r.hidden)
+                .and_then(|n| n.checked_mul(gates.checked_mul(r.hidden)?))
+                .and_then(|n| n.checked_mul(t.checked_mul(directions)?))
+        }
+        LayerSpec::Attention { dim, .. } => {
+            let (t, f) = (input.first().copied().unwrap_or(0), input.last().copied().unwrap_or(0));
+            attention_multiply_adds(t, f, *dim)
+        }
+        LayerSpec::TransformerBlock { ff, .. } => {
+            let (t, d) = (input.first().copied().unwrap_or(0), input.last().copied().unwrap_or(0));
+            let feed_forward = t.checked_mul(d).and_then(|n| n.checked_mul(ff.checked_mul(2)?));
+            attention_multiply_adds(t, d, d).and_then(|a| a.checked_add(feed_forward?))
+        }
         _ => Some(0),
     };
     count.unwrap_or(usize::MAX)
+}
+
+/// Multiply-adds of self-attention over `t` positions of `f` features into `dim`: the Q, K, V
+/// projections, the scores and the weighted sums, and the output projection.
+fn attention_multiply_adds(t: usize, f: usize, dim: usize) -> Option<usize> {
+    let projections = t.checked_mul(f)?.checked_mul(dim.checked_mul(3)?)?;
+    let scores = t.checked_mul(t)?.checked_mul(dim.checked_mul(2)?)?;
+    let out = t.checked_mul(dim)?.checked_mul(dim)?;
+    projections.checked_add(scores)?.checked_add(out)
 }
 
 /// The number of trainable values of a layer, given its (first) input shape, unless it does not
@@ -463,6 +536,21 @@ fn countable(id: &str, layer: &LayerSpec, ins: &[&Vec<usize>], shape: Vec<usize>
         }
     }
     Ok(shape)
+}
+
+/// A sequence's `(time, features)`, or a message that says what to add before `what`.
+fn need_sequence(id: &str, what: &str, x: &[usize], from: &str) -> Result<(usize, usize), String> {
+    match x {
+        [t, f] => Ok((*t, *f)),
+        [_] => Err(format!(
+            "{id} ({what}) reads a sequence [time, features] but {from} gives {}: if these are token ids, add an Embedding before {id}; otherwise a Reshape to [time, 1]",
+            describe(x)
+        )),
+        _ => Err(format!(
+            "{id} ({what}) reads a sequence [time, features] but {from} gives {}: add a Reshape before it (an image's rows can be read as a sequence: [height, channels x width])",
+            describe(x)
+        )),
+    }
 }
 
 /// Pool or conv output length along one axis, if the window fits.
@@ -598,6 +686,49 @@ fn layer_output(id: &str, layer: &LayerSpec, ins: &[&Vec<usize>], names: &[&str]
             }
             Ok(ins[0].clone())
         }
+        LayerSpec::Embedding { vocab, dim } => match x {
+            [t] if *vocab > 0 && *dim > 0 => Ok(vec![*t, *dim]),
+            [_] => Err(format!("{id} needs a vocabulary and a dimension of at least 1")),
+            _ => Err(format!(
+                "{id} (Embedding) turns token ids [time] into vectors, but {from} gives {}: connect it straight after the Input of a text or sequence dataset",
+                describe(x)
+            )),
+        },
+        LayerSpec::PositionalEncoding { .. } => need_sequence(id, "PositionalEncoding", x, from).map(|_| x.to_vec()),
+        LayerSpec::Rnn(r) | LayerSpec::Lstm(r) | LayerSpec::Gru(r) => {
+            let (t, _) = need_sequence(id, layer.kind().label(), x, from)?;
+            if r.hidden == 0 {
+                return Err(format!("{id} has a hidden size of 0: give it at least 1"));
+            }
+            let width = if r.bidirectional { r.hidden.checked_mul(2).unwrap_or(usize::MAX) } else { r.hidden };
+            Ok(if r.return_sequences { vec![t, width] } else { vec![width] })
+        }
+        LayerSpec::Attention { heads, dim, .. } => {
+            let (t, _) = need_sequence(id, "MultiHeadAttention", x, from)?;
+            if *heads == 0 || *dim == 0 {
+                Err(format!("{id} needs at least 1 head and a dimension of at least 1"))
+            } else if dim % heads != 0 {
+                Err(format!(
+                    "{id} splits its dimension {dim} between {heads} heads, which does not divide evenly: make dim a multiple of heads (for example {})",
+                    dim.div_ceil(*heads) * heads
+                ))
+            } else {
+                Ok(vec![t, *dim])
+            }
+        }
+        LayerSpec::TransformerBlock { heads, ff, .. } => {
+            let (_, d) = need_sequence(id, "TransformerBlock", x, from)?;
+            if *heads == 0 || *ff == 0 {
+                Err(format!("{id} needs at least 1 head and at least 1 feed-forward unit"))
+            } else if d % heads != 0 {
+                Err(format!(
+                    "{id} splits the {d} features {from} gives between {heads} heads, which does not divide evenly: use a number of heads that divides {d}, or change the size before it"
+                ))
+            } else {
+                Ok(x.to_vec())
+            }
+        }
+        LayerSpec::SequencePool { .. } => need_sequence(id, "SequencePool", x, from).map(|(_, d)| vec![d]),
         LayerSpec::Concat => {
             let first = ins[0];
             let mut joined = first[0];

@@ -88,6 +88,94 @@ pub enum LayerSpec {
     Add,
     /// Joins inputs along the first per-sample axis (channels of images, features of vectors).
     Concat,
+    /// Token ids `[time]` to learned vectors `[time, dim]`: row `id` of a `[vocab, dim]` table.
+    Embedding {
+        vocab: usize,
+        dim: usize,
+    },
+    /// Adds each position's code to a sequence `[time, features]`: the fixed sinusoids of
+    /// Vaswani et al. (2017), or a learned `[time, features]` table.
+    PositionalEncoding {
+        #[serde(default)]
+        learned: bool,
+    },
+    /// A plain recurrent layer over `[time, features]`: `h_t = tanh(x_t W_ih + h_{t-1} W_hh + b)`.
+    #[serde(rename = "RNN")]
+    Rnn(Recurrent),
+    /// Long short-term memory, with a cell state (gates i, f, g, o as in PyTorch).
+    #[serde(rename = "LSTM")]
+    Lstm(Recurrent),
+    /// Gated recurrent unit (gates r, z, n as in PyTorch).
+    #[serde(rename = "GRU")]
+    Gru(Recurrent),
+    /// Multi-head self-attention over `[time, features]` to `[time, dim]`.
+    #[serde(rename = "MultiHeadAttention")]
+    Attention {
+        heads: usize,
+        dim: usize,
+        #[serde(default)]
+        causal: bool,
+    },
+    /// A pre-norm Transformer encoder block: `x + Attention(LayerNorm(x))`, then
+    /// `+ FeedForward(LayerNorm(.))` with a GELU between the feed-forward's two Dense layers.
+    TransformerBlock {
+        heads: usize,
+        /// The feed-forward's hidden units.
+        ff: usize,
+        #[serde(default)]
+        causal: bool,
+    },
+    /// A sequence `[time, features]` to one vector `[features]`.
+    SequencePool {
+        #[serde(default)]
+        mode: SequencePooling,
+    },
+}
+
+/// The settings every recurrent layer shares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recurrent {
+    /// The hidden state's size.
+    pub hidden: usize,
+    /// The whole sequence of hidden states `[time, hidden]` (to stack another recurrent layer, or
+    /// for an output per position), or only the last one `[hidden]`.
+    #[serde(default)]
+    pub return_sequences: bool,
+    /// A second layer reads the sequence backwards; their states are joined, `[.., 2 * hidden]`.
+    #[serde(default)]
+    pub bidirectional: bool,
+}
+
+/// How [`LayerSpec::SequencePool`] makes one vector of a sequence.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SequencePooling {
+    /// The mean over time.
+    #[default]
+    Mean,
+    /// The last position.
+    Last,
+    /// The first position (a classification token).
+    First,
+}
+
+/// Which recurrent cell a [`LayerSpec::Rnn`], [`LayerSpec::Lstm`] or [`LayerSpec::Gru`] runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cell {
+    Rnn,
+    Lstm,
+    Gru,
+}
+
+impl Cell {
+    /// How many blocks of `hidden` units the cell's weights hold (its gates and candidate).
+    #[must_use]
+    pub fn gates(self) -> usize {
+        match self {
+            Self::Rnn => 1,
+            Self::Lstm => 4,
+            Self::Gru => 3,
+        }
+    }
 }
 
 fn default_true() -> bool {
@@ -131,6 +219,14 @@ pub enum LayerKind {
     LayerNorm,
     Add,
     Concat,
+    Embedding,
+    PositionalEncoding,
+    Rnn,
+    Lstm,
+    Gru,
+    Attention,
+    TransformerBlock,
+    SequencePool,
 }
 
 impl LayerKind {
@@ -162,6 +258,14 @@ impl LayerKind {
             Self::LayerNorm => LayerSpec::LayerNorm { eps: 1e-5 },
             Self::Add => LayerSpec::Add,
             Self::Concat => LayerSpec::Concat,
+            Self::Embedding => LayerSpec::Embedding { vocab: 10, dim: 16 },
+            Self::PositionalEncoding => LayerSpec::PositionalEncoding { learned: false },
+            Self::Rnn => LayerSpec::Rnn(Recurrent::example()),
+            Self::Lstm => LayerSpec::Lstm(Recurrent::example()),
+            Self::Gru => LayerSpec::Gru(Recurrent::example()),
+            Self::Attention => LayerSpec::Attention { heads: 2, dim: 16, causal: false },
+            Self::TransformerBlock => LayerSpec::TransformerBlock { heads: 2, ff: 64, causal: false },
+            Self::SequencePool => LayerSpec::SequencePool { mode: SequencePooling::Mean },
         }
     }
 
@@ -188,6 +292,14 @@ impl LayerKind {
             Self::LayerNorm => "LayerNorm",
             Self::Add => "Add",
             Self::Concat => "Concat",
+            Self::Embedding => "Embedding",
+            Self::PositionalEncoding => "PositionalEncoding",
+            Self::Rnn => "RNN",
+            Self::Lstm => "LSTM",
+            Self::Gru => "GRU",
+            Self::Attention => "MultiHeadAttention",
+            Self::TransformerBlock => "TransformerBlock",
+            Self::SequencePool => "SequencePool",
         }
     }
 }
@@ -216,6 +328,25 @@ impl LayerSpec {
             Self::LayerNorm { .. } => LayerKind::LayerNorm,
             Self::Add => LayerKind::Add,
             Self::Concat => LayerKind::Concat,
+            Self::Embedding { .. } => LayerKind::Embedding,
+            Self::PositionalEncoding { .. } => LayerKind::PositionalEncoding,
+            Self::Rnn(_) => LayerKind::Rnn,
+            Self::Lstm(_) => LayerKind::Lstm,
+            Self::Gru(_) => LayerKind::Gru,
+            Self::Attention { .. } => LayerKind::Attention,
+            Self::TransformerBlock { .. } => LayerKind::TransformerBlock,
+            Self::SequencePool { .. } => LayerKind::SequencePool,
+        }
+    }
+
+    /// The recurrent cell and its settings, for the recurrent kinds.
+    #[must_use]
+    pub fn recurrent(&self) -> Option<(Cell, Recurrent)> {
+        match self {
+            Self::Rnn(r) => Some((Cell::Rnn, *r)),
+            Self::Lstm(r) => Some((Cell::Lstm, *r)),
+            Self::Gru(r) => Some((Cell::Gru, *r)),
+            _ => None,
         }
     }
 
@@ -233,6 +364,12 @@ impl LayerSpec {
     #[must_use]
     pub fn is_relu_like(&self) -> bool {
         matches!(self, Self::Relu | Self::LeakyRelu { .. } | Self::Gelu)
+    }
+}
+
+impl Recurrent {
+    fn example() -> Self {
+        Self { hidden: 16, return_sequences: false, bidirectional: false }
     }
 }
 

@@ -18,7 +18,7 @@ use ops::{values, Act};
 pub use optim::{Optimizer, OptimizerSpec};
 
 use crate::data::{Batch, Targets};
-use crate::graph::shape_text;
+use crate::graph::{shape_text, LayerSpec};
 use crate::EngineError;
 
 /// What the output is trained towards.
@@ -104,6 +104,7 @@ impl Model {
                 batch.inputs.len() / batch.len
             )));
         }
+        self.check_tokens(&batch.inputs)?;
         let out = self.output_shape();
         let out_numel: usize = out.iter().product();
         match &batch.targets {
@@ -133,6 +134,30 @@ impl Model {
                         values.len() / batch.len
                     )));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses inputs an Embedding reading the model's input cannot look up: each must be a
+    /// token id, a whole number from 0 below the Embedding's vocabulary.
+    fn check_tokens(&self, inputs: &[f32]) -> Result<(), EngineError> {
+        let per_sample: usize = self.input_shape().iter().product::<usize>().max(1);
+        for node in &self.nodes {
+            let LayerSpec::Embedding { vocab, .. } = node.layer else { continue };
+            if node.inputs.first() != Some(&0) {
+                continue;
+            }
+            if let Some(at) = inputs.iter().position(|&v| ops::token_row(v, vocab).is_none()) {
+                return Err(EngineError::Batch(format!(
+                    "{} looks up token ids from 0 to {}, but sample {} has {} at position {}: give {} a vocabulary of at least the data's (its largest id + 1)",
+                    node.id,
+                    vocab.saturating_sub(1),
+                    at / per_sample + 1,
+                    inputs[at],
+                    at % per_sample + 1,
+                    node.id
+                )));
             }
         }
         Ok(())
@@ -228,7 +253,7 @@ impl Model {
         self.check_batch(batch)?;
         let x = self.input_tensor(batch);
         let mut tape = OwnedTape::<f32, Cpu>::default();
-        let mode = Mode { train: true, dropout_seed, input_grad: false };
+        let mode = Mode { train: true, dropout_seed, input_grad: false, record: false };
         let out =
             self.forward(&x, &mut tape, mode).pop().ok_or_else(|| EngineError::Internal("empty model".to_owned()))?;
         let (correct, count) = self.count_correct(&values(&out), &batch.targets);
@@ -278,7 +303,7 @@ impl Model {
     ) -> Result<(StepStats, Vec<f32>), EngineError> {
         self.check_batch(batch)?;
         let x = self.input_tensor(batch);
-        let mode = Mode { train: false, dropout_seed: 0, input_grad: false };
+        let mode = Mode::EVAL;
         let out = self
             .forward(&x, &mut NoneTape, mode)
             .pop()
@@ -295,7 +320,7 @@ impl Model {
     /// When `inputs` does not hold `count` samples of the input shape.
     pub fn predict(&mut self, inputs: &[f32], count: usize) -> Result<Vec<f32>, EngineError> {
         let x = self.input_batch(inputs, count)?;
-        let mode = Mode { train: false, dropout_seed: 0, input_grad: false };
+        let mode = Mode::EVAL;
         // Only the output is copied out (recording copies every node's).
         Ok(self.forward(&x, &mut NoneTape, mode).pop().map(|o| values(&o)).unwrap_or_default())
     }
@@ -310,6 +335,7 @@ impl Model {
                 inputs.len()
             )));
         }
+        self.check_tokens(inputs)?;
         Ok(self.dev.tensor_from_vec(inputs.to_vec(), (count, in_numel)))
     }
 
@@ -320,7 +346,7 @@ impl Model {
     /// When `inputs` does not hold `count` samples of the input shape.
     pub fn forward_record(&mut self, inputs: &[f32], count: usize) -> Result<Vec<NodeOutput>, EngineError> {
         let x = self.input_batch(inputs, count)?;
-        let mode = Mode { train: false, dropout_seed: 0, input_grad: false };
+        let mode = Mode::EVAL;
         let outs = self.forward(&x, &mut NoneTape, mode);
         Ok(self
             .nodes
@@ -328,6 +354,29 @@ impl Model {
             .zip(outs)
             .map(|(n, o)| NodeOutput { id: n.id.clone(), shape: n.out_shape.clone(), values: values(&o) })
             .collect())
+    }
+
+    /// [`Model::forward_record`], and what the layers keep besides their outputs: every
+    /// attention layer's probabilities (`<id>.attention`, `[heads, time, time]` per sample) and
+    /// every recurrent layer's states over time (`<id>.hidden`, and `<id>.forget_gate` and the
+    /// other gates of an LSTM or GRU, `[time, directions * hidden]` per sample).
+    ///
+    /// # Errors
+    /// When `inputs` does not hold `count` samples of the input shape.
+    pub fn forward_record_all(
+        &mut self,
+        inputs: &[f32],
+        count: usize,
+    ) -> Result<(Vec<NodeOutput>, Vec<NodeOutput>), EngineError> {
+        let x = self.input_batch(inputs, count)?;
+        let outs = self.forward(&x, &mut NoneTape, Mode { record: true, ..Mode::EVAL });
+        let nodes = self
+            .nodes
+            .iter()
+            .zip(outs)
+            .map(|(n, o)| NodeOutput { id: n.id.clone(), shape: n.out_shape.clone(), values: values(&o) })
+            .collect();
+        Ok((nodes, std::mem::take(&mut self.extras)))
     }
 
     /// The loss and its gradient with respect to every parameter and the input, without updating
@@ -347,7 +396,7 @@ impl Model {
         let x = self.input_tensor(batch);
         let x_ghost = x.clone();
         let mut tape = OwnedTape::<f32, Cpu>::default();
-        let mode = Mode { train, dropout_seed, input_grad: true };
+        let mode = Mode { train, dropout_seed, input_grad: true, record: false };
         let out =
             self.forward(&x, &mut tape, mode).pop().ok_or_else(|| EngineError::Internal("empty model".to_owned()))?;
         let loss_t = self.loss_of(out, &batch.targets, loss, tape);

@@ -40,6 +40,14 @@ pub(crate) struct Mode {
     pub dropout_seed: u64,
     /// Whether the gradient of the input itself is wanted (attribution), not only parameters'.
     pub input_grad: bool,
+    /// Whether layers keep what they compute besides their output (attention probabilities,
+    /// recurrent states) in [`Model::extras`].
+    pub record: bool,
+}
+
+impl Mode {
+    /// Evaluation: no dropout, running statistics, nothing kept.
+    pub(crate) const EVAL: Self = Self { train: false, dropout_seed: 0, input_grad: false, record: false };
 }
 
 /// A graph compiled into tensors. Built from a spec and a seed; the same spec and seed always
@@ -52,6 +60,8 @@ pub struct Model {
     pub(crate) params: Vec<Param>,
     /// Batch norm running means and variances, by `<node id>.running_mean` / `.running_var`.
     pub(crate) buffers: BTreeMap<String, Vec<f32>>,
+    /// What the last recording pass kept besides the nodes' outputs, `<node id>.<what>`.
+    pub(crate) extras: Vec<super::NodeOutput>,
 }
 
 impl std::fmt::Debug for Model {
@@ -110,7 +120,7 @@ impl Model {
             if let Some(first_in) = in_shapes.first() {
                 for (pname, pshape) in param_shapes(&node_spec.layer, first_in) {
                     let name = format!("{id}.{pname}");
-                    let init = initial_values(&name, pname, &pshape, consumers_relu, seed);
+                    let init = initial_values(&name, pname, &pshape, &node_spec.layer, consumers_relu, seed);
                     node_params.push(params.len());
                     params.push(Param {
                         tensor: dev.tensor_from_vec(init, (pshape.iter().product(),)),
@@ -133,7 +143,7 @@ impl Model {
                 params: node_params,
             });
         }
-        Ok(Self { dev, spec: spec.clone(), report, nodes, params, buffers })
+        Ok(Self { dev, spec: spec.clone(), report, nodes, params, buffers, extras: Vec::new() })
     }
 
     /// The spec this model was compiled from.
@@ -246,7 +256,8 @@ impl Model {
     /// `super::layers`.
     pub(crate) fn forward<T: Tape<f32, Cpu>>(&mut self, x: &Act, tape: &mut T, mode: Mode) -> Vec<Act> {
         let batch = x.shape().0;
-        let Self { dev, nodes, params, buffers, .. } = self;
+        let Self { dev, nodes, params, buffers, extras, .. } = self;
+        extras.clear();
         let mut outs: Vec<Act> = Vec::with_capacity(nodes.len());
         // Which node's tensor each output is: some layers hand on their input tensor itself (same
         // dfdx id), so a layer after them may be reading the input itself.
@@ -270,6 +281,7 @@ impl Model {
                 need_dx,
                 tape,
                 buffers,
+                extras,
             };
             let y = layers::forward(&mut step);
             debug_assert_eq!(
@@ -285,26 +297,46 @@ impl Model {
 }
 
 /// Seeded initial values: He-uniform for weights followed by a ReLU-like layer, Xavier-uniform
-/// otherwise; biases and shifts zero, scales one. Each tensor's generator is seeded from the
-/// model seed and the tensor's name, so adding a node leaves the others' weights unchanged.
-fn initial_values(name: &str, param: &str, shape: &[usize], relu_follows: bool, seed: u64) -> Vec<f32> {
+/// otherwise; biases and shifts zero, scales one; recurrent weights uniform in ±1/√hidden as in
+/// PyTorch, with an LSTM's forget-gate bias at 1; embeddings uniform in ±1, learned position codes
+/// in ±0.02. Each tensor's generator is seeded from the model seed and the tensor's name, so
+/// adding a node leaves the others' weights unchanged.
+fn initial_values(name: &str, param: &str, shape: &[usize], layer: &LayerSpec, relu_follows: bool, seed: u64) -> Vec<f32> {
     let n: usize = shape.iter().product();
-    match param {
-        "weight" => {
-            let (fan_in, fan_out) = match shape {
-                [i, o] => (*i, *o),
-                [f, c, kh, kw] => (c * kh * kw, f * kh * kw),
-                _ => (n, n),
-            };
-            let bound = if relu_follows {
-                (6.0 / fan_in.max(1) as f64).sqrt()
-            } else {
-                (6.0 / (fan_in + fan_out).max(1) as f64).sqrt()
-            } as f32;
-            let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ stable_hash(name));
-            (0..n).map(|_| rng.gen_range(-bound..=bound)).collect()
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ stable_hash(name));
+    let mut uniform = |bound: f32| -> Vec<f32> { (0..n).map(|_| rng.gen_range(-bound..=bound)).collect() };
+    if let Some((cell, r)) = layer.recurrent() {
+        let bound = 1.0 / (r.hidden.max(1) as f32).sqrt();
+        if param.starts_with("bias_ih") && cell == crate::graph::Cell::Lstm {
+            // The forget gate (the second block of i, f, g, o) starts open.
+            let mut b = vec![0.0; n];
+            b[r.hidden..2 * r.hidden].fill(1.0);
+            return b;
         }
-        "gamma" => vec![1.0; n],
-        _ => vec![0.0; n],
+        return if param.starts_with("weight") { uniform(bound) } else { vec![0.0; n] };
     }
+    match layer {
+        LayerSpec::Embedding { .. } => return uniform(1.0),
+        LayerSpec::PositionalEncoding { .. } => return uniform(0.02),
+        _ => {}
+    }
+    if param.ends_with("gamma") {
+        return vec![1.0; n];
+    }
+    if !param.ends_with("weight") {
+        return vec![0.0; n];
+    }
+    let (fan_in, fan_out) = match shape {
+        [i, o] => (*i, *o),
+        [f, c, kh, kw] => (c * kh * kw, f * kh * kw),
+        _ => (n, n),
+    };
+    // The feed-forward's first layer in a Transformer block is followed by a GELU.
+    let relu_follows = relu_follows || param == "ff1_weight";
+    let bound = if relu_follows {
+        (6.0 / fan_in.max(1) as f64).sqrt()
+    } else {
+        (6.0 / (fan_in + fan_out).max(1) as f64).sqrt()
+    } as f32;
+    uniform(bound)
 }

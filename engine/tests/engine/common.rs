@@ -41,6 +41,8 @@ pub fn graph_around(layer: &LayerSpec) -> (GraphSpec, Vec<usize>) {
         | LayerKind::GlobalAvgPool
         | LayerKind::BatchNorm => image,
         LayerKind::Flatten => vec![2, 3, 3],
+        LayerKind::Embedding => vec![5],
+        kind if is_sequence_kind(kind) => vec![4, 3],
         _ => vector,
     };
     let input = node("input", LayerSpec::Input { shape: input_shape.clone() });
@@ -75,7 +77,7 @@ pub fn graph_around(layer: &LayerSpec) -> (GraphSpec, Vec<usize>) {
             vec![edge("input", "pre", 0), edge("pre", "layer", 0)],
             "layer",
         ),
-        LayerKind::Conv2d | LayerKind::Dense | LayerKind::Flatten => {
+        LayerKind::Conv2d | LayerKind::Dense | LayerKind::Flatten | LayerKind::Embedding => {
             with_head(vec![input, node("layer", layer.clone())], vec![edge("input", "layer", 0)], "layer")
         }
         LayerKind::MaxPool2d | LayerKind::AvgPool2d | LayerKind::GlobalAvgPool | LayerKind::BatchNorm => with_head(
@@ -87,6 +89,11 @@ pub fn graph_around(layer: &LayerSpec) -> (GraphSpec, Vec<usize>) {
             vec![edge("input", "pre", 0), edge("pre", "layer", 0)],
             "layer",
         ),
+        kind if is_sequence_kind(kind) => with_head(
+            vec![input, node("pre", LayerSpec::Dense { units: 4, bias: true }), node("layer", layer.clone())],
+            vec![edge("input", "pre", 0), edge("pre", "layer", 0)],
+            "layer",
+        ),
         _ => with_head(
             vec![input, node("pre", LayerSpec::Dense { units: 5, bias: true }), node("layer", layer.clone())],
             vec![edge("input", "pre", 0), edge("pre", "layer", 0)],
@@ -94,6 +101,30 @@ pub fn graph_around(layer: &LayerSpec) -> (GraphSpec, Vec<usize>) {
         ),
     };
     (graph, input_shape)
+}
+
+/// The kinds that read a sequence `[time, features]`.
+pub fn is_sequence_kind(kind: LayerKind) -> bool {
+    matches!(
+        kind,
+        LayerKind::PositionalEncoding
+            | LayerKind::Rnn
+            | LayerKind::Lstm
+            | LayerKind::Gru
+            | LayerKind::Attention
+            | LayerKind::TransformerBlock
+            | LayerKind::SequencePool
+    )
+}
+
+/// A batch for the graph `graph_around(layer)` builds: token ids for an Embedding (its
+/// `LayerKind::example` has a vocabulary of 10), [`batch`] otherwise.
+pub fn batch_for(layer: &LayerSpec, shape: &[usize], n: usize, phase: f32) -> Batch {
+    let mut b = batch(shape, n, phase);
+    if let LayerSpec::Embedding { vocab, .. } = layer {
+        b.inputs = b.inputs.iter().map(|v| ((v + 1.0) * 4.7).floor() % *vocab as f32).collect();
+    }
+    b
 }
 
 /// A batch of `n` samples of `shape` with labels among 3 classes.

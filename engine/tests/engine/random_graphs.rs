@@ -9,7 +9,9 @@
 //! then a stray connection that makes a loop or a second input.
 
 use glassbox_engine::data::{Batch, Targets};
-use glassbox_engine::graph::{infer_shapes, EdgeSpec, GraphSpec, LayerKind, LayerSpec, NodeSpec};
+use glassbox_engine::graph::{
+    infer_shapes, EdgeSpec, GraphSpec, LayerKind, LayerSpec, NodeSpec, Recurrent, SequencePooling,
+};
 use glassbox_engine::tensor::{LossSpec, Model, Optimizer, OptimizerSpec};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
@@ -66,6 +68,31 @@ impl Genes<'_> {
             LayerKind::LayerNorm => LayerSpec::LayerNorm { eps: 1e-5 },
             LayerKind::Add => LayerSpec::Add,
             LayerKind::Concat => LayerSpec::Concat,
+            LayerKind::Embedding => LayerSpec::Embedding { vocab: 1 + self.below(12), dim: 1 + self.below(6) },
+            LayerKind::PositionalEncoding => LayerSpec::PositionalEncoding { learned: self.below(2) == 0 },
+            LayerKind::Rnn => LayerSpec::Rnn(self.recurrent()),
+            LayerKind::Lstm => LayerSpec::Lstm(self.recurrent()),
+            LayerKind::Gru => LayerSpec::Gru(self.recurrent()),
+            // A dimension that the heads do not divide is refused, on the node.
+            LayerKind::Attention => {
+                LayerSpec::Attention { heads: 1 + self.below(3), dim: 1 + self.below(8), causal: self.below(2) == 0 }
+            }
+            LayerKind::TransformerBlock => LayerSpec::TransformerBlock {
+                heads: 1 + self.below(3),
+                ff: 1 + self.below(8),
+                causal: self.below(2) == 0,
+            },
+            LayerKind::SequencePool => LayerSpec::SequencePool {
+                mode: [SequencePooling::Mean, SequencePooling::Last, SequencePooling::First][self.below(3)],
+            },
+        }
+    }
+
+    fn recurrent(&mut self) -> Recurrent {
+        Recurrent {
+            hidden: 1 + self.below(5),
+            return_sequences: self.below(2) == 0,
+            bidirectional: self.below(3) == 0,
         }
     }
 
@@ -114,7 +141,23 @@ fn fitting_batch(model: &Model, len: usize, genes: &[u32], regression: bool) -> 
     let out = model.output_shape();
     let numel: usize = out.iter().product();
     let value = |i: usize| (genes.get(i % genes.len().max(1)).copied().unwrap_or(7) % 2000) as f32 / 500.0 - 2.0;
-    let xs: Vec<f32> = (0..inputs * len).map(|i| value(i * 7 + 3)).collect();
+    // Token ids where an Embedding reads the input: whole numbers below its vocabulary.
+    let vocab = model
+        .spec()
+        .nodes
+        .iter()
+        .filter(|n| model.spec().edges.iter().any(|e| e.from == "input" && e.to == n.id))
+        .filter_map(|n| match n.layer {
+            LayerSpec::Embedding { vocab, .. } => Some(vocab),
+            _ => None,
+        })
+        .min();
+    let xs: Vec<f32> = (0..inputs * len)
+        .map(|i| match vocab {
+            Some(v) => (genes.get(i % genes.len().max(1)).copied().unwrap_or(0) as usize % v) as f32,
+            None => value(i * 7 + 3),
+        })
+        .collect();
     if regression {
         let ys = (0..numel * len).map(value).collect();
         return (Batch { inputs: xs, targets: Targets::Values(ys), len }, LossSpec::MeanSquaredError);

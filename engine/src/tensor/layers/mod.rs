@@ -5,12 +5,15 @@
 //! (`graph::param_shapes`, which shape inference counts without any tensor).
 
 mod activation;
+mod attention;
 mod conv;
 mod core;
 mod dropout;
 mod merge;
 mod norm;
 mod pool;
+mod recurrent;
+mod sequence;
 
 use std::collections::BTreeMap;
 
@@ -18,6 +21,7 @@ use dfdx::prelude::*;
 
 use super::model::{Mode, Node};
 use super::ops::{Act, Flat};
+use super::NodeOutput;
 use crate::graph::LayerSpec;
 
 /// What running one node needs.
@@ -35,6 +39,9 @@ pub(crate) struct Step<'a, T> {
     pub tape: &'a mut T,
     /// Running statistics (batch norm), by `<node id>.<name>`.
     pub buffers: &'a mut BTreeMap<String, Vec<f32>>,
+    /// What a recording pass keeps besides the nodes' outputs (attention probabilities, states
+    /// over time), named `<node id>.<what>`.
+    pub extras: &'a mut Vec<NodeOutput>,
 }
 
 impl<T> Step<'_, T> {
@@ -46,6 +53,13 @@ impl<T> Step<'_, T> {
     /// The first input's values per sample.
     pub fn numel(&self) -> usize {
         self.in_shape().iter().product()
+    }
+
+    /// Keeps `values` (every sample's, each of `shape`) as `<node id>.<what>` when the pass records.
+    pub fn keep(&mut self, what: &str, shape: Vec<usize>, values: Vec<f32>) {
+        if self.mode.record {
+            self.extras.push(NodeOutput { id: format!("{}.{what}", self.node.id), shape, values });
+        }
     }
 }
 
@@ -81,6 +95,14 @@ pub(crate) fn forward<T: Tape<f32, Cpu>>(step: &mut Step<'_, T>) -> Act {
         LayerSpec::LayerNorm { eps } => norm::layer_norm(step, *eps),
         LayerSpec::Add => merge::add(step),
         LayerSpec::Concat => merge::concat(step),
+        LayerSpec::Embedding { vocab, dim } => sequence::embedding(step, *vocab, *dim),
+        LayerSpec::PositionalEncoding { learned } => sequence::positional_encoding(step, *learned),
+        LayerSpec::SequencePool { mode } => sequence::sequence_pool(step, *mode),
+        LayerSpec::Rnn(r) => recurrent::recurrent(step, crate::graph::Cell::Rnn, *r),
+        LayerSpec::Lstm(r) => recurrent::recurrent(step, crate::graph::Cell::Lstm, *r),
+        LayerSpec::Gru(r) => recurrent::recurrent(step, crate::graph::Cell::Gru, *r),
+        LayerSpec::Attention { heads, dim, causal } => attention::attention(step, *heads, *dim, *causal),
+        LayerSpec::TransformerBlock { heads, ff, causal } => attention::transformer_block(step, *heads, *ff, *causal),
     }
 }
 

@@ -4,19 +4,25 @@
 //! Dense, convolution and pooling are the hot paths of training; doing them here (gemm straight
 //! on the buffers, rayon across the batch) is several times faster than composing dfdx ops.
 
+mod attention;
 mod conv;
 mod dense;
 mod dropout;
 mod join;
 mod pointwise;
 mod pool;
+mod recurrent;
+mod sequence;
 
 pub(crate) use conv::{conv2d, ConvDims};
 pub(crate) use dense::{dense, DenseDims};
 pub(crate) use dropout::dropout;
 pub(crate) use join::{concat, sum};
 pub(crate) use pointwise::{gelu, leaky_relu, relu, tanh};
+pub(crate) use attention::{attention, AttentionDims};
 pub(crate) use pool::{avg_pool2d, max_pool2d, PoolDims};
+pub(crate) use recurrent::{recurrent, Direction, RecurrentDims};
+pub(crate) use sequence::{add_positions, embedding, pool_sequence, sinusoids, token_row, Positions};
 
 use dfdx::prelude::*;
 
