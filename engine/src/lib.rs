@@ -7,12 +7,14 @@
 //! - [`train`]: the training session (a worker thread, commands in, events out) and weights files.
 //! - [`memory`]: memory estimates and the limit past which a dataset or model is refused.
 //! - [`files`]: reading user-named files (regular files only, messages naming the file).
+//! - [`generate`]: sampling sequences from a trained model, with a temperature.
 //! - [`templates`]: ready-made models, each with the bundled data it trains on.
 //! - [`inspect`]: looking inside a model as plain data (activations, dead units, gradient norms,
 //!   decision boundaries).
 
 pub mod data;
 pub mod files;
+pub mod generate;
 pub mod graph;
 pub mod inspect;
 pub mod memory;

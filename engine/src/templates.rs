@@ -1,8 +1,8 @@
 //! Ready-made models a student starts from with one click, each with the bundled dataset it
 //! trains on out of the box and training settings that work for it.
 
-use crate::data::{Bundled, DataSource, DataSpec, Pattern2d};
-use crate::graph::{EdgeSpec, GraphSpec, LayerSpec, NodeSpec};
+use crate::data::{Bundled, DataSource, DataSpec, Pattern2d, SequenceTask, TextSource};
+use crate::graph::{EdgeSpec, GraphSpec, LayerSpec, NodeSpec, Recurrent, SequencePooling};
 use crate::tensor::OptimizerSpec;
 use crate::train::TrainConfig;
 
@@ -55,6 +55,14 @@ fn dense(units: usize) -> LayerSpec {
 
 fn pool() -> LayerSpec {
     LayerSpec::MaxPool2d { size: 2, stride: None }
+}
+
+fn last_state(hidden: usize) -> Recurrent {
+    Recurrent { hidden, return_sequences: false, bidirectional: false }
+}
+
+fn sequence(task: SequenceTask, length: usize, vocab: usize, samples: usize) -> DataSpec {
+    DataSpec::new(DataSource::Sequence { task, length, vocab, samples, seed: 0 })
 }
 
 fn bundled(name: Bundled) -> DataSpec {
@@ -195,6 +203,73 @@ pub fn templates() -> Vec<Template> {
                 .output("output"),
             data: bundled(Bundled::Digits),
             training: settings(3e-3, 32, 30),
+        },
+        Template {
+            name: "LSTM: remember the first symbol",
+            about: "An LSTM reads 20 symbols and must say the first at the end: its gates keep it in the cell state. Swap the LSTM for an RNN or a GRU to compare.",
+            graph: GraphSpec::sequential(vec![
+                LayerSpec::Input { shape: vec![20] },
+                LayerSpec::Embedding { vocab: 8, dim: 8 },
+                LayerSpec::Lstm(last_state(64)),
+                dense(8),
+            ]),
+            data: sequence(SequenceTask::FirstToken, 20, 8, 12_000),
+            training: settings(3e-3, 32, 12),
+        },
+        Template {
+            name: "LSTM text classifier",
+            about: "The seed survey's text model: word vectors, an LSTM of 64 units with dropout, 64 ReLU units and a score per class, on reviews with negation (\"not good\").",
+            graph: GraphSpec::sequential(vec![
+                LayerSpec::Input { shape: vec![12] },
+                LayerSpec::Embedding { vocab: 66, dim: 32 },
+                LayerSpec::Lstm(last_state(64)),
+                LayerSpec::Dropout { rate: 0.3 },
+                dense(64),
+                LayerSpec::Relu,
+                dense(2),
+            ]),
+            data: DataSpec::new(DataSource::Sentiment { samples: 6000, seed: 0 }),
+            training: settings(3e-3, 32, 6),
+        },
+        Template {
+            name: "Attention over words",
+            about: "Word vectors with their positions, one layer of self-attention (4 heads) and the mean over the sentence: the attention map shows which words each word looks at.",
+            graph: GraphSpec::sequential(vec![
+                LayerSpec::Input { shape: vec![12] },
+                LayerSpec::Embedding { vocab: 66, dim: 32 },
+                LayerSpec::PositionalEncoding { learned: false },
+                LayerSpec::Attention { heads: 4, dim: 32, causal: false },
+                LayerSpec::SequencePool { mode: SequencePooling::Mean },
+                dense(2),
+            ]),
+            data: DataSpec::new(DataSource::Sentiment { samples: 6000, seed: 0 }),
+            training: settings(3e-3, 32, 6),
+        },
+        Template {
+            name: "Transformer: reverse a sequence",
+            about: "Vaswani et al. (2017) in small: two pre-norm encoder blocks with 4 heads write 8 symbols backwards, a score per position; watch a head's map turn into the anti-diagonal.",
+            graph: GraphSpec::sequential(vec![
+                LayerSpec::Input { shape: vec![8] },
+                LayerSpec::Embedding { vocab: 10, dim: 32 },
+                LayerSpec::PositionalEncoding { learned: false },
+                LayerSpec::TransformerBlock { heads: 4, ff: 64, causal: false },
+                LayerSpec::TransformerBlock { heads: 4, ff: 64, causal: false },
+                dense(10),
+            ]),
+            data: sequence(SequenceTask::Reverse, 8, 10, 12_000),
+            training: settings(3e-3, 32, 3),
+        },
+        Template {
+            name: "Character-level names (LSTM)",
+            about: "Reads the last 8 letters of a first name and scores the next one; sampling letter by letter writes new names.",
+            graph: GraphSpec::sequential(vec![
+                LayerSpec::Input { shape: vec![8] },
+                LayerSpec::Embedding { vocab: 30, dim: 24 },
+                LayerSpec::Lstm(last_state(128)),
+                dense(30),
+            ]),
+            data: DataSpec::new(DataSource::CharWindows { text: TextSource::FirstNames, window: 8, samples: 60_000, seed: 0 }),
+            training: settings(3e-3, 32, 6),
         },
     ]
 }

@@ -67,14 +67,34 @@ fn passes_shape(layer: &LayerSpec) -> bool {
 /// The changes that make `graph` take samples of `sample_shape` and give what `need` asks: the
 /// Input's shape; a Flatten before each Dense layer that would get an image; the units of the
 /// last Dense layer before the output (through activations, dropout and normalisation); and a
-/// Reshape to `[positions, classes]` where the data has a label per position.
+/// Reshape to `[positions, classes]` where the data has a label per position (none when the last
+/// Dense layer already works per position of a sequence); and, for data of token ids (`vocab`
+/// tokens), the vocabulary of every Embedding that reads the input.
 ///
 /// # Errors
 /// In words, when the graph cannot be fitted this way (no Input, no Dense layer that sets the
 /// output, or layers that cannot take this kind of data, such as a convolution given vectors).
-pub fn fit_to_data(graph: &GraphSpec, sample_shape: &[usize], need: OutputNeed) -> Result<Fitted, String> {
+pub fn fit_to_data(
+    graph: &GraphSpec,
+    sample_shape: &[usize],
+    need: OutputNeed,
+    vocab: Option<usize>,
+) -> Result<Fitted, String> {
     let mut graph = graph.clone();
     let mut changes = Vec::new();
+    if let Some(tokens) = vocab {
+        let input_id = graph.nodes.iter().find(|n| matches!(n.layer, LayerSpec::Input { .. })).map(|n| n.id.clone());
+        let readers: Vec<String> =
+            graph.edges.iter().filter(|e| Some(&e.from) == input_id.as_ref()).map(|e| e.to.clone()).collect();
+        for node in graph.nodes.iter_mut().filter(|n| readers.contains(&n.id)) {
+            if let LayerSpec::Embedding { vocab, .. } = &mut node.layer {
+                if *vocab != tokens {
+                    changes.push(format!("{}'s vocabulary from {vocab} to {tokens}, the data's tokens", node.id));
+                    *vocab = tokens;
+                }
+            }
+        }
+    }
     let input = graph
         .nodes
         .iter_mut()
@@ -128,7 +148,17 @@ pub fn fit_to_data(graph: &GraphSpec, sample_shape: &[usize], need: OutputNeed) 
                 .map(|e| e.from.clone())
                 .ok_or_else(|| format!("{last} has no input"))?;
         }
-        let units = want.iter().product::<usize>();
+        // A Dense layer reading a sequence scores each position itself: it needs only the classes.
+        let per_position = match need {
+            OutputNeed::PerPosition { positions, classes } => {
+                let from = graph.edges.iter().find(|e| e.to == last && e.port == 0).map(|e| e.from.clone());
+                let reads = from.and_then(|f| report.shape_of(&f).map(<[usize]>::to_vec));
+                (reads.as_ref().and_then(|r| r.first()) == Some(&positions) && reads.map(|r| r.len()) == Some(2))
+                    .then_some(classes)
+            }
+            _ => None,
+        };
+        let units = per_position.unwrap_or_else(|| want.iter().product::<usize>());
         if let Some(NodeSpec { layer: LayerSpec::Dense { units: old, .. }, .. }) =
             graph.nodes.iter_mut().find(|n| n.id == last)
         {
@@ -150,7 +180,7 @@ pub fn fit_to_data(graph: &GraphSpec, sample_shape: &[usize], need: OutputNeed) 
             }
             changes.push(format!("the Reshape {id} removed"));
         }
-        if let OutputNeed::PerPosition { positions, classes } = need {
+        if let (OutputNeed::PerPosition { positions, classes }, None) = (need, per_position) {
             changes.push(format!("a Reshape to [{positions}, {classes}] at the end, a row of scores per position"));
             let id = add_node(&mut graph, LayerSpec::Reshape { shape: vec![positions, classes] });
             connect(&mut graph, &at, &id, 0);

@@ -297,14 +297,17 @@ impl Model {
 }
 
 /// Seeded initial values: He-uniform for weights followed by a ReLU-like layer, Xavier-uniform
-/// otherwise; biases and shifts zero, scales one; recurrent weights uniform in ±1/√hidden as in
-/// PyTorch, with an LSTM's forget-gate bias at 1; embeddings uniform in ±1, learned position codes
+/// otherwise; biases and shifts zero, scales one; recurrent layers' input weights uniform in
+/// ±1/√hidden as in PyTorch, their hidden-to-hidden weights orthogonal per gate as in Keras (up
+/// to 512 units; uniform beyond), an LSTM's forget-gate bias at 1; embeddings uniform in ±1, learned position codes
 /// in ±0.02. Each tensor's generator is seeded from the model seed and the tensor's name, so
 /// adding a node leaves the others' weights unchanged.
 fn initial_values(name: &str, param: &str, shape: &[usize], layer: &LayerSpec, relu_follows: bool, seed: u64) -> Vec<f32> {
     let n: usize = shape.iter().product();
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ stable_hash(name));
-    let mut uniform = |bound: f32| -> Vec<f32> { (0..n).map(|_| rng.gen_range(-bound..=bound)).collect() };
+    let uniform = |rng: &mut rand::rngs::StdRng, bound: f32| -> Vec<f32> {
+        (0..n).map(|_| rng.gen_range(-bound..=bound)).collect()
+    };
     if let Some((cell, r)) = layer.recurrent() {
         let bound = 1.0 / (r.hidden.max(1) as f32).sqrt();
         if param.starts_with("bias_ih") && cell == crate::graph::Cell::Lstm {
@@ -313,11 +316,14 @@ fn initial_values(name: &str, param: &str, shape: &[usize], layer: &LayerSpec, r
             b[r.hidden..2 * r.hidden].fill(1.0);
             return b;
         }
-        return if param.starts_with("weight") { uniform(bound) } else { vec![0.0; n] };
+        if param.starts_with("weight_hh") && r.hidden <= 512 {
+            return orthogonal_blocks(r.hidden, cell.gates(), &mut rng);
+        }
+        return if param.starts_with("weight") { uniform(&mut rng, bound) } else { vec![0.0; n] };
     }
     match layer {
-        LayerSpec::Embedding { .. } => return uniform(1.0),
-        LayerSpec::PositionalEncoding { .. } => return uniform(0.02),
+        LayerSpec::Embedding { .. } => return uniform(&mut rng, 1.0),
+        LayerSpec::PositionalEncoding { .. } => return uniform(&mut rng, 0.02),
         _ => {}
     }
     if param.ends_with("gamma") {
@@ -338,5 +344,42 @@ fn initial_values(name: &str, param: &str, shape: &[usize], layer: &LayerSpec, r
     } else {
         (6.0 / (fan_in + fan_out).max(1) as f64).sqrt()
     } as f32;
-    uniform(bound)
+    uniform(&mut rng, bound)
+}
+
+/// A `[hidden, gates * hidden]` recurrent weight whose every gate's `hidden x hidden` block is a
+/// random orthogonal matrix (Gram-Schmidt on Gaussian rows), as Keras initialises recurrent
+/// weights: a state multiplied by it keeps its length, so memories neither fade nor blow up at
+/// the start of training.
+fn orthogonal_blocks(hidden: usize, gates: usize, rng: &mut rand::rngs::StdRng) -> Vec<f32> {
+    let width = gates * hidden;
+    let mut out = vec![0.0f32; hidden * width];
+    for g in 0..gates {
+        let mut rows: Vec<Vec<f64>> = Vec::with_capacity(hidden);
+        while rows.len() < hidden {
+            // Box-Muller normals.
+            let mut v: Vec<f64> = (0..hidden)
+                .map(|_| {
+                    let (u1, u2): (f64, f64) = (rng.gen_range(f64::EPSILON..1.0), rng.gen_range(0.0..1.0));
+                    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+                })
+                .collect();
+            for r in &rows {
+                let dot: f64 = v.iter().zip(r).map(|(a, b)| a * b).sum();
+                for (a, b) in v.iter_mut().zip(r) {
+                    *a -= dot * b;
+                }
+            }
+            let length = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+            if length > 1e-6 {
+                rows.push(v.into_iter().map(|a| a / length).collect());
+            }
+        }
+        for (i, row) in rows.iter().enumerate() {
+            for (j, &value) in row.iter().enumerate() {
+                out[i * width + g * hidden + j] = value as f32;
+            }
+        }
+    }
+    out
 }

@@ -213,9 +213,38 @@ pub fn preflight(graph: &GraphSpec, config: &TrainConfig, data: &Splits) -> Resu
         }]));
     }
     check_data_fits(&report, data)?;
+    check_vocabulary(graph, &report, data)?;
     let estimate = estimate_model_memory(graph, &report, config, data.train.len());
     check_model_memory(&estimate, config.batch_size.min(data.train.len()))?;
     Ok(report)
+}
+
+/// Refuses an Embedding reading the input whose table is smaller than the data's vocabulary (or,
+/// for data without one, than its largest token id + 1), or data whose values are not token ids.
+fn check_vocabulary(graph: &GraphSpec, report: &ShapeReport, data: &Splits) -> Result<(), EngineError> {
+    let Some(input) = report.input.as_deref() else { return Ok(()) };
+    for node in &graph.nodes {
+        let LayerSpec::Embedding { vocab, .. } = node.layer else { continue };
+        if !graph.edges.iter().any(|e| e.from == input && e.to == node.id) {
+            continue;
+        }
+        let id = brief(&node.id);
+        if let Some(bad) = data.train.inputs.iter().find(|v| !(v.fract() == 0.0 && **v >= 0.0)) {
+            return Err(EngineError::Batch(format!(
+                "{id} (Embedding) looks up token ids, but the data gives numbers such as {bad}: use a text or sequence dataset, or remove {id}"
+            )));
+        }
+        let needed = match &data.train.vocab {
+            Some(v) => v.len(),
+            None => data.train.inputs.iter().fold(0.0f32, |m, v| m.max(*v)) as usize + 1,
+        };
+        if vocab < needed {
+            return Err(EngineError::Batch(format!(
+                "{id} has a vocabulary of {vocab} tokens, but the data has {needed}: set its vocab to {needed} (Fit to data does it)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What the data's targets need from a model's output, for fitting a model to it

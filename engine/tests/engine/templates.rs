@@ -27,3 +27,18 @@ fn every_template_trains_on_its_dataset() {
         assert!(after < first, "{}: 8 steps on one batch did not lower its loss ({first} -> {after})", t.name);
     }
 }
+
+#[test]
+fn sequence_templates_embed_exactly_their_data_vocabulary() {
+    for t in templates() {
+        let Some(vocab) = t.graph.nodes.iter().find_map(|n| match n.layer {
+            glassbox_engine::graph::LayerSpec::Embedding { vocab, .. } => Some(vocab),
+            _ => None,
+        }) else {
+            continue;
+        };
+        let splits = t.data.build().expect("builds");
+        let want = splits.train.vocab.as_ref().map_or(0, glassbox_engine::data::Vocab::len);
+        assert_eq!(vocab, want, "{}: the Embedding's vocabulary", t.name);
+    }
+}

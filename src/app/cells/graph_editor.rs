@@ -379,13 +379,13 @@ pub(super) fn with_field(layer: &LayerSpec, name: &str, value: serde_json::Value
 /// Fields shown on the node itself (the rest are under the canvas when it is selected): the
 /// numbers a student changes most, not the numerical-safety ones.
 fn inline_field(name: &str, value: &serde_json::Value) -> bool {
-    value.is_number() && name != "eps"
+    (value.is_number() && name != "eps") || choices(name).is_some()
 }
 
 /// A number field for one parameter; returns the new value when it changed.
 pub(super) fn field_ui(ui: &mut egui::Ui, name: &str, value: &serde_json::Value) -> Option<serde_json::Value> {
     if let Some(mut v) = value.as_u64() {
-        let top = if name == "units" || name == "filters" { 4096 } else { 64 };
+        let top = if matches!(name, "units" | "filters" | "vocab" | "dim" | "hidden" | "ff") { 4096 } else { 64 };
         let low = u64::from(!matches!(name, "padding"));
         let r = ui.add(egui::DragValue::new(&mut v).range(low..=top).speed(0.1).clamp_existing_to_range(false));
         return r.changed().then(|| serde_json::Value::from(v));
@@ -402,7 +402,24 @@ pub(super) fn field_ui(ui: &mut egui::Ui, name: &str, value: &serde_json::Value)
     if let Some(mut b) = value.as_bool() {
         return ui.checkbox(&mut b, "").changed().then_some(serde_json::Value::Bool(b));
     }
+    if let (Some(current), Some(options)) = (value.as_str(), choices(name)) {
+        let mut chosen = current.to_owned();
+        egui::ComboBox::from_id_salt(("field", name)).selected_text(current).show_ui(ui, |ui| {
+            for option in options {
+                ui.selectable_value(&mut chosen, (*option).to_owned(), *option);
+            }
+        });
+        return (chosen != current).then_some(serde_json::Value::String(chosen));
+    }
     None
+}
+
+/// The values a named text parameter can take (the layer's serde enum), for a drop-down.
+fn choices(name: &str) -> Option<&'static [&'static str]> {
+    match name {
+        "mode" => Some(&["Mean", "Last", "First"]),
+        _ => None,
+    }
 }
 
 /// Colours the editor marks nodes with.
