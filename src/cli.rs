@@ -198,7 +198,7 @@ pub fn inspect(args: &InspectArgs) -> Result<(), CliError> {
     files::write_atomically(&out, &written)
         .map_err(|e| CliError::new(1, format!("cannot write {}: {e}", files::brief_path(&out))))?;
     println!(
-        "wrote the outputs of {} nodes for test sample {} to {}",
+        "wrote {} tensors (every node's output, and attention maps and recurrent states where the model has them) for test sample {} to {}",
         outputs.len(),
         args.sample,
         files::brief_path(&out)

@@ -71,6 +71,12 @@ pub enum CellKind {
         #[serde(default)]
         model: String,
     },
+    /// Every attention layer's token x token maps (each head and their mean) for the chosen
+    /// sequence.
+    Attention {
+        #[serde(default)]
+        model: String,
+    },
 }
 
 impl CellKind {
@@ -84,7 +90,8 @@ impl CellKind {
             | Self::Predictions { model }
             | Self::Activations { model }
             | Self::Weights { model }
-            | Self::Health { model } => Some(model),
+            | Self::Health { model }
+            | Self::Attention { model } => Some(model),
             Self::Markdown { .. } | Self::Dataset | Self::Compare => None,
         }
     }
@@ -98,14 +105,18 @@ impl CellKind {
             | Self::Predictions { model }
             | Self::Activations { model }
             | Self::Weights { model }
-            | Self::Health { model } => Some(model),
+            | Self::Health { model }
+            | Self::Attention { model } => Some(model),
             Self::Markdown { .. } | Self::Dataset | Self::Compare => None,
         }
     }
 
     /// Whether the cell looks inside a model at the chosen sample and moment.
     pub fn inspects(&self) -> bool {
-        matches!(self, Self::Predictions { .. } | Self::Activations { .. } | Self::Weights { .. })
+        matches!(
+            self,
+            Self::Predictions { .. } | Self::Activations { .. } | Self::Weights { .. } | Self::Attention { .. }
+        )
     }
 }
 

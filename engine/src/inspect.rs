@@ -9,12 +9,16 @@ use crate::graph::LayerKind;
 use crate::tensor::{Model, NodeOutput};
 use crate::EngineError;
 
-/// Every node's output for one sample, by node id, each with its per-sample shape.
+/// Every node's output for one sample, by node id, each with its per-sample shape; then what
+/// layers keep besides their outputs (`<node id>.attention`, `[heads, time, time]`, for every
+/// attention layer; `<node id>.hidden` and the gates, `[time, units]`, for every recurrent layer).
 ///
 /// # Errors
 /// When the sample does not fit the model's input.
 pub fn activations(model: &mut Model, sample: &[f32]) -> Result<Vec<NodeOutput>, EngineError> {
-    model.forward_record(sample, 1)
+    let (mut outputs, extras) = model.forward_record_all(sample, 1)?;
+    outputs.extend(extras);
+    Ok(outputs)
 }
 
 /// Named tensors (per-sample shape and values) as safetensors bytes.

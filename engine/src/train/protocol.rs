@@ -269,6 +269,10 @@ pub struct Inspection {
     pub moment: Option<usize>,
     /// Every node's output for the samples, in evaluation order.
     pub outputs: Vec<NodeOutput>,
+    /// What layers keep besides their outputs, for the samples: `<node id>.attention`
+    /// (`[heads, time, time]` a sample), `<node id>.hidden` and an LSTM's or GRU's gates
+    /// (`[time, units]` a sample).
+    pub extras: Vec<NodeOutput>,
     /// The gradient of the loss with respect to every parameter, over these samples.
     pub gradients: BTreeMap<String, Vec<f32>>,
     /// Every parameter's values.

@@ -997,7 +997,7 @@ fn inspect(
     let loss = run.config.loss;
     let (model, step, data) = run.model_at(request.moment)?;
     if let Some(input) = &request.input {
-        let outputs = model.forward_record(input, 1)?;
+        let (outputs, extras) = model.forward_record_all(input, 1)?;
         let (moment, weights) = (request.moment, model.weights());
         let shapes = model.weight_shapes();
         return Ok(Some(Inspection {
@@ -1005,6 +1005,7 @@ fn inspect(
             step,
             moment,
             outputs,
+            extras,
             gradients: BTreeMap::new(),
             weights,
             shapes,
@@ -1021,17 +1022,20 @@ fn inspect(
         return Err(EngineError::Batch("choose at least one sample to inspect".into()));
     }
     let mut outputs: Vec<crate::tensor::NodeOutput> = Vec::new();
+    let mut extras: Vec<crate::tensor::NodeOutput> = Vec::new();
     for chunk in request.indices.chunks(INSPECT_CHUNK) {
         if cancelled() {
             return Ok(None);
         }
         let batch = data.batch(chunk);
-        let part = model.forward_record(&batch.inputs, batch.len)?;
-        if outputs.is_empty() {
-            outputs = part;
-        } else {
-            for (all, more) in outputs.iter_mut().zip(part) {
-                all.values.extend(more.values);
+        let (part, part_extras) = model.forward_record_all(&batch.inputs, batch.len)?;
+        for (all, more) in [(&mut outputs, part), (&mut extras, part_extras)] {
+            if all.is_empty() {
+                *all = more;
+            } else {
+                for (a, m) in all.iter_mut().zip(more) {
+                    a.values.extend(m.values);
+                }
             }
         }
     }
@@ -1043,5 +1047,5 @@ fn inspect(
     let gradients = model.gradients(&batch, loss, false, 0)?.params;
     let moment = request.moment;
     let (weights, shapes) = (model.weights(), model.weight_shapes());
-    Ok(Some(Inspection { id: request.id, step, moment, outputs, gradients, weights, shapes }))
+    Ok(Some(Inspection { id: request.id, step, moment, outputs, extras, gradients, weights, shapes }))
 }

@@ -84,6 +84,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
                     &[]
                 };
                 node_view(ui, cx, inspection, output, shared, labels);
+                states_view(ui, cx, inspection, &output.id);
                 if k == last && !classes.is_empty() && output.values.len() == classes.len() {
                     let p = super::predictions::softmax(&output.values);
                     let best = (0..p.len()).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(0);
@@ -177,6 +178,46 @@ fn node_view(
                 .show(|ui| ui.label(format!("{name}: {v:.4}")));
             }
         }
+    }
+}
+
+/// What a recurrent layer kept over time (its hidden state and, for an LSTM or GRU, its gates),
+/// as time x unit heatmaps under the layer's output; an attention layer points to the attention
+/// cell.
+fn states_view(ui: &mut egui::Ui, cx: &mut CellContext<'_>, inspection: &Inspection, node: &str) {
+    let prefix = format!("{node}.");
+    for extra in inspection.extras.iter().filter(|e| e.id.starts_with(&prefix)) {
+        let what = &extra.id[prefix.len()..];
+        let [t, units] = extra.shape[..] else {
+            if what == "attention" {
+                ui.weak("Its attention maps (where each token looks) are in the Attention cell (+ cell ▸ Attention).");
+            }
+            continue;
+        };
+        let Some(values) = extra.values.get(..t * units) else { continue };
+        let (title, gate) = match what {
+            "hidden" => ("hidden state h over time", false),
+            "cell" => ("cell state c over time (the LSTM's memory)", false),
+            "forget_gate" => ("forget gate f: 1 keeps the memory, 0 forgets it", true),
+            "input_gate" => ("input gate i: how much of the new input is written", true),
+            "output_gate" => ("output gate o: how much of the memory is shown", true),
+            "reset_gate" => ("reset gate r: how much of the old state the candidate sees", true),
+            "update_gate" => ("update gate z: 1 keeps the old state, 0 takes the new", true),
+            other => (other, false),
+        };
+        let scale = if gate { Scale { low: 0.0, high: 1.0, diverging: false } } else { Scale::of(values) };
+        ui.label(title);
+        let size = Vec2::new(
+            (units as f32 * 8.0).clamp(80.0, ui.available_width().min(600.0)),
+            (t as f32 * 10.0).clamp(24.0, 320.0),
+        );
+        let key = format!("state/{}/{}", inspection.id, extra.id);
+        let (_, hover) = heatmap::image(ui, cx.textures, &key, inspection.id, values, [t, units], scale, size);
+        if let Some(hover) = hover {
+            egui::Tooltip::always_open(ui.ctx().clone(), ui.layer_id(), ui.id().with("hover"), egui::PopupAnchor::Pointer)
+                .show(|ui| ui.label(format!("step {}, unit {}: {:.4}", hover.row + 1, hover.col, hover.value)));
+        }
+        ui.weak(format!("rows: the {t} steps, first at the top; columns: the {units} units · {}", scale.describe()));
     }
 }
 

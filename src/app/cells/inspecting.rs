@@ -55,10 +55,23 @@ pub(super) fn test_picture(
     ui.add(egui::Image::new((texture.id(), Vec2::new(size, size * aspect))).sense(Sense::click()))
 }
 
-/// The label of a test sample, if the data are labelled.
+/// The label of a test sample, if the data have one label a sample.
 pub(super) fn test_label(splits: &Splits, index: usize) -> Option<(usize, &str)> {
+    if splits.test.targets_per_sample != 1 {
+        return None;
+    }
     let class = *splits.test.labels()?.get(index)?;
     Some((class, splits.test.classes.get(class).map_or("?", String::as_str)))
+}
+
+/// The classes a test sample has at each of its positions, for data with a label per position.
+pub(super) fn test_answer(splits: &Splits, index: usize) -> Option<Vec<&str>> {
+    let per = splits.test.targets_per_sample;
+    if per < 2 {
+        return None;
+    }
+    let labels = splits.test.labels()?.get(index * per..(index + 1) * per)?;
+    Some(labels.iter().map(|&c| splits.test.classes.get(c).map_or("?", String::as_str)).collect())
 }
 
 /// The timeline slider, then "Looking at test sample 12 (a 7)" (unless `sample` is false: the
@@ -78,6 +91,8 @@ pub(super) fn header<'a>(
         if let (Sample::Test(i), Some(splits)) = (&inspector.sample, cx.splits) {
             if let Some((_, label)) = test_label(splits, *i) {
                 what.push_str(&format!(" (a {label})"));
+            } else if let Some(answer) = test_answer(splits, *i) {
+                what.push_str(&format!(" (answer: {})", answer.join(" ")));
             }
         }
         ui.label(what);

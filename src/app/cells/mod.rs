@@ -3,6 +3,7 @@
 //! line in [`body`] and [`kind_name`] (and its variant in the notebook's `CellKind`).
 
 mod activations;
+mod attention;
 mod compare;
 mod dataset;
 mod evaluation;
@@ -68,6 +69,7 @@ fn kind_name(cell: &CellKind) -> &'static str {
         CellKind::Activations { .. } => "Activations",
         CellKind::Weights { .. } => "Weights",
         CellKind::Health { .. } => "Gradients and health",
+        CellKind::Attention { .. } => "Attention",
     }
 }
 
@@ -84,6 +86,7 @@ fn body(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>) 
         CellKind::Activations { model } => activations::show(ui, model, cx),
         CellKind::Weights { model } => weights::show(ui, model, cx),
         CellKind::Health { model } => health::show(ui, model, cx),
+        CellKind::Attention { model } => attention::show(ui, model, cx),
     }
 }
 
@@ -283,6 +286,10 @@ fn header(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>
                         (
                             CellKind::Health { model: model() },
                             "Gradient sizes, update sizes and dead ReLUs per layer over training, with warnings",
+                        ),
+                        (
+                            CellKind::Attention { model: model() },
+                            "Where each token looks: every attention layer's maps, head by head, for the chosen sequence",
                         ),
                     ] {
                         add(ui, format!("{}: {name}", kind_name(&kind)), kind, help);

@@ -66,6 +66,12 @@ fn prediction(ui: &mut egui::Ui, name: &str, inspection: &Inspection, sample: &S
         _ => None,
     };
     let classes = &splits.test.classes;
+    if let [positions, width] = output.shape[..] {
+        if !classes.is_empty() && width == classes.len() && output.values.len() == positions * width {
+            per_position(ui, name, inspection, sample, cx);
+            return;
+        }
+    }
     if classes.is_empty() || output.values.len() != output.shape.iter().product::<usize>() || output.shape.len() != 1 {
         let values: Vec<String> = output.values.iter().take(16).map(|v| format!("{v:.3}")).collect();
         ui.label(format!("Output: {}", values.join(", ")));
@@ -107,6 +113,52 @@ fn prediction(ui: &mut egui::Ui, name: &str, inspection: &Inspection, sample: &S
         None => {
             ui.label(" ");
         }
+    }
+}
+
+/// For a class per position (reverse, sort, ...): the answer, and the model's class at each
+/// position with its probability, wrong ones marked.
+fn per_position(ui: &mut egui::Ui, name: &str, inspection: &Inspection, sample: &Sample, cx: &CellContext<'_>) {
+    let Some(splits) = cx.splits else { return };
+    let Some(output) = inspection.outputs.last() else { return };
+    let [positions, width] = output.shape[..] else { return };
+    let classes = &splits.test.classes;
+    let answer = match sample {
+        Sample::Test(i) => inspecting::test_answer(splits, *i),
+        _ => None,
+    };
+    let mut right = 0;
+    ui.label(format!("{name}'s class at each position (softmax of its outputs):"));
+    egui::Grid::new(("per-position", name)).spacing(egui::vec2(10.0, 3.0)).show(ui, |ui| {
+        ui.weak("position");
+        for p in 0..positions {
+            ui.weak(format!("{}", p + 1));
+        }
+        ui.end_row();
+        if let Some(answer) = &answer {
+            ui.label("answer");
+            for a in answer {
+                ui.monospace(*a);
+            }
+            ui.end_row();
+        }
+        ui.label(name);
+        for (p, scores) in output.values.chunks_exact(width).enumerate() {
+            let probabilities = softmax(scores);
+            let best = (0..width).max_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b])).unwrap_or(0);
+            let class = classes.get(best).map_or("?", String::as_str);
+            let ok = answer.as_ref().is_none_or(|a| a.get(p) == Some(&class));
+            right += usize::from(ok);
+            let text = egui::RichText::new(class).monospace().strong();
+            let text = if ok { text } else { text.color(ui.visuals().warn_fg_color) };
+            ui.label(text).on_hover_text(format!("{:.1}% sure", probabilities[best] * 100.0));
+        }
+        ui.end_row();
+    });
+    if answer.is_some() {
+        ui.label(format!("{right} of {positions} positions right"));
+    } else {
+        ui.label(" ");
     }
 }
 
