@@ -11,6 +11,7 @@ mod gradients;
 mod hostile;
 mod import;
 mod random_graphs;
+mod sequences;
 mod session;
 mod shapes;
 mod templates;
