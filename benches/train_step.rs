@@ -1,5 +1,8 @@
-//! Training-step time (batch 64, forward + backward + Adam) for the LeNet and an MLP 784-128-10,
-//! median over 300 steps after 30 warm-up steps. Prints one line per model:
+//! Training-step time (batch 64, forward + backward + Adam) for the LeNet, an MLP 784-128-10, the
+//! reverse task's Transformer (2 pre-norm blocks, 4 heads, model dimension 32, 8 positions, a
+//! class per position) and the seed survey's LSTM text classifier (12 words, Embedding 32, LSTM
+//! 64, dropout, Dense 64 ReLU, Dense 2), median over 300 steps after 30 warm-up steps. Prints one
+//! line per model:
 //! `<name> median_ms=<m> p10_ms=<a> p90_ms=<b> threads=<n>`.
 //!
 //! `cargo bench --bench train_step`; `scripts/bench.sh` runs it beside the PyTorch reference
@@ -9,7 +12,7 @@ use std::time::Instant;
 
 use glassbox_engine::data::{Batch, Targets};
 use glassbox_engine::graph::examples::lenet;
-use glassbox_engine::graph::{GraphSpec, LayerSpec};
+use glassbox_engine::graph::{GraphSpec, LayerSpec, Recurrent};
 use glassbox_engine::tensor::{LossSpec, Model, Optimizer, OptimizerSpec};
 
 #[global_allocator]
@@ -28,12 +31,46 @@ fn mlp() -> GraphSpec {
     ])
 }
 
+fn transformer() -> GraphSpec {
+    GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![8] },
+        LayerSpec::Embedding { vocab: 10, dim: 32 },
+        LayerSpec::PositionalEncoding { learned: false },
+        LayerSpec::TransformerBlock { heads: 4, ff: 64, causal: false },
+        LayerSpec::TransformerBlock { heads: 4, ff: 64, causal: false },
+        LayerSpec::Dense { units: 10, bias: true },
+    ])
+}
+
+fn lstm() -> GraphSpec {
+    GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![12] },
+        LayerSpec::Embedding { vocab: 66, dim: 32 },
+        LayerSpec::Lstm(Recurrent { hidden: 64, return_sequences: false, bidirectional: false }),
+        LayerSpec::Dropout { rate: 0.3 },
+        LayerSpec::Dense { units: 64, bias: true },
+        LayerSpec::Relu,
+        LayerSpec::Dense { units: 2, bias: true },
+    ])
+}
+
 /// Synthetic MNIST-sized batches (the step's cost does not depend on the pixel values).
 fn batches(count: usize) -> Vec<Batch> {
     (0..count)
         .map(|b| Batch {
             inputs: (0..BATCH * 784).map(|i| ((i * 7 + b * 13) % 256) as f32 / 255.0).collect(),
             targets: Targets::Classes((0..BATCH).map(|i| (i + b) % 10).collect()),
+            len: BATCH,
+        })
+        .collect()
+}
+
+/// Batches of `length` token ids below `vocab`, with `labels` labels a sample among `classes`.
+fn token_batches(count: usize, (length, vocab): (usize, usize), (labels, classes): (usize, usize)) -> Vec<Batch> {
+    (0..count)
+        .map(|b| Batch {
+            inputs: (0..BATCH * length).map(|i| ((i * 7 + b * 13) % vocab) as f32).collect(),
+            targets: Targets::Classes((0..BATCH * labels).map(|i| (i * 3 + b) % classes).collect()),
             len: BATCH,
         })
         .collect()
@@ -70,7 +107,19 @@ fn main() {
     if std::env::args().any(|a| a == "--test" || a == "--list") {
         return;
     }
+    let only = std::env::var("ONLY").ok();
+    let wanted = |name: &str| only.as_deref().is_none_or(|o| o.split(',').any(|w| w == name));
     let data = batches(8);
-    bench("lenet", &lenet(), &data);
-    bench("mlp", &mlp(), &data);
+    if wanted("lenet") {
+        bench("lenet", &lenet(), &data);
+    }
+    if wanted("mlp") {
+        bench("mlp", &mlp(), &data);
+    }
+    if wanted("transformer") {
+        bench("transformer", &transformer(), &token_batches(8, (8, 10), (8, 10)));
+    }
+    if wanted("lstm") {
+        bench("lstm", &lstm(), &token_batches(8, (12, 66), (1, 2)));
+    }
 }

@@ -17,12 +17,12 @@ if [ -z "$py" ]; then
   fi
   py="$venv/bin/python"
 fi
-ours=$(RAYON_NUM_THREADS=$threads cargo bench -q --bench train_step 2>/dev/null | grep -E '^(lenet|mlp) ')
+ours=$(RAYON_NUM_THREADS=$threads cargo bench -q --bench train_step 2>/dev/null | grep -E '^(lenet|mlp|transformer|lstm) ')
 theirs=$(THREADS=$threads "$py" benches/reference_pytorch.py)
 echo "Glassbox:"; echo "$ours" | sed 's/^/  /'
 echo "PyTorch $("$py" -c 'import torch; print(torch.__version__)'):"; echo "$theirs" | sed 's/^/  /'
 echo "ratio (Glassbox median / PyTorch median), $threads thread(s):"
-for model in lenet mlp; do
+for model in lenet mlp transformer lstm; do
   a=$(echo "$ours" | awk -v m=$model '$1==m {sub("median_ms=","",$2); print $2}')
   b=$(echo "$theirs" | awk -v m=$model '$1==m {sub("median_ms=","",$2); print $2}')
   awk -v m=$model -v a="$a" -v b="$b" 'BEGIN { printf "  %-6s %.3f ms / %.3f ms = %.2fx\n", m, a, b, a / b }'

@@ -231,6 +231,71 @@ pub fn health_warnings(layers: &[crate::train::LayerHealth], dead_relus: &BTreeM
     warnings
 }
 
+/// The rows of a `[rows, cols]` table (an embedding's token vectors) projected on their first
+/// two principal components: each row's two coordinates, and the share of the variance each
+/// component explains. Components come from power iteration on the covariance (in f64); each
+/// one's sign is chosen so that its largest entry is positive, so the picture does not flip
+/// between two moments of training for no reason.
+#[must_use]
+pub fn principal_plane(values: &[f32], rows: usize, cols: usize) -> (Vec<[f32; 2]>, [f32; 2]) {
+    if rows == 0 || cols == 0 || values.len() < rows * cols {
+        return (Vec::new(), [0.0; 2]);
+    }
+    let mean: Vec<f64> =
+        (0..cols).map(|c| (0..rows).map(|r| f64::from(values[r * cols + c])).sum::<f64>() / rows as f64).collect();
+    let centred: Vec<f64> = (0..rows * cols).map(|i| f64::from(values[i]) - mean[i % cols]).collect();
+    let mut cov = vec![0.0f64; cols * cols];
+    for row in centred.chunks_exact(cols) {
+        for i in 0..cols {
+            for j in i..cols {
+                cov[i * cols + j] += row[i] * row[j];
+            }
+        }
+    }
+    for i in 0..cols {
+        for j in 0..i {
+            cov[i * cols + j] = cov[j * cols + i];
+        }
+    }
+    let total: f64 = (0..cols).map(|i| cov[i * cols + i]).sum();
+    let mut components: Vec<Vec<f64>> = Vec::new();
+    let mut shares = [0.0f32; 2];
+    for k in 0..2.min(cols) {
+        // Start away from the components found so far, then iterate.
+        let mut v: Vec<f64> = (0..cols).map(|i| 1.0 + ((i * 7 + k * 3) % 11) as f64 / 10.0).collect();
+        let mut eigen = 0.0;
+        for _ in 0..300 {
+            for c in &components {
+                let dot: f64 = v.iter().zip(c).map(|(a, b)| a * b).sum();
+                for (a, b) in v.iter_mut().zip(c) {
+                    *a -= dot * b;
+                }
+            }
+            let next: Vec<f64> = (0..cols).map(|i| (0..cols).map(|j| cov[i * cols + j] * v[j]).sum()).collect();
+            let length = next.iter().map(|a| a * a).sum::<f64>().sqrt();
+            if length < 1e-300 {
+                break;
+            }
+            eigen = length;
+            v = next.into_iter().map(|a| a / length).collect();
+        }
+        let largest = v.iter().copied().fold(0.0f64, |m, a| if a.abs() > m.abs() { a } else { m });
+        if largest < 0.0 {
+            v.iter_mut().for_each(|a| *a = -*a);
+        }
+        shares[k] = if total > 0.0 { (eigen / total) as f32 } else { 0.0 };
+        components.push(v);
+    }
+    let points = centred
+        .chunks_exact(cols)
+        .map(|row| {
+            let along = |k: usize| components.get(k).map_or(0.0, |c| row.iter().zip(c).map(|(a, b)| a * b).sum::<f64>());
+            [along(0) as f32, along(1) as f32]
+        })
+        .collect();
+    (points, shares)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,5 +394,19 @@ mod tests {
             Model::new(&GraphSpec::sequential(vec![LayerSpec::Input { shape: vec![1, 2, 2] }, LayerSpec::Flatten]), 0)
                 .expect("compiles");
         assert!(decision_grid(&mut image, [0.0; 2], [1.0; 2], 3).is_err());
+    }
+
+    #[test]
+    fn the_principal_plane_finds_the_directions_of_most_spread() {
+        // Points spread 3 along (1, 1, 0)/sqrt 2 and 1 along z, around (5, 5, 5).
+        let mut values = Vec::new();
+        for (a, b) in [(3.0f32, 0.0f32), (-3.0, 0.0), (0.0, 1.0), (0.0, -1.0)] {
+            let d = a / 2f32.sqrt();
+            values.extend([5.0 + d, 5.0 + d, 5.0 + b]);
+        }
+        let (points, shares) = super::principal_plane(&values, 4, 3);
+        assert!((points[0][0].abs() - 3.0).abs() < 1e-4 && points[0][1].abs() < 1e-4, "{points:?}");
+        assert!((points[2][1].abs() - 1.0).abs() < 1e-4 && points[2][0].abs() < 1e-4, "{points:?}");
+        assert!((shares[0] - 0.9).abs() < 1e-4 && (shares[1] - 0.1).abs() < 1e-4, "{shares:?}");
     }
 }

@@ -46,6 +46,12 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
                 scale.describe()
             ));
         });
+        let node = def.graph.node(glassbox_engine::inspect::param_node(tensor));
+        if let (Some(node), [rows, cols]) = (node, shape.as_slice()) {
+            if matches!(node.layer, glassbox_engine::graph::LayerSpec::Embedding { .. }) {
+                embedding_plane(ui, cx, tensor, values, [*rows, *cols]);
+            }
+        }
         ui.horizontal(|ui| {
             ui.vertical(|ui| {
                 ui.set_max_width(ui.available_width() - 190.0);
@@ -153,6 +159,47 @@ fn picture(
                 tooltip(ui, format!("{tensor}[{i}] = {v:.4}"));
             }
         }
+    }
+}
+
+/// Tokens whose vectors are drawn on the plane at most (the vocabulary's first, the most frequent).
+const TOKENS_SHOWN: usize = 300;
+
+/// An embedding's token vectors on their first two principal components, each labelled with its
+/// token: tokens the model treats alike end up near each other.
+fn embedding_plane(ui: &mut egui::Ui, cx: &CellContext<'_>, tensor: &str, values: &[f32], [rows, cols]: [usize; 2]) {
+    let (points, shares) = glassbox_engine::inspect::principal_plane(values, rows, cols);
+    let vocab = cx.splits.and_then(|s| s.test.vocab.as_ref());
+    let token = |i: usize| -> String {
+        let t = vocab.and_then(|v| v.tokens().get(i)).cloned().unwrap_or_else(|| i.to_string());
+        match t.as_str() {
+            " " => "␣".to_owned(),
+            _ => t,
+        }
+    };
+    ui.weak(format!(
+        "Each token's vector on the plane of its two main directions (PCA: {:.0}% and {:.0}% of the spread); tokens the model treats alike lie close together.",
+        shares[0] * 100.0,
+        shares[1] * 100.0
+    ));
+    let shown = rows.min(TOKENS_SHOWN);
+    let text_color = ui.visuals().text_color();
+    egui_plot::Plot::new(("embedding-plane", tensor))
+        .height(300.0)
+        .width(ui.available_width().min(520.0))
+        .data_aspect(1.0)
+        .allow_scroll(false)
+        .show_axes([false, false])
+        .show(ui, |plot| {
+            let at: Vec<[f64; 2]> = points[..shown].iter().map(|p| [f64::from(p[0]), f64::from(p[1])]).collect();
+            plot.points(egui_plot::Points::new("tokens", at.clone()).radius(2.5));
+            for (i, p) in at.iter().enumerate() {
+                let label = egui::RichText::new(token(i)).size(12.0).color(text_color);
+                plot.text(egui_plot::Text::new("token", egui_plot::PlotPoint::new(p[0], p[1]), label).anchor(egui::Align2::LEFT_BOTTOM));
+            }
+        });
+    if rows > shown {
+        ui.weak(format!("(the {shown} most frequent of {rows} tokens)"));
     }
 }
 

@@ -5,7 +5,7 @@
 
 use dfdx::prelude::*;
 
-use super::{norm, Step};
+use super::Step;
 use crate::tensor::ops::{self, Act, Flat};
 
 /// Self-attention of `x` (`[batch, time * features]`) into `dim` features per position, with
@@ -42,10 +42,10 @@ pub(super) fn transformer_block<T: Tape<f32, Cpu>>(step: &mut Step<'_, T>, heads
     let rows = batch * time;
     let p = step.params.clone();
     let x = step.inputs[0].clone();
-    let normed = norm::layer_norm_rows(step.tape, &x, (p[0], p[1]), (batch, time * d, d), EPS);
+    let normed = ops::layer_norm(step.dev, &x, (p[0], p[1]), d, EPS, step.tape);
     let attended = attend(step, &normed, [p[2], p[3], p[4], p[5]], (heads, d, causal), true);
     let u = ops::sum(step.dev, &[&x, &attended], step.tape);
-    let normed = norm::layer_norm_rows(step.tape, &u, (p[6], p[7]), (batch, time * d, d), EPS);
+    let normed = ops::layer_norm(step.dev, &u, (p[6], p[7]), d, EPS, step.tape);
     let wide = ops::DenseDims { batch, rows, fan_in: d, units: ff };
     let hidden = ops::dense(step.dev, &normed, p[8], Some(p[9]), wide, true, step.tape);
     let hidden = ops::gelu(step.dev, &hidden, step.tape);

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use dfdx::prelude::*;
 
 use super::{taped, Step};
-use crate::tensor::ops::{values, Act, Flat};
+use crate::tensor::ops::{self, values, Act};
 
 pub(super) fn batch_norm<T: Tape<f32, Cpu>>(step: &mut Step<'_, T>, momentum: f32, eps: f32) -> Act {
     let (batch, numel) = (step.batch, step.numel());
@@ -40,26 +40,8 @@ pub(super) fn batch_norm<T: Tape<f32, Cpu>>(step: &mut Step<'_, T>, momentum: f3
 }
 
 pub(super) fn layer_norm<T: Tape<f32, Cpu>>(step: &mut Step<'_, T>, eps: f32) -> Act {
-    let (batch, numel) = (step.batch, step.numel());
     let d = step.in_shape().last().copied().unwrap_or(1);
-    layer_norm_rows(step.tape, step.inputs[0], (step.params[0], step.params[1]), (batch, numel, d), eps)
-}
-
-/// Layer normalisation of every row of `d` values of `x` (`[batch, numel]`), scaled by `gamma`
-/// and shifted by `beta`.
-pub(super) fn layer_norm_rows<T: Tape<f32, Cpu>>(
-    tape: &mut T,
-    x: &Act,
-    (gamma, beta): (&Flat, &Flat),
-    (batch, numel, d): (usize, usize, usize),
-    eps: f32,
-) -> Act {
-    let dims = (batch * numel / d, d);
-    let gamma_b = taped(tape, gamma.clone(), |t| t.broadcast_like::<_, Axis<0>>(&dims));
-    let beta_b = taped(tape, beta.clone(), |t| t.broadcast_like::<_, Axis<0>>(&dims));
-    let xhat = taped(tape, x.clone(), |t| t.reshape_like(&dims).normalize::<Axis<1>>(eps));
-    let scaled = taped(tape, xhat, |t| t * gamma_b);
-    taped(tape, scaled, |t| (t + beta_b).reshape_like(&(batch, numel)))
+    ops::layer_norm(step.dev, step.inputs[0], (step.params[0], step.params[1]), d, eps, step.tape)
 }
 
 fn update_running_stats(

@@ -35,22 +35,47 @@ impl AttentionDims {
     }
 }
 
+/// One head's queries, keys and values of one sample, each `[time, head]` and contiguous (the
+/// inner loops then run over contiguous slices and vectorise).
+fn gather(qkv: &[f32], h: usize, d: AttentionDims) -> [Vec<f32>; 3] {
+    let (t, dim, dh) = (d.time, d.dim, d.head());
+    let row = 3 * dim;
+    let part = |offset: usize| -> Vec<f32> {
+        let mut out = Vec::with_capacity(t * dh);
+        for i in 0..t {
+            out.extend_from_slice(&qkv[i * row + offset + h * dh..][..dh]);
+        }
+        out
+    };
+    [part(0), part(dim), part(2 * dim)]
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// `dst += w * src`.
+fn axpy(dst: &mut [f32], w: f32, src: &[f32]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d += w * s;
+    }
+}
+
 /// One sample's attention: fills `ctx` (`[time, dim]`) and `probs` (`[heads, time, time]`, zero
 /// where masked) from `qkv` (`[time, 3 * dim]`).
 fn forward_sample(qkv: &[f32], ctx: &mut [f32], probs: &mut [f32], d: AttentionDims) {
     let (t, dim, dh) = (d.time, d.dim, d.head());
     let scale = 1.0 / (dh as f32).sqrt();
-    let row = 3 * dim;
+    let mut out = vec![0.0; dh];
     for h in 0..d.heads {
-        let (qo, ko, vo) = (h * dh, dim + h * dh, 2 * dim + h * dh);
+        let [q, k, v] = gather(qkv, h, d);
         for i in 0..t {
             let p = &mut probs[(h * t + i) * t..][..t];
-            let q = &qkv[i * row + qo..][..dh];
+            let qi = &q[i * dh..][..dh];
             let seen = d.seen(i);
             let mut largest = f32::NEG_INFINITY;
             for (j, pj) in p.iter_mut().enumerate().take(seen) {
-                let k = &qkv[j * row + ko..][..dh];
-                *pj = q.iter().zip(k).map(|(a, b)| a * b).sum::<f32>() * scale;
+                *pj = dot(qi, &k[j * dh..][..dh]) * scale;
                 largest = largest.max(*pj);
             }
             let mut total = 0.0;
@@ -58,18 +83,14 @@ fn forward_sample(qkv: &[f32], ctx: &mut [f32], probs: &mut [f32], d: AttentionD
                 *pj = (*pj - largest).exp();
                 total += *pj;
             }
-            for pj in &mut p[..seen] {
-                *pj /= total;
+            let inv = 1.0 / total;
+            out.fill(0.0);
+            for (j, pj) in p[..seen].iter_mut().enumerate() {
+                *pj *= inv;
+                axpy(&mut out, *pj, &v[j * dh..][..dh]);
             }
             p[seen..].fill(0.0);
-            let out = &mut ctx[i * dim + h * dh..][..dh];
-            out.fill(0.0);
-            for (j, &pj) in p.iter().enumerate().take(seen) {
-                let v = &qkv[j * row + vo..][..dh];
-                for (o, &vv) in out.iter_mut().zip(v) {
-                    *o += pj * vv;
-                }
-            }
+            ctx[i * dim + h * dh..][..dh].copy_from_slice(&out);
         }
     }
 }
@@ -80,8 +101,14 @@ fn backward_sample(qkv: &[f32], probs: &[f32], dctx: &[f32], dqkv: &mut [f32], d
     let scale = 1.0 / (dh as f32).sqrt();
     let row = 3 * dim;
     let mut dp = vec![0.0; t];
+    let mut dq = vec![0.0; t * dh];
+    let mut dk = vec![0.0; t * dh];
+    let mut dv = vec![0.0; t * dh];
     for h in 0..d.heads {
-        let (qo, ko, vo) = (h * dh, dim + h * dh, 2 * dim + h * dh);
+        let [q, k, v] = gather(qkv, h, d);
+        dq.fill(0.0);
+        dk.fill(0.0);
+        dv.fill(0.0);
         for i in 0..t {
             let p = &probs[(h * t + i) * t..][..t];
             let g = &dctx[i * dim + h * dh..][..dh];
@@ -89,24 +116,22 @@ fn backward_sample(qkv: &[f32], probs: &[f32], dctx: &[f32], dqkv: &mut [f32], d
             // dP[i, j] = dctx_i . v_j; dv_j += P[i, j] dctx_i.
             let mut weighted = 0.0;
             for j in 0..seen {
-                let v = &qkv[j * row + vo..][..dh];
-                dp[j] = g.iter().zip(v).map(|(a, b)| a * b).sum();
+                dp[j] = dot(g, &v[j * dh..][..dh]);
                 weighted += p[j] * dp[j];
-                let dv = &mut dqkv[j * row + vo..][..dh];
-                for (o, &gg) in dv.iter_mut().zip(g) {
-                    *o += p[j] * gg;
-                }
+                axpy(&mut dv[j * dh..][..dh], p[j], g);
             }
             // Through the softmax: dS[i, j] = P[i, j] (dP[i, j] - sum_k P[i, k] dP[i, k]).
+            let qi = &q[i * dh..][..dh];
+            let dqi = &mut dq[i * dh..][..dh];
             for j in 0..seen {
                 let ds = p[j] * (dp[j] - weighted) * scale;
-                if ds == 0.0 {
-                    continue;
-                }
-                for c in 0..dh {
-                    dqkv[i * row + qo + c] += ds * qkv[j * row + ko + c];
-                    dqkv[j * row + ko + c] += ds * qkv[i * row + qo + c];
-                }
+                axpy(dqi, ds, &k[j * dh..][..dh]);
+                axpy(&mut dk[j * dh..][..dh], ds, qi);
+            }
+        }
+        for i in 0..t {
+            for (offset, part) in [(0, &dq), (dim, &dk), (2 * dim, &dv)] {
+                super::add_into(&mut dqkv[i * row + offset + h * dh..][..dh], &part[i * dh..][..dh]);
             }
         }
     }
