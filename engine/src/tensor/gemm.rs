@@ -19,15 +19,41 @@ pub(crate) enum Stored {
 ///
 /// # Panics
 /// If a slice is shorter than its sizes say (a caller bug, never input-dependent).
-#[expect(clippy::similar_names, reason = "rs/cs pairs are the standard gemm names")]
 pub(crate) fn matmul(
     dst: &mut [f32],
     a: &[f32],
     a_stored: Stored,
     b: &[f32],
     b_stored: Stored,
+    dims: (usize, usize, usize),
+    accumulate: bool,
+) {
+    matmul_on(dst, (a, a_stored), (b, b_stored), dims, accumulate, gemm::Parallelism::Rayon(rayon::current_num_threads()));
+}
+
+/// [`matmul`] on the calling thread only: for the many small products of work that is already
+/// split between threads (a recurrent layer's steps, each thread a share of the batch), where
+/// waking the pool for each product costs more than it saves.
+pub(crate) fn matmul_serial(
+    dst: &mut [f32],
+    a: &[f32],
+    a_stored: Stored,
+    b: &[f32],
+    b_stored: Stored,
+    dims: (usize, usize, usize),
+    accumulate: bool,
+) {
+    matmul_on(dst, (a, a_stored), (b, b_stored), dims, accumulate, gemm::Parallelism::None);
+}
+
+#[expect(clippy::similar_names, reason = "rs/cs pairs are the standard gemm names")]
+fn matmul_on(
+    dst: &mut [f32],
+    (a, a_stored): (&[f32], Stored),
+    (b, b_stored): (&[f32], Stored),
     (m, k, n): (usize, usize, usize),
     accumulate: bool,
+    parallelism: gemm::Parallelism,
 ) {
     assert!(dst.len() >= m * n, "gemm: dst has {} values, needs {m}x{n}", dst.len());
     assert!(a.len() >= m * k, "gemm: lhs has {} values, needs {m}x{k}", a.len());
@@ -51,7 +77,6 @@ pub(crate) fn matmul(
         Stored::Plain => (to_isize(n), 1),
         Stored::Transposed => (1, to_isize(k)),
     };
-    let parallelism = gemm::Parallelism::Rayon(rayon::current_num_threads());
     #[expect(unsafe_code, reason = "gemm's API is raw pointers; the lengths were checked above")]
     // SAFETY: dst holds m*n values laid out with strides (n, 1); a holds m*k values and b k*n
     // values with the strides chosen above, all checked by the asserts. The three slices are
