@@ -6,6 +6,7 @@ mod cli;
 mod editor;
 mod hostile_notebooks;
 mod inspection;
+mod sequences;
 mod ui;
 
 /// Steps the harness (the trainer keeps asking for repaints, so `run()` would never settle) until
