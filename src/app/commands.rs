@@ -13,7 +13,7 @@ use super::GlassboxApp;
 use crate::notebook::{CellKind, ModelDef};
 
 /// What a model's training cell (or the run bar) asks for.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ModelCommand {
     /// Start (if needed) and run until paused.
     Train,
@@ -35,6 +35,9 @@ pub enum ModelCommand {
     /// Changes the graph so it takes the dataset: the Input's shape, a Flatten where the data
     /// kind needs one, and the last Dense layer's units.
     FitToData,
+    /// Sequences written by the model from a prompt (starting the run if needed), at the moment
+    /// the inspection cells show; the answer lands in the run record's `generated`.
+    Generate(glassbox_engine::train::GenerateRequest),
 }
 
 /// What a cell (or a menu, a shortcut, a test) asks for.

@@ -432,6 +432,11 @@ impl GlassboxApp {
                     self.send(model, ctx, Command::Evaluate);
                 }
             }
+            ModelCommand::Generate(request) => {
+                if self.ensure_run(model, ctx) {
+                    self.send(model, ctx, Command::Generate(request));
+                }
+            }
             ModelCommand::StepBatch => {
                 if self.ensure_run(model, ctx) {
                     self.send(model, ctx, Command::StepBatch);

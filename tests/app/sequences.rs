@@ -93,3 +93,25 @@ fn an_lstm_shows_its_gates_and_an_attention_model_reads_typed_text() {
     // The embedding's vectors on their plane.
     h.get_by_label_contains("Each token's vector on the plane of its two main directions");
 }
+
+#[test]
+fn a_names_model_writes_names_from_a_typed_beginning() {
+    let mut h = harness("assets/notebooks/names-lstm.json");
+    h.state_mut().push(AppCommand::SetSample { model: "Names".into(), sample: Sample::Typed("ma".into()) });
+    h.run_steps(2);
+    wait(&mut h, "the typed beginning", |app| {
+        app.inspection_shown("Names").is_some_and(|(_, s)| *s == Sample::Typed("ma".into()))
+    });
+    h.run_steps(2);
+    h.get_by_label_contains("continuing \"ma\"");
+    h.get_by_label("✍ Write 8").click();
+    wait(&mut h, "written names", |app| app.record_of("Names").is_some_and(|r| r.generated.is_some()));
+    h.run_steps(3);
+    h.get_by_label_contains("Written at step 0");
+    let (_, _, sequences) = h.state().record_of("Names").and_then(|r| r.generated.clone()).expect("written");
+    assert_eq!(sequences.len(), 8);
+    assert!(sequences.iter().all(|s| !s.is_empty() && s.len() <= 24), "{sequences:?}");
+    // Each is shown after the typed beginning.
+    let shown = h.get_all_by_label_contains("ma").count();
+    assert!(shown >= 8, "8 written names start with the typed beginning ({shown} labels)");
+}

@@ -58,6 +58,24 @@ pub struct InspectRequest {
     pub moment: Option<usize>,
 }
 
+/// Sequences to write with a model that scores the next token of a window of token ids (see
+/// [`crate::generate::generate`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GenerateRequest {
+    /// Chosen by the caller; the answer carries it back.
+    pub id: u64,
+    /// How many sequences, each from its own seed (`seed`, `seed + 1`, ...).
+    pub count: usize,
+    pub prompt: Vec<usize>,
+    pub max_tokens: usize,
+    pub temperature: f32,
+    /// A token that ends a sequence (kept).
+    pub stop: Option<usize>,
+    pub seed: u64,
+    /// The timeline's snapshot at this step; `None`: the current weights.
+    pub moment: Option<usize>,
+}
+
 /// Where and how finely to evaluate a model over the plane.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GridRequest {
@@ -176,6 +194,8 @@ pub enum Command {
     /// The model's outputs over an `n` x `n` grid of the plane (models of 2-D points): the
     /// decision boundary, answered with [`Event::Grid`].
     PredictGrid(GridRequest),
+    /// Sequences written by the model, token by token, answered with [`Event::Generated`].
+    Generate(GenerateRequest),
     /// Writes the current weights to a safetensors file.
     SaveWeights(std::path::PathBuf),
     /// Answers with the current weights as safetensors bytes (`None` without a run), on the
@@ -319,6 +339,13 @@ pub enum Event {
         run: RunId,
         grid: Box<Grid>,
     },
+    /// The answer to [`Command::Generate`]: the tokens each sequence added to the prompt.
+    Generated {
+        run: RunId,
+        id: u64,
+        step: usize,
+        sequences: Vec<Vec<usize>>,
+    },
     /// A moment was added to the timeline.
     Snapshot {
         run: RunId,
@@ -370,6 +397,7 @@ impl Event {
             | Self::Evaluated { run, .. }
             | Self::Inspected { run, .. }
             | Self::Grid { run, .. }
+            | Self::Generated { run, .. }
             | Self::Snapshot { run, .. }
             | Self::Checkpointed { run, .. }
             | Self::Saved { run, .. }

@@ -131,6 +131,8 @@ pub struct RunRecord {
     pub inspection: Option<Inspection>,
     /// The newest decision-boundary grid.
     pub grid: Option<Grid>,
+    /// The newest sequences the model wrote: `(request id, step, each sequence's tokens)`.
+    pub generated: Option<(u64, usize, Vec<Vec<usize>>)>,
     /// The timeline: the moments whose weights the trainer keeps, oldest first.
     pub timeline: Vec<Snapshot>,
     /// Layer health measured during training, `(step, layers)` in step order (thinned to at most
@@ -213,6 +215,7 @@ impl RunRecord {
             }
             Event::Inspected { inspection, .. } => self.inspection = Some(*inspection),
             Event::Grid { grid, .. } => self.grid = Some(*grid),
+            Event::Generated { id, step, sequences, .. } => self.generated = Some((id, step, sequences)),
             Event::Snapshot { snapshot, forgotten, .. } => {
                 self.timeline.retain(|s| !forgotten.contains(&s.step) && s.step != snapshot.step);
                 self.timeline.push(snapshot);

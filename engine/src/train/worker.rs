@@ -605,6 +605,40 @@ impl Worker {
                     }
                 }
             }
+            Command::Generate(request) => {
+                if let Some(run) = self.run.as_mut() {
+                    let id = run.id;
+                    let answer = catch_unwind(AssertUnwindSafe(|| {
+                        let (model, step, data) = run.model_at(request.moment)?;
+                        let vocab = data.train.vocab.clone().ok_or_else(|| {
+                            EngineError::Settings("this dataset has no vocabulary to write tokens of".to_owned())
+                        })?;
+                        let sequences = (0..request.count.min(64))
+                            .map(|k| {
+                                let generation = crate::generate::Generation {
+                                    prompt: request.prompt.clone(),
+                                    max_tokens: request.max_tokens.min(1000),
+                                    temperature: request.temperature,
+                                    stop: request.stop,
+                                    seed: request.seed.wrapping_add(k as u64),
+                                };
+                                crate::generate::generate(model, &vocab, &generation)
+                            })
+                            .collect::<Result<Vec<_>, _>>()?;
+                        Ok::<_, EngineError>((step, sequences))
+                    }));
+                    match answer {
+                        Ok(Ok((step, sequences))) => {
+                            self.emit(Event::Generated { run: id, id: request.id, step, sequences });
+                        }
+                        Ok(Err(e)) => self.emit(Event::Refused { run: id, message: e.to_string() }),
+                        Err(p) => self.emit(Event::Refused {
+                            run: id,
+                            message: format!("writing with the model failed inside Glassbox ({})", panic_message(&*p)),
+                        }),
+                    }
+                }
+            }
             Command::RestoreCheckpoint => {
                 if let Some(run) = self.run.as_mut() {
                     if let Some((step, bytes)) = run.checkpoints.back().cloned() {

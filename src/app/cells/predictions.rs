@@ -34,6 +34,78 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
             right.push_id("prediction", |ui| prediction(ui, name, inspection, &run.inspector.sample, cx));
         }
     });
+    writer(ui, name, run, cx);
+}
+
+/// For a model that scores the next token of a window of tokens (a character-level model of
+/// names, say): a button that has it write a few sequences, sampled with a temperature, from the
+/// typed text (or from nothing).
+fn writer(ui: &mut egui::Ui, name: &str, run: &crate::app::runs::ModelRun, cx: &mut CellContext<'_>) {
+    let Some(splits) = cx.splits else { return };
+    let Some(vocab) = splits.train.vocab.as_ref() else { return };
+    let Some(def) = cx.notebook.model(name) else { return };
+    let report = glassbox_engine::graph::infer_shapes(&def.graph);
+    let shape = |id: Option<&str>| id.and_then(|i| report.shape_of(i)).map(<[usize]>::to_vec);
+    let (Some(input), Some(output)) = (shape(report.input.as_deref()), shape(report.output.as_deref())) else {
+        return;
+    };
+    // A window of tokens in, one score per token out, and a single label a sample.
+    if input.len() != 1 || output != [vocab.len()] || splits.train.targets_per_sample != 1 {
+        return;
+    }
+    ui.separator();
+    let temperature_id = ui.id().with(("temperature", name));
+    let mut temperature = ui.data(|d| d.get_temp::<f32>(temperature_id)).unwrap_or(0.8);
+    let prompt_text = match &run.inspector.sample {
+        Sample::Typed(text) => text.clone(),
+        _ => String::new(),
+    };
+    let mut asked = false;
+    ui.horizontal_wrapped(|ui| {
+        asked = ui
+            .button("✍ Write 8")
+            .on_hover_text("The model writes 8 sequences token by token: it scores the next token, one is drawn with those chances (sharpened or flattened by the temperature), added, and the model reads again")
+            .clicked();
+        ui.label("temperature");
+        ui.add(egui::Slider::new(&mut temperature, 0.1..=2.0).step_by(0.05)).on_hover_text(
+            "Low: the model's safest choices, often the same; 1: its own chances; high: more surprising, less like the data",
+        );
+        if prompt_text.is_empty() {
+            ui.weak("from the start (type a beginning under Type to continue it)");
+        } else {
+            ui.weak(format!("continuing \"{prompt_text}\""));
+        }
+    });
+    ui.data_mut(|d| d.insert_temp(temperature_id, temperature));
+    if asked {
+        let prompt = vocab.encode(&prompt_text, None);
+        let stop = [".", "\n"].iter().find_map(|t| vocab.tokens().iter().position(|x| x == t));
+        let id = run.record.generated.as_ref().map_or(1, |g| g.0 + 1);
+        let seed = id.wrapping_mul(7919);
+        let request = glassbox_engine::train::GenerateRequest {
+            id,
+            count: 8,
+            prompt,
+            max_tokens: 24,
+            temperature,
+            stop,
+            seed,
+            moment: run.inspector.moment,
+        };
+        cx.out.push(crate::app::AppCommand::model(name, crate::app::ModelCommand::Generate(request)));
+    }
+    if let Some((_, step, sequences)) = &run.record.generated {
+        let sep = if vocab.kind == glassbox_engine::data::VocabKind::Char { "" } else { " " };
+        ui.label(format!("Written at step {step}:"));
+        ui.horizontal_wrapped(|ui| {
+            for tokens in sequences {
+                let text = vocab.decode(tokens);
+                let shown = format!("{prompt_text}{sep}{}", text.trim_end_matches(['.', '\n']));
+                ui.label(egui::RichText::new(shown.trim()).monospace().strong());
+                ui.add_space(12.0);
+            }
+        });
+    }
 }
 
 /// The sample as the model sees it, and its top classes.
