@@ -151,3 +151,35 @@ fn generating_stops_at_the_end_mark_and_refuses_a_model_that_does_not_score_toke
         .expect_err("scores 4 tokens, not 2");
     assert!(e.to_string().contains("each of the 2 tokens"), "{e}");
 }
+
+#[test]
+fn an_embedding_smaller_than_the_vocabulary_or_numbers_for_tokens_are_refused_before_training() {
+    use glassbox_engine::data::{DataSource, DataSpec};
+    let splits = DataSpec::new(DataSource::Sentiment { samples: 200, seed: 0 }).build().expect("builds");
+    let words = splits.train.shape[0];
+    let small = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![words] },
+        LayerSpec::Embedding { vocab: 10, dim: 4 },
+        LayerSpec::SequencePool { mode: SequencePooling::Mean },
+        LayerSpec::Dense { units: 2, bias: true },
+    ]);
+    let config = glassbox_engine::train::TrainConfig::default();
+    let e = glassbox_engine::train::preflight(&small, &config, &splits).expect_err("10 < 66 tokens");
+    assert!(e.to_string().contains("embedding1 has a vocabulary of 10 tokens, but the data has 66: set its vocab to 66"), "{e}");
+    let points = DataSpec::new(DataSource::Toy2d {
+        pattern: glassbox_engine::data::Pattern2d::Spiral,
+        samples: 100,
+        noise: 0.1,
+        seed: 0,
+    })
+    .build()
+    .expect("builds");
+    let on_points = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![2] },
+        LayerSpec::Embedding { vocab: 10, dim: 4 },
+        LayerSpec::SequencePool { mode: SequencePooling::Mean },
+        LayerSpec::Dense { units: 2, bias: true },
+    ]);
+    let e = glassbox_engine::train::preflight(&on_points, &config, &points).expect_err("points are not token ids");
+    assert!(e.to_string().contains("looks up token ids, but the data gives numbers such as"), "{e}");
+}

@@ -246,3 +246,61 @@ fn one_missing_wire_is_said_once_on_each_side_of_the_cut() {
     assert_problem(&report, Some("tanh2"), "has no input");
     assert_problem(&report, Some("dense2"), "does not lead to the output");
 }
+
+#[test]
+fn sequence_layers_shapes_parameter_counts_and_messages() {
+    use glassbox_engine::graph::{Recurrent, SequencePooling};
+    let both = Recurrent { hidden: 16, return_sequences: true, bidirectional: true };
+    let graph = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![12] },
+        LayerSpec::Embedding { vocab: 50, dim: 8 },
+        LayerSpec::PositionalEncoding { learned: true },
+        LayerSpec::Lstm(both),
+        LayerSpec::Gru(Recurrent { hidden: 6, return_sequences: true, bidirectional: false }),
+        LayerSpec::Attention { heads: 2, dim: 10, causal: true },
+        LayerSpec::TransformerBlock { heads: 5, ff: 20, causal: false },
+        LayerSpec::SequencePool { mode: SequencePooling::Last },
+        LayerSpec::Rnn(Recurrent { hidden: 4, return_sequences: false, bidirectional: false }),
+    ]);
+    let report = infer_shapes(&graph);
+    // The RNN after the pooling gets a vector: the one problem, on it, saying what to do.
+    assert_eq!(report.problems.len(), 1, "{:?}", messages(&report));
+    assert_problem(&report, Some("rnn1"), "reads a sequence [time, features] but sequencepool1 gives [10]");
+    let shape = |id: &str| report.shape_of(id).expect("known").to_vec();
+    assert_eq!(shape("embedding1"), vec![12, 8]);
+    assert_eq!(shape("positionalencoding1"), vec![12, 8]);
+    assert_eq!(shape("lstm1"), vec![12, 32], "both directions' states side by side");
+    assert_eq!(shape("gru1"), vec![12, 6]);
+    assert_eq!(shape("multiheadattention1"), vec![12, 10]);
+    assert_eq!(shape("transformerblock1"), vec![12, 10]);
+    assert_eq!(shape("sequencepool1"), vec![10]);
+    let params = |id: &str| report.nodes[id].param_count;
+    assert_eq!(params("embedding1"), 50 * 8);
+    assert_eq!(params("positionalencoding1"), 12 * 8);
+    // Per direction: W_ih [8, 64], W_hh [16, 64], two biases of 64 (PyTorch's count).
+    assert_eq!(params("lstm1"), 2 * (8 * 64 + 16 * 64 + 2 * 64));
+    assert_eq!(params("gru1"), 32 * 18 + 6 * 18 + 2 * 18);
+    assert_eq!(params("multiheadattention1"), 6 * 30 + 30 + 10 * 10 + 10);
+    assert_eq!(params("transformerblock1"), 4 * 10 + 10 * 30 + 30 + 10 * 10 + 10 + 10 * 20 + 20 + 20 * 10 + 10);
+    // The usual mistakes, each said on its node with what to do.
+    let tokens_into_lstm = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![12] },
+        LayerSpec::Lstm(Recurrent { hidden: 4, return_sequences: false, bidirectional: false }),
+    ]);
+    assert_problem(&infer_shapes(&tokens_into_lstm), Some("lstm1"), "add an Embedding before lstm1");
+    let uneven_heads = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![5, 4] },
+        LayerSpec::Attention { heads: 3, dim: 10, causal: false },
+    ]);
+    assert_problem(&infer_shapes(&uneven_heads), Some("multiheadattention1"), "make dim a multiple of heads (for example 12)");
+    let embedding_of_features = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![5, 4] },
+        LayerSpec::Embedding { vocab: 10, dim: 4 },
+    ]);
+    assert_problem(&infer_shapes(&embedding_of_features), Some("embedding1"), "turns token ids [time] into vectors");
+    let block_heads = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![5, 6] },
+        LayerSpec::TransformerBlock { heads: 4, ff: 8, causal: false },
+    ]);
+    assert_problem(&infer_shapes(&block_heads), Some("transformerblock1"), "use a number of heads that divides 6");
+}
