@@ -101,6 +101,40 @@ fn train_then_eval_a_small_notebook() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+#[test]
+fn inspecting_a_transformer_writes_its_attention_maps() {
+    let dir = temp_dir("inspect-attention");
+    let nb = glassbox::assets_path("assets/notebooks/reverse-transformer.json");
+    let nb = nb.to_str().expect("utf-8");
+    let weights = dir.join("t.safetensors");
+    let out = glassbox(&["train", nb, "--steps", "20", "--out", weights.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let maps = dir.join("maps.safetensors");
+    let out = glassbox(&[
+        "inspect",
+        nb,
+        "--weights",
+        weights.to_str().expect("utf-8"),
+        "--sample",
+        "2",
+        "--out",
+        maps.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bytes = std::fs::read(&maps).expect("written");
+    let file = safetensors::SafeTensors::deserialize(&bytes).expect("safetensors");
+    for block in ["transformerblock1", "transformerblock2"] {
+        let t = file.tensor(&format!("{block}.attention")).expect("the block's attention maps");
+        assert_eq!(t.shape(), [4, 8, 8], "[heads, time, time]");
+        let values: Vec<f32> = t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        for row in values.chunks_exact(8) {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5, "each query's attention adds up to 1");
+        }
+    }
+    assert!(file.tensor("dense1").is_ok(), "and every node's output");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 fn assert_bad_input(args: &[&str], needle: &str) {
     let out = glassbox(args);
     let stderr = text(&out.stderr);
