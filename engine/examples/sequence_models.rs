@@ -43,7 +43,8 @@ fn train(
         let mut loss = 0.0;
         let batches = train.epoch_batches(32, epoch);
         for (i, idx) in batches.iter().enumerate() {
-            loss += model.train_step(&train.batch(idx), LossSpec::CrossEntropy, &mut opt, epoch * 100_000 + i as u64)?.loss;
+            loss +=
+                model.train_step(&train.batch(idx), LossSpec::CrossEntropy, &mut opt, epoch * 100_000 + i as u64)?.loss;
         }
         if epoch % every == 0 || epoch == epochs {
             let stats = model.evaluate(&test_batch, LossSpec::CrossEntropy)?;
@@ -114,7 +115,9 @@ fn memory() -> anyhow::Result<()> {
             results.push((label, length, accuracy));
         }
     }
-    println!("first-token recall (8 symbols: chance 0.125; goal >= 0.99 for LSTM and GRU), test accuracy after 20 epochs:");
+    println!(
+        "first-token recall (8 symbols: chance 0.125; goal >= 0.99 for LSTM and GRU), test accuracy after 20 epochs:"
+    );
     for (label, length, accuracy) in results {
         println!("  {label:5} over {length} steps: {accuracy:.4}");
     }

@@ -71,9 +71,8 @@ pub fn generate(model: &mut Model, vocab: &Vocab, generation: &Generation) -> Re
     let mut sequence = generation.prompt.clone();
     let mut added = Vec::new();
     while added.len() < generation.max_tokens {
-        let context: Vec<f32> = (0..window)
-            .map(|k| (sequence.len() + k).checked_sub(window).map_or(0.0, |i| sequence[i] as f32))
-            .collect();
+        let context: Vec<f32> =
+            (0..window).map(|k| (sequence.len() + k).checked_sub(window).map_or(0.0, |i| sequence[i] as f32)).collect();
         let scores = model.predict(&context, 1)?;
         let next = sample_index(&scores, generation.temperature, &mut rng);
         sequence.push(next);

@@ -260,7 +260,7 @@ pub fn principal_plane(values: &[f32], rows: usize, cols: usize) -> (Vec<[f32; 2
     let total: f64 = (0..cols).map(|i| cov[i * cols + i]).sum();
     let mut components: Vec<Vec<f64>> = Vec::new();
     let mut shares = [0.0f32; 2];
-    for k in 0..2.min(cols) {
+    for (k, share) in shares.iter_mut().enumerate().take(cols) {
         // Start away from the components found so far, then iterate.
         let mut v: Vec<f64> = (0..cols).map(|i| 1.0 + ((i * 7 + k * 3) % 11) as f64 / 10.0).collect();
         let mut eigen = 0.0;
@@ -283,13 +283,14 @@ pub fn principal_plane(values: &[f32], rows: usize, cols: usize) -> (Vec<[f32; 2
         if largest < 0.0 {
             v.iter_mut().for_each(|a| *a = -*a);
         }
-        shares[k] = if total > 0.0 { (eigen / total) as f32 } else { 0.0 };
+        *share = if total > 0.0 { (eigen / total) as f32 } else { 0.0 };
         components.push(v);
     }
     let points = centred
         .chunks_exact(cols)
         .map(|row| {
-            let along = |k: usize| components.get(k).map_or(0.0, |c| row.iter().zip(c).map(|(a, b)| a * b).sum::<f64>());
+            let along =
+                |k: usize| components.get(k).map_or(0.0, |c| row.iter().zip(c).map(|(a, b)| a * b).sum::<f64>());
             [along(0) as f32, along(1) as f32]
         })
         .collect();

@@ -183,7 +183,12 @@ fn misfit(def: &ModelDef, report: &ShapeReport, splits: &Splits) -> Option<Misfi
         }
     };
     let need = glassbox_engine::train::output_need(&splits.train);
-    let fix = match fit_to_data(&def.graph, &splits.train.shape, need, splits.train.vocab.as_ref().map(glassbox_engine::data::Vocab::len)) {
+    let fix = match fit_to_data(
+        &def.graph,
+        &splits.train.shape,
+        need,
+        splits.train.vocab.as_ref().map(glassbox_engine::data::Vocab::len),
+    ) {
         Ok(fitted) if !fitted.changes.is_empty() => fitted.changes,
         _ => Vec::new(),
     };
@@ -483,7 +488,12 @@ impl GlassboxApp {
             ModelCommand::FitToData => {
                 let Some(splits) = self.splits.as_ref() else { return };
                 let need = glassbox_engine::train::output_need(&splits.train);
-                match fit_to_data(&def.graph, &splits.train.shape, need, splits.train.vocab.as_ref().map(glassbox_engine::data::Vocab::len)) {
+                match fit_to_data(
+                    &def.graph,
+                    &splits.train.shape,
+                    need,
+                    splits.train.vocab.as_ref().map(glassbox_engine::data::Vocab::len),
+                ) {
                     Ok(fitted) => {
                         def.graph = fitted.graph;
                         // Weights saved for the old shapes would not load: the fitted model starts fresh.

@@ -71,7 +71,9 @@ fn an_lstm_shows_its_gates_and_an_attention_model_reads_typed_text() {
     add_cell(&mut h, CellKind::Weights { model: "Attention".into() });
     one_epoch(&mut h, "LSTM");
     // The LSTM's states over time under its node in the activations cell.
-    for title in ["forget gate f", "cell state c over time", "hidden state h over time", "input gate i", "output gate o"] {
+    for title in
+        ["forget gate f", "cell state c over time", "hidden state h over time", "input gate i", "output gate o"]
+    {
         h.get_by_label_contains(title);
     }
     assert!(h.get_all_by_label_contains("rows: the 12 steps").count() >= 5);

@@ -416,12 +416,8 @@ pub fn param_shapes(layer: &LayerSpec, input: &[usize]) -> Vec<(&'static str, Ve
         LayerSpec::Rnn(r) | LayerSpec::Lstm(r) | LayerSpec::Gru(r) => {
             let cell = layer.recurrent().map_or(super::Cell::Rnn, |(c, _)| c);
             let (f, h, g) = (input.last().copied().unwrap_or(0), r.hidden, cell.gates() * r.hidden);
-            let mut out = vec![
-                ("weight_ih", vec![f, g]),
-                ("weight_hh", vec![h, g]),
-                ("bias_ih", vec![g]),
-                ("bias_hh", vec![g]),
-            ];
+            let mut out =
+                vec![("weight_ih", vec![f, g]), ("weight_hh", vec![h, g]), ("bias_ih", vec![g]), ("bias_hh", vec![g])];
             if r.bidirectional {
                 out.extend([
                     ("weight_ih_reverse", vec![f, g]),
@@ -700,7 +696,7 @@ fn layer_output(id: &str, layer: &LayerSpec, ins: &[&Vec<usize>], names: &[&str]
             if r.hidden == 0 {
                 return Err(format!("{id} has a hidden size of 0: give it at least 1"));
             }
-            let width = if r.bidirectional { r.hidden.checked_mul(2).unwrap_or(usize::MAX) } else { r.hidden };
+            let width = if r.bidirectional { r.hidden.saturating_mul(2) } else { r.hidden };
             Ok(if r.return_sequences { vec![t, width] } else { vec![width] })
         }
         LayerSpec::Attention { heads, dim, .. } => {

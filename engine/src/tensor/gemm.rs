@@ -28,7 +28,14 @@ pub(crate) fn matmul(
     dims: (usize, usize, usize),
     accumulate: bool,
 ) {
-    matmul_on(dst, (a, a_stored), (b, b_stored), dims, accumulate, gemm::Parallelism::Rayon(rayon::current_num_threads()));
+    matmul_on(
+        dst,
+        (a, a_stored),
+        (b, b_stored),
+        dims,
+        accumulate,
+        gemm::Parallelism::Rayon(rayon::current_num_threads()),
+    );
 }
 
 /// [`matmul`] on the calling thread only: for the many small products of work that is already

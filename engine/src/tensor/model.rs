@@ -302,7 +302,14 @@ impl Model {
 /// to 512 units; uniform beyond), an LSTM's forget-gate bias at 1; embeddings uniform in ±1, learned position codes
 /// in ±0.02. Each tensor's generator is seeded from the model seed and the tensor's name, so
 /// adding a node leaves the others' weights unchanged.
-fn initial_values(name: &str, param: &str, shape: &[usize], layer: &LayerSpec, relu_follows: bool, seed: u64) -> Vec<f32> {
+fn initial_values(
+    name: &str,
+    param: &str,
+    shape: &[usize],
+    layer: &LayerSpec,
+    relu_follows: bool,
+    seed: u64,
+) -> Vec<f32> {
     let n: usize = shape.iter().product();
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ stable_hash(name));
     let uniform = |rng: &mut rand::rngs::StdRng, bound: f32| -> Vec<f32> {

@@ -189,7 +189,12 @@ fn evaluating_with_outputs_agrees_with_evaluate_and_predict() {
 
 /// One recurrent step of `cell` written from the textbook equations, with PyTorch's layouts
 /// transposed as Glassbox stores them (`w_ih[f][gate * h + j]`).
-fn textbook_step(cell: &str, w: &std::collections::BTreeMap<String, Vec<f32>>, x: &[f32], hc: (&[f32], &[f32])) -> (Vec<f32>, Vec<f32>) {
+fn textbook_step(
+    cell: &str,
+    w: &std::collections::BTreeMap<String, Vec<f32>>,
+    x: &[f32],
+    hc: (&[f32], &[f32]),
+) -> (Vec<f32>, Vec<f32>) {
     let (h_prev, c_prev) = hc;
     let h = h_prev.len();
     let gates = match cell {
@@ -200,7 +205,11 @@ fn textbook_step(cell: &str, w: &std::collections::BTreeMap<String, Vec<f32>>, x
     let (w_ih, w_hh, b_ih, b_hh) = (&w["rec.weight_ih"], &w["rec.weight_hh"], &w["rec.bias_ih"], &w["rec.bias_hh"]);
     let pre = |k: usize, with_hidden: bool| -> (f32, f32) {
         let xi: f32 = x.iter().enumerate().map(|(f, v)| v * w_ih[f * gates * h + k]).sum::<f32>() + b_ih[k];
-        let hi: f32 = if with_hidden { h_prev.iter().enumerate().map(|(q, v)| v * w_hh[q * gates * h + k]).sum::<f32>() + b_hh[k] } else { 0.0 };
+        let hi: f32 = if with_hidden {
+            h_prev.iter().enumerate().map(|(q, v)| v * w_hh[q * gates * h + k]).sum::<f32>() + b_hh[k]
+        } else {
+            0.0
+        };
         (xi, hi)
     };
     let sig = |v: f32| 1.0 / (1.0 + (-v).exp());

@@ -89,11 +89,7 @@ impl Genes<'_> {
     }
 
     fn recurrent(&mut self) -> Recurrent {
-        Recurrent {
-            hidden: 1 + self.below(5),
-            return_sequences: self.below(2) == 0,
-            bidirectional: self.below(3) == 0,
-        }
+        Recurrent { hidden: 1 + self.below(5), return_sequences: self.below(2) == 0, bidirectional: self.below(3) == 0 }
     }
 
     fn stride(&mut self) -> Option<usize> {

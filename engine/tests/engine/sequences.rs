@@ -13,7 +13,9 @@ fn trained(graph: &GraphSpec, train: &Dataset, epochs: u64, lr: f64) -> Model {
     let mut opt = Optimizer::new(OptimizerSpec::adam(lr));
     for epoch in 1..=epochs {
         for (i, idx) in train.epoch_batches(32, epoch).iter().enumerate() {
-            model.train_step(&train.batch(idx), LossSpec::CrossEntropy, &mut opt, epoch * 1000 + i as u64).expect("fits");
+            model
+                .train_step(&train.batch(idx), LossSpec::CrossEntropy, &mut opt, epoch * 1000 + i as u64)
+                .expect("fits");
         }
     }
     model
@@ -147,8 +149,12 @@ fn generating_stops_at_the_end_mark_and_refuses_a_model_that_does_not_score_toke
         assert!(ids[..ids.len() - 1].iter().all(|&t| t != 3), "stops at the first end mark: {ids:?}");
     }
     let wrong = Vocab::symbols(&["a", "b"]);
-    let e = generate(&mut model, &wrong, &Generation { prompt: vec![], max_tokens: 3, temperature: 1.0, stop: None, seed: 0 })
-        .expect_err("scores 4 tokens, not 2");
+    let e = generate(
+        &mut model,
+        &wrong,
+        &Generation { prompt: vec![], max_tokens: 3, temperature: 1.0, stop: None, seed: 0 },
+    )
+    .expect_err("scores 4 tokens, not 2");
     assert!(e.to_string().contains("each of the 2 tokens"), "{e}");
 }
 
@@ -165,7 +171,10 @@ fn an_embedding_smaller_than_the_vocabulary_or_numbers_for_tokens_are_refused_be
     ]);
     let config = glassbox_engine::train::TrainConfig::default();
     let e = glassbox_engine::train::preflight(&small, &config, &splits).expect_err("10 < 66 tokens");
-    assert!(e.to_string().contains("embedding1 has a vocabulary of 10 tokens, but the data has 66: set its vocab to 66"), "{e}");
+    assert!(
+        e.to_string().contains("embedding1 has a vocabulary of 10 tokens, but the data has 66: set its vocab to 66"),
+        "{e}"
+    );
     let points = DataSpec::new(DataSource::Toy2d {
         pattern: glassbox_engine::data::Pattern2d::Spiral,
         samples: 100,

@@ -292,11 +292,13 @@ fn sequence_layers_shapes_parameter_counts_and_messages() {
         LayerSpec::Input { shape: vec![5, 4] },
         LayerSpec::Attention { heads: 3, dim: 10, causal: false },
     ]);
-    assert_problem(&infer_shapes(&uneven_heads), Some("multiheadattention1"), "make dim a multiple of heads (for example 12)");
-    let embedding_of_features = GraphSpec::sequential(vec![
-        LayerSpec::Input { shape: vec![5, 4] },
-        LayerSpec::Embedding { vocab: 10, dim: 4 },
-    ]);
+    assert_problem(
+        &infer_shapes(&uneven_heads),
+        Some("multiheadattention1"),
+        "make dim a multiple of heads (for example 12)",
+    );
+    let embedding_of_features =
+        GraphSpec::sequential(vec![LayerSpec::Input { shape: vec![5, 4] }, LayerSpec::Embedding { vocab: 10, dim: 4 }]);
     assert_problem(&infer_shapes(&embedding_of_features), Some("embedding1"), "turns token ids [time] into vectors");
     let block_heads = GraphSpec::sequential(vec![
         LayerSpec::Input { shape: vec![5, 6] },

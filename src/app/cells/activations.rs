@@ -214,8 +214,13 @@ fn states_view(ui: &mut egui::Ui, cx: &mut CellContext<'_>, inspection: &Inspect
         let key = format!("state/{}/{}", inspection.id, extra.id);
         let (_, hover) = heatmap::image(ui, cx.textures, &key, inspection.id, values, [t, units], scale, size);
         if let Some(hover) = hover {
-            egui::Tooltip::always_open(ui.ctx().clone(), ui.layer_id(), ui.id().with("hover"), egui::PopupAnchor::Pointer)
-                .show(|ui| ui.label(format!("step {}, unit {}: {:.4}", hover.row + 1, hover.col, hover.value)));
+            egui::Tooltip::always_open(
+                ui.ctx().clone(),
+                ui.layer_id(),
+                ui.id().with("hover"),
+                egui::PopupAnchor::Pointer,
+            )
+            .show(|ui| ui.label(format!("step {}, unit {}: {:.4}", hover.row + 1, hover.col, hover.value)));
         }
         ui.weak(format!("rows: the {t} steps, first at the top; columns: the {units} units · {}", scale.describe()));
     }

@@ -1,5 +1,5 @@
-//! The attention cell: for every attention layer (MultiHeadAttention, and the attention inside a
-//! TransformerBlock) the token x token map of each head and their mean, for the chosen sequence
+//! The attention cell: for every attention layer (`MultiHeadAttention`, and the attention inside a
+//! `TransformerBlock`) the token x token map of each head and their mean, for the chosen sequence
 //! and moment, with the tokens along both sides. Hovering a square highlights its row (the token
 //! that looks) and column (the token looked at) and shades the sentence below by where the
 //! hovered token looks; hovering a token of the sentence does the same. The timeline slider
@@ -66,7 +66,13 @@ fn token_labels(cx: &CellContext<'_>, inspection: &Inspection) -> Vec<String> {
 }
 
 /// One layer's heads and their mean, then the sentence shaded by the hovered token's attention.
-fn layer_maps(ui: &mut egui::Ui, cx: &mut CellContext<'_>, inspection: &Inspection, map: &NodeOutput, tokens: &[String]) {
+fn layer_maps(
+    ui: &mut egui::Ui,
+    cx: &mut CellContext<'_>,
+    inspection: &Inspection,
+    map: &NodeOutput,
+    tokens: &[String],
+) {
     let [heads, time, _] = map.shape[..] else { return };
     let layer = map.id.trim_end_matches(".attention");
     let per_sample = heads * time * time;
@@ -78,8 +84,7 @@ fn layer_maps(ui: &mut egui::Ui, cx: &mut CellContext<'_>, inspection: &Inspecti
             *m += v / heads as f32;
         }
     }
-    let labels: Vec<String> =
-        (0..time).map(|i| tokens.get(i).cloned().unwrap_or_else(|| format!("{i}"))).collect();
+    let labels: Vec<String> = (0..time).map(|i| tokens.get(i).cloned().unwrap_or_else(|| format!("{i}"))).collect();
     ui.separator();
     ui.horizontal(|ui| {
         ui.strong(layer);
@@ -92,14 +97,15 @@ fn layer_maps(ui: &mut egui::Ui, cx: &mut CellContext<'_>, inspection: &Inspecti
     let cell = (300.0 / time as f32).clamp(4.0, 28.0);
     let small = (160.0 / time as f32).clamp(3.0, 18.0);
     ui.horizontal_wrapped(|ui| {
-        let mut panel = |ui: &mut egui::Ui, title: String, values: &[f32], key: String, size: f32, head: Option<usize>| {
-            ui.vertical(|ui| {
-                ui.label(title);
-                if let Some((i, j)) = square_map(ui, cx, &key, inspection.id, values, &labels, size, previous) {
-                    hovered = Some((i, Some(j), head));
-                }
-            });
-        };
+        let mut panel =
+            |ui: &mut egui::Ui, title: String, values: &[f32], key: String, size: f32, head: Option<usize>| {
+                ui.vertical(|ui| {
+                    ui.label(title);
+                    if let Some((i, j)) = square_map(ui, cx, &key, inspection.id, values, &labels, size, previous) {
+                        hovered = Some((i, Some(j), head));
+                    }
+                });
+            };
         panel(ui, "Mean over heads".to_owned(), &mean, format!("attn/{layer}/mean"), cell, None);
         if heads > 1 {
             for (h, head) in values.chunks_exact(time * time).enumerate() {
@@ -121,7 +127,8 @@ fn layer_maps(ui: &mut egui::Ui, cx: &mut CellContext<'_>, inspection: &Inspecti
             let weight = row.map_or(0.0, |r| r[j]);
             let fill = Scale { low: 0.0, high: 1.0, diverging: false }.color(weight.sqrt() * 0.85);
             let text_color = if weight > 0.3 { Color32::BLACK } else { Color32::WHITE };
-            let stroke = if query == Some(j) { Stroke::new(2.0, ui.visuals().selection.stroke.color) } else { Stroke::NONE };
+            let stroke =
+                if query == Some(j) { Stroke::new(2.0, ui.visuals().selection.stroke.color) } else { Stroke::NONE };
             let response = egui::Frame::new()
                 .fill(if row.is_some() { fill } else { ui.visuals().faint_bg_color })
                 .stroke(stroke)
@@ -186,7 +193,8 @@ fn square_map(
     let (rect, response) = ui.allocate_exact_size(Vec2::new(label_width + side, label_width + side), Sense::hover());
     let grid = Rect::from_min_size(rect.min + Vec2::splat(label_width), Vec2::splat(side));
     let scale = Scale { low: 0.0, high: 1.0, diverging: false };
-    let texture = cx.textures.get(ui.ctx(), key, version, [time, time], || values.iter().map(|&v| scale.color(v)).collect());
+    let texture =
+        cx.textures.get(ui.ctx(), key, version, [time, time], || values.iter().map(|&v| scale.color(v)).collect());
     let painter = ui.painter_at(rect.expand(2.0));
     painter.image(texture.id(), grid, Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)), Color32::WHITE);
     if show_labels {
@@ -203,7 +211,8 @@ fn square_map(
     let hovered = response.hover_pos().and_then(|p| {
         let col = ((p.x - grid.left()) / cell).floor();
         let row = ((p.y - grid.top()) / cell).floor();
-        (col >= 0.0 && row >= 0.0 && (col as usize) < time && (row as usize) < time).then(|| (row as usize, col as usize))
+        (col >= 0.0 && row >= 0.0 && (col as usize) < time && (row as usize) < time)
+            .then_some((row as usize, col as usize))
     });
     let frame = Stroke::new(1.5, ui.visuals().selection.stroke.color);
     if let Some((row, col)) = hovered.map(|(r, c)| (r, Some(c))).or(highlight) {

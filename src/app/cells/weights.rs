@@ -195,7 +195,10 @@ fn embedding_plane(ui: &mut egui::Ui, cx: &CellContext<'_>, tensor: &str, values
             plot.points(egui_plot::Points::new("tokens", at.clone()).radius(2.5));
             for (i, p) in at.iter().enumerate() {
                 let label = egui::RichText::new(token(i)).size(12.0).color(text_color);
-                plot.text(egui_plot::Text::new("token", egui_plot::PlotPoint::new(p[0], p[1]), label).anchor(egui::Align2::LEFT_BOTTOM));
+                plot.text(
+                    egui_plot::Text::new("token", egui_plot::PlotPoint::new(p[0], p[1]), label)
+                        .anchor(egui::Align2::LEFT_BOTTOM),
+                );
             }
         });
     if rows > shown {

@@ -36,7 +36,12 @@ pub(super) fn attention<T: Tape<f32, Cpu>>(step: &mut Step<'_, T>, heads: usize,
 }
 
 /// `u = x + Attention(LayerNorm(x))`, `y = u + W2 GELU(W1 LayerNorm(u))`.
-pub(super) fn transformer_block<T: Tape<f32, Cpu>>(step: &mut Step<'_, T>, heads: usize, ff: usize, causal: bool) -> Act {
+pub(super) fn transformer_block<T: Tape<f32, Cpu>>(
+    step: &mut Step<'_, T>,
+    heads: usize,
+    ff: usize,
+    causal: bool,
+) -> Act {
     const EPS: f32 = 1e-5;
     let (batch, time, d) = (step.batch, step.in_shape()[0], step.in_shape()[1]);
     let rows = batch * time;

@@ -23,7 +23,13 @@ pub(super) fn recurrent<T: Tape<f32, Cpu>>(step: &mut Step<'_, T>, cell: Cell, r
     let mut directions =
         vec![ops::Direction { weight_ih: p[0], weight_hh: p[1], bias_ih: p[2], bias_hh: p[3], reverse: false }];
     if r.bidirectional {
-        directions.push(ops::Direction { weight_ih: p[4], weight_hh: p[5], bias_ih: p[6], bias_hh: p[7], reverse: true });
+        directions.push(ops::Direction {
+            weight_ih: p[4],
+            weight_hh: p[5],
+            bias_ih: p[6],
+            bias_hh: p[7],
+            reverse: true,
+        });
     }
     let record = step.mode.record;
     let (y, states) = ops::recurrent(step.dev, step.inputs[0], &directions, dims, step.need_dx, record, step.tape);

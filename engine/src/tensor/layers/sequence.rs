@@ -18,7 +18,7 @@ pub(super) fn positional_encoding<T: Tape<f32, Cpu>>(step: &mut Step<'_, T>, lea
         let (time, dim) = (step.in_shape()[0], step.in_shape()[1]);
         ops::Positions::Fixed(ops::sinusoids(time, dim))
     };
-    ops::add_positions(step.dev, step.inputs[0], codes, step.tape)
+    ops::add_positions(step.dev, step.inputs[0], &codes, step.tape)
 }
 
 pub(super) fn sequence_pool<T: Tape<f32, Cpu>>(step: &mut Step<'_, T>, mode: SequencePooling) -> Act {

@@ -15,13 +15,13 @@ mod pool;
 mod recurrent;
 mod sequence;
 
+pub(crate) use attention::{attention, AttentionDims};
 pub(crate) use conv::{conv2d, ConvDims};
 pub(crate) use dense::{dense, DenseDims};
 pub(crate) use dropout::dropout;
 pub(crate) use join::{concat, sum};
 pub(crate) use norm::layer_norm;
 pub(crate) use pointwise::{gelu, leaky_relu, relu, tanh};
-pub(crate) use attention::{attention, AttentionDims};
 pub(crate) use pool::{avg_pool2d, max_pool2d, PoolDims};
 pub(crate) use recurrent::{recurrent, Direction, RecurrentDims};
 pub(crate) use sequence::{add_positions, embedding, pool_sequence, sinusoids, token_row, Positions};

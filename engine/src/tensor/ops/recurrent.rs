@@ -52,7 +52,6 @@ struct Trace {
 /// `reset_gate`, `update_gate`.
 pub(crate) type States = Vec<(&'static str, Vec<f32>)>;
 
-
 /// The order positions are processed in.
 fn order(time: usize, reverse: bool) -> Vec<usize> {
     if reverse {
@@ -299,8 +298,7 @@ pub(crate) fn recurrent<T: Tape<f32, Cpu>>(
             for (local, b) in r.clone().enumerate() {
                 if return_sequences {
                     for t in 0..time {
-                        y[(b * time + t) * width + k * h..][..h]
-                            .copy_from_slice(&trace.h[(t * n + local) * h..][..h]);
+                        y[(b * time + t) * width + k * h..][..h].copy_from_slice(&trace.h[(t * n + local) * h..][..h]);
                     }
                 } else {
                     let t = last_of(dir.reverse);

@@ -68,9 +68,9 @@ pub(crate) enum Positions<'a> {
 }
 
 /// `x + codes` for every sample (`codes` is one sample's size).
-pub(crate) fn add_positions<T: Tape<f32, Cpu>>(dev: &Cpu, x: &Act, codes: Positions<'_>, tape: &mut T) -> Act {
+pub(crate) fn add_positions<T: Tape<f32, Cpu>>(dev: &Cpu, x: &Act, codes: &Positions<'_>, tape: &mut T) -> Act {
     let shape = *x.shape();
-    let pe = match &codes {
+    let pe = match codes {
         Positions::Fixed(v) => v.clone(),
         Positions::Learned(w) => values(*w),
     };
