@@ -89,7 +89,17 @@ pub(super) fn encode_typed(splits: &Splits, text: &str, length: usize) -> Result
     let Some(vocab) = splits.train.vocab.as_ref() else {
         return Err("this dataset has no vocabulary: choose a test sample instead".to_owned());
     };
-    let ids = vocab.encode(text, Some(length));
+    // Character windows (a language model's samples) end with the newest character, padded in
+    // front; sentences start at the front, padded at the end.
+    let ids = if vocab.kind == glassbox_engine::data::VocabKind::Char {
+        let all = vocab.encode(text, None);
+        let kept = &all[all.len().saturating_sub(length)..];
+        let mut ids = vec![0; length - kept.len()];
+        ids.extend_from_slice(kept);
+        ids
+    } else {
+        vocab.encode(text, Some(length))
+    };
     let unknown = glassbox_engine::data::Vocab::tokenize(vocab.kind, text)
         .into_iter()
         .filter(|token| !vocab.tokens().contains(token))
@@ -286,6 +296,27 @@ mod tests {
     use glassbox_engine::data::{DataSource, DataSpec, PipelineSpec};
 
     use super::*;
+
+    #[test]
+    fn typed_letters_end_a_character_window_as_the_training_windows_do() {
+        let spec = DataSpec {
+            source: DataSource::CharWindows {
+                text: glassbox_engine::data::TextSource::FirstNames,
+                window: 8,
+                samples: 500,
+                seed: 0,
+            },
+            pipeline: PipelineSpec::default(),
+        };
+        let splits = spec.build().expect("builds");
+        let vocab = splits.train.vocab.as_ref().expect("characters");
+        let (ids, _) = encode_typed(&splits, "mar", 8).expect("a vocabulary");
+        let want: Vec<f32> = [0, 0, 0, 0, 0].into_iter().chain(vocab.encode("mar", None)).map(|i| i as f32).collect();
+        assert_eq!(ids, want, "padding in front, the letters last");
+        let (ids, _) = encode_typed(&splits, "maximiliana", 8).expect("a vocabulary");
+        let kept: Vec<usize> = ids.iter().map(|&v| v as usize).collect();
+        assert_eq!(vocab.decode(&kept), "imiliana", "the last 8 letters");
+    }
 
     #[test]
     fn typed_text_becomes_the_vocabularys_ids_with_unknown_words_named() {

@@ -162,35 +162,39 @@ impl LayerKind {
                 ParamDoc { name: "vocab", about: "How many different tokens there are (the largest id + 1)" },
                 ParamDoc { name: "dim", about: "The length of each token's vector" },
             ],
-            Self::PositionalEncoding => &[ParamDoc {
-                name: "learned",
-                about: "Learn each position's code instead of using the fixed sine and cosine waves",
-            }],
+            Self::PositionalEncoding => {
+                &[ParamDoc { name: "learned", about: "Learn each position's code instead of the fixed sine waves" }]
+            }
             Self::Rnn | Self::Lstm | Self::Gru => &[
                 ParamDoc { name: "hidden", about: "The size of the state carried from step to step" },
                 ParamDoc {
                     name: "return_sequences",
-                    about: "Give the state at every step (to stack another layer, or an output per position) instead of only the last",
+                    about: "Every step's state (to stack layers, or an output per position), not only the last",
                 },
                 ParamDoc {
                     name: "bidirectional",
-                    about: "Also read the sequence backwards and join both states: each step then sees what comes after it",
+                    about: "Also read backwards and join both states: each step sees what follows",
                 },
             ],
             Self::Attention => &[
                 ParamDoc { name: "heads", about: "How many separate ways of attending; dim is split between them" },
                 ParamDoc { name: "dim", about: "The size of the output at each position (a multiple of heads)" },
-                ParamDoc { name: "causal", about: "Let each position see only itself and earlier ones (for generating text)" },
+                ParamDoc {
+                    name: "causal",
+                    about: "Each position sees only itself and earlier ones (for writing text)",
+                },
             ],
             Self::TransformerBlock => &[
                 ParamDoc { name: "heads", about: "How many attention heads; the features are split between them" },
                 ParamDoc { name: "ff", about: "The hidden units of the network applied at each position" },
-                ParamDoc { name: "causal", about: "Let each position see only itself and earlier ones (for generating text)" },
+                ParamDoc {
+                    name: "causal",
+                    about: "Each position sees only itself and earlier ones (for writing text)",
+                },
             ],
-            Self::SequencePool => &[ParamDoc {
-                name: "mode",
-                about: "Mean (the average over time), Last (the last step) or First (the first token)",
-            }],
+            Self::SequencePool => {
+                &[ParamDoc { name: "mode", about: "Mean (over time), Last (the last step) or First (the first token)" }]
+            }
             Self::GlobalAvgPool
             | Self::Flatten
             | Self::Relu

@@ -186,11 +186,15 @@ fn node_view(
 /// cell.
 fn states_view(ui: &mut egui::Ui, cx: &mut CellContext<'_>, inspection: &Inspection, node: &str) {
     let prefix = format!("{node}.");
+    if !inspection.extras.iter().any(|e| e.id.starts_with(&prefix)) {
+        return;
+    }
+    let tokens = super::attention::token_labels(cx, inspection);
     for extra in inspection.extras.iter().filter(|e| e.id.starts_with(&prefix)) {
         let what = &extra.id[prefix.len()..];
         let [t, units] = extra.shape[..] else {
             if what == "attention" {
-                ui.weak("Its attention maps (where each token looks) are in the Attention cell (+ cell ▸ Attention).");
+                ui.weak("Its attention maps (where each token looks) are in the Attention cell (add one with \"+ cell\" if the notebook has none).");
             }
             continue;
         };
@@ -212,17 +216,43 @@ fn states_view(ui: &mut egui::Ui, cx: &mut CellContext<'_>, inspection: &Inspect
             (t as f32 * 10.0).clamp(24.0, 320.0),
         );
         let key = format!("state/{}/{}", inspection.id, extra.id);
-        let (_, hover) = heatmap::image(ui, cx.textures, &key, inspection.id, values, [t, units], scale, size);
+        // The tokens read at each step, beside the rows.
+        let row_height = size.y / t as f32;
+        let hover = ui
+            .horizontal_top(|ui| {
+                if row_height >= 9.0 {
+                    let font = egui::FontId::monospace((row_height * 0.8).min(12.0));
+                    let widest = tokens.iter().map(|s| s.chars().count()).max().unwrap_or(1) as f32;
+                    let (rect, _) = ui
+                        .allocate_exact_size(Vec2::new(widest * font.size * 0.62 + 4.0, size.y), egui::Sense::hover());
+                    for (r, token) in tokens.iter().take(t).enumerate() {
+                        let y = rect.top() + (r as f32 + 0.5) * row_height;
+                        ui.painter().text(
+                            egui::pos2(rect.right() - 2.0, y),
+                            egui::Align2::RIGHT_CENTER,
+                            token,
+                            font.clone(),
+                            ui.visuals().text_color(),
+                        );
+                    }
+                }
+                heatmap::image(ui, cx.textures, &key, inspection.id, values, [t, units], scale, size).1
+            })
+            .inner;
         if let Some(hover) = hover {
+            let token = tokens.get(hover.row).map_or_else(String::new, |s| format!(" (\"{s}\")"));
             egui::Tooltip::always_open(
                 ui.ctx().clone(),
                 ui.layer_id(),
                 ui.id().with("hover"),
                 egui::PopupAnchor::Pointer,
             )
-            .show(|ui| ui.label(format!("step {}, unit {}: {:.4}", hover.row + 1, hover.col, hover.value)));
+            .show(|ui| ui.label(format!("step {}{token}, unit {}: {:.4}", hover.row + 1, hover.col, hover.value)));
         }
-        ui.weak(format!("rows: the {t} steps, first at the top; columns: the {units} units · {}", scale.describe()));
+        ui.weak(format!(
+            "rows: the {t} steps (the tokens read), first at the top; columns: the {units} units · {}",
+            scale.describe()
+        ));
     }
 }
 

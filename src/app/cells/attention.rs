@@ -42,7 +42,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
 
 /// The chosen sequence's tokens, as the model saw them: the vocabulary's words or characters, or
 /// the numbers themselves.
-fn token_labels(cx: &CellContext<'_>, inspection: &Inspection) -> Vec<String> {
+pub(super) fn token_labels(cx: &CellContext<'_>, inspection: &Inspection) -> Vec<String> {
     let vocab = cx.splits.and_then(|s| s.test.vocab.as_ref());
     let Some(input) = inspection.outputs.first() else { return Vec::new() };
     input
@@ -95,7 +95,7 @@ fn layer_maps(
     let previous: Option<(usize, Option<usize>)> = ui.data(|d| d.get_temp(hover_id)).flatten();
     let mut hovered: Option<(usize, Option<usize>, Option<usize>)> = None;
     let cell = (300.0 / time as f32).clamp(4.0, 28.0);
-    let small = (160.0 / time as f32).clamp(3.0, 18.0);
+    let small = (220.0 / time as f32).clamp(3.0, 20.0);
     ui.horizontal_wrapped(|ui| {
         let mut panel =
             |ui: &mut egui::Ui, title: String, values: &[f32], key: String, size: f32, head: Option<usize>| {
@@ -147,14 +147,17 @@ fn layer_maps(
     match (query, row) {
         (Some(i), Some(r)) => {
             let best = (0..time).max_by(|&a, &b| r[a].total_cmp(&r[b])).unwrap_or(0);
-            ui.weak(format!(
-                "\"{}\" (position {}) looks most at \"{}\" (position {}, {:.0}%){}",
+            let which = head.map_or_else(|| ", averaged over the heads".to_owned(), |h| format!(", head {}", h + 1));
+            let pair = hovered.and_then(|(_, j, _)| j).map_or_else(String::new, |j| {
+                format!("; it gives \"{}\" (position {}) {:.1}%", labels[j], j + 1, r[j] * 100.0)
+            });
+            ui.label(format!(
+                "\"{}\" (position {}) looks most at \"{}\" (position {}, {:.0}%){pair}{which}",
                 labels[i],
                 i + 1,
                 labels[best],
                 best + 1,
                 r[best] * 100.0,
-                head.map_or_else(|| ", averaged over the heads".to_owned(), |h| format!(", head {}", h + 1))
             ));
         }
         _ => {
@@ -230,16 +233,7 @@ fn square_map(
             painter.rect_stroke(band(col, false), 0.0, frame, egui::StrokeKind::Inside);
         }
     }
-    if let Some((row, col)) = hovered {
-        let value = values.get(row * time + col).copied().unwrap_or(0.0);
-        response.on_hover_text(format!(
-            "\"{}\" (position {}) gives \"{}\" (position {}) {:.1}% of its attention",
-            labels[row],
-            row + 1,
-            labels[col],
-            col + 1,
-            value * 100.0
-        ));
-    }
+    // No tooltip: it would cover the sentence and the line under the maps, which say it.
+    drop(response);
     hovered
 }

@@ -429,8 +429,10 @@ fn type_text(ui: &mut egui::Ui, name: &str, shape: &[usize], splits: &Splits, cx
             let some: Vec<&str> = v.tokens().iter().take(4).map(String::as_str).collect();
             format!("symbols with spaces between them: {}", some.join(" "))
         }
-        Some(v) if v.kind == glassbox_engine::data::VocabKind::Char => "a few letters".to_owned(),
-        _ => "the film was not good".to_owned(),
+        Some(v) if v.kind == glassbox_engine::data::VocabKind::Char => {
+            "type a few letters, e.g. the start of a name".to_owned()
+        }
+        _ => "type a sentence, e.g. the film was not good".to_owned(),
     };
     let response = ui.add(egui::TextEdit::singleline(&mut text).hint_text(hint).desired_width(320.0));
     if response.changed() {
@@ -450,11 +452,15 @@ fn type_text(ui: &mut egui::Ui, name: &str, shape: &[usize], splits: &Splits, cx
             &text,
         )
         .len();
+        let windows = splits.train.vocab.as_ref().is_some_and(|v| v.kind == glassbox_engine::data::VocabKind::Char);
         if words > length {
+            let which = if windows { "last" } else { "first" };
             ui.colored_label(
                 ui.visuals().warn_fg_color,
-                format!("The model reads the first {length} tokens; the rest is cut off."),
+                format!("The model reads the {which} {length} tokens; the rest is cut off."),
             );
+        } else if windows && !text.is_empty() {
+            ui.weak("The model reads what you typed as the end of its window and scores the letter that comes next.");
         }
     }
 }

@@ -526,10 +526,8 @@ fn inspector_ui(
             ui.strong(format!("{} · {id}", kind.label()));
             ui.label(kind.about());
         });
-        ui.horizontal_wrapped(|ui| {
-            ui.weak("computes");
-            ui.label(egui::RichText::new(kind.formula()).monospace());
-        });
+        ui.weak("computes");
+        ui.add(egui::Label::new(egui::RichText::new(kind.formula()).monospace()).wrap());
         let docs = kind.params();
         egui::Grid::new(("inspector", &def.name, id)).num_columns(3).show(ui, |ui| {
             for (name, value) in graph_editor::fields(&node.layer) {

@@ -174,7 +174,7 @@ fn prediction(ui: &mut egui::Ui, name: &str, inspection: &Inspection, sample: &S
             ui.colored_label(
                 ui.visuals().warn_fg_color,
                 format!(
-                    "Wrong: this is a {class} ({:.1}% for it)",
+                    "Wrong: the answer is {class} ({:.1}% for it)",
                     probabilities.get(t).copied().unwrap_or(0.0) * 100.0
                 ),
             );

@@ -55,7 +55,8 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         has_test_split: cx.splits.is_some_and(|s| !s.test.is_empty()),
         regression: cx.splits.is_some_and(|s| matches!(s.train.targets, Targets::Values(_))),
         // Token ids into a network without an embedding: numbers whose size means nothing.
-        tokens_as_numbers: cx.splits.is_some_and(|s| s.train.vocab.is_some() && s.train.targets_per_sample == 1),
+        tokens_as_numbers: cx.splits.is_some_and(|s| s.train.vocab.is_some() && s.train.targets_per_sample == 1)
+            && !def.graph.nodes.iter().any(|n| matches!(n.layer, glassbox_engine::graph::LayerSpec::Embedding { .. })),
         blocked,
     };
     view.show(ui, cx.out);
@@ -125,7 +126,7 @@ impl TrainingView<'_> {
         if self.tokens_as_numbers && self.blocked.is_none() {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
-                "This data is token ids (words or characters), and this network reads each id as a plain number, as if word 40 were twice word 20: it can learn little more than the most common answer. An Embedding layer, which gives every token a vector of its own to learn, comes with the sequence models.",
+                "This data is token ids (words or characters), and this network reads each id as a plain number, as if word 40 were twice word 20: it can learn little more than the most common answer. Put an Embedding layer (palette group \"sequence\") right after the Input: it gives every token a vector of its own to learn.",
             );
         }
         let mut send = |command: ModelCommand| out.push(AppCommand::model(name, command));
