@@ -106,7 +106,7 @@ fn a_names_model_writes_names_from_a_typed_beginning() {
     });
     h.run_steps(2);
     h.get_by_label_contains("continuing \"ma\"");
-    h.get_by_label("✍ Write 8").click();
+    h.get_by_label("Write 8").click();
     wait(&mut h, "written names", |app| app.record_of("Names").is_some_and(|r| r.generated.is_some()));
     h.run_steps(3);
     h.get_by_label_contains("Written at step 0");

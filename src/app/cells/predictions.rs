@@ -63,7 +63,7 @@ fn writer(ui: &mut egui::Ui, name: &str, run: &crate::app::runs::ModelRun, cx: &
     let mut asked = false;
     ui.horizontal_wrapped(|ui| {
         asked = ui
-            .button("✍ Write 8")
+            .button("Write 8")
             .on_hover_text("The model writes 8 sequences token by token: it scores the next token, one is drawn with those chances (sharpened or flattened by the temperature), added, and the model reads again")
             .clicked();
         ui.label("temperature");
