@@ -213,7 +213,7 @@ fn states_view(ui: &mut egui::Ui, cx: &mut CellContext<'_>, inspection: &Inspect
         ui.label(title);
         let size = Vec2::new(
             (units as f32 * 8.0).clamp(80.0, ui.available_width().min(600.0)),
-            (t as f32 * 10.0).clamp(24.0, 320.0),
+            (t as f32 * if t <= 24 { 14.0 } else { 10.0 }).clamp(24.0, 340.0),
         );
         let key = format!("state/{}/{}", inspection.id, extra.id);
         // The tokens read at each step, beside the rows.
