@@ -216,14 +216,24 @@ fn a_clicked_point_and_a_confusion_cell_choose_the_sample() {
     assert_eq!(h.state().inspecting(&model).map(|(s, _)| s.clone()), Some(Sample::Test(index)));
     h.get_by_label_contains(&format!("look at test sample {index}, a orange"));
     // Paused after a step, the evaluation cell scores the current weights (not the last epoch's).
+    let before = h.state().record_of(&model).and_then(|r| r.latest).map_or(0, |p| p.step);
     h.state_mut().push(AppCommand::model(&model, ModelCommand::StepBatch));
     wait(&mut h, "the paused step's evaluation", |app| {
         let Some(r) = app.record_of(&model) else { return false };
         let now = r.latest.map_or(0, |p| p.step);
-        matches!(r.state, glassbox_engine::train::RunState::Paused(_))
+        // The step was taken (until its progress arrives, the last epoch's evaluation matches).
+        now > before
+            && matches!(r.state, glassbox_engine::train::RunState::Paused(_))
             && r.evaluations.last().is_some_and(|e| e.step == now)
     });
-    h.run_steps(3);
+    // Drawn within a few frames (on a loaded machine the cell may need more than one to catch up).
+    for _ in 0..300 {
+        h.run_steps(1);
+        if h.query_by_label_contains("Scored with MLP's current weights").is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
     h.get_by_label_contains("Scored with MLP's current weights");
 }
 
