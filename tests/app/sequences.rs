@@ -69,6 +69,9 @@ fn the_reverse_transformer_shows_its_heads_and_a_token_looks_at_its_mirror() {
 fn an_lstm_shows_its_gates_and_an_attention_model_reads_typed_text() {
     let mut h = harness("assets/notebooks/sentiment-lstm.json");
     add_cell(&mut h, CellKind::Weights { model: "Attention".into() });
+    // Two unrelated models are not compared node by node (every node would be marked).
+    assert_eq!(h.query_all_by_label_contains("Compared with").count(), 0);
+    assert_eq!(h.query_all_by_label_contains("Same graph as").count(), 0);
     one_epoch(&mut h, "LSTM");
     // The LSTM's states over time under its node in the activations cell.
     for title in

@@ -96,7 +96,14 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         }
     });
     let compared = compared_with(cx.notebook.models.as_slice(), &def.name);
-    let difference = compared.map(|other| (other, diff(&def.graph, &other.graph)));
+    // Two models are compared node by node only when one is a variant of the other (at least half
+    // of the smaller graph's nodes the same): two unrelated models (an LSTM and an attention
+    // model on one dataset) would have every node marked for nothing.
+    let difference = compared.map(|other| (other, diff(&def.graph, &other.graph))).filter(|(other, d)| {
+        let smaller = def.graph.nodes.len().min(other.graph.nodes.len());
+        let same = def.graph.nodes.len().saturating_sub(d.added.len() + d.changed.len());
+        2 * same >= smaller
+    });
     if table {
         table_ui(ui, def, report);
     } else {
