@@ -11,8 +11,8 @@
 use std::time::Instant;
 
 use glassbox_engine::data::{Batch, Targets};
-use glassbox_engine::graph::examples::lenet;
-use glassbox_engine::graph::{GraphSpec, LayerSpec, Recurrent};
+use glassbox_engine::graph::examples::{lenet, lstm_text_classifier, reverse_transformer};
+use glassbox_engine::graph::{GraphSpec, LayerSpec};
 use glassbox_engine::tensor::{LossSpec, Model, Optimizer, OptimizerSpec};
 
 #[global_allocator]
@@ -28,29 +28,6 @@ fn mlp() -> GraphSpec {
         LayerSpec::Dense { units: 128, bias: true },
         LayerSpec::Relu,
         LayerSpec::Dense { units: 10, bias: true },
-    ])
-}
-
-fn transformer() -> GraphSpec {
-    GraphSpec::sequential(vec![
-        LayerSpec::Input { shape: vec![8] },
-        LayerSpec::Embedding { vocab: 10, dim: 32 },
-        LayerSpec::PositionalEncoding { learned: false },
-        LayerSpec::TransformerBlock { heads: 4, ff: 64, causal: false },
-        LayerSpec::TransformerBlock { heads: 4, ff: 64, causal: false },
-        LayerSpec::Dense { units: 10, bias: true },
-    ])
-}
-
-fn lstm() -> GraphSpec {
-    GraphSpec::sequential(vec![
-        LayerSpec::Input { shape: vec![12] },
-        LayerSpec::Embedding { vocab: 66, dim: 32 },
-        LayerSpec::Lstm(Recurrent { hidden: 64, return_sequences: false, bidirectional: false }),
-        LayerSpec::Dropout { rate: 0.3 },
-        LayerSpec::Dense { units: 64, bias: true },
-        LayerSpec::Relu,
-        LayerSpec::Dense { units: 2, bias: true },
     ])
 }
 
@@ -117,9 +94,9 @@ fn main() {
         bench("mlp", &mlp(), &data);
     }
     if wanted("transformer") {
-        bench("transformer", &transformer(), &token_batches(8, (8, 10), (8, 10)));
+        bench("transformer", &reverse_transformer(), &token_batches(8, (8, 10), (8, 10)));
     }
     if wanted("lstm") {
-        bench("lstm", &lstm(), &token_batches(8, (12, 66), (1, 2)));
+        bench("lstm", &lstm_text_classifier(66, 12), &token_batches(8, (12, 66), (1, 2)));
     }
 }

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use glassbox_engine::data::{char_windows, sentiment, sequence_task, split, Dataset, SequenceTask, TextSource};
 use glassbox_engine::generate::{generate, Generation};
-use glassbox_engine::graph::{GraphSpec, LayerSpec, Recurrent, SequencePooling};
+use glassbox_engine::graph::{examples, GraphSpec, LayerSpec, Recurrent};
 use glassbox_engine::tensor::{LossSpec, Model, Optimizer, OptimizerSpec};
 
 #[global_allocator]
@@ -63,14 +63,7 @@ fn train(
 fn reverse() -> anyhow::Result<()> {
     let (data, _) = sequence_task(SequenceTask::Reverse, 8, 10, 12_000, 1);
     let (train_set, test_set) = split(&data, 0.1, 2);
-    let graph = GraphSpec::sequential(vec![
-        LayerSpec::Input { shape: vec![8] },
-        LayerSpec::Embedding { vocab: 10, dim: 32 },
-        LayerSpec::PositionalEncoding { learned: false },
-        LayerSpec::TransformerBlock { heads: 4, ff: 64, causal: false },
-        LayerSpec::TransformerBlock { heads: 4, ff: 64, causal: false },
-        LayerSpec::Dense { units: 10, bias: true },
-    ]);
+    let graph = examples::reverse_transformer();
     let (mut model, accuracy) = train("Transformer, reverse", &graph, (&train_set, &test_set), 3, 3e-3, 1)?;
     println!("reverse: token accuracy {accuracy:.4} (goal >= 0.99)");
     let sample = test_set.sample(0).to_vec();
@@ -158,23 +151,8 @@ fn sentiment_models() -> anyhow::Result<()> {
     let vocab = data.vocab.clone().ok_or_else(|| anyhow::anyhow!("sentiment has a vocabulary"))?;
     let (train_set, test_set) = split(&data, 0.2, 9);
     let words = data.shape[0];
-    let seed_survey = GraphSpec::sequential(vec![
-        LayerSpec::Input { shape: vec![words] },
-        LayerSpec::Embedding { vocab: vocab.len(), dim: 32 },
-        LayerSpec::Lstm(recurrent(64)),
-        LayerSpec::Dropout { rate: 0.3 },
-        LayerSpec::Dense { units: 64, bias: true },
-        LayerSpec::Relu,
-        LayerSpec::Dense { units: 2, bias: true },
-    ]);
-    let attention = GraphSpec::sequential(vec![
-        LayerSpec::Input { shape: vec![words] },
-        LayerSpec::Embedding { vocab: vocab.len(), dim: 32 },
-        LayerSpec::PositionalEncoding { learned: false },
-        LayerSpec::Attention { heads: 4, dim: 32, causal: false },
-        LayerSpec::SequencePool { mode: SequencePooling::Mean },
-        LayerSpec::Dense { units: 2, bias: true },
-    ]);
+    let seed_survey = examples::lstm_text_classifier(vocab.len(), words);
+    let attention = examples::words_attention(vocab.len(), words);
     let probes = [
         ("the plot was good", 1),
         ("the plot was not good", 0),

@@ -2,7 +2,7 @@
 //! trains on out of the box and training settings that work for it.
 
 use crate::data::{Bundled, DataSource, DataSpec, Pattern2d, SequenceTask, TextSource};
-use crate::graph::{EdgeSpec, GraphSpec, LayerSpec, NodeSpec, Recurrent, SequencePooling};
+use crate::graph::{examples, EdgeSpec, GraphSpec, LayerSpec, NodeSpec, Recurrent};
 use crate::tensor::OptimizerSpec;
 use crate::train::TrainConfig;
 
@@ -59,6 +59,13 @@ fn pool() -> LayerSpec {
 
 fn last_state(hidden: usize) -> Recurrent {
     Recurrent { hidden, return_sequences: false, bidirectional: false }
+}
+
+/// The synthetic reviews' vocabulary and sentence length in words (a test checks them).
+const SENTIMENT_WORDS: (usize, usize) = (66, 12);
+
+fn sentiment() -> DataSpec {
+    DataSpec::new(DataSource::Sentiment { samples: 6000, seed: 0 })
 }
 
 fn sequence(task: SequenceTask, length: usize, vocab: usize, samples: usize) -> DataSpec {
@@ -219,43 +226,21 @@ pub fn templates() -> Vec<Template> {
         Template {
             name: "LSTM text classifier",
             about: "The seed survey's text model: word vectors, an LSTM of 64 units with dropout, 64 ReLU units and a score per class, on reviews with negation (\"not good\").",
-            graph: GraphSpec::sequential(vec![
-                LayerSpec::Input { shape: vec![12] },
-                LayerSpec::Embedding { vocab: 66, dim: 32 },
-                LayerSpec::Lstm(last_state(64)),
-                LayerSpec::Dropout { rate: 0.3 },
-                dense(64),
-                LayerSpec::Relu,
-                dense(2),
-            ]),
-            data: DataSpec::new(DataSource::Sentiment { samples: 6000, seed: 0 }),
+            graph: examples::lstm_text_classifier(SENTIMENT_WORDS.0, SENTIMENT_WORDS.1),
+            data: sentiment(),
             training: settings(3e-3, 32, 6),
         },
         Template {
             name: "Attention over words",
             about: "Word vectors with their positions, one layer of self-attention (4 heads) and the mean over the sentence: the attention map shows which words each word looks at.",
-            graph: GraphSpec::sequential(vec![
-                LayerSpec::Input { shape: vec![12] },
-                LayerSpec::Embedding { vocab: 66, dim: 32 },
-                LayerSpec::PositionalEncoding { learned: false },
-                LayerSpec::Attention { heads: 4, dim: 32, causal: false },
-                LayerSpec::SequencePool { mode: SequencePooling::Mean },
-                dense(2),
-            ]),
-            data: DataSpec::new(DataSource::Sentiment { samples: 6000, seed: 0 }),
+            graph: examples::words_attention(SENTIMENT_WORDS.0, SENTIMENT_WORDS.1),
+            data: sentiment(),
             training: settings(3e-3, 32, 6),
         },
         Template {
             name: "Transformer: reverse a sequence",
             about: "Vaswani et al. (2017) in small: two pre-norm encoder blocks with 4 heads write 8 symbols backwards, a score per position; watch a head's map turn into the anti-diagonal.",
-            graph: GraphSpec::sequential(vec![
-                LayerSpec::Input { shape: vec![8] },
-                LayerSpec::Embedding { vocab: 10, dim: 32 },
-                LayerSpec::PositionalEncoding { learned: false },
-                LayerSpec::TransformerBlock { heads: 4, ff: 64, causal: false },
-                LayerSpec::TransformerBlock { heads: 4, ff: 64, causal: false },
-                dense(10),
-            ]),
+            graph: examples::reverse_transformer(),
             data: sequence(SequenceTask::Reverse, 8, 10, 12_000),
             training: settings(3e-3, 32, 3),
         },

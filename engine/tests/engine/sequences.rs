@@ -4,7 +4,7 @@
 
 use glassbox_engine::data::{sentiment, sequence_task, split, Dataset, SequenceTask, Vocab};
 use glassbox_engine::generate::{generate, sample_index, Generation};
-use glassbox_engine::graph::{GraphSpec, LayerSpec, Recurrent, SequencePooling};
+use glassbox_engine::graph::{examples, GraphSpec, LayerSpec, Recurrent, SequencePooling};
 use glassbox_engine::tensor::{LossSpec, Model, Optimizer, OptimizerSpec};
 use rand::SeedableRng as _;
 
@@ -30,14 +30,7 @@ fn accuracy(model: &mut Model, test: &Dataset) -> f32 {
 fn a_transformer_learns_to_reverse_and_a_head_attends_to_the_mirrored_position() {
     let (data, _) = sequence_task(SequenceTask::Reverse, 8, 10, 6000, 1);
     let (train, test) = split(&data, 0.1, 2);
-    let graph = GraphSpec::sequential(vec![
-        LayerSpec::Input { shape: vec![8] },
-        LayerSpec::Embedding { vocab: 10, dim: 32 },
-        LayerSpec::PositionalEncoding { learned: false },
-        LayerSpec::TransformerBlock { heads: 4, ff: 64, causal: false },
-        LayerSpec::TransformerBlock { heads: 4, ff: 64, causal: false },
-        LayerSpec::Dense { units: 10, bias: true },
-    ]);
+    let graph = examples::reverse_transformer();
     let mut model = trained(&graph, &train, 2, 3e-3);
     let acc = accuracy(&mut model, &test);
     assert!(acc >= 0.99, "token accuracy {acc}");
@@ -75,23 +68,8 @@ fn an_lstm_and_an_attention_model_read_reviews_and_get_negation_right() {
     let vocab = data.vocab.clone().expect("words");
     let (train, test) = split(&data, 0.2, 9);
     let words = data.shape[0];
-    let lstm = GraphSpec::sequential(vec![
-        LayerSpec::Input { shape: vec![words] },
-        LayerSpec::Embedding { vocab: vocab.len(), dim: 32 },
-        LayerSpec::Lstm(Recurrent { hidden: 64, return_sequences: false, bidirectional: false }),
-        LayerSpec::Dropout { rate: 0.3 },
-        LayerSpec::Dense { units: 64, bias: true },
-        LayerSpec::Relu,
-        LayerSpec::Dense { units: 2, bias: true },
-    ]);
-    let attention = GraphSpec::sequential(vec![
-        LayerSpec::Input { shape: vec![words] },
-        LayerSpec::Embedding { vocab: vocab.len(), dim: 32 },
-        LayerSpec::PositionalEncoding { learned: false },
-        LayerSpec::Attention { heads: 4, dim: 32, causal: false },
-        LayerSpec::SequencePool { mode: SequencePooling::Mean },
-        LayerSpec::Dense { units: 2, bias: true },
-    ]);
+    let lstm = examples::lstm_text_classifier(vocab.len(), words);
+    let attention = examples::words_attention(vocab.len(), words);
     for (name, graph) in [("LSTM", lstm), ("attention", attention)] {
         let mut model = trained(&graph, &train, 4, 3e-3);
         let acc = accuracy(&mut model, &test);
