@@ -24,7 +24,7 @@ pub use pipeline::{Normalization, Normalizer, PipelineSpec};
 pub use sentiment::{sentence_of, sentiment};
 pub use sequence::{sequence_task, SequenceTask};
 pub use spec::{DataSource, DataSpec};
-pub use text::{char_windows, TextSource, Vocab, VocabKind, PAD, UNK};
+pub use text::{char_windows, token_id, TextSource, Vocab, VocabKind, PAD, UNK};
 pub use toy::{spiral, toy_2d, Pattern2d};
 
 use rand::seq::SliceRandom as _;

@@ -135,6 +135,13 @@ impl Vocab {
     }
 }
 
+/// The token id a value of a sample stands for: a whole number from 0 below `vocab` (inputs are
+/// stored as numbers, token ids among them).
+#[must_use]
+pub fn token_id(value: f32, vocab: usize) -> Option<usize> {
+    (value >= 0.0 && value.fract() == 0.0 && (value as usize) < vocab).then_some(value as usize)
+}
+
 /// Which bundled text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TextSource {

@@ -11,6 +11,12 @@ pub struct ParamDoc {
     pub about: &'static str,
 }
 
+/// The causal mask of the attention kinds.
+const CAUSAL: ParamDoc =
+    ParamDoc { name: "causal", about: "Each position sees only itself and earlier ones (for writing text)" };
+/// The normalisations' epsilon.
+const EPS: ParamDoc = ParamDoc { name: "eps", about: "A small number added to the spread so no division is by zero" };
+
 impl LayerKind {
     /// What the layer does, in a sentence.
     #[must_use]
@@ -153,11 +159,9 @@ impl LayerKind {
                     name: "momentum",
                     about: "How fast the running mean and spread used at test time follow the batches",
                 },
-                ParamDoc { name: "eps", about: "A small number added to the spread so no division is by zero" },
+                EPS,
             ],
-            Self::LayerNorm => {
-                &[ParamDoc { name: "eps", about: "A small number added to the spread so no division is by zero" }]
-            }
+            Self::LayerNorm => &[EPS],
             Self::Embedding => &[
                 ParamDoc { name: "vocab", about: "How many different tokens there are (the largest id + 1)" },
                 ParamDoc { name: "dim", about: "The length of each token's vector" },
@@ -179,18 +183,12 @@ impl LayerKind {
             Self::Attention => &[
                 ParamDoc { name: "heads", about: "How many separate ways of attending; dim is split between them" },
                 ParamDoc { name: "dim", about: "The size of the output at each position (a multiple of heads)" },
-                ParamDoc {
-                    name: "causal",
-                    about: "Each position sees only itself and earlier ones (for writing text)",
-                },
+                CAUSAL,
             ],
             Self::TransformerBlock => &[
                 ParamDoc { name: "heads", about: "How many attention heads; the features are split between them" },
                 ParamDoc { name: "ff", about: "The hidden units of the network applied at each position" },
-                ParamDoc {
-                    name: "causal",
-                    about: "Each position sees only itself and earlier ones (for writing text)",
-                },
+                CAUSAL,
             ],
             Self::SequencePool => {
                 &[ParamDoc { name: "mode", about: "Mean (over time), Last (the last step) or First (the first token)" }]

@@ -83,9 +83,8 @@ pub fn fit_to_data(
     let mut graph = graph.clone();
     let mut changes = Vec::new();
     if let Some(tokens) = vocab {
-        let input_id = graph.nodes.iter().find(|n| matches!(n.layer, LayerSpec::Input { .. })).map(|n| n.id.clone());
         let readers: Vec<String> =
-            graph.edges.iter().filter(|e| Some(&e.from) == input_id.as_ref()).map(|e| e.to.clone()).collect();
+            graph.nodes.iter().filter(|n| graph.reads_input(&n.id)).map(|n| n.id.clone()).collect();
         for node in graph.nodes.iter_mut().filter(|n| readers.contains(&n.id)) {
             if let LayerSpec::Embedding { vocab, .. } = &mut node.layer {
                 if *vocab != tokens {

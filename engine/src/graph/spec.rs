@@ -431,4 +431,10 @@ impl GraphSpec {
     pub fn node(&self, id: &str) -> Option<&NodeSpec> {
         self.nodes.iter().find(|n| n.id == id)
     }
+
+    /// Whether `id` is wired straight to an Input node (an Embedding there reads token ids).
+    #[must_use]
+    pub fn reads_input(&self, id: &str) -> bool {
+        self.edges.iter().any(|e| e.to == id && self.node(&e.from).is_some_and(|n| n.layer.kind() == LayerKind::Input))
+    }
 }

@@ -148,7 +148,7 @@ impl Model {
             if node.inputs.first() != Some(&0) {
                 continue;
             }
-            if let Some(at) = inputs.iter().position(|&v| ops::token_row(v, vocab).is_none()) {
+            if let Some(at) = inputs.iter().position(|&v| crate::data::token_id(v, vocab).is_none()) {
                 return Err(EngineError::Batch(format!(
                     "{} looks up token ids from 0 to {}, but sample {} has {} at position {}: give {} a vocabulary of at least the data's (its largest id + 1)",
                     node.id,

@@ -213,7 +213,7 @@ pub fn preflight(graph: &GraphSpec, config: &TrainConfig, data: &Splits) -> Resu
         }]));
     }
     check_data_fits(&report, data)?;
-    check_vocabulary(graph, &report, data)?;
+    check_vocabulary(graph, data)?;
     let estimate = estimate_model_memory(graph, &report, config, data.train.len());
     check_model_memory(&estimate, config.batch_size.min(data.train.len()))?;
     Ok(report)
@@ -221,15 +221,14 @@ pub fn preflight(graph: &GraphSpec, config: &TrainConfig, data: &Splits) -> Resu
 
 /// Refuses an Embedding reading the input whose table is smaller than the data's vocabulary (or,
 /// for data without one, than its largest token id + 1), or data whose values are not token ids.
-fn check_vocabulary(graph: &GraphSpec, report: &ShapeReport, data: &Splits) -> Result<(), EngineError> {
-    let Some(input) = report.input.as_deref() else { return Ok(()) };
+fn check_vocabulary(graph: &GraphSpec, data: &Splits) -> Result<(), EngineError> {
     for node in &graph.nodes {
         let LayerSpec::Embedding { vocab, .. } = node.layer else { continue };
-        if !graph.edges.iter().any(|e| e.from == input && e.to == node.id) {
+        if !graph.reads_input(&node.id) {
             continue;
         }
         let id = brief(&node.id);
-        if let Some(bad) = data.train.inputs.iter().find(|v| !(v.fract() == 0.0 && **v >= 0.0)) {
+        if let Some(bad) = data.train.inputs.iter().find(|&&v| crate::data::token_id(v, usize::MAX).is_none()) {
             return Err(EngineError::Batch(format!(
                 "{id} (Embedding) looks up token ids, but the data gives numbers such as {bad}: use a text or sequence dataset, or remove {id}"
             )));

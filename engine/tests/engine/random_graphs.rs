@@ -142,7 +142,7 @@ fn fitting_batch(model: &Model, len: usize, genes: &[u32], regression: bool) -> 
         .spec()
         .nodes
         .iter()
-        .filter(|n| model.spec().edges.iter().any(|e| e.from == "input" && e.to == n.id))
+        .filter(|n| model.spec().reads_input(&n.id))
         .filter_map(|n| match n.layer {
             LayerSpec::Embedding { vocab, .. } => Some(vocab),
             _ => None,

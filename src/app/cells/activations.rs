@@ -23,11 +23,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         super::unknown_model(ui, name);
         return;
     };
-    let inspection = inspecting::header(ui, name, run, cx, true);
-    egui::CollapsingHeader::new("Choose another sample")
-        .id_salt(("activations-chooser", name))
-        .show(ui, |ui| inspecting::chooser(ui, name, run, cx));
-    let Some(inspection) = inspection else { return };
+    let Some(inspection) = inspecting::header_and_chooser(ui, name, run, cx, "activations-chooser") else { return };
     let shared_id = ui.id().with("shared-scale");
     let mut shared = ui.data(|d| d.get_temp::<bool>(shared_id)).unwrap_or(true);
     let planar = cx.splits.is_some_and(|s| s.test.shape == [2]);

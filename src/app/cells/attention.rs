@@ -21,11 +21,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         super::unknown_model(ui, name);
         return;
     };
-    let inspection = inspecting::header(ui, name, run, cx, true);
-    egui::CollapsingHeader::new("Choose another sample")
-        .id_salt(("attention-chooser", name))
-        .show(ui, |ui| inspecting::chooser(ui, name, run, cx));
-    let Some(inspection) = inspection else { return };
+    let Some(inspection) = inspecting::header_and_chooser(ui, name, run, cx, "attention-chooser") else { return };
     let maps: Vec<&NodeOutput> = inspection.extras.iter().filter(|e| e.id.ends_with(".attention")).collect();
     if maps.is_empty() {
         ui.label(format!(

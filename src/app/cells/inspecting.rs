@@ -111,6 +111,22 @@ pub(super) fn header<'a>(
     inspection
 }
 
+/// [`header`], then the sample chooser folded under "Choose another sample" (the cells that show
+/// the sample but do not have the chooser open beside it). `salt` keeps each cell's fold apart.
+pub(super) fn header_and_chooser<'a>(
+    ui: &mut egui::Ui,
+    name: &str,
+    run: &'a ModelRun,
+    cx: &mut CellContext<'_>,
+    salt: &str,
+) -> Option<&'a Inspection> {
+    let inspection = header(ui, name, run, cx, true);
+    egui::CollapsingHeader::new("Choose another sample")
+        .id_salt((salt, name))
+        .show(ui, |ui| chooser(ui, name, run, cx));
+    inspection
+}
+
 /// A snapshot in words: "step 940 (end of epoch 3)".
 fn moment_text(step: usize, reason: SnapshotReason) -> String {
     match reason {

@@ -24,7 +24,7 @@ pub(crate) use norm::layer_norm;
 pub(crate) use pointwise::{gelu, leaky_relu, relu, tanh};
 pub(crate) use pool::{avg_pool2d, max_pool2d, PoolDims};
 pub(crate) use recurrent::{recurrent, Direction, RecurrentDims};
-pub(crate) use sequence::{add_positions, embedding, pool_sequence, sinusoids, token_row, Positions};
+pub(crate) use sequence::{add_positions, embedding, pool_sequence, sinusoids, Positions};
 
 use dfdx::prelude::*;
 

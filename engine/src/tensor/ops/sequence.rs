@@ -4,6 +4,7 @@
 use dfdx::prelude::*;
 
 use super::{add_into, values, Act, Flat, Grads};
+use crate::data::token_id;
 use crate::graph::SequencePooling;
 
 /// Row `id` of `table` (`[vocab, dim]`) for every token id of `ids` (`[batch, time]`, ids stored
@@ -17,7 +18,7 @@ pub(crate) fn embedding<T: Tape<f32, Cpu>>(
     tape: &mut T,
 ) -> Act {
     let (batch, time) = *ids.shape();
-    let rows: Vec<Option<usize>> = values(ids).iter().map(|&v| token_row(v, vocab)).collect();
+    let rows: Vec<Option<usize>> = values(ids).iter().map(|&v| token_id(v, vocab)).collect();
     let w = values(table);
     let mut y = vec![0.0; batch * time * dim];
     for (out, row) in y.chunks_exact_mut(dim).zip(&rows) {
@@ -40,11 +41,6 @@ pub(crate) fn embedding<T: Tape<f32, Cpu>>(
         });
     }
     out
-}
-
-/// The table row of a token id stored as a number: a whole number from 0 below `vocab`.
-pub(crate) fn token_row(v: f32, vocab: usize) -> Option<usize> {
-    (v >= 0.0 && v.fract() == 0.0 && (v as usize) < vocab).then_some(v as usize)
 }
 
 /// The sinusoidal position codes of Vaswani et al. (2017), `[time, dim]`:
