@@ -43,8 +43,8 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
 fn writer(ui: &mut egui::Ui, name: &str, run: &crate::app::runs::ModelRun, cx: &mut CellContext<'_>) {
     let Some(splits) = cx.splits else { return };
     let Some(vocab) = splits.train.vocab.as_ref() else { return };
-    let Some(def) = cx.notebook.model(name) else { return };
-    let report = glassbox_engine::graph::infer_shapes(&def.graph);
+    // The run's shapes, kept in step with the graph (no inference each frame).
+    let report = &run.report;
     let shape = |id: Option<&str>| id.and_then(|i| report.shape_of(i)).map(<[usize]>::to_vec);
     let (Some(input), Some(output)) = (shape(report.input.as_deref()), shape(report.output.as_deref())) else {
         return;

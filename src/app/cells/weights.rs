@@ -49,7 +49,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         let node = def.graph.node(glassbox_engine::inspect::param_node(tensor));
         if let (Some(node), [rows, cols]) = (node, shape.as_slice()) {
             if matches!(node.layer, glassbox_engine::graph::LayerSpec::Embedding { .. }) {
-                embedding_plane(ui, cx, tensor, values, [*rows, *cols]);
+                embedding_plane(ui, cx, (tensor, inspection.id), values, [*rows, *cols]);
             }
         }
         ui.horizontal(|ui| {
@@ -167,8 +167,26 @@ const TOKENS_SHOWN: usize = 300;
 
 /// An embedding's token vectors on their first two principal components, each labelled with its
 /// token: tokens the model treats alike end up near each other.
-fn embedding_plane(ui: &mut egui::Ui, cx: &CellContext<'_>, tensor: &str, values: &[f32], [rows, cols]: [usize; 2]) {
-    let (points, shares) = glassbox_engine::inspect::principal_plane(values, rows, cols);
+fn embedding_plane(
+    ui: &mut egui::Ui,
+    cx: &CellContext<'_>,
+    (tensor, version): (&str, u64),
+    values: &[f32],
+    [rows, cols]: [usize; 2],
+) {
+    // Worked out once per inspection, not every frame (a large vocabulary's covariance costs).
+    type Plane = std::sync::Arc<(Vec<[f32; 2]>, [f32; 2])>;
+    let cache_id = ui.id().with(("embedding-plane", tensor));
+    let cached = ui.data(|d| d.get_temp::<(u64, Plane)>(cache_id)).filter(|(v, _)| *v == version);
+    let plane = cached.map_or_else(
+        || {
+            let plane: Plane = std::sync::Arc::new(glassbox_engine::inspect::principal_plane(values, rows, cols));
+            ui.data_mut(|d| d.insert_temp(cache_id, (version, plane.clone())));
+            plane
+        },
+        |(_, plane)| plane,
+    );
+    let (points, shares) = (&plane.0, plane.1);
     let vocab = cx.splits.and_then(|s| s.test.vocab.as_ref());
     let token = |i: usize| -> String {
         let t = vocab.and_then(|v| v.tokens().get(i)).cloned().unwrap_or_else(|| i.to_string());
