@@ -6,7 +6,7 @@
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
-use super::{values, Act, Grads};
+use super::{take_grad, values, Act, Grads};
 
 /// Sizes of one attention application.
 #[derive(Clone, Copy, Debug)]
@@ -153,8 +153,9 @@ pub(crate) fn attention<T: Tape<f32, Cpu>>(dev: &Cpu, qkv: &Act, d: AttentionDim
     if T::OWNS_TAPE {
         let (x_g, out_g) = (qkv.ghost(), out.ghost());
         let kept = probs.clone();
+        let dev = dev.clone();
         tape.add_backward_op(move |grads: &mut Grads| {
-            let gy = grads.get_or_alloc_mut(&out_g)?.to_vec();
+            let gy = take_grad(&dev, grads.get_or_alloc_mut(&out_g)?)?;
             let gx = grads.get_or_alloc_mut(&x_g)?;
             xd.par_chunks(t * 3 * dim)
                 .zip(kept.par_chunks(d.heads * t * t))

@@ -9,7 +9,7 @@
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
-use super::{add_into, values, Act, Flat, Grads};
+use super::{add_into, take_grad, values, Act, Flat, Grads};
 use crate::tensor::gemm::{matmul, Stored};
 
 /// Sizes of one convolution.
@@ -173,22 +173,25 @@ pub(crate) fn conv2d<T: Tape<f32, Cpu>>(
     let out = dev.tensor_from_vec(y, (d.batch, out_len));
     if T::OWNS_TAPE {
         let (x_g, w_g, b_g, out_g) = (x.ghost(), w.ghost(), b.ghost(), out.ghost());
+        let dev = dev.clone();
         tape.add_backward_op(move |grads: &mut Grads| {
-            let gy = grads.get_or_alloc_mut(&out_g)?.to_vec();
-            // dW[f, patch] = sum over samples of gy_b[f, positions] col_b^T
+            let gy = take_grad(&dev, grads.get_or_alloc_mut(&out_g)?)?;
+            // dW^T[patch, f] = sum over samples of col_b gy_b^T. Written this way round, gemm
+            // reads the columns as they lie; dW = gy_b col_b^T made it repack every sample's
+            // columns (a transposing copy as large as the unfolding itself).
             let partials: Vec<Vec<f32>> = gy
                 .par_chunks(out_len * GROUP_SAMPLES)
                 .zip(cols.par_chunks(GROUP_SAMPLES))
                 .map(|(gys, cs)| {
-                    let mut acc = vec![0.0; d.filters * patch];
+                    let mut acc = vec![0.0; patch * d.filters];
                     for (gyb, col) in gys.chunks_exact(out_len).zip(cs) {
                         matmul(
                             &mut acc,
-                            gyb,
-                            Stored::Plain,
                             col,
+                            Stored::Plain,
+                            gyb,
                             Stored::Transposed,
-                            (d.filters, positions, patch),
+                            (patch, positions, d.filters),
                             true,
                         );
                     }
@@ -197,7 +200,11 @@ pub(crate) fn conv2d<T: Tape<f32, Cpu>>(
                 .collect();
             let gw = grads.get_or_alloc_mut(&w_g)?;
             for p in &partials {
-                add_into(gw, p);
+                for (r, row) in p.chunks_exact(d.filters).enumerate() {
+                    for (f, v) in row.iter().enumerate() {
+                        gw[f * patch + r] += v;
+                    }
+                }
             }
             let gb = grads.get_or_alloc_mut(&b_g)?;
             for gyb in gy.chunks_exact(out_len) {

@@ -2,7 +2,7 @@
 
 use dfdx::prelude::*;
 
-use super::{values, Act, Flat, Grads};
+use super::{take_grad, values, Act, Flat, Grads};
 use crate::tensor::gemm::{matmul, Stored};
 
 /// Sizes of a dense layer application. `rows` counts every position of every sample.
@@ -39,8 +39,9 @@ pub(crate) fn dense<T: Tape<f32, Cpu>>(
     let out = dev.tensor_from_vec(y, (batch, rows / batch.max(1) * units));
     if T::OWNS_TAPE {
         let (x_g, w_g, b_g, out_g) = (x.ghost(), w.ghost(), b.map(Tensor::ghost), out.ghost());
+        let dev = dev.clone();
         tape.add_backward_op(move |grads: &mut Grads| {
-            let gy = grads.get_or_alloc_mut(&out_g)?.to_vec();
+            let gy = take_grad(&dev, grads.get_or_alloc_mut(&out_g)?)?;
             // dW[in, units] = x^T gy
             let gw = grads.get_or_alloc_mut(&w_g)?;
             matmul(gw, &xd, Stored::Transposed, &gy, Stored::Plain, (fan_in, rows, units), true);

@@ -3,7 +3,7 @@
 use dfdx::prelude::*;
 use rand::{Rng as _, SeedableRng as _};
 
-use super::{values, Act, Grads};
+use super::{take_grad, values, Act, Grads};
 
 /// Zeroes each value with probability `rate` and scales the kept ones by `1 / (1 - rate)`.
 pub(crate) fn dropout<T: Tape<f32, Cpu>>(dev: &Cpu, x: &Act, rate: f32, seed: u64, tape: &mut T) -> Act {
@@ -15,10 +15,11 @@ pub(crate) fn dropout<T: Tape<f32, Cpu>>(dev: &Cpu, x: &Act, rate: f32, seed: u6
     let out = dev.tensor_from_vec(y, *x.shape());
     if T::OWNS_TAPE {
         let (x_g, out_g) = (x.ghost(), out.ghost());
+        let dev = dev.clone();
         tape.add_backward_op(move |grads: &mut Grads| {
-            let gy = grads.get_or_alloc_mut(&out_g)?.to_vec();
+            let gy = take_grad(&dev, grads.get_or_alloc_mut(&out_g)?)?;
             let gx = grads.get_or_alloc_mut(&x_g)?;
-            for ((g, dy), m) in gx.iter_mut().zip(&gy).zip(&mask) {
+            for ((g, dy), m) in gx.iter_mut().zip(gy.iter()).zip(&mask) {
                 *g += dy * m;
             }
             Ok(())

@@ -8,7 +8,7 @@
 
 use dfdx::prelude::*;
 
-use super::{values, Act, Grads};
+use super::{take_grad, values, Act, Grads};
 
 /// The element-wise sum of `inputs` (all of one shape).
 pub(crate) fn sum<T: Tape<f32, Cpu>>(dev: &Cpu, inputs: &[&Act], tape: &mut T) -> Act {
@@ -21,8 +21,9 @@ pub(crate) fn sum<T: Tape<f32, Cpu>>(dev: &Cpu, inputs: &[&Act], tape: &mut T) -
     if T::OWNS_TAPE {
         let ghosts: Vec<_> = inputs.iter().map(|x| x.ghost()).collect();
         let out_g = out.ghost();
+        let dev = dev.clone();
         tape.add_backward_op(move |grads: &mut Grads| {
-            let gy = grads.get_or_alloc_mut(&out_g)?.to_vec();
+            let gy = take_grad(&dev, grads.get_or_alloc_mut(&out_g)?)?;
             for x_g in &ghosts {
                 super::add_into(grads.get_or_alloc_mut(x_g)?, &gy);
             }
@@ -51,8 +52,9 @@ pub(crate) fn concat<T: Tape<f32, Cpu>>(dev: &Cpu, inputs: &[&Act], tape: &mut T
     if T::OWNS_TAPE {
         let ghosts: Vec<_> = inputs.iter().map(|x| x.ghost()).collect();
         let out_g = out.ghost();
+        let dev = dev.clone();
         tape.add_backward_op(move |grads: &mut Grads| {
-            let gy = grads.get_or_alloc_mut(&out_g)?.to_vec();
+            let gy = take_grad(&dev, grads.get_or_alloc_mut(&out_g)?)?;
             let mut offset = 0;
             for (x_g, &width) in ghosts.iter().zip(&widths) {
                 let gx = grads.get_or_alloc_mut(x_g)?;

@@ -33,6 +33,16 @@ pub(crate) type Act = Tensor<(usize, usize), f32, Cpu>;
 /// A parameter: one flat tensor, so dfdx's optimiser kernels can update it in place.
 pub(crate) type Flat = Tensor<(usize,), f32, Cpu>;
 pub(crate) type Grads = Gradients<f32, Cpu>;
+/// One tensor's gradient buffer as the tape keeps it.
+pub(crate) type GradVec = <Cpu as Storage<f32>>::Vec;
+
+/// Moves an op's output gradient out of `grads`, leaving an empty buffer in its place. The op
+/// that made a tensor is the last to read its gradient (the tape runs every consumer's backward
+/// first, and only parameters and the input are read after the pass), so it can read the
+/// gradient while it writes its inputs' gradients without copying it first.
+pub(crate) fn take_grad(dev: &Cpu, slot: &mut GradVec) -> Result<GradVec, CpuError> {
+    Ok(std::mem::replace(slot, dev.try_alloc_len(0)?))
+}
 
 /// A copy of a contiguous tensor's values.
 pub(crate) fn values<S: Shape, T>(t: &Tensor<S, f32, Cpu, T>) -> Vec<f32> {

@@ -4,7 +4,7 @@
 
 use dfdx::prelude::*;
 
-use super::{values, Act, Flat, Grads};
+use super::{take_grad, values, Act, Flat, Grads};
 
 /// `y = gamma * (x - mean) / sqrt(var + eps) + beta` over every row of `d` values of `x`.
 pub(crate) fn layer_norm<T: Tape<f32, Cpu>>(
@@ -41,8 +41,9 @@ pub(crate) fn layer_norm<T: Tape<f32, Cpu>>(
     let out = dev.tensor_from_vec(y, shape);
     if T::OWNS_TAPE {
         let (x_g, g_g, b_g, out_g) = (x.ghost(), gamma.ghost(), beta.ghost(), out.ghost());
+        let dev = dev.clone();
         tape.add_backward_op(move |grads: &mut Grads| {
-            let gy = grads.get_or_alloc_mut(&out_g)?.to_vec();
+            let gy = take_grad(&dev, grads.get_or_alloc_mut(&out_g)?)?;
             let mut dgamma = vec![0.0; d];
             let mut dbeta = vec![0.0; d];
             let mut dx = vec![0.0; gy.len()];

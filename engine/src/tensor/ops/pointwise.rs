@@ -7,7 +7,7 @@
 
 use dfdx::prelude::*;
 
-use super::{values, Act, Grads};
+use super::{take_grad, values, Act, Grads};
 
 /// `y = f(x)` element-wise, with `dy/dx = df(x)`.
 fn pointwise<T, F, DF>(dev: &Cpu, x: &Act, f: F, df: DF, tape: &mut T) -> Act
@@ -32,10 +32,11 @@ where
     let out = dev.tensor_from_vec(y, *x.shape());
     if T::OWNS_TAPE {
         let (x_g, out_g) = (x.ghost(), out.ghost());
+        let dev = dev.clone();
         tape.add_backward_op(move |grads: &mut Grads| {
-            let gy = grads.get_or_alloc_mut(&out_g)?.to_vec();
+            let gy = take_grad(&dev, grads.get_or_alloc_mut(&out_g)?)?;
             let gx = grads.get_or_alloc_mut(&x_g)?;
-            for ((g, dy), &k) in gx.iter_mut().zip(&gy).zip(&kept) {
+            for ((g, dy), &k) in gx.iter_mut().zip(gy.iter()).zip(&kept) {
                 *g += dy * slope(k);
             }
             Ok(())

@@ -8,7 +8,7 @@
 use dfdx::prelude::*;
 
 use super::pointwise::{sigmoid_approx, tanh_approx};
-use super::{add_into, values, Act, Flat, Grads};
+use super::{add_into, take_grad, values, Act, Flat, Grads};
 use crate::graph::Cell;
 use crate::tensor::gemm::{matmul, matmul_serial, Stored};
 use rayon::prelude::*;
@@ -317,8 +317,9 @@ pub(crate) fn recurrent<T: Tape<f32, Cpu>>(
             .map(|dir| [dir.weight_ih.ghost(), dir.weight_hh.ghost(), dir.bias_ih.ghost(), dir.bias_hh.ghost()])
             .collect();
         let reverse: Vec<bool> = directions.iter().map(|dir| dir.reverse).collect();
+        let dev = dev.clone();
         tape.add_backward_op(move |grads: &mut Grads| {
-            let gy = grads.get_or_alloc_mut(&out_g)?.to_vec();
+            let gy = take_grad(&dev, grads.get_or_alloc_mut(&out_g)?)?;
             let mut gx = need_dx.then(|| vec![0.0; batch * time * f]);
             for (k, ((per_share, (w_ih, w_hh)), ghost)) in traces.iter().zip(&weights).zip(&ghosts).enumerate() {
                 // Each share's states get their gradient from the output (time-major), and run

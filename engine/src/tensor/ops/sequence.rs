@@ -3,7 +3,7 @@
 
 use dfdx::prelude::*;
 
-use super::{add_into, values, Act, Flat, Grads};
+use super::{add_into, take_grad, values, Act, Flat, Grads};
 use crate::data::token_id;
 use crate::graph::SequencePooling;
 
@@ -29,8 +29,9 @@ pub(crate) fn embedding<T: Tape<f32, Cpu>>(
     let out = dev.tensor_from_vec(y, (batch, time * dim));
     if T::OWNS_TAPE {
         let (w_g, out_g) = (table.ghost(), out.ghost());
+        let dev = dev.clone();
         tape.add_backward_op(move |grads: &mut Grads| {
-            let gy = grads.get_or_alloc_mut(&out_g)?.to_vec();
+            let gy = take_grad(&dev, grads.get_or_alloc_mut(&out_g)?)?;
             let gw = grads.get_or_alloc_mut(&w_g)?;
             for (g, row) in gy.chunks_exact(dim).zip(&rows) {
                 if let Some(r) = row {
@@ -81,8 +82,9 @@ pub(crate) fn add_positions<T: Tape<f32, Cpu>>(dev: &Cpu, x: &Act, codes: &Posit
             Positions::Learned(w) => Some(w.ghost()),
             Positions::Fixed(_) => None,
         };
+        let dev = dev.clone();
         tape.add_backward_op(move |grads: &mut Grads| {
-            let gy = grads.get_or_alloc_mut(&out_g)?.to_vec();
+            let gy = take_grad(&dev, grads.get_or_alloc_mut(&out_g)?)?;
             add_into(grads.get_or_alloc_mut(&x_g)?, &gy);
             if let Some(w_g) = &w_g {
                 let gw = grads.get_or_alloc_mut(w_g)?;
@@ -128,8 +130,9 @@ pub(crate) fn pool_sequence<T: Tape<f32, Cpu>>(
     let out = dev.tensor_from_vec(y, (batch, features));
     if T::OWNS_TAPE {
         let (x_g, out_g) = (x.ghost(), out.ghost());
+        let dev = dev.clone();
         tape.add_backward_op(move |grads: &mut Grads| {
-            let gy = grads.get_or_alloc_mut(&out_g)?.to_vec();
+            let gy = take_grad(&dev, grads.get_or_alloc_mut(&out_g)?)?;
             let gx = grads.get_or_alloc_mut(&x_g)?;
             for (dx, g) in gx.chunks_exact_mut(time * features).zip(gy.chunks_exact(features)) {
                 for (t, row) in dx.chunks_exact_mut(features).enumerate() {
