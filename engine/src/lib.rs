@@ -13,6 +13,7 @@
 //!   decision boundaries).
 
 pub mod data;
+pub mod explain;
 pub mod files;
 pub mod generate;
 pub mod graph;
@@ -46,6 +47,9 @@ pub enum EngineError {
     /// A dataset or model would need more memory than this machine lets it have.
     #[error("{0}")]
     TooLarge(String),
+    /// The user stopped a long computation.
+    #[error("cancelled")]
+    Cancelled,
     /// A bug in Glassbox rather than in the input.
     #[error("internal error: {0}")]
     Internal(String),

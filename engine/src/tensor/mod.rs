@@ -91,7 +91,84 @@ pub struct GradientReport {
     pub input: Vec<f32>,
 }
 
+/// A probe for [`Model::score_gradients`]: a node whose output's gradient is wanted, and
+/// optionally values to hand on in place of its output (all samples', `count x` its size).
+#[derive(Clone, Copy, Debug)]
+pub struct Probe<'a> {
+    pub node: &'a str,
+    pub replacement: Option<&'a [f32]>,
+}
+
+/// What [`Model::score_gradients`] found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScoreGradients {
+    /// The model's outputs, `count x` the output size.
+    pub outputs: Vec<f32>,
+    /// The gradient of the weighted score with respect to the input values.
+    pub input: Vec<f32>,
+    /// At the probe: the values handed on there, and the score's gradient with respect to them.
+    pub probe_values: Vec<f32>,
+    pub probe_grad: Vec<f32>,
+}
+
 impl Model {
+    /// The gradient of `sum over samples and outputs of weights * output` (for one class's score,
+    /// `weights` is 1 at that class of each sample and 0 elsewhere) with respect to the input and,
+    /// with a probe, to one node's output, in evaluation mode.
+    ///
+    /// # Errors
+    /// When the inputs do not fit, `weights` is not one per output value, or the probe names no
+    /// node (or its replacement has the wrong size).
+    pub fn score_gradients(
+        &mut self,
+        inputs: &[f32],
+        count: usize,
+        weights: &[f32],
+        probe: Option<Probe<'_>>,
+    ) -> Result<ScoreGradients, EngineError> {
+        let x = self.input_batch(inputs, count)?;
+        let out_numel: usize = self.output_shape().iter().product();
+        if weights.len() != count * out_numel {
+            return Err(EngineError::Batch(format!(
+                "expected {} score weights ({count} x {out_numel}), got {}",
+                count * out_numel,
+                weights.len()
+            )));
+        }
+        let slot = ops::CaughtSlot::default();
+        if let Some(p) = probe {
+            let Some(node) = self.nodes.iter().position(|n| n.id == p.node) else {
+                return Err(EngineError::Batch(format!("this model has no node called {}", p.node)));
+            };
+            let size = count * self.nodes[node].out_shape.iter().product::<usize>();
+            if let Some(r) = p.replacement.filter(|r| r.len() != size) {
+                return Err(EngineError::Batch(format!(
+                    "{} gives {size} values for {count} sample(s), but {} were given in their place",
+                    p.node,
+                    r.len()
+                )));
+            }
+            self.probe = Some(model::ProbeAt {
+                node,
+                replacement: p.replacement.map(<[f32]>::to_vec),
+                slot: std::sync::Arc::clone(&slot),
+            });
+        }
+        let x_ghost = x.clone();
+        let mut tape = OwnedTape::<f32, Cpu>::default();
+        let mode = Mode { train: false, dropout_seed: 0, input_grad: true, record: false };
+        let out = self.forward(&x, &mut tape, mode).pop();
+        self.probe = None;
+        let out = out.ok_or_else(|| EngineError::Internal("empty model".to_owned()))?;
+        let outputs = values(&out);
+        let w = self.dev.tensor_from_vec(weights.to_vec(), (count, out_numel));
+        let score = (out.put_tape(tape) * w).sum::<Rank0, _>();
+        let mut grads = score.backward();
+        let input = grads.get_or_alloc_mut(&x_ghost).map_err(|e| EngineError::Internal(e.to_string()))?.to_vec();
+        let caught = std::mem::take(&mut *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        Ok(ScoreGradients { outputs, input, probe_values: caught.values, probe_grad: caught.grad })
+    }
+
     fn check_batch(&self, batch: &Batch) -> Result<(), EngineError> {
         let in_numel: usize = self.input_shape().iter().product();
         if batch.len == 0 {

@@ -7,7 +7,7 @@ use dfdx::prelude::*;
 use rand::{Rng as _, SeedableRng as _};
 
 use super::layers;
-use super::ops::{values, Act, Flat};
+use super::ops::{self, values, Act, Flat};
 use crate::graph::{infer_shapes, param_shapes, GraphSpec, LayerSpec, ShapeReport};
 use crate::EngineError;
 
@@ -62,6 +62,17 @@ pub struct Model {
     pub(crate) buffers: BTreeMap<String, Vec<f32>>,
     /// What the last recording pass kept besides the nodes' outputs, `<node id>.<what>`.
     pub(crate) extras: Vec<super::NodeOutput>,
+    /// A probe on one node's output for the next pass (attribution), taken by that pass.
+    pub(crate) probe: Option<ProbeAt>,
+}
+
+/// Where a pass puts a probe, and what it hands on there.
+pub(crate) struct ProbeAt {
+    /// The node's index in [`Model::nodes`].
+    pub node: usize,
+    /// Values to hand on instead of the node's own (all samples'), if any.
+    pub replacement: Option<Vec<f32>>,
+    pub slot: ops::CaughtSlot,
 }
 
 impl std::fmt::Debug for Model {
@@ -143,7 +154,7 @@ impl Model {
                 params: node_params,
             });
         }
-        Ok(Self { dev, spec: spec.clone(), report, nodes, params, buffers, extras: Vec::new() })
+        Ok(Self { dev, spec: spec.clone(), report, nodes, params, buffers, extras: Vec::new(), probe: None })
     }
 
     /// The spec this model was compiled from.
@@ -256,7 +267,8 @@ impl Model {
     /// `super::layers`.
     pub(crate) fn forward<T: Tape<f32, Cpu>>(&mut self, x: &Act, tape: &mut T, mode: Mode) -> Vec<Act> {
         let batch = x.shape().0;
-        let Self { dev, nodes, params, buffers, extras, .. } = self;
+        let Self { dev, nodes, params, buffers, extras, probe, .. } = self;
+        let probe = probe.take();
         extras.clear();
         let mut outs: Vec<Act> = Vec::with_capacity(nodes.len());
         // Which node's tensor each output is: some layers hand on their input tensor itself (same
@@ -283,7 +295,10 @@ impl Model {
                 buffers,
                 extras,
             };
-            let y = layers::forward(&mut step);
+            let mut y = layers::forward(&mut step);
+            if let Some(p) = probe.as_ref().filter(|p| p.node == index) {
+                y = ops::probe(dev, &y, p.replacement.as_deref(), &p.slot, tape);
+            }
             debug_assert_eq!(
                 y.shape().1,
                 node.out_shape.iter().product::<usize>(),

@@ -5,6 +5,7 @@ mod bundled_anywhere;
 mod common;
 mod datasets;
 mod edit;
+mod explain;
 mod fit;
 mod forward;
 mod gradients;

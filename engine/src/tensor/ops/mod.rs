@@ -12,6 +12,7 @@ mod join;
 mod norm;
 mod pointwise;
 mod pool;
+mod probe;
 mod recurrent;
 mod sequence;
 
@@ -23,6 +24,7 @@ pub(crate) use join::{concat, sum};
 pub(crate) use norm::layer_norm;
 pub(crate) use pointwise::{gelu, leaky_relu, relu, tanh};
 pub(crate) use pool::{avg_pool2d, max_pool2d, PoolDims};
+pub(crate) use probe::{probe, CaughtSlot};
 pub(crate) use recurrent::{recurrent, Direction, RecurrentDims};
 pub(crate) use sequence::{add_positions, embedding, pool_sequence, sinusoids, Positions};
 

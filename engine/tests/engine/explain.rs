@@ -1,0 +1,279 @@
+//! Attribution methods: exact answers on linear models, completeness and the Grad-CAM split on a
+//! trained LeNet, the randomisation check, text and cancelling.
+
+use glassbox_engine::data::{load_bundled, sentiment, split, Bundled, Dataset};
+use glassbox_engine::explain::{
+    explain, sanity, segments, Attribution, Baseline, Method, Reference, Segmentation, Settings,
+};
+use glassbox_engine::graph::{examples, GraphSpec, LayerSpec};
+use glassbox_engine::tensor::{LossSpec, Model, Optimizer, OptimizerSpec, Probe};
+use glassbox_engine::EngineError;
+
+/// Input [4] -> Dense 3: `score_c = sum_i x_i W[i, c] + b_c`, with chosen weights.
+fn linear() -> (Model, Vec<f32>) {
+    let graph =
+        GraphSpec::sequential(vec![LayerSpec::Input { shape: vec![4] }, LayerSpec::Dense { units: 3, bias: true }]);
+    let mut model = Model::new(&graph, 0).expect("valid");
+    let w: Vec<f32> = vec![0.5, -1.0, 2.0, 1.5, 0.25, -0.75, -2.0, 1.0, 0.0, 3.0, -0.5, 0.125];
+    model.set_weight("dense1.weight", &w).expect("fits");
+    model.set_weight("dense1.bias", &[0.1, -0.2, 0.3]).expect("fits");
+    (model, w)
+}
+
+fn column(w: &[f32], c: usize) -> Vec<f32> {
+    (0..4).map(|i| w[i * 3 + c]).collect()
+}
+
+fn run(model: &mut Model, input: &[f32], settings: &Settings, reference: &Reference) -> Attribution {
+    explain(model, input, settings, reference, &mut |_| true).expect("explains")
+}
+
+fn close(got: &[f32], want: &[f32], tol: f32) -> bool {
+    got.len() == want.len() && got.iter().zip(want).all(|(g, w)| (g - w).abs() <= tol * (1.0 + w.abs()))
+}
+
+const X: [f32; 4] = [1.0, -2.0, 0.5, 3.0];
+
+fn table_reference() -> Reference {
+    Reference { min: -3.0, max: 4.0, mean: vec![0.25, 0.5, -1.0, 2.0] }
+}
+
+#[test]
+fn on_a_linear_model_saliency_is_the_weights_and_gradient_x_input_their_product() {
+    let (mut model, w) = linear();
+    for target in 0..3 {
+        let s = Settings { target: Some(target), ..Settings::of(Method::Saliency) };
+        let a = run(&mut model, &X, &s, &table_reference());
+        assert!(close(&a.values, &column(&w, target), 1e-6), "saliency {:?}", a.values);
+        let s = Settings { method: Method::GradientXInput, ..s };
+        let a = run(&mut model, &X, &s, &table_reference());
+        let want: Vec<f32> = column(&w, target).iter().zip(X).map(|(w, x)| w * x).collect();
+        assert!(close(&a.values, &want, 1e-6), "gradient x input {:?}", a.values);
+    }
+    // SmoothGrad of a linear model: the gradient is the same everywhere.
+    let s = Settings { target: Some(1), ..Settings::of(Method::SmoothGrad) };
+    assert!(close(&run(&mut model, &X, &s, &table_reference()).values, &column(&w, 1), 1e-5));
+}
+
+#[test]
+fn on_a_linear_model_integrated_gradients_occlusion_and_kernel_shap_are_w_times_x_minus_baseline() {
+    let (mut model, w) = linear();
+    let reference = table_reference();
+    let mean = reference.mean.clone();
+    for target in 0..3 {
+        let want: Vec<f32> = column(&w, target).iter().zip(X).zip(&mean).map(|((w, x), m)| w * (x - m)).collect();
+        let ig = Settings {
+            target: Some(target),
+            baseline: Baseline::Mean,
+            steps: 7,
+            ..Settings::of(Method::IntegratedGradients)
+        };
+        let a = run(&mut model, &X, &ig, &reference);
+        assert!(close(&a.values, &want, 1e-5), "IG {:?} against {want:?}", a.values);
+        let c = a.completeness.expect("IG states its completeness");
+        assert!(c.relative_gap() < 1e-5, "{c:?}");
+        let shap = Settings { method: Method::KernelShap, ..ig.clone() };
+        let a = run(&mut model, &X, &shap, &reference);
+        assert!(close(&a.values, &want, 1e-4), "Kernel SHAP {:?} against {want:?}", a.values);
+        let occlusion = Settings { method: Method::Occlusion, patch: 1, stride: 1, ..ig.clone() };
+        let a = run(&mut model, &X, &occlusion, &reference);
+        assert!(close(&a.values, &want, 1e-5), "occlusion {:?} against {want:?}", a.values);
+        // LIME's ridge penalty shrinks the coefficients a little; their order and signs hold.
+        let lime = Settings { method: Method::Lime, ..ig };
+        let a = run(&mut model, &X, &lime, &reference);
+        assert!(close(&a.values, &want, 0.1), "LIME {:?} against {want:?}", a.values);
+    }
+    // Black: IG and SHAP start from the smallest value everywhere.
+    let s = Settings { target: Some(0), baseline: Baseline::Black, ..Settings::of(Method::IntegratedGradients) };
+    let want: Vec<f32> = column(&w, 0).iter().zip(X).map(|(w, x)| w * (x - reference.min)).collect();
+    assert!(close(&run(&mut model, &X, &s, &reference).values, &want, 1e-5));
+}
+
+#[test]
+fn kernel_shap_by_sampling_adds_up_and_finds_the_linear_answer() {
+    // 20 features: too many to visit every coalition, so they are sampled.
+    let graph =
+        GraphSpec::sequential(vec![LayerSpec::Input { shape: vec![20] }, LayerSpec::Dense { units: 2, bias: true }]);
+    let mut model = Model::new(&graph, 3).expect("valid");
+    let w = model.weights()["dense1.weight"].clone();
+    let x: Vec<f32> = (0..20).map(|i| (i as f32 * 0.7).sin()).collect();
+    let reference = Reference { min: -1.0, max: 1.0, mean: vec![0.1; 20] };
+    let s = Settings { target: Some(1), baseline: Baseline::Mean, samples: 2000, ..Settings::of(Method::KernelShap) };
+    let a = run(&mut model, &x, &s, &reference);
+    let want: Vec<f32> = (0..20).map(|i| w[i * 2 + 1] * (x[i] - 0.1)).collect();
+    assert!(close(&a.values, &want, 1e-3), "{:?} against {want:?}", a.values);
+    assert!(a.completeness.expect("stated").relative_gap() < 1e-4);
+}
+
+fn mnist() -> (Dataset, Dataset) {
+    let (train, test) = load_bundled(Bundled::Mnist).expect("bundled");
+    (train, test.expect("a test split"))
+}
+
+fn trained_lenet(train: &Dataset) -> Model {
+    let mut model = Model::new(&examples::lenet(), 1).expect("valid");
+    let mut opt = Optimizer::new(OptimizerSpec::adam(2e-3));
+    for (i, idx) in train.epoch_batches(64, 1).iter().take(120).enumerate() {
+        model.train_step(&train.batch(idx), LossSpec::CrossEntropy, &mut opt, i as u64).expect("fits");
+    }
+    model
+}
+
+#[test]
+fn on_a_trained_lenet_ig_adds_up_grad_cam_splits_and_randomising_changes_the_map() {
+    let (train, test) = mnist();
+    let mut model = trained_lenet(&train);
+    let reference = Reference::of(&train);
+    let x = test.sample(0);
+
+    // Completeness within 1% at 64 steps, from black.
+    let ig = Settings { steps: 64, ..Settings::of(Method::IntegratedGradients) };
+    let a = run(&mut model, x, &ig, &reference);
+    assert_eq!(a.predicted, test.labels().expect("labels")[0], "the model reads the digit");
+    let c = a.completeness.expect("stated");
+    assert!(c.relative_gap() < 0.01, "IG sums to {} for a change of {}", c.sum, c.change);
+
+    // Grad-CAM in one pass against the forward split at the layer: the recorded maps handed
+    // back in, and the gradient caught there.
+    let cam =
+        run(&mut model, x, &Settings { layer: Some("conv2d2".into()), ..Settings::of(Method::GradCam) }, &reference);
+    assert_eq!(cam.shape, vec![1, 28, 28]);
+    let outputs = model.forward_record(x, 1).expect("runs");
+    let maps = outputs.iter().find(|o| o.id == "conv2d2").expect("recorded").values.clone();
+    let mut weights = vec![0.0; 10];
+    weights[cam.target] = 1.0;
+    let split =
+        model.score_gradients(x, 1, &weights, Some(Probe { node: "conv2d2", replacement: Some(&maps) })).expect("runs");
+    let (k, plane) = (16, 8 * 8);
+    let mut by_hand = vec![0.0f32; plane];
+    for c in 0..k {
+        let alpha = split.probe_grad[c * plane..(c + 1) * plane].iter().sum::<f32>() / plane as f32;
+        for (o, m) in by_hand.iter_mut().zip(&maps[c * plane..(c + 1) * plane]) {
+            *o += alpha * m;
+        }
+    }
+    let by_hand: Vec<f32> = by_hand.iter().map(|v| v.max(0.0)).collect();
+    let upsampled = glassbox_engine::explain::upsample(&by_hand, (8, 8), (28, 28));
+    assert!(close(&cam.values, &upsampled, 1e-5), "Grad-CAM differs from the split forward");
+    assert!(cam.values.iter().any(|&v| v > 0.0), "the map is not empty");
+
+    // Randomising every weight changes the map: the gradient methods' clearly (Integrated
+    // Gradients' strength still follows the ink, its signs do not), Grad-CAM's at least in part.
+    for method in [Method::Saliency, Method::IntegratedGradients, Method::GradCam] {
+        let s = Settings::of(method);
+        let trained = run(&mut model, x, &s, &reference);
+        let check = sanity::randomisation(&model, &trained, x, &s, &reference, 99, &mut |_| true).expect("runs");
+        if method == Method::GradCam {
+            assert!(check.signed < sanity::Randomisation::SAME_ABOVE, "{method}: {}", check.verdict());
+        } else {
+            assert!(check.passed(), "{method}: {}", check.verdict());
+        }
+        if method == Method::IntegratedGradients {
+            assert!(check.absolute > check.signed && check.verdict().contains("signs do not"), "{}", check.verdict());
+        }
+        // The trained map against itself would not pass.
+        assert!((sanity::rank_correlation(&trained.values, &trained.values) - 1.0).abs() < 1e-6);
+    }
+}
+
+#[test]
+fn occlusion_lime_and_shap_cover_an_image_by_patches_and_segments() {
+    let (train, test) = mnist();
+    let mut model = trained_lenet(&train);
+    let reference = Reference::of(&train);
+    let x = test.sample(1);
+    let occlusion = run(&mut model, x, &Settings::of(Method::Occlusion), &reference);
+    assert_eq!(occlusion.shape, vec![1, 28, 28]);
+    // Covering the digit's strokes costs score; the empty corner was never ink.
+    let ink: f32 = (0..784).filter(|&i| x[i] > 0.5).map(|i| occlusion.values[i]).sum();
+    assert!(ink > 0.0, "covering ink lowers the score");
+    assert!(occlusion.values[0].abs() < 1e-6, "a patch of black over black changes nothing");
+    for method in [Method::Lime, Method::KernelShap] {
+        let s = Settings { samples: 600, ..Settings::of(method) };
+        let a = run(&mut model, x, &s, &reference);
+        let labels = a.segments.as_ref().expect("segments");
+        assert_eq!(labels.len(), 784);
+        assert_eq!(*labels.iter().max().expect("some"), 48, "a 4-pixel grid makes 49 cells");
+        // Every pixel of a cell gets the cell's value.
+        assert!((0..784).all(|i| a.values[i].to_bits()
+            == a.values[labels.iter().position(|&l| l == labels[i]).expect("first")].to_bits()));
+    }
+    let shap = run(&mut model, x, &Settings { samples: 600, ..Settings::of(Method::KernelShap) }, &reference);
+    assert!(shap.completeness.expect("stated").relative_gap() < 1e-3);
+    // Superpixels follow the image: at most about the number asked, each a label.
+    let sp = segments::slic(x, 1, 28, 28, 40);
+    assert!((20..=60).contains(&sp.count), "{} superpixels", sp.count);
+    assert_eq!(sp.labels.len(), 784);
+    let s =
+        Settings { segmentation: Segmentation::Superpixels { count: 40 }, samples: 300, ..Settings::of(Method::Lime) };
+    assert!(run(&mut model, x, &s, &reference).values.iter().any(|v| *v != 0.0));
+}
+
+#[test]
+fn text_is_explained_token_by_token_and_ig_adds_up_on_the_embeddings() {
+    let (data, _) = sentiment(1500, 8);
+    let vocab = data.vocab.clone().expect("words");
+    let words = data.shape[0];
+    let (train, test) = split(&data, 0.1, 1);
+    let graph = examples::words_attention(vocab.len(), words);
+    let mut model = Model::new(&graph, 2).expect("valid");
+    let mut opt = Optimizer::new(OptimizerSpec::adam(3e-3));
+    for epoch in 1..=3 {
+        for (i, idx) in train.epoch_batches(32, epoch).iter().enumerate() {
+            model
+                .train_step(&train.batch(idx), LossSpec::CrossEntropy, &mut opt, epoch * 1000 + i as u64)
+                .expect("fits");
+        }
+    }
+    let reference = Reference::of(&train);
+    let x = test.sample(0);
+    for method in Method::ALL {
+        let s = Settings { samples: 200, patch: 1, stride: 1, ..Settings::of(method) };
+        let got = explain(&mut model, x, &s, &reference, &mut |_| true);
+        if method == Method::GradCam {
+            assert!(matches!(got, Err(EngineError::Settings(_))), "Grad-CAM explains images only");
+            continue;
+        }
+        let a = got.unwrap_or_else(|e| panic!("{method}: {e}"));
+        assert_eq!(a.shape, vec![words], "{method}: one value per token");
+        assert!(a.values.iter().any(|v| *v != 0.0), "{method}: {:?}", a.values);
+        if method == Method::IntegratedGradients {
+            let c = a.completeness.expect("stated");
+            assert!(c.relative_gap() < 0.05, "IG on embeddings sums to {} for {}", c.sum, c.change);
+        }
+        if method == Method::Occlusion {
+            // Padding covered by padding changes nothing.
+            assert!(x.iter().zip(&a.values).filter(|(t, _)| **t == 0.0).all(|(_, v)| v.abs() < 1e-6));
+        }
+    }
+}
+
+#[test]
+fn a_long_method_stops_when_told_and_bad_settings_say_what_to_do() {
+    let (mut model, _) = linear();
+    let s = Settings { samples: 5000, ..Settings::of(Method::Lime) };
+    let mut calls = 0;
+    let got = explain(&mut model, &X, &s, &table_reference(), &mut |_| {
+        calls += 1;
+        calls < 3
+    });
+    assert!(matches!(got, Err(EngineError::Cancelled)), "{got:?}");
+    assert_eq!(calls, 3);
+    let bad = Settings { steps: 0, ..Settings::of(Method::IntegratedGradients) };
+    let e = explain(&mut model, &X, &bad, &table_reference(), &mut |_| true).expect_err("refused");
+    assert!(e.to_string().contains("steps"), "{e}");
+    let e = explain(
+        &mut model,
+        &X,
+        &Settings { target: Some(7), ..Settings::of(Method::Saliency) },
+        &table_reference(),
+        &mut |_| true,
+    )
+    .expect_err("no class 7");
+    assert!(e.to_string().contains("0 to 2"), "{e}");
+    let e = explain(&mut model, &X, &Settings::of(Method::GradCam), &table_reference(), &mut |_| true)
+        .expect_err("no image");
+    assert!(e.to_string().contains("image"), "{e}");
+    assert_eq!("ig".parse::<Method>(), Ok(Method::IntegratedGradients));
+    assert!("integrated".parse::<Method>().expect_err("no such method").contains("saliency, gradxinput"));
+}
