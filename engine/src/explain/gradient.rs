@@ -4,7 +4,10 @@
 //! (from the padding token's vectors, for Integrated Gradients) added up over the dimensions
 //! otherwise.
 
-use super::{Attribution, Completeness, Explaining, InputKind, Method, Scorer, SplitMix, Watch, CHUNK};
+use rand::Rng as _;
+use rand_distr::StandardNormal;
+
+use super::{Attribution, Completeness, Explaining, InputKind, Method, Scorer, Watch, CHUNK};
 use crate::tensor::Probe;
 use crate::EngineError;
 
@@ -36,9 +39,10 @@ fn values(model: &mut dyn Scorer, e: &Explaining<'_>, watch: Watch<'_>) -> Resul
         }
         Method::SmoothGrad => {
             let sigma = s.noise * (e.reference.max - e.reference.min);
-            let mut rng = SplitMix::new(s.seed);
-            let copies: Vec<f32> =
-                (0..s.samples).flat_map(|_| x.iter().map(|v| v + sigma * rng.normal()).collect::<Vec<_>>()).collect();
+            let mut rng = super::rng(s.seed);
+            let copies: Vec<f32> = (0..s.samples)
+                .flat_map(|_| x.iter().map(|v| v + sigma * rng.sample::<f32, _>(StandardNormal)).collect::<Vec<_>>())
+                .collect();
             let mean = mean_gradient(model, e, &copies, None, watch)?;
             Ok(e.answer(shape, mean))
         }
@@ -78,9 +82,11 @@ fn tokens(
         Method::SmoothGrad => {
             let (lo, hi) = vectors.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
             let sigma = s.noise * (hi - lo);
-            let mut rng = SplitMix::new(s.seed);
+            let mut rng = super::rng(s.seed);
             let noisy: Vec<f32> = (0..s.samples)
-                .flat_map(|_| vectors.iter().map(|v| v + sigma * rng.normal()).collect::<Vec<_>>())
+                .flat_map(|_| {
+                    vectors.iter().map(|v| v + sigma * rng.sample::<f32, _>(StandardNormal)).collect::<Vec<_>>()
+                })
                 .collect();
             let mean = mean_gradient(model, e, &noisy, Some((embedding, vectors.len())), watch)?;
             per_token(&|t| length(&row(&mean, t)))

@@ -20,6 +20,7 @@ pub use cam::upsample;
 use std::fmt;
 use std::str::FromStr;
 
+use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
@@ -579,8 +580,8 @@ impl Explaining<'_> {
             Baseline::Mean if r.mean.len() == n => r.mean.clone(),
             Baseline::Mean => vec![(r.min + r.max) / 2.0; n],
             Baseline::Noise => {
-                let mut rng = SplitMix::new(self.settings.seed ^ 0x9e37_79b9_7f4a_7c15);
-                (0..n).map(|_| r.min + (r.max - r.min) * rng.unit()).collect()
+                let mut rng = rng(self.settings.seed);
+                (0..n).map(|_| r.min + (r.max - r.min) * rng.gen::<f32>()).collect()
             }
             Baseline::Blur => match self.kind {
                 InputKind::Image { channels, height, width } => {
@@ -620,33 +621,7 @@ pub(crate) fn argmax(row: &[f32]) -> usize {
     row.iter().enumerate().fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) }).0
 }
 
-/// A small seeded generator (the methods' samples must not change between builds or platforms).
-pub(crate) struct SplitMix(u64);
-
-impl SplitMix {
-    pub fn new(seed: u64) -> Self {
-        Self(seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407))
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        // SplitMix64.
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `[0, 1)`.
-    pub fn unit(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
-    }
-    /// Standard normal (Box-Muller).
-    pub fn normal(&mut self) -> f32 {
-        let u1 = ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
-        let u2 = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        ((-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
-    }
-    /// Uniform in `0..n`.
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
-    }
+/// The methods' seeded generator.
+pub(crate) fn rng(seed: u64) -> rand::rngs::StdRng {
+    rand::SeedableRng::seed_from_u64(seed)
 }

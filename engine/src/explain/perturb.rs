@@ -1,8 +1,10 @@
 //! Methods that only run the model: occlusion (a patch slid over the input), LIME and Kernel SHAP
 //! (a weighted linear fit over segments switched on and off).
 
+use rand::Rng as _;
+
 use super::segments::Segments;
-use super::{Attribution, Completeness, Explaining, InputKind, Method, Scorer, SplitMix, Watch};
+use super::{Attribution, Completeness, Explaining, InputKind, Method, Scorer, Watch};
 use crate::EngineError;
 
 pub(super) fn attribute(
@@ -92,9 +94,9 @@ struct Fit {
 /// on the kept pattern gives each segment's coefficient.
 fn lime(model: &mut dyn Scorer, e: &Explaining<'_>, segments: &Segments, watch: Watch<'_>) -> Result<Fit, EngineError> {
     let m = segments.count;
-    let mut rng = SplitMix::new(e.settings.seed);
+    let mut rng = super::rng(e.settings.seed);
     let patterns: Vec<Vec<bool>> = (0..e.settings.samples)
-        .map(|i| if i == 0 { vec![true; m] } else { (0..m).map(|_| rng.next_u64() & 1 == 1).collect() })
+        .map(|i| if i == 0 { vec![true; m] } else { (0..m).map(|_| rng.gen::<bool>()).collect() })
         .collect();
     let scores = score_patterns(model, e, segments, &patterns, watch)?;
     let weights: Vec<f64> = patterns
@@ -143,10 +145,10 @@ fn kernel_shap(
     } else {
         let size_weight: Vec<f64> = (1..m).map(|s| (m - 1) as f64 / (s * (m - s)) as f64).collect();
         let total: f64 = size_weight.iter().sum();
-        let mut rng = SplitMix::new(e.settings.seed);
+        let mut rng = super::rng(e.settings.seed);
         let mut patterns = Vec::with_capacity(e.settings.samples);
         while patterns.len() < e.settings.samples.max(2) {
-            let mut pick = f64::from(rng.unit()) * total;
+            let mut pick = rng.gen::<f64>() * total;
             let mut size = 1;
             for (i, w) in size_weight.iter().enumerate() {
                 size = i + 1;
@@ -158,7 +160,7 @@ fn kernel_shap(
             // A random coalition of `size` segments (a partial Fisher-Yates shuffle) and its complement.
             let mut order: Vec<usize> = (0..m).collect();
             for i in 0..size {
-                let j = i + rng.below(m - i);
+                let j = rng.gen_range(i..m);
                 order.swap(i, j);
             }
             let mut p = vec![false; m];
@@ -218,7 +220,7 @@ fn score_patterns(
 }
 
 /// `argmin over b of sum_i w_i (y_i - rows_i . b)^2 + alpha |b|^2` (the first coefficient free of
-/// the penalty when `intercept`), by the normal equations and Gaussian elimination in f64.
+/// the penalty when `intercept`), by the normal equations.
 fn weighted_ridge(
     rows: &[Vec<f64>],
     y: &[f64],
@@ -227,38 +229,19 @@ fn weighted_ridge(
     intercept: bool,
 ) -> Result<Vec<f64>, EngineError> {
     let k = rows.first().map_or(0, Vec::len);
-    let mut a = vec![vec![0.0f64; k + 1]; k];
-    for ((row, &yi), &wi) in rows.iter().zip(y).zip(w) {
-        for i in 0..k {
-            let wr = wi * row[i];
-            for j in 0..k {
-                a[i][j] += wr * row[j];
-            }
-            a[i][k] += wr * yi;
-        }
+    let z = nalgebra::DMatrix::from_fn(rows.len(), k, |i, j| rows[i][j]);
+    let weights = nalgebra::DVector::from_column_slice(w);
+    let weighted = nalgebra::DMatrix::from_fn(rows.len(), k, |i, j| rows[i][j] * weights[i]);
+    let mut normal = weighted.transpose() * &z;
+    for i in usize::from(intercept)..k {
+        normal[(i, i)] += alpha;
     }
-    for (i, r) in a.iter_mut().enumerate() {
-        if !(intercept && i == 0) {
-            r[i] += alpha;
-        }
-    }
-    for col in 0..k {
-        let pivot = (col..k).max_by(|&p, &q| a[p][col].abs().total_cmp(&a[q][col].abs())).unwrap_or(col);
-        a.swap(col, pivot);
-        if a[col][col].abs() < 1e-300 {
-            return Err(EngineError::Settings(
-                "the samples do not tell the segments apart: use more samples".to_owned(),
-            ));
-        }
-        let pivot_row = a[col].clone();
-        for (r, row) in a.iter_mut().enumerate() {
-            let f = row[col] / pivot_row[col];
-            if r != col && f != 0.0 {
-                for (v, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
-                    *v -= f * p;
-                }
-            }
-        }
-    }
-    Ok((0..k).map(|i| a[i][k] / a[i][i]).collect())
+    let rhs = weighted.transpose() * nalgebra::DVector::from_column_slice(y);
+    let solved = match normal.clone().cholesky() {
+        Some(c) => Some(c.solve(&rhs)),
+        None => normal.lu().solve(&rhs),
+    };
+    solved
+        .map(|b| b.iter().copied().collect())
+        .ok_or_else(|| EngineError::Settings("the samples do not tell the segments apart: use more samples".to_owned()))
 }

@@ -47,85 +47,42 @@ pub fn grid(height: usize, width: usize, cell: usize) -> Segments {
     Segments { labels, count: height.div_ceil(cell) * across }
 }
 
-/// About `wanted` SLIC superpixels: k-means over colour and position, each centre searching a
-/// window twice the grid step, ten rounds; a compactness of 0.2 of the image's value range per
-/// grid step. Labels are renumbered from 0 in reading order of their first pixel.
+/// About `wanted` SLIC superpixels (Achanta et al. 2012, through `simple_clustering`: ten
+/// rounds, compactness 10) of the image rescaled to bytes by its own range (grey when it does not
+/// have three channels). Labels are renumbered from 0 in reading order of their first pixel.
 #[must_use]
 pub fn slic(input: &[f32], channels: usize, height: usize, width: usize, wanted: usize) -> Segments {
     let plane = height * width;
     let (lo, hi) = input.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
-    let range = (hi - lo).max(1e-6);
-    let colour = |p: usize, c: usize| (input[c * plane + p] - lo) / range;
-    let step = ((plane as f32 / wanted as f32).sqrt()).max(1.0);
-    let compactness = 0.2f32;
-    // Centres: [y, x, colour...].
-    let mut centres: Vec<Vec<f32>> = Vec::new();
-    let mut y = step / 2.0;
-    while y < height as f32 {
-        let mut x = step / 2.0;
-        while x < width as f32 {
-            let p = (y as usize).min(height - 1) * width + (x as usize).min(width - 1);
-            let mut c = vec![y, x];
-            c.extend((0..channels).map(|ch| colour(p, ch)));
-            centres.push(c);
-            x += step;
-        }
-        y += step;
-    }
-    let mut labels = vec![usize::MAX; plane];
-    let reach = (2.0 * step).ceil() as isize;
-    for _ in 0..10 {
-        let mut best = vec![f32::INFINITY; plane];
-        for (k, c) in centres.iter().enumerate() {
-            let (cy, cx) = (c[0] as isize, c[1] as isize);
-            for py in (cy - reach).max(0)..(cy + reach + 1).min(height as isize) {
-                for px in (cx - reach).max(0)..(cx + reach + 1).min(width as isize) {
-                    let p = py as usize * width + px as usize;
-                    let dc: f32 = (0..channels).map(|ch| (colour(p, ch) - c[2 + ch]).powi(2)).sum();
-                    let ds = ((py as f32 - c[0]).powi(2) + (px as f32 - c[1]).powi(2)) / (step * step);
-                    let d = dc + ds * compactness * compactness;
-                    if d < best[p] {
-                        best[p] = d;
-                        labels[p] = k;
-                    }
-                }
+    let byte = |v: f32| (255.0 * (v - lo) / (hi - lo).max(1e-6)).round().clamp(0.0, 255.0) as u8;
+    let rgb: Vec<u8> = (0..plane)
+        .flat_map(|p| {
+            if channels == 3 {
+                [byte(input[p]), byte(input[plane + p]), byte(input[2 * plane + p])]
+            } else {
+                let grey = byte((0..channels).map(|c| input[c * plane + p]).sum::<f32>() / channels.max(1) as f32);
+                [grey; 3]
             }
-        }
-        let mut sums = vec![vec![0.0f32; 2 + channels]; centres.len()];
-        let mut counts = vec![0usize; centres.len()];
-        for (p, &k) in labels.iter().enumerate() {
-            if k == usize::MAX {
-                continue;
-            }
-            counts[k] += 1;
-            sums[k][0] += (p / width) as f32;
-            sums[k][1] += (p % width) as f32;
-            for ch in 0..channels {
-                sums[k][2 + ch] += colour(p, ch);
-            }
-        }
-        for ((c, s), &n) in centres.iter_mut().zip(&sums).zip(&counts) {
-            if n > 0 {
-                for (cv, sv) in c.iter_mut().zip(s) {
-                    *cv = sv / n as f32;
-                }
-            }
-        }
-    }
-    let mut renumber = vec![usize::MAX; centres.len()];
-    let mut count = 0;
-    let labels = labels
-        .iter()
-        .map(|&k| {
-            let k = k.min(centres.len() - 1);
-            if renumber[k] == usize::MAX {
-                renumber[k] = count;
-                count += 1;
-            }
-            renumber[k]
         })
         .collect();
-    Segments { labels, count }
+    let (w, h, k) = (to_u32(width), to_u32(height), to_u32(wanted.clamp(1, plane.max(1))));
+    // It refuses only sizes of 0, which no model's input has; a grid is the fallback.
+    let Ok(labels) = simple_clustering::slic_from_bytes(k, 10, w, h, None, &rgb) else {
+        return grid(height, width, (plane / wanted.max(1)).isqrt().max(1));
+    };
+    let mut renumber = std::collections::HashMap::new();
+    let labels: Vec<usize> = labels
+        .iter()
+        .map(|l| {
+            let next = renumber.len();
+            *renumber.entry(*l).or_insert(next)
+        })
+        .collect();
+    Segments { count: renumber.len(), labels }
+}
+
+fn to_u32(v: usize) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
 }
 
 /// Each channel blurred by a Gaussian of `sigma` pixels (edges repeat their last pixel).
