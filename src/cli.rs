@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use glassbox_engine::data::Splits;
+use glassbox_engine::explain::{Baseline, Method, Reference, Scorer as _, Settings};
 use glassbox_engine::files::{self, brief};
 use glassbox_engine::train::{
     weights_file_limit, Command, Evaluation, Event, PauseReason, Session, StartRun, WeightsFile,
@@ -45,6 +46,65 @@ pub enum Cmd {
     /// Writes every node's output for one test sample to a safetensors file, each tensor named by
     /// its node id, so the numbers can be checked or plotted outside the app.
     Inspect(InspectArgs),
+    /// Explains one test sample's prediction with an attribution method and writes the map: as a
+    /// tensor named `attribution` (.safetensors) or drawn over the input (.png).
+    Explain(ExplainArgs),
+}
+
+/// What `glassbox explain` is asked to do. Unset options take the app's defaults.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    pub notebook: PathBuf,
+    /// Which of the notebook's models (default: the first).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The trained weights (a .safetensors file saved by Glassbox).
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// Which test sample, counting from 0.
+    #[arg(long)]
+    pub sample: usize,
+    /// saliency, gradxinput, smoothgrad, ig, gradcam, occlusion, lime or shap.
+    #[arg(long, value_parser = method_arg)]
+    pub method: Method,
+    /// The class to explain (default: the predicted one).
+    #[arg(long)]
+    pub target: Option<usize>,
+    /// Integrated Gradients: points along the path (default 32).
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// SmoothGrad: noisy copies (default 25); LIME and Kernel SHAP: covered copies (default 1000).
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// What "nothing" is: black, blur, noise or mean (default black; mean for tables).
+    #[arg(long, value_parser = baseline_arg)]
+    pub baseline: Option<Baseline>,
+    /// Grad-CAM: the node whose maps are weighed (default: the last convolution).
+    #[arg(long)]
+    pub layer: Option<String>,
+    /// Occlusion: the patch's side (default 4 pixels; 1 token or feature).
+    #[arg(long)]
+    pub patch: Option<usize>,
+    /// Occlusion: the patch's step (default 2 pixels; 1 token or feature).
+    #[arg(long)]
+    pub stride: Option<usize>,
+    /// Seed of the sampling methods (SmoothGrad, LIME, Kernel SHAP, the noise baseline).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where to write: FILE.safetensors (the raw map) or FILE.png (an image's map over it).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replace the file given to --out even if it is not a safetensors file.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+fn method_arg(text: &str) -> Result<Method, String> {
+    text.parse()
+}
+
+fn baseline_arg(text: &str) -> Result<Baseline, String> {
+    text.parse()
 }
 
 /// What `glassbox inspect` is asked to do.
@@ -160,6 +220,7 @@ pub fn run(command: Cmd) -> Result<(), CliError> {
         Cmd::Train(args) => train(&args),
         Cmd::Eval { notebook, model, weights } => eval(&notebook, model.as_deref(), &weights),
         Cmd::Inspect(args) => inspect(&args),
+        Cmd::Explain(args) => explain(&args),
     }
 }
 
@@ -169,29 +230,10 @@ pub fn run(command: Cmd) -> Result<(), CliError> {
 /// Bad input (code 2): a notebook, weights file, sample number or output path that cannot be used.
 pub fn inspect(args: &InspectArgs) -> Result<(), CliError> {
     let loaded = load(&args.notebook, args.model.as_deref())?;
-    let test = &loaded.splits.test;
-    if test.is_empty() {
-        return Err(bad_input(format!(
-            "{}: there is no test sample to inspect: {}",
-            files::brief_path(&args.notebook),
-            no_test_reason(loaded.test_share, !test.classes.is_empty())
-        )));
-    }
-    if args.sample >= test.len() {
-        return Err(bad_input(format!(
-            "--sample {} is past the test split, which has {} samples: use 0 to {}",
-            args.sample,
-            test.len(),
-            test.len() - 1
-        )));
-    }
+    test_sample(&loaded, &args.notebook, args.sample)?;
     let out = check_out(&args.out, &args.notebook, args.overwrite)?;
-    let mut model =
-        glassbox_engine::tensor::Model::new(&loaded.def.graph, loaded.def.training.seed).map_err(bad_input)?;
-    let bytes = files::read_file_at_most(&args.weights, "the weights file", weights_file_limit(model.param_count()))
-        .map_err(bad_input)?;
-    glassbox_engine::train::load_weights_bytes(&mut model, &bytes, &files::brief_path(&args.weights), false)
-        .map_err(bad_input)?;
+    let mut model = model_with_weights(&loaded, &args.weights)?;
+    let test = &loaded.splits.test;
     let outputs =
         glassbox_engine::inspect::activations(&mut model, test.sample(args.sample)).map_err(|e| CliError::new(1, e))?;
     let written = glassbox_engine::inspect::tensors_to_bytes(&outputs).map_err(|e| CliError::new(1, e))?;
@@ -205,6 +247,125 @@ pub fn inspect(args: &InspectArgs) -> Result<(), CliError> {
     );
     for o in &outputs {
         println!("  {}: {}", brief(&o.id), glassbox_engine::graph::shape_text(&o.shape));
+    }
+    Ok(())
+}
+
+/// A test sample that exists, or why not.
+fn test_sample(loaded: &Loaded, notebook: &Path, sample: usize) -> Result<(), CliError> {
+    let test = &loaded.splits.test;
+    if test.is_empty() {
+        return Err(bad_input(format!(
+            "{}: there is no test sample: {}",
+            files::brief_path(notebook),
+            no_test_reason(loaded.test_share, !test.classes.is_empty())
+        )));
+    }
+    if sample >= test.len() {
+        return Err(bad_input(format!(
+            "--sample {sample} is past the test split, which has {} samples: use 0 to {}",
+            test.len(),
+            test.len() - 1
+        )));
+    }
+    Ok(())
+}
+
+/// The notebook's model with the given weights.
+fn model_with_weights(loaded: &Loaded, weights: &Path) -> Result<glassbox_engine::tensor::Model, CliError> {
+    let mut model =
+        glassbox_engine::tensor::Model::new(&loaded.def.graph, loaded.def.training.seed).map_err(bad_input)?;
+    let bytes = files::read_file_at_most(weights, "the weights file", weights_file_limit(model.param_count()))
+        .map_err(bad_input)?;
+    glassbox_engine::train::load_weights_bytes(&mut model, &bytes, &files::brief_path(weights), false)
+        .map_err(bad_input)?;
+    Ok(model)
+}
+
+/// `glassbox explain`: one attribution method on one test sample, written as a tensor or a PNG.
+///
+/// # Errors
+/// Bad input (code 2): a notebook, weights file, sample, setting or output path that cannot be
+/// used; code 1 when the method fails.
+pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
+    let png = match args.out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("png") => true,
+        Some("safetensors") => false,
+        _ => {
+            return Err(bad_input(format!(
+                "--out {}: write a .safetensors file (the raw map) or a .png file (an image's map drawn over it)",
+                files::brief_path(&args.out)
+            )))
+        }
+    };
+    let loaded = load(&args.notebook, args.model.as_deref())?;
+    test_sample(&loaded, &args.notebook, args.sample)?;
+    let out = check_out(&args.out, &args.notebook, args.overwrite)?;
+    let mut model = model_with_weights(&loaded, &args.weights)?;
+    let kind = model.input_kind();
+    let defaults = Settings::for_input(args.method, &kind);
+    let settings = Settings {
+        target: args.target,
+        steps: args.steps.unwrap_or(defaults.steps),
+        samples: args.samples.unwrap_or(defaults.samples),
+        baseline: args.baseline.unwrap_or(defaults.baseline),
+        layer: args.layer.clone(),
+        patch: args.patch.unwrap_or(defaults.patch),
+        stride: args.stride.unwrap_or(defaults.stride),
+        seed: args.seed,
+        ..defaults
+    };
+    let input = loaded.splits.test.sample(args.sample);
+    let reference = Reference::of(&loaded.splits.train);
+    let bar = indicatif::ProgressBar::new(1000);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} {bar:30} {percent}%")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(args.method.title());
+    let result = glassbox_engine::explain::explain(&mut model, input, &settings, &reference, &mut |done| {
+        bar.set_position((done * 1000.0) as u64);
+        true
+    });
+    bar.finish_and_clear();
+    let attribution = result.map_err(|e| match e {
+        glassbox_engine::EngineError::Settings(_) | glassbox_engine::EngineError::Batch(_) => bad_input(e),
+        other => CliError::new(1, other),
+    })?;
+    let bytes = if png {
+        crate::figures::attribution_png(&attribution, input, 10).map_err(bad_input)?
+    } else {
+        let tensor = glassbox_engine::tensor::NodeOutput {
+            id: "attribution".to_owned(),
+            shape: attribution.shape.clone(),
+            values: attribution.values.clone(),
+        };
+        glassbox_engine::inspect::tensors_to_bytes(&[tensor]).map_err(|e| CliError::new(1, e))?
+    };
+    files::write_atomically(&out, &bytes)
+        .map_err(|e| CliError::new(1, format!("cannot write {}: {e}", files::brief_path(&out))))?;
+    let classes = &loaded.splits.test.classes;
+    let class = |c: usize| match classes.get(c) {
+        Some(name) if *name != c.to_string() => format!("{c} ({})", brief(name)),
+        _ => c.to_string(),
+    };
+    println!(
+        "{} of class {} for test sample {} (the model says {}; score {:.4}) written to {} as {}",
+        args.method.title(),
+        class(attribution.target),
+        args.sample,
+        class(attribution.predicted),
+        attribution.score,
+        files::brief_path(&out),
+        glassbox_engine::graph::shape_text(&attribution.shape)
+    );
+    if let Some(c) = attribution.completeness {
+        println!(
+            "the attributions add up to {:.4}; the score changes by {:.4} from the baseline (a gap of {:.2}%)",
+            c.sum,
+            c.change,
+            100.0 * c.relative_gap()
+        );
     }
     Ok(())
 }

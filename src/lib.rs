@@ -6,6 +6,7 @@
 
 mod app;
 pub mod cli;
+pub mod figures;
 pub mod notebook;
 
 pub use app::{AppCommand, GlassboxApp, ModelCommand, Sample, LAST_NOTEBOOK_KEY, RECENT_KEY};

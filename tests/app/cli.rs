@@ -135,6 +135,81 @@ fn inspecting_a_transformer_writes_its_attention_maps() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+#[test]
+fn explain_writes_a_map_as_a_tensor_or_a_picture_and_says_whether_it_adds_up() {
+    let dir = temp_dir("explain");
+    let nb = glassbox::assets_path("assets/notebooks/mnist-lenet.json");
+    let nb = nb.to_str().expect("utf-8");
+    let weights = dir.join("lenet.safetensors");
+    let out = glassbox(&["train", nb, "--steps", "60", "--out", weights.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let w = weights.to_str().expect("utf-8");
+    let map = dir.join("ig.safetensors");
+    let m = map.to_str().expect("utf-8");
+    let out =
+        glassbox(&["explain", nb, "--weights", w, "--sample", "4", "--method", "ig", "--steps", "64", "--out", m]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("Integrated Gradients of class") && stdout.contains("add up to"), "{stdout}");
+    let bytes = std::fs::read(&map).expect("written");
+    let file = safetensors::SafeTensors::deserialize(&bytes).expect("safetensors");
+    let t = file.tensor("attribution").expect("named attribution");
+    assert_eq!(t.shape(), [1, 28, 28]);
+    // The same numbers as the engine's, with the same defaults.
+    let loaded = Notebook::load(Path::new(nb)).expect("loads");
+    let splits = loaded.data.build().expect("data");
+    let mut model =
+        glassbox_engine::tensor::Model::new(&loaded.models[0].graph, loaded.models[0].training.seed).expect("model");
+    glassbox_engine::train::load_weights(&mut model, &weights, false).expect("weights");
+    let settings = glassbox_engine::explain::Settings {
+        steps: 64,
+        ..glassbox_engine::explain::Settings::of(glassbox_engine::explain::Method::IntegratedGradients)
+    };
+    let want = glassbox_engine::explain::explain(
+        &mut model,
+        splits.test.sample(4),
+        &settings,
+        &glassbox_engine::explain::Reference::of(&splits.train),
+        &mut |_| true,
+    )
+    .expect("explains");
+    let values: Vec<f32> = t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    assert_eq!(values, want.values);
+
+    let png = dir.join("cam.png");
+    let out = glassbox(&[
+        "explain",
+        nb,
+        "--weights",
+        w,
+        "--sample",
+        "4",
+        "--method",
+        "gradcam",
+        "--out",
+        png.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bytes = std::fs::read(&png).expect("written");
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
+    assert_eq!(u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]), 280, "28 pixels, 10 each");
+
+    assert_bad_input(
+        &["explain", nb, "--weights", w, "--sample", "4", "--method", "magic", "--out", m],
+        "use one of saliency",
+    );
+    assert_bad_input(
+        &["explain", nb, "--weights", w, "--sample", "4", "--method", "gradcam", "--layer", "dense1", "--out", m],
+        "dense1 does not give maps",
+    );
+    let txt = dir.join("map.txt");
+    assert_bad_input(
+        &["explain", nb, "--weights", w, "--sample", "4", "--method", "ig", "--out", txt.to_str().expect("utf-8")],
+        "write a .safetensors file",
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 fn assert_bad_input(args: &[&str], needle: &str) {
     let out = glassbox(args);
     let stderr = text(&out.stderr);
