@@ -77,6 +77,21 @@ pub enum CellKind {
         #[serde(default)]
         model: String,
     },
+    /// Which parts of the chosen sample moved the model's score: two to four attribution
+    /// methods side by side (heatmaps over an image, coloured tokens, bars over features).
+    Attribution {
+        #[serde(default)]
+        model: String,
+        #[serde(default = "default_attribution_methods")]
+        methods: Vec<glassbox_engine::explain::Method>,
+    },
+}
+
+/// The maps a new attribution cell shows: a gradient, a path integral, a perturbation.
+#[must_use]
+pub fn default_attribution_methods() -> Vec<glassbox_engine::explain::Method> {
+    use glassbox_engine::explain::Method;
+    vec![Method::Saliency, Method::IntegratedGradients, Method::Occlusion]
 }
 
 impl CellKind {
@@ -91,7 +106,8 @@ impl CellKind {
             | Self::Activations { model }
             | Self::Weights { model }
             | Self::Health { model }
-            | Self::Attention { model } => Some(model),
+            | Self::Attention { model }
+            | Self::Attribution { model, .. } => Some(model),
             Self::Markdown { .. } | Self::Dataset | Self::Compare => None,
         }
     }
@@ -106,7 +122,8 @@ impl CellKind {
             | Self::Activations { model }
             | Self::Weights { model }
             | Self::Health { model }
-            | Self::Attention { model } => Some(model),
+            | Self::Attention { model }
+            | Self::Attribution { model, .. } => Some(model),
             Self::Markdown { .. } | Self::Dataset | Self::Compare => None,
         }
     }
@@ -115,7 +132,11 @@ impl CellKind {
     pub fn inspects(&self) -> bool {
         matches!(
             self,
-            Self::Predictions { .. } | Self::Activations { .. } | Self::Weights { .. } | Self::Attention { .. }
+            Self::Predictions { .. }
+                | Self::Activations { .. }
+                | Self::Weights { .. }
+                | Self::Attention { .. }
+                | Self::Attribution { .. }
         )
     }
 }

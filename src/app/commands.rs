@@ -132,6 +132,19 @@ pub enum AppCommand {
         model: String,
         moment: Option<usize>,
     },
+    /// What a model's attribution cells explain besides the sample (class, baseline, the
+    /// randomisation check): view state.
+    SetExplainOptions {
+        model: String,
+        options: super::inspect::ExplainOptions,
+    },
+    /// Stops the model's explanation being worked out.
+    CancelExplanation(String),
+    /// The methods an attribution cell shows.
+    SetAttributionMethods {
+        cell: usize,
+        methods: Vec<glassbox_engine::explain::Method>,
+    },
     /// The graph editor draws a live preview in each node, or not.
     ToggleNodePreviews,
     /// Switches the dataset; if it cannot be built, the current one stays and the cell says why.
@@ -194,6 +207,8 @@ impl AppCommand {
                 | Self::ExportGraph(_)
                 | Self::SetSample { .. }
                 | Self::SetMoment { .. }
+                | Self::SetExplainOptions { .. }
+                | Self::CancelExplanation(_)
                 | Self::ToggleNodePreviews
         )
     }
@@ -425,6 +440,15 @@ impl GlassboxApp {
                 }
                 AppCommand::SetSample { model, sample } => self.set_sample(&model, sample),
                 AppCommand::SetMoment { model, moment } => self.set_moment(&model, moment),
+                AppCommand::SetExplainOptions { model, options } => self.set_explain_options(&model, options),
+                AppCommand::CancelExplanation(model) => self.cancel_explanation(&model),
+                AppCommand::SetAttributionMethods { cell, methods } => {
+                    if let Some(CellKind::Attribution { methods: m, .. }) =
+                        self.doc.notebook.as_mut().and_then(|nb| nb.cells.get_mut(cell)).map(|c| &mut c.kind)
+                    {
+                        *m = methods;
+                    }
+                }
                 AppCommand::ToggleNodePreviews => {
                     if let Some(nb) = self.doc.notebook.as_mut() {
                         nb.view.node_previews = !nb.view.node_previews;

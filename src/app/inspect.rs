@@ -7,7 +7,8 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use glassbox_engine::data::Splits;
-use glassbox_engine::train::{Command, InspectRequest, Inspection, RunState, Split};
+use glassbox_engine::explain::{Baseline, Method};
+use glassbox_engine::train::{Command, ExplainRequest, Explanation, InspectRequest, Inspection, RunState, Split};
 
 use super::GlassboxApp;
 use crate::notebook::CellKind;
@@ -44,6 +45,31 @@ impl Sample {
     }
 }
 
+/// What the attribution cells ask for besides the sample and the moment (view state).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExplainOptions {
+    /// The class explained; `None`: the one the model predicts.
+    pub target: Option<usize>,
+    /// What "nothing" is; `None`: each method's default for the input.
+    pub baseline: Option<Baseline>,
+    /// Run the randomisation check beside each map.
+    pub randomisation: bool,
+}
+
+/// What one explanation was asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct ExplainKey {
+    pub sample: Sample,
+    pub moment: Option<usize>,
+    /// The step asked at (for "now").
+    pub step: usize,
+    pub methods: Vec<Method>,
+    pub options: ExplainOptions,
+}
+
+/// How often "now" is explained again while training runs (the slow methods take a while).
+const EXPLAIN_REFRESH: Duration = Duration::from_millis(1500);
+
 /// What one model's inspection cells show, and what was asked for them.
 #[derive(Default)]
 pub(super) struct Inspector {
@@ -58,6 +84,12 @@ pub(super) struct Inspector {
     evaluation_asked: Option<usize>,
     /// Why the chosen sample cannot be looked at (a typed word count that does not fit...).
     pub problem: Option<String>,
+    pub explain: ExplainOptions,
+    /// The explanations asked for, newest last.
+    explain_sent: VecDeque<(u64, ExplainKey)>,
+    explain_asked_at: Option<Instant>,
+    /// The explanation the student stopped (not asked again until something changes).
+    explain_cancelled: Option<u64>,
 }
 
 impl Inspector {
@@ -66,6 +98,23 @@ impl Inspector {
     pub fn shown<'a>(&self, inspection: Option<&'a Inspection>) -> Option<(&'a Inspection, &Sample)> {
         let inspection = inspection?;
         self.sent.iter().find(|(id, ..)| *id == inspection.id).map(|(_, sample, ..)| (inspection, sample))
+    }
+}
+
+impl Inspector {
+    /// The newest explanation received, if this inspector asked for it, with what was asked.
+    pub fn shown_explanation<'a>(
+        &self,
+        explanation: Option<&'a Explanation>,
+    ) -> Option<(&'a Explanation, &ExplainKey)> {
+        let explanation = explanation?;
+        self.explain_sent.iter().find(|(id, _)| *id == explanation.id).map(|(_, key)| (explanation, key))
+    }
+
+    /// The explanation asked for last, not answered yet and not stopped: its id.
+    pub fn explaining(&self, answered: Option<&Explanation>) -> Option<u64> {
+        let (id, _) = self.explain_sent.back()?;
+        (answered.is_none_or(|e| e.id != *id) && self.explain_cancelled != Some(*id)).then_some(*id)
     }
 }
 
@@ -147,7 +196,7 @@ impl GlassboxApp {
     pub(super) fn ask_for_inspections(&mut self, ctx: &eframe::egui::Context) {
         let Some(nb) = self.doc.notebook.as_ref() else { return };
         let previews = nb.view.node_previews;
-        let mut wanted: Vec<(String, bool, bool)> = Vec::new();
+        let mut wanted: Vec<(String, bool, bool, Vec<Method>)> = Vec::new();
         for cell in nb.cells.iter().filter(|c| !c.folded) {
             let (Some(model), inspects, evaluates) = (
                 cell.model(),
@@ -156,20 +205,30 @@ impl GlassboxApp {
             ) else {
                 continue;
             };
+            let methods: &[Method] = match &cell.kind {
+                CellKind::Attribution { methods, .. } => methods,
+                _ => &[],
+            };
             match wanted.iter_mut().find(|w| w.0 == model) {
                 Some(w) => {
                     w.1 |= inspects;
                     w.2 |= evaluates;
+                    w.3.extend(methods);
                 }
-                None => wanted.push((model.to_owned(), inspects, evaluates)),
+                None => wanted.push((model.to_owned(), inspects, evaluates, methods.to_vec())),
             }
         }
-        for (model, inspects, evaluates) in wanted {
+        for (model, inspects, evaluates, mut methods) in wanted {
             if inspects {
                 self.ask_inspection(&model, ctx);
             }
             if evaluates {
                 self.ask_moment_evaluation(&model);
+            }
+            methods.sort();
+            methods.dedup();
+            if !methods.is_empty() {
+                self.ask_explanation(&model, methods);
             }
         }
     }
@@ -244,6 +303,91 @@ impl GlassboxApp {
         inspector.asked_at = Some(Instant::now());
         if let Some(session) = &run.session {
             session.send(Command::Inspect(InspectRequest { id, split: Split::Test, indices, input, moment }));
+        }
+    }
+
+    /// Asks the model's trainer to explain the chosen sample with `methods` at the chosen moment
+    /// when that is not what it last answered (or is working on); while training runs, "now" is
+    /// explained again at most every 1.5 s. Needs the run that [`Self::ask_inspection`] starts.
+    fn ask_explanation(&mut self, model: &str, methods: Vec<Method>) {
+        let Some(splits) = self.splits.as_ref() else { return };
+        let Some(run) = self.runs.get(model) else { return };
+        if run.record.run.is_none() || matches!(run.record.state, RunState::Stopped | RunState::Failed(_)) {
+            return;
+        }
+        let Some(input_shape) = run.report.input.as_ref().and_then(|id| run.report.shape_of(id)).map(<[usize]>::to_vec)
+        else {
+            return;
+        };
+        let step = run.record.latest.map_or(0, |p| p.step);
+        let inspector = &run.inspector;
+        let key = ExplainKey {
+            sample: inspector.sample.clone(),
+            moment: inspector.moment,
+            step: inspector.moment.unwrap_or(step),
+            methods,
+            options: inspector.explain.clone(),
+        };
+        let same = |k: &ExplainKey| {
+            k.sample == key.sample && k.moment == key.moment && k.methods == key.methods && k.options == key.options
+        };
+        if let Some((id, last)) = inspector.explain_sent.back().filter(|(_, k)| same(k)) {
+            let answered = run.record.explanation.as_ref().is_some_and(|e| e.id == *id);
+            let asked = inspector.explain_asked_at.map_or(Duration::MAX, |t| t.elapsed());
+            let waiting = !answered && asked < Duration::from_secs(30);
+            let up_to_date = last.moment.is_some() || last.step == key.step;
+            if inspector.explain_cancelled == Some(*id) || waiting || up_to_date || asked < EXPLAIN_REFRESH {
+                return;
+            }
+        }
+        let input = input_of(&key.sample, splits, self.ink, &input_shape);
+        let test_len = splits.test.len();
+        let Some(run) = self.runs.get_mut(model) else { return };
+        let Ok(input) = input else { return };
+        let index = match key.sample {
+            Sample::Test(i) if i < test_len => i,
+            Sample::Test(_) => return,
+            _ => 0,
+        };
+        let inspector = &mut run.inspector;
+        inspector.next_id += 1;
+        let id = inspector.next_id;
+        let request = ExplainRequest {
+            id,
+            split: Split::Test,
+            index,
+            input,
+            moment: key.moment,
+            methods: key.methods.clone(),
+            target: key.options.target,
+            baseline: key.options.baseline,
+            randomisation: key.options.randomisation,
+        };
+        inspector.explain_sent.push_back((id, key));
+        if inspector.explain_sent.len() > 16 {
+            inspector.explain_sent.pop_front();
+        }
+        inspector.explain_asked_at = Some(Instant::now());
+        if let Some(session) = &run.session {
+            session.send(Command::Explain(request));
+        }
+    }
+
+    /// Sets what the model's attribution cells ask for.
+    pub(super) fn set_explain_options(&mut self, model: &str, options: ExplainOptions) {
+        if let Some(run) = self.runs.get_mut(model) {
+            run.inspector.explain = options;
+        }
+    }
+
+    /// Stops the explanation being worked out (it is asked again when something changes).
+    pub(super) fn cancel_explanation(&mut self, model: &str) {
+        if let Some(run) = self.runs.get_mut(model) {
+            if let Some(session) = &run.session {
+                session.cancel_inspection();
+            }
+            run.record.explaining = None;
+            run.inspector.explain_cancelled = run.inspector.explain_sent.back().map(|(id, _)| *id);
         }
     }
 

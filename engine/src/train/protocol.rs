@@ -76,6 +76,46 @@ pub struct GenerateRequest {
     pub moment: Option<usize>,
 }
 
+/// Attribution maps of one sample by several methods (see [`crate::explain`]), answered with
+/// [`Event::Explained`] and, while they run, [`Event::Explaining`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExplainRequest {
+    /// Chosen by the caller; the answer carries it back.
+    pub id: u64,
+    pub split: Split,
+    pub index: usize,
+    /// A sample that is not in the data (drawn, typed), in the model's input shape: explained
+    /// instead of `index`.
+    pub input: Option<Vec<f32>>,
+    /// The timeline's snapshot at this step; `None`: the current weights.
+    pub moment: Option<usize>,
+    /// One map per method, each with its defaults for the model's kind of input
+    /// ([`crate::explain::Settings::for_input`]) but for the class and baseline below.
+    pub methods: Vec<crate::explain::Method>,
+    /// The class to explain; `None`: the predicted one.
+    pub target: Option<usize>,
+    /// What "nothing" is; `None`: the method's default for the input.
+    pub baseline: Option<crate::explain::Baseline>,
+    /// Also explain each with freshly initialised weights and compare (the randomisation check).
+    pub randomisation: bool,
+}
+
+/// What an explanation found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Explanation {
+    pub id: u64,
+    /// The step of the weights explained, and whether they were a snapshot's.
+    pub step: usize,
+    pub moment: Option<usize>,
+    /// The sample's input values, and how the model reads them.
+    pub input: Vec<f32>,
+    pub kind: crate::explain::InputKind,
+    /// One answer per requested method, in order: the map, or why there is none.
+    pub maps: Vec<Result<crate::explain::Attribution, String>>,
+    /// With the randomisation check: its outcome per map (`None` where the map failed).
+    pub checks: Vec<Option<crate::explain::sanity::Randomisation>>,
+}
+
 /// Where and how finely to evaluate a model over the plane.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GridRequest {
@@ -196,6 +236,9 @@ pub enum Command {
     PredictGrid(GridRequest),
     /// Sequences written by the model, token by token, answered with [`Event::Generated`].
     Generate(GenerateRequest),
+    /// Attribution maps of one sample. Cancelled like an inspection
+    /// ([`super::Session::cancel_inspection`]).
+    Explain(ExplainRequest),
     /// Writes the current weights to a safetensors file.
     SaveWeights(std::path::PathBuf),
     /// Answers with the current weights as safetensors bytes (`None` without a run), on the
@@ -346,6 +389,17 @@ pub enum Event {
         step: usize,
         sequences: Vec<Vec<usize>>,
     },
+    /// The answer to [`Command::Explain`].
+    Explained {
+        run: RunId,
+        explanation: Box<Explanation>,
+    },
+    /// How far an explanation has got (0 to 1), a few times a second.
+    Explaining {
+        run: RunId,
+        id: u64,
+        done: f32,
+    },
     /// A moment was added to the timeline.
     Snapshot {
         run: RunId,
@@ -398,6 +452,8 @@ impl Event {
             | Self::Inspected { run, .. }
             | Self::Grid { run, .. }
             | Self::Generated { run, .. }
+            | Self::Explained { run, .. }
+            | Self::Explaining { run, .. }
             | Self::Snapshot { run, .. }
             | Self::Checkpointed { run, .. }
             | Self::Saved { run, .. }

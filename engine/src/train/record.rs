@@ -131,6 +131,9 @@ pub struct RunRecord {
     pub inspection: Option<Inspection>,
     /// The newest decision-boundary grid.
     pub grid: Option<Grid>,
+    /// The newest attribution maps, and how far the one being worked out has got.
+    pub explanation: Option<super::protocol::Explanation>,
+    pub explaining: Option<(u64, f32)>,
     /// The newest sequences the model wrote: `(request id, step, each sequence's tokens)`.
     pub generated: Option<(u64, usize, Vec<Vec<usize>>)>,
     /// The timeline: the moments whose weights the trainer keeps, oldest first.
@@ -216,6 +219,11 @@ impl RunRecord {
             Event::Inspected { inspection, .. } => self.inspection = Some(*inspection),
             Event::Grid { grid, .. } => self.grid = Some(*grid),
             Event::Generated { id, step, sequences, .. } => self.generated = Some((id, step, sequences)),
+            Event::Explained { explanation, .. } => {
+                self.explaining = None;
+                self.explanation = Some(*explanation);
+            }
+            Event::Explaining { id, done, .. } => self.explaining = Some((id, done)),
             Event::Snapshot { snapshot, forgotten, .. } => {
                 self.timeline.retain(|s| !forgotten.contains(&s.step) && s.step != snapshot.step);
                 self.timeline.push(snapshot);

@@ -107,7 +107,7 @@ impl Session {
     /// Sends a command. A dead trainer (it cannot die short of a bug) ignores it.
     pub fn send(&self, command: Command) {
         match command {
-            Command::Inspect(_) => {
+            Command::Inspect(_) | Command::Explain(_) => {
                 self.inspections_sent.fetch_add(1, Ordering::Relaxed);
             }
             Command::Stop | Command::Shutdown => self.cancel_inspection(),
@@ -605,6 +605,39 @@ impl Worker {
                     }
                 }
             }
+            Command::Explain(request) => {
+                self.inspections_seen += 1;
+                let (seq, cancel) = (self.inspections_seen, Arc::clone(&self.cancel));
+                let cancelled = move || cancel.load(Ordering::Relaxed) >= seq;
+                if let Some(run) = self.run.as_mut() {
+                    let id = run.id;
+                    let (events, waker) = (self.events.clone(), Arc::clone(&self.waker));
+                    let mut last = Instant::now();
+                    let mut progress = |done: f32| {
+                        if last.elapsed() > Duration::from_millis(150) {
+                            last = Instant::now();
+                            let _ = events.send(Event::Explaining { run: id, id: request.id, done });
+                            waker();
+                        }
+                        !cancelled()
+                    };
+                    let answer = catch_unwind(AssertUnwindSafe(|| explain(run, &request, &mut progress)));
+                    match answer {
+                        Ok(Ok(explanation)) => {
+                            self.emit(Event::Explained { run: id, explanation: Box::new(explanation) });
+                        }
+                        Ok(Err(EngineError::Cancelled)) => {}
+                        Ok(Err(e)) => self.emit(Event::Refused { run: id, message: e.to_string() }),
+                        Err(p) => self.emit(Event::Refused {
+                            run: id,
+                            message: format!(
+                                "explaining the prediction failed inside Glassbox ({})",
+                                panic_message(&*p)
+                            ),
+                        }),
+                    }
+                }
+            }
             Command::Generate(request) => {
                 if let Some(run) = self.run.as_mut() {
                     let id = run.id;
@@ -1021,6 +1054,69 @@ fn evaluate(model: &mut Model, data: &Dataset, loss: LossSpec, step: usize) -> R
     evaluation.loss = (loss_sum / data.len() as f64) as f32;
     evaluation.accuracy = if count == 0 { 0.0 } else { correct as f32 / count as f32 };
     Ok(evaluation)
+}
+
+/// Every requested map of one sample (a method that cannot explain this model says why in its
+/// place), and with the randomisation check, each again with random weights.
+fn explain(
+    run: &mut Run,
+    request: &super::ExplainRequest,
+    watch: &mut dyn FnMut(f32) -> bool,
+) -> Result<super::Explanation, EngineError> {
+    use crate::explain::{self, Scorer as _};
+    let (model, step, data) = run.model_at(request.moment)?;
+    let split = match request.split {
+        Split::Train => &data.train,
+        Split::Test => &data.test,
+    };
+    let input = match &request.input {
+        Some(input) => input.clone(),
+        None if request.index < split.len() => split.sample(request.index).to_vec(),
+        None => {
+            return Err(EngineError::Batch(format!(
+                "sample {} does not exist: the split has {} samples",
+                request.index,
+                split.len()
+            )))
+        }
+    };
+    let reference = explain::Reference::of(&data.train);
+    let kind = model.input_kind();
+    let total = request.methods.len() * if request.randomisation { 2 } else { 1 };
+    let mut maps = Vec::with_capacity(request.methods.len());
+    let mut checks = Vec::with_capacity(request.methods.len());
+    for (k, &method) in request.methods.iter().enumerate() {
+        let defaults = explain::Settings::for_input(method, &kind);
+        let settings = &explain::Settings {
+            target: request.target,
+            baseline: request.baseline.unwrap_or(defaults.baseline),
+            ..defaults
+        };
+        let part = |done: f32, round: usize| (round as f32 + done) / total.max(1) as f32;
+        let got = explain::explain(model, &input, settings, &reference, &mut |d| watch(part(d, k)));
+        let check = match (&got, request.randomisation) {
+            (Ok(map), true) => {
+                let seed = run_seed(step, k);
+                let round = request.methods.len() + k;
+                Some(explain::sanity::randomisation(model, map, &input, settings, &reference, seed, &mut |d| {
+                    watch(part(d, round))
+                })?)
+            }
+            _ => None,
+        };
+        maps.push(match got {
+            Ok(map) => Ok(map),
+            Err(EngineError::Cancelled) => return Err(EngineError::Cancelled),
+            Err(e) => Err(e.to_string()),
+        });
+        checks.push(check);
+    }
+    Ok(super::Explanation { id: request.id, step, moment: request.moment, input, kind, maps, checks })
+}
+
+/// A seed for the randomisation check's weights that differs from any training seed's use.
+fn run_seed(step: usize, k: usize) -> u64 {
+    0x5eed_0000_u64 ^ (step as u64).wrapping_mul(31) ^ k as u64
 }
 
 fn inspect(

@@ -4,6 +4,7 @@
 
 mod activations;
 mod attention;
+mod attribution;
 mod compare;
 mod dataset;
 mod evaluation;
@@ -70,6 +71,7 @@ fn kind_name(cell: &CellKind) -> &'static str {
         CellKind::Weights { .. } => "Weights",
         CellKind::Health { .. } => "Gradients and health",
         CellKind::Attention { .. } => "Attention",
+        CellKind::Attribution { .. } => "Attribution",
     }
 }
 
@@ -87,6 +89,7 @@ fn body(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>) 
         CellKind::Weights { model } => weights::show(ui, model, cx),
         CellKind::Health { model } => health::show(ui, model, cx),
         CellKind::Attention { model } => attention::show(ui, model, cx),
+        CellKind::Attribution { model, methods } => attribution::show(ui, index, model, methods, cx),
     }
 }
 
@@ -290,6 +293,13 @@ fn header(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>
                         (
                             CellKind::Attention { model: model() },
                             "Where each token looks: every attention layer's maps, head by head, for the chosen sequence",
+                        ),
+                        (
+                            CellKind::Attribution {
+                                model: model(),
+                                methods: crate::notebook::default_attribution_methods(),
+                            },
+                            "Which parts of the sample made the model say what it says: saliency, Integrated Gradients, Grad-CAM, occlusion, LIME, SHAP side by side",
                         ),
                     ] {
                         add(ui, format!("{}: {name}", kind_name(&kind)), kind, help);
