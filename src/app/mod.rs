@@ -238,6 +238,14 @@ impl GlassboxApp {
         self.runs.get(model).and_then(|r| r.inspector.shown(r.record.inspection.as_ref()))
     }
 
+    /// The newest attribution maps a model's attribution cells show, if they were asked for
+    /// (tests).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn explanation_shown(&self, model: &str) -> Option<&glassbox_engine::train::Explanation> {
+        self.runs.get(model).and_then(|r| r.inspector.shown_explanation(r.record.explanation.as_ref())).map(|(e, _)| e)
+    }
+
     /// Changes every model's planned number of epochs (tests and benchmarks use short runs).
     #[doc(hidden)]
     pub fn set_epochs_for_test(&mut self, epochs: usize) {

@@ -2,6 +2,7 @@
 //! the engine, so one binary with modules builds much faster than one binary per file).
 
 mod architecture;
+mod attribution;
 mod cli;
 mod editor;
 mod hostile_notebooks;

@@ -1,0 +1,116 @@
+//! The attribution cell in the real window (`egui_kittest`): maps side by side over a digit,
+//! completeness and the randomisation check under them, methods switched on and off; a text
+//! explained token by token.
+
+use std::time::Duration;
+
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::Harness;
+use glassbox::notebook::CellKind;
+use glassbox::{assets_path, AppCommand, GlassboxApp, ModelCommand};
+use glassbox_engine::explain::{InputKind, Method};
+
+fn harness(file: &str) -> Harness<'static, GlassboxApp> {
+    let mut h = Harness::builder()
+        .with_size([1280.0, 12000.0])
+        .build_ui_state(|ui, app: &mut GlassboxApp| app.show(ui), GlassboxApp::new(assets_path(file)));
+    h.run_steps(2);
+    h.state_mut().push(AppCommand::SetSpeed(None));
+    h.run_steps(1);
+    h
+}
+
+fn wait(h: &mut Harness<'_, GlassboxApp>, what: &str, done: impl FnMut(&GlassboxApp) -> bool) {
+    crate::step_within(h, Duration::from_secs(120), what, done);
+}
+
+fn attribution_methods(app: &GlassboxApp) -> Vec<Vec<Method>> {
+    app.notebook()
+        .map(|nb| {
+            nb.cells
+                .iter()
+                .filter_map(|c| match &c.kind {
+                    CellKind::Attribution { methods, .. } => Some(methods.clone()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_digit_is_explained_four_ways_and_the_maps_pass_the_randomisation_check() {
+    let mut h = harness("assets/notebooks/mnist-lenet.json");
+    h.state_mut().push(AppCommand::model("LeNet", ModelCommand::StepEpoch));
+    wait(&mut h, "an epoch", |app| app.record_of("LeNet").is_some_and(|r| r.timeline.len() >= 2));
+    wait(&mut h, "the maps after the epoch", |app| {
+        let now = app.record_of("LeNet").and_then(|r| r.latest).map_or(0, |p| p.step);
+        app.explanation_shown("LeNet").is_some_and(|e| e.step == now && e.moment.is_none())
+    });
+    h.run_steps(3);
+    let explanation = h.state().explanation_shown("LeNet").cloned().expect("shown");
+    assert!(matches!(explanation.kind, InputKind::Image { height: 28, width: 28, .. }));
+    assert!(
+        explanation.maps.iter().all(Result::is_ok),
+        "{:?}",
+        explanation.maps.iter().map(|m| m.as_ref().err()).collect::<Vec<_>>()
+    );
+    for title in ["Saliency", "Integrated Gradients", "Grad-CAM", "Occlusion"] {
+        // The method's button and the map's title.
+        assert!(h.get_all_by_label(title).count() >= 2, "{title}");
+    }
+    h.get_by_label_contains("Explaining the score of \"7\"");
+    h.get_by_label_contains("Shares add up to");
+    // The randomisation check: each map worked out again with random weights.
+    h.get_all_by_label("Check with random weights").last().expect("the checkbox").click();
+    wait(&mut h, "the randomisation check", |app| {
+        app.explanation_shown("LeNet").is_some_and(|e| e.checks.iter().all(Option::is_some))
+    });
+    h.run_steps(3);
+    assert_eq!(h.get_all_by_label_contains("With random weights the map").count(), 4);
+    let checks = h.state().explanation_shown("LeNet").map(|e| e.checks.clone()).expect("shown");
+    let saliency = checks[0].as_ref().expect("checked");
+    assert!(saliency.passed(), "saliency after an epoch depends on the weights: {}", saliency.verdict());
+    // A fifth method turns the first off.
+    h.get_by_label("LIME").click();
+    h.run_steps(2);
+    assert_eq!(
+        attribution_methods(h.state()),
+        vec![vec![Method::IntegratedGradients, Method::GradCam, Method::Occlusion, Method::Lime]]
+    );
+    wait(&mut h, "LIME's map", |app| {
+        app.explanation_shown("LeNet")
+            .is_some_and(|e| e.maps.len() == 4 && e.maps[3].as_ref().is_ok_and(|m| m.method == Method::Lime))
+    });
+}
+
+#[test]
+fn a_review_is_explained_token_by_token() {
+    let mut h = harness("assets/notebooks/sentiment-lstm.json");
+    let after = h.state().notebook().map_or(0, |n| n.cells.len() - 1);
+    h.state_mut().push(AppCommand::AddCell {
+        after,
+        kind: CellKind::Attribution {
+            model: "Attention".into(),
+            methods: vec![Method::IntegratedGradients, Method::Occlusion],
+        },
+    });
+    h.run_steps(2);
+    h.state_mut().push(AppCommand::model("Attention", ModelCommand::StepEpoch));
+    wait(&mut h, "an epoch", |app| app.record_of("Attention").is_some_and(|r| r.timeline.len() >= 2));
+    wait(&mut h, "the token maps", |app| {
+        let now = app.record_of("Attention").and_then(|r| r.latest).map_or(0, |p| p.step);
+        app.explanation_shown("Attention").is_some_and(|e| e.step == now)
+    });
+    h.run_steps(3);
+    let explanation = h.state().explanation_shown("Attention").cloned().expect("shown");
+    assert!(matches!(explanation.kind, InputKind::Tokens { positions: 12, .. }), "{:?}", explanation.kind);
+    let ig = explanation.maps[0].as_ref().expect("IG");
+    assert_eq!(ig.values.len(), 12, "a value per token");
+    assert!(ig.completeness.is_some_and(|c| c.relative_gap() < 0.05), "{:?}", ig.completeness);
+    // The sentence's tokens, coloured, once per map; padding shown as dots.
+    assert!(h.get_all_by_label(" · ").count() >= 2, "padding tokens in both rows");
+    // Grad-CAM cannot explain a text: its button is off.
+    let grad_cam = h.get_by_label("Grad-CAM");
+    assert!(grad_cam.accesskit_node().is_disabled(), "Grad-CAM is for images");
+}
