@@ -9,7 +9,12 @@
 //!   window, where every cell is drawn at once, and in a 1280 x 720 one scrolled down to the
 //!   inspection cells (cells out of view are not drawn).
 //!
-//! `cargo bench --bench inspection`
+//! - every attribution method on the benchmark LeNet and one 28 x 28 input (issue 14's goals:
+//!   saliency and Grad-CAM under 5 ms, Integrated Gradients with 32 steps and occlusion with
+//!   patch 4 and stride 2 under 20 ms, LIME and Kernel SHAP with 1,000 samples under 1 s);
+//!   `scripts/bench-explain.sh` runs these beside the same methods in Captum.
+//!
+//! `cargo bench --bench inspection` (`ONLY=explain` for the attribution methods alone)
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,6 +24,10 @@ use egui_kittest::Harness;
 use glassbox::notebook::{CellKind, Notebook};
 use glassbox::{assets_path, AppCommand, GlassboxApp, ModelCommand};
 use glassbox_engine::train::{Command, Event, InspectRequest, Session, StartRun};
+
+// As the app's binary (src/main.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -34,9 +43,43 @@ fn main() {
     if std::env::args().any(|a| a == "--test" || a == "--list") {
         return;
     }
+    if std::env::var("ONLY").is_ok_and(|o| o == "explain") {
+        explain_methods();
+        return;
+    }
     lenet_activations();
     decision_grid();
+    explain_methods();
     cells_while_training();
+}
+
+/// Each method's median time over repeated runs on the benchmark LeNet (random weights, seed 0)
+/// and one fixed 28 x 28 input, as `explain <method> median_ms=<m> runs=<n>`.
+fn explain_methods() {
+    use glassbox_engine::explain::{explain, Method, Reference, Settings};
+    let mut model = glassbox_engine::tensor::Model::new(&glassbox_engine::graph::examples::lenet(), 0).expect("model");
+    let x: Vec<f32> = (0..784).map(|i| ((i * 7) % 256) as f32 / 255.0).collect();
+    let reference = Reference { min: 0.0, max: 1.0, mean: vec![0.5; 784] };
+    for (method, runs) in [
+        (Method::Saliency, 50),
+        (Method::IntegratedGradients, 30),
+        (Method::GradCam, 50),
+        (Method::Occlusion, 30),
+        (Method::Lime, 7),
+        (Method::KernelShap, 7),
+    ] {
+        let settings = Settings { target: Some(0), steps: 32, samples: 1000, ..Settings::of(method) };
+        let _ = explain(&mut model, &x, &settings, &reference, &mut |_| true).expect("explains");
+        let mut times: Vec<f64> = (0..runs)
+            .map(|_| {
+                let t0 = Instant::now();
+                let a = explain(&mut model, &x, &settings, &reference, &mut |_| true).expect("explains");
+                assert!(!a.values.is_empty());
+                t0.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        println!("explain {} median_ms={:.3} runs={runs}", method.name(), median(&mut times));
+    }
 }
 
 fn lenet_activations() {

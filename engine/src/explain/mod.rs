@@ -463,8 +463,11 @@ impl Attribution {
 /// Reports progress (0 to 1); returns false to cancel.
 pub type Watch<'a> = &'a mut dyn FnMut(f32) -> bool;
 
-/// Samples per call to the model in the methods that score many copies.
+/// Samples per gradient pass in the methods that need many (SmoothGrad, Integrated Gradients).
 pub(crate) const CHUNK: usize = 64;
+/// Samples per forward pass in the methods that only score copies (occlusion, LIME, Kernel
+/// SHAP): larger batches keep both cores busy for longer between the calls.
+pub(crate) const SCORE_CHUNK: usize = 64;
 
 /// Explains one sample (its input values) with one method.
 ///
@@ -604,11 +607,11 @@ impl Explaining<'_> {
     ) -> Result<Vec<f32>, EngineError> {
         let n = self.input.len();
         let mut scores = Vec::with_capacity(count);
-        for (done, chunk) in inputs.chunks(CHUNK * n).enumerate() {
+        for (done, chunk) in inputs.chunks(SCORE_CHUNK * n).enumerate() {
             let rows = chunk.len() / n;
             let out = model.predict(chunk, rows)?;
             scores.extend(out.chunks_exact(self.outputs).map(|row| row[self.target]));
-            if !watch(from + (to - from) * ((done + 1) * CHUNK).min(count) as f32 / count.max(1) as f32) {
+            if !watch(from + (to - from) * ((done + 1) * SCORE_CHUNK).min(count) as f32 / count.max(1) as f32) {
                 return Err(EngineError::Cancelled);
             }
         }

@@ -190,8 +190,12 @@ fn drawn(a: &Attribution, look: Look) -> Vec<f32> {
 fn notes(ui: &mut egui::Ui, explanation: &Explanation, k: usize, width: f32) {
     let Some(Ok(a)) = explanation.maps.get(k) else { return };
     if let Some(c) = a.completeness {
+        let baseline = match explanation.kind {
+            InputKind::Tokens { .. } => "an input of padding only",
+            _ => "the baseline",
+        };
         let text = format!(
-            "Shares add up to {:.3}; the score changed by {:.3} from the baseline ({:.1}% apart).",
+            "Shares add up to {:.3}; the score changed by {:.3} from {baseline} ({:.1}% apart).",
             c.sum,
             c.change,
             100.0 * c.relative_gap()

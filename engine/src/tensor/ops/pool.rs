@@ -32,16 +32,21 @@ pub(crate) fn max_pool2d<T: Tape<f32, Cpu>>(dev: &Cpu, x: &Act, d: PoolDims, tap
     let (plane_in, plane_out) = (d.height * d.width, d.out_height * d.out_width);
     let xd = values(x);
     let mut y = vec![0.0; d.planes() * plane_out];
-    let mut argmax = vec![0u32; d.planes() * plane_out];
-    y.par_chunks_mut(plane_out).zip(argmax.par_chunks_mut(plane_out)).zip(xd.par_chunks(plane_in)).for_each(
-        |((yp, ap), xp)| {
-            if d.size == 2 && d.stride == 2 {
-                max_pool_plane_2x2(xp, yp, ap, &d);
-            } else {
-                max_pool_plane(xp, yp, ap, &d);
-            }
-        },
-    );
+    // Where each window's largest value is, for the backward pass (not needed without a tape).
+    let mut argmax = vec![0u32; if T::OWNS_TAPE { d.planes() * plane_out } else { 0 }];
+    if T::OWNS_TAPE {
+        y.par_chunks_mut(plane_out).zip(argmax.par_chunks_mut(plane_out)).zip(xd.par_chunks(plane_in)).for_each(
+            |((yp, ap), xp)| {
+                if d.size == 2 && d.stride == 2 {
+                    max_pool_plane_2x2(xp, yp, ap, &d);
+                } else {
+                    max_pool_plane(xp, yp, ap, &d);
+                }
+            },
+        );
+    } else {
+        y.par_chunks_mut(plane_out).zip(xd.par_chunks(plane_in)).for_each(|(yp, xp)| max_pool_values(xp, yp, &d));
+    }
     let out = dev.tensor_from_vec(y, (d.batch, d.channels * plane_out));
     if T::OWNS_TAPE {
         let (x_g, out_g) = (x.ghost(), out.ghost());
@@ -69,6 +74,21 @@ fn later_wins(a: (f32, usize), b: (f32, usize)) -> (f32, usize) {
         b
     } else {
         a
+    }
+}
+
+/// One plane of max pooling, the values alone (a pass without a tape needs no positions).
+fn max_pool_values(xp: &[f32], yp: &mut [f32], d: &PoolDims) {
+    for (yv, (y0, x0)) in yp.iter_mut().zip(d.window_starts()) {
+        let mut best = f32::NEG_INFINITY;
+        for wy in y0..y0 + d.size {
+            for &v in &xp[wy * d.width + x0..wy * d.width + x0 + d.size] {
+                if v > best || v.is_nan() {
+                    best = v;
+                }
+            }
+        }
+        *yv = best;
     }
 }
 
@@ -146,10 +166,10 @@ pub(crate) fn avg_pool2d<T: Tape<f32, Cpu>>(dev: &Cpu, x: &Act, d: PoolDims, tap
 
 #[cfg(test)]
 mod tests {
-    use super::{max_pool_plane, max_pool_plane_2x2, PoolDims};
+    use super::{max_pool_plane, max_pool_plane_2x2, max_pool_values, PoolDims};
 
     #[test]
-    fn the_2x2_path_chooses_as_the_general_one_with_ties_and_nans() {
+    fn the_2x2_path_and_the_values_alone_choose_as_the_general_one_with_ties_and_nans() {
         // 5x7: odd sizes leave a row and a column out; few distinct values make ties common.
         let d =
             PoolDims { batch: 1, channels: 1, height: 5, width: 7, size: 2, stride: 2, out_height: 2, out_width: 3 };
@@ -167,6 +187,10 @@ mod tests {
             max_pool_plane_2x2(&x, &mut y2, &mut a2, &d);
             assert_eq!(a1, a2, "seed {seed}: {x:?}");
             assert!(y1.iter().zip(&y2).all(|(p, q)| p.to_bits() == q.to_bits()), "seed {seed}");
+            // Without a tape only the values are worked out: the same values.
+            let mut y3 = vec![0.0; 6];
+            max_pool_values(&x, &mut y3, &d);
+            assert!(y1.iter().zip(&y3).all(|(p, q)| p.to_bits() == q.to_bits()), "seed {seed}: values alone");
         }
     }
 }
