@@ -54,6 +54,8 @@ pub struct ExplainOptions {
     pub baseline: Option<Baseline>,
     /// Run the randomisation check beside each map.
     pub randomisation: bool,
+    /// For a table: the whole test set's view too.
+    pub global: bool,
 }
 
 /// What one explanation was asked for.
@@ -362,6 +364,7 @@ impl GlassboxApp {
             target: key.options.target,
             baseline: key.options.baseline,
             randomisation: key.options.randomisation,
+            global: key.options.global,
         };
         inspector.explain_sent.push_back((id, key));
         if inspector.explain_sent.len() > 16 {

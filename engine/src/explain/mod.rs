@@ -10,6 +10,7 @@
 //! weights. Scores are the model's raw outputs (before any softmax), as Captum explains them.
 
 mod cam;
+pub mod global;
 mod gradient;
 mod perturb;
 pub mod sanity;

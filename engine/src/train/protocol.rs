@@ -98,6 +98,9 @@ pub struct ExplainRequest {
     pub baseline: Option<crate::explain::Baseline>,
     /// Also explain each with freshly initialised weights and compare (the randomisation check).
     pub randomisation: bool,
+    /// For a table: also the whole test set's view (permutation importance, mean |SHAP|, the
+    /// surrogate tree).
+    pub global: bool,
 }
 
 /// What an explanation found.
@@ -114,6 +117,8 @@ pub struct Explanation {
     pub maps: Vec<Result<crate::explain::Attribution, String>>,
     /// With the randomisation check: its outcome per map (`None` where the map failed).
     pub checks: Vec<Option<crate::explain::sanity::Randomisation>>,
+    /// The whole test set's view, when asked for, or why there is none.
+    pub global: Option<Result<crate::explain::global::GlobalView, String>>,
 }
 
 /// Where and how finely to evaluate a model over the plane.

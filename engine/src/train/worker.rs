@@ -1082,7 +1082,7 @@ fn explain(
     };
     let reference = explain::Reference::of(&data.train);
     let kind = model.input_kind();
-    let total = request.methods.len() * if request.randomisation { 2 } else { 1 };
+    let total = request.methods.len() * if request.randomisation { 2 } else { 1 } + usize::from(request.global);
     let mut maps = Vec::with_capacity(request.methods.len());
     let mut checks = Vec::with_capacity(request.methods.len());
     for (k, &method) in request.methods.iter().enumerate() {
@@ -1111,7 +1111,23 @@ fn explain(
         });
         checks.push(check);
     }
-    Ok(super::Explanation { id: request.id, step, moment: request.moment, input, kind, maps, checks })
+    let global = if request.global {
+        let part = |done: f32| (total as f32 - 1.0 + done) / total as f32;
+        match explain::global::global_view(
+            model,
+            &data.train,
+            &data.test,
+            explain::global::GlobalSettings::default(),
+            &mut |d| watch(part(d)),
+        ) {
+            Ok(view) => Some(Ok(view)),
+            Err(EngineError::Cancelled) => return Err(EngineError::Cancelled),
+            Err(e) => Some(Err(e.to_string())),
+        }
+    } else {
+        None
+    };
+    Ok(super::Explanation { id: request.id, step, moment: request.moment, input, kind, maps, checks, global })
 }
 
 /// A seed for the randomisation check's weights that differs from any training seed's use.

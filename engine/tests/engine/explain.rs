@@ -277,3 +277,50 @@ fn a_long_method_stops_when_told_and_bad_settings_say_what_to_do() {
     assert_eq!("ig".parse::<Method>(), Ok(Method::IntegratedGradients));
     assert!("integrated".parse::<Method>().expect_err("no such method").contains("saliency, gradxinput"));
 }
+
+#[test]
+fn a_table_gets_permutation_importance_mean_shap_and_a_surrogate_tree_whose_fidelity_is_counted() {
+    use glassbox_engine::explain::global::{global_view, GlobalSettings, TreeNode};
+    let (all, _) = load_bundled(Bundled::Iris).expect("bundled");
+    let (train, test) = split(&all, 0.3, 4);
+    let graph = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![4] },
+        LayerSpec::Dense { units: 16, bias: true },
+        LayerSpec::Relu,
+        LayerSpec::Dense { units: 3, bias: true },
+    ]);
+    let mut model = Model::new(&graph, 5).expect("valid");
+    let mut opt = Optimizer::new(OptimizerSpec::adam(2e-2));
+    for epoch in 1..=60 {
+        for (i, idx) in train.epoch_batches(16, epoch).iter().enumerate() {
+            model
+                .train_step(&train.batch(idx), LossSpec::CrossEntropy, &mut opt, epoch * 100 + i as u64)
+                .expect("fits");
+        }
+    }
+    let view = global_view(&mut model, &train, &test, GlobalSettings::default(), &mut |_| true).expect("a table");
+    assert!(view.accuracy > 0.9, "the model learnt iris: {}", view.accuracy);
+    let top = |v: &[f32]| v.iter().enumerate().fold((0, f32::MIN), |b, (i, &x)| if x > b.1 { (i, x) } else { b }).0;
+    assert_eq!(view.permutation.len(), 4);
+    assert!([2, 3].contains(&top(&view.permutation)), "a petal feature matters most: {:?}", view.permutation);
+    assert!([2, 3].contains(&top(&view.mean_abs_shap)), "and has the largest SHAP values: {:?}", view.mean_abs_shap);
+    // The fidelity, counted again here from the tree's and the model's answers.
+    let outputs = model.predict(&test.inputs, test.len()).expect("runs");
+    let agree = (0..test.len())
+        .filter(|&i| {
+            let row = &outputs[i * 3..(i + 1) * 3];
+            let model_class = (0..3).fold(0, |b, c| if row[c] > row[b] { c } else { b });
+            view.tree.predict(test.sample(i)) == model_class
+        })
+        .count();
+    assert!((view.tree.fidelity - agree as f32 / test.len() as f32).abs() < 1e-6);
+    assert!(view.tree.fidelity > 0.8, "a depth-3 tree imitates an iris model: {}", view.tree.fidelity);
+    assert!(matches!(view.tree.nodes[0], TreeNode::Split { .. }), "the root asks a question");
+    let leaves = view.tree.nodes.iter().filter(|n| matches!(n, TreeNode::Leaf { .. })).count();
+    assert!((2..=8).contains(&leaves), "{leaves} leaves at depth 3");
+    // Images are not tables.
+    let (mut lenet, _) = (Model::new(&examples::lenet(), 0).expect("valid"), ());
+    let (mtrain, mtest) = mnist();
+    let refused = global_view(&mut lenet, &mtrain, &mtest, GlobalSettings::default(), &mut |_| true);
+    assert!(matches!(refused, Err(EngineError::Settings(m)) if m.contains("tables")));
+}

@@ -8,6 +8,7 @@
 //! class can watch the explanation sharpen as the model learns.
 
 use eframe::egui::{self, Color32, RichText, Sense, Vec2};
+use glassbox_engine::explain::global::{GlobalView, SurrogateTree, TreeNode};
 use glassbox_engine::explain::{Attribution, Baseline, InputKind, Method};
 use glassbox_engine::train::Explanation;
 
@@ -84,7 +85,143 @@ pub(super) fn show(ui: &mut egui::Ui, index: usize, name: &str, methods: &[Metho
             image_maps(ui, cx, explanation, &wanted, [*channels, *height, *width], look, index);
         }
         InputKind::Tokens { .. } => token_maps(ui, cx, explanation, &wanted, look),
-        InputKind::Table { .. } => feature_bars(ui, cx, explanation, &wanted, look),
+        InputKind::Table { .. } => {
+            feature_bars(ui, cx, explanation, &wanted, look);
+            if let Some(global) = &explanation.global {
+                ui.separator();
+                match global {
+                    Ok(view) => global_view(ui, cx, view, &class),
+                    Err(e) => {
+                        ui.colored_label(ui.visuals().warn_fg_color, e);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The whole test set: two rankings of the features and the surrogate tree.
+fn global_view(ui: &mut egui::Ui, cx: &CellContext<'_>, view: &GlobalView, class: &dyn Fn(usize) -> String) {
+    let names: Vec<String> = cx.splits.map(|s| s.test.features.clone()).unwrap_or_default();
+    let name = |i: usize| names.get(i).cloned().unwrap_or_else(|| format!("feature {i}"));
+    ui.strong("The whole test set");
+    let gap = ui.spacing().item_spacing.x;
+    let width = ((ui.available_width() - gap) / 2.0).max(240.0);
+    ui.horizontal_wrapped(|ui| {
+        ui.vertical(|ui| {
+            ui.set_width(width);
+            ui.label("Accuracy lost when a feature is shuffled").on_hover_text(
+                "Permutation importance: each feature's column is shuffled among the test samples (5 times) and the drop of the model's accuracy averaged",
+            );
+            ranked_bars(ui, &view.permutation, &name, width, |v| format!("{:+.1} points", 100.0 * v));
+        });
+        ui.vertical(|ui| {
+            ui.set_width(width);
+            ui.label("Mean size of the SHAP values").on_hover_text(
+                "Kernel SHAP for the predicted class of the first 40 test samples (from the training mean), each feature's |value| averaged",
+            );
+            ranked_bars(ui, &view.mean_abs_shap, &name, width, |v| format!("{v:.3}"));
+        });
+    });
+    ui.label(format!(
+        "A decision tree of depth 3 fitted to the model's answers on the training set: it gives the model's class for {:.0}% of the test samples (its fidelity) and the true class for {:.0}% (the model: {:.0}%).",
+        100.0 * view.tree.fidelity,
+        100.0 * view.tree.accuracy,
+        100.0 * view.accuracy
+    ));
+    tree(ui, &view.tree, &name, class);
+}
+
+/// Values as bars from 0, largest first (the 12 largest).
+fn ranked_bars(
+    ui: &mut egui::Ui,
+    values: &[f32],
+    name: &dyn Fn(usize) -> String,
+    width: f32,
+    text: impl Fn(f32) -> String,
+) {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&i, &j| values[j].total_cmp(&values[i]));
+    let top = values.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-12);
+    let label_width = (width * 0.45).min(160.0);
+    for &i in order.iter().take(12) {
+        let (rect, response) = ui.allocate_exact_size(Vec2::new(width, 16.0), Sense::hover());
+        let painter = ui.painter_at(rect);
+        painter.text(
+            rect.left_center(),
+            egui::Align2::LEFT_CENTER,
+            name(i),
+            egui::FontId::proportional(12.0),
+            ui.visuals().text_color(),
+        );
+        let start = rect.left() + label_width;
+        let end = start + (rect.right() - start) * (values[i].max(0.0) / top);
+        let bar = egui::Rect::from_x_y_ranges(start..=end.max(start + 1.0), rect.top() + 2.0..=rect.bottom() - 2.0);
+        painter.rect_filled(bar, 0.0, ui.visuals().selection.bg_fill);
+        response.on_hover_text(format!("{}: {}", name(i), text(values[i])));
+    }
+}
+
+/// The surrogate tree, drawn top down: a question in each inner box, a class in each leaf.
+fn tree(ui: &mut egui::Ui, tree: &SurrogateTree, name: &dyn Fn(usize) -> String, class: &dyn Fn(usize) -> String) {
+    // Each node's depth and horizontal slot (leaves one slot each, a question over its answers).
+    let mut place = vec![(0usize, 0.0f32); tree.nodes.len()];
+    let mut next_leaf = 0.0f32;
+    fn walk(t: &SurrogateTree, at: usize, depth: usize, place: &mut [(usize, f32)], next: &mut f32) -> f32 {
+        let x = match t.nodes.get(at) {
+            Some(TreeNode::Split { left, right, .. }) => {
+                let l = walk(t, *left, depth + 1, place, next);
+                let r = walk(t, *right, depth + 1, place, next);
+                (l + r) / 2.0
+            }
+            _ => {
+                *next += 1.0;
+                *next - 1.0
+            }
+        };
+        if let Some(p) = place.get_mut(at) {
+            *p = (depth, x);
+        }
+        x
+    }
+    if tree.nodes.is_empty() {
+        return;
+    }
+    walk(tree, 0, 0, &mut place, &mut next_leaf);
+    let depth = place.iter().map(|p| p.0).max().unwrap_or(0);
+    let (slot, level) = ((ui.available_width() / next_leaf.max(1.0)).min(170.0), 58.0);
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(slot * next_leaf, level * (depth as f32 + 1.0)), Sense::hover());
+    let painter = ui.painter_at(rect);
+    let centre = |at: usize| {
+        let (d, x) = place[at];
+        egui::pos2(rect.left() + slot * (x + 0.5), rect.top() + level * d as f32 + 18.0)
+    };
+    let line = egui::Stroke::new(1.0, ui.visuals().weak_text_color());
+    let font = egui::FontId::proportional(12.0);
+    for (at, node) in tree.nodes.iter().enumerate() {
+        let c = centre(at);
+        let (text, fill) = match node {
+            TreeNode::Split { feature, threshold, left, right } => {
+                for (child, answer) in [(*left, "yes"), (*right, "no")] {
+                    let to = centre(child);
+                    painter.line_segment([c + Vec2::new(0.0, 12.0), to - Vec2::new(0.0, 12.0)], line);
+                    let mid = c + (to - c) * 0.5;
+                    painter.text(
+                        mid,
+                        egui::Align2::CENTER_CENTER,
+                        answer,
+                        font.clone(),
+                        ui.visuals().weak_text_color(),
+                    );
+                }
+                (format!("{} < {:.3}?", name(*feature), threshold), ui.visuals().faint_bg_color)
+            }
+            TreeNode::Leaf { class: c } => (class(*c), ui.visuals().selection.bg_fill),
+        };
+        let galley = painter.layout_no_wrap(text, font.clone(), ui.visuals().text_color());
+        let boxed = egui::Rect::from_center_size(c, galley.size() + Vec2::new(10.0, 6.0));
+        painter.rect_filled(boxed, 4.0, fill);
+        painter.galley(boxed.min + Vec2::new(5.0, 3.0), galley, ui.visuals().text_color());
     }
 }
 
@@ -158,6 +295,11 @@ fn options(
                     ui.selectable_value(&mut options.baseline, Some(b), b.name());
                 }
             });
+        }
+        if matches!(kind, Some(InputKind::Table { .. })) {
+            ui.checkbox(&mut options.global, "Whole test set").on_hover_text(
+                "Which features matter over the whole test set: how much accuracy drops when a feature's column is shuffled, the mean size of its SHAP values, and a small decision tree that imitates the model",
+            );
         }
         ui.checkbox(&mut options.randomisation, "Check with random weights").on_hover_text(
             "Adebayo et al. (2018): a map that explains the model must change when its weights are replaced by random ones. Each map is worked out again with fresh weights and compared.",
