@@ -114,3 +114,44 @@ fn a_review_is_explained_token_by_token() {
     let grad_cam = h.get_by_label("Grad-CAM");
     assert!(grad_cam.accesskit_node().is_disabled(), "Grad-CAM is for images");
 }
+
+#[test]
+fn a_table_gets_bars_per_feature_and_the_whole_test_set_with_a_surrogate_tree() {
+    // The two-spirals notebook turned into a breast-cancer one: 30 features, two classes.
+    let dir = std::env::temp_dir().join(format!("glassbox-attribution-table-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut nb: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(assets_path("assets/notebooks/spiral-mlp.json")).expect("reads"))
+            .expect("json");
+    nb["data"] = serde_json::json!({"source": {"kind": "Bundled", "name": "BreastCancer"},
+        "pipeline": {"test_fraction": 0.2, "normalization": "Standardize", "seed": 0}});
+    nb["models"][0]["graph"]["nodes"][0]["layer"]["shape"] = serde_json::json!([30]);
+    let model = nb["models"][0]["name"].as_str().expect("named").to_owned();
+    nb["cells"] = serde_json::json!([{"kind": "Training", "model": model},
+        {"kind": "Attribution", "model": model, "methods": ["IntegratedGradients", "KernelShap"]}]);
+    let path = dir.join("table.json");
+    std::fs::write(&path, nb.to_string()).expect("writes");
+    let mut h = Harness::builder()
+        .with_size([1280.0, 6000.0])
+        .build_ui_state(|ui, app: &mut GlassboxApp| app.show(ui), GlassboxApp::new(path));
+    h.run_steps(2);
+    h.state_mut().push(AppCommand::SetSpeed(None));
+    h.state_mut().push(AppCommand::model(&model, ModelCommand::StepEpoch));
+    wait(&mut h, "an epoch", |app| app.record_of(&model).is_some_and(|r| r.timeline.len() >= 2));
+    h.get_by_label("Whole test set").click();
+    wait(&mut h, "the whole test set's view", |app| {
+        app.explanation_shown(&model).is_some_and(|e| e.global.as_ref().is_some_and(Result::is_ok))
+    });
+    h.run_steps(3);
+    let explanation = h.state().explanation_shown(&model).cloned().expect("shown");
+    assert!(matches!(explanation.kind, InputKind::Table { features: 30 }));
+    assert_eq!(h.get_all_by_label("the 12 largest of 30 features").count(), 2, "a bar list per map");
+    h.get_by_label("Accuracy lost when a feature is shuffled");
+    h.get_by_label("Mean size of the SHAP values");
+    let view = explanation.global.and_then(Result::ok).expect("a view");
+    h.get_by_label_contains(&format!(
+        "class for {:.0}% of the test samples (its fidelity)",
+        100.0 * view.tree.fidelity
+    ));
+    std::fs::remove_dir_all(&dir).ok();
+}

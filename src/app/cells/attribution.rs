@@ -124,7 +124,7 @@ fn global_view(ui: &mut egui::Ui, cx: &CellContext<'_>, view: &GlobalView, class
         });
     });
     ui.label(format!(
-        "A decision tree of depth 3 fitted to the model's answers on the training set: it gives the model's class for {:.0}% of the test samples (its fidelity) and the true class for {:.0}% (the model: {:.0}%).",
+        "A decision tree of depth 3 fitted to the model's answers on the training set: it gives the model's class for {:.0}% of the test samples (its fidelity) and the true class for {:.0}% (the model: {:.0}%). Its thresholds are in the units the model reads (after the dataset's normalisation).",
         100.0 * view.tree.fidelity,
         100.0 * view.tree.accuracy,
         100.0 * view.accuracy
