@@ -56,6 +56,8 @@ pub struct ExplainOptions {
     pub randomisation: bool,
     /// For a table: the whole test set's view too.
     pub global: bool,
+    /// For images: an input that excites this unit too.
+    pub visualise: Option<glassbox_engine::explain::visualise::Unit>,
 }
 
 /// What one explanation was asked for.
@@ -365,6 +367,7 @@ impl GlassboxApp {
             baseline: key.options.baseline,
             randomisation: key.options.randomisation,
             global: key.options.global,
+            visualise: key.options.visualise.clone(),
         };
         inspector.explain_sent.push_back((id, key));
         if inspector.explain_sent.len() > 16 {

@@ -27,7 +27,7 @@ pub(super) fn grad_cam(model: &mut dyn Scorer, e: &Explaining<'_>) -> Result<Att
             EngineError::Settings("Grad-CAM needs a convolution layer, and this model has none".to_owned())
         })?,
     };
-    let got = model.gradients(e.input, 1, &e.target_weights(1), Some(Probe { node: &node.id, replacement: None }))?;
+    let got = model.gradients(e.input, 1, &e.target_weights(1), Some(Probe::at(&node.id)))?;
     let map = cam_of(&got.probe_values, &got.probe_grad, node.shape);
     let [_, h, w] = node.shape;
     Ok(e.answer(vec![1, height, width], upsample(&map, (h, w), (height, width))))

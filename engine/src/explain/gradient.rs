@@ -71,7 +71,7 @@ fn tokens(
 ) -> Result<Attribution, EngineError> {
     let x = e.input;
     let s = e.settings;
-    let at = Probe { node: embedding, replacement: None };
+    let at = Probe::at(embedding);
     let here = model.gradients(x, 1, &e.target_weights(1), Some(at))?;
     let vectors = here.probe_values;
     let per_token = |f: &dyn Fn(usize) -> f32| (0..positions).map(f).collect::<Vec<f32>>();
@@ -93,8 +93,7 @@ fn tokens(
         }
         _ => {
             let pad = vec![0.0; x.len()];
-            let base =
-                model.gradients(&pad, 1, &e.target_weights(1), Some(Probe { node: embedding, replacement: None }))?;
+            let base = model.gradients(&pad, 1, &e.target_weights(1), Some(Probe::at(embedding)))?;
             let b = base.probe_values;
             let path: Vec<f32> =
                 alphas(s.steps).flat_map(|a| vectors.iter().zip(&b).map(move |(v, b)| b + a * (v - b))).collect();
@@ -133,7 +132,7 @@ fn mean_gradient(
             None => model.gradients(chunk, rows, &e.target_weights(rows), None)?.input,
             Some((node, _)) => {
                 let ids: Vec<f32> = (0..rows).flat_map(|_| e.input.iter().copied()).collect();
-                let probe = Probe { node, replacement: Some(chunk) };
+                let probe = Probe { node, replacement: Some(chunk), seed: None };
                 model.gradients(&ids, rows, &e.target_weights(rows), Some(probe))?.probe_grad
             }
         };

@@ -15,6 +15,7 @@ mod gradient;
 mod perturb;
 pub mod sanity;
 pub mod segments;
+pub mod visualise;
 
 pub use cam::upsample;
 
@@ -55,6 +56,8 @@ pub trait Scorer {
     /// Nodes with an image-shaped output `[channels, height, width]`, in evaluation order, for
     /// Grad-CAM.
     fn map_nodes(&self) -> Vec<MapNode>;
+    /// A node's output shape per sample, if the model has that node.
+    fn node_shape(&self, id: &str) -> Option<Vec<usize>>;
 }
 
 /// A node whose output is a stack of maps.
@@ -124,6 +127,9 @@ impl Scorer for Model {
         probe: Option<Probe<'_>>,
     ) -> Result<ScoreGradients, EngineError> {
         self.score_gradients(inputs, count, weights, probe)
+    }
+    fn node_shape(&self, id: &str) -> Option<Vec<usize>> {
+        self.report().shape_of(id).map(<[usize]>::to_vec)
     }
     fn map_nodes(&self) -> Vec<MapNode> {
         let report = self.report();

@@ -92,11 +92,21 @@ pub struct GradientReport {
 }
 
 /// A probe for [`Model::score_gradients`]: a node whose output's gradient is wanted, and
-/// optionally values to hand on in place of its output (all samples', `count x` its size).
+/// optionally values to hand on in place of its output, and a gradient to add there on the way
+/// back (each all samples', `count x` the node's size).
 #[derive(Clone, Copy, Debug)]
 pub struct Probe<'a> {
     pub node: &'a str,
     pub replacement: Option<&'a [f32]>,
+    pub seed: Option<&'a [f32]>,
+}
+
+impl<'a> Probe<'a> {
+    /// A probe that only catches the gradient at `node`.
+    #[must_use]
+    pub fn at(node: &'a str) -> Self {
+        Self { node, replacement: None, seed: None }
+    }
 }
 
 /// What [`Model::score_gradients`] found.
@@ -148,9 +158,17 @@ impl Model {
                     r.len()
                 )));
             }
+            if let Some(g) = p.seed.filter(|g| g.len() != size) {
+                return Err(EngineError::Batch(format!(
+                    "{} gives {size} values for {count} sample(s), but the gradient to add there has {}",
+                    p.node,
+                    g.len()
+                )));
+            }
             self.probe = Some(model::ProbeAt {
                 node,
                 replacement: p.replacement.map(<[f32]>::to_vec),
+                seed: p.seed.map(<[f32]>::to_vec),
                 slot: std::sync::Arc::clone(&slot),
             });
         }

@@ -72,6 +72,8 @@ pub(crate) struct ProbeAt {
     pub node: usize,
     /// Values to hand on instead of the node's own (all samples'), if any.
     pub replacement: Option<Vec<f32>>,
+    /// A gradient to add at the node on the way back (all samples'), if any.
+    pub seed: Option<Vec<f32>>,
     pub slot: ops::CaughtSlot,
 }
 
@@ -297,7 +299,7 @@ impl Model {
             };
             let mut y = layers::forward(&mut step);
             if let Some(p) = probe.as_ref().filter(|p| p.node == index) {
-                y = ops::probe(dev, &y, p.replacement.as_deref(), &p.slot, tape);
+                y = ops::probe(dev, &y, (p.replacement.as_deref(), p.seed.as_deref()), &p.slot, tape);
             }
             debug_assert_eq!(
                 y.shape().1,

@@ -101,6 +101,8 @@ pub struct ExplainRequest {
     /// For a table: also the whole test set's view (permutation importance, mean |SHAP|, the
     /// surrogate tree).
     pub global: bool,
+    /// For images: also an input that excites this class, channel or unit (feature visualisation).
+    pub visualise: Option<crate::explain::visualise::Unit>,
 }
 
 /// What an explanation found.
@@ -119,6 +121,8 @@ pub struct Explanation {
     pub checks: Vec<Option<crate::explain::sanity::Randomisation>>,
     /// The whole test set's view, when asked for, or why there is none.
     pub global: Option<Result<crate::explain::global::GlobalView, String>>,
+    /// The feature visualisation, when asked for, or why there is none.
+    pub visualised: Option<Result<crate::explain::visualise::Visualisation, String>>,
 }
 
 /// Where and how finely to evaluate a model over the plane.

@@ -1082,7 +1082,9 @@ fn explain(
     };
     let reference = explain::Reference::of(&data.train);
     let kind = model.input_kind();
-    let total = request.methods.len() * if request.randomisation { 2 } else { 1 } + usize::from(request.global);
+    let total = request.methods.len() * if request.randomisation { 2 } else { 1 }
+        + usize::from(request.global)
+        + usize::from(request.visualise.is_some());
     let mut maps = Vec::with_capacity(request.methods.len());
     let mut checks = Vec::with_capacity(request.methods.len());
     for (k, &method) in request.methods.iter().enumerate() {
@@ -1112,7 +1114,8 @@ fn explain(
         checks.push(check);
     }
     let global = if request.global {
-        let part = |done: f32| (total as f32 - 1.0 + done) / total as f32;
+        let slot = total - 1 - usize::from(request.visualise.is_some());
+        let part = |done: f32| (slot as f32 + done) / total as f32;
         match explain::global::global_view(
             model,
             &data.train,
@@ -1127,7 +1130,29 @@ fn explain(
     } else {
         None
     };
-    Ok(super::Explanation { id: request.id, step, moment: request.moment, input, kind, maps, checks, global })
+    let visualised = match &request.visualise {
+        Some(unit) => {
+            let part = |done: f32| (total as f32 - 1.0 + done) / total as f32;
+            let settings = explain::visualise::VisualiseSettings::default();
+            match explain::visualise::visualise(model, unit, &settings, &reference, &mut |d| watch(part(d))) {
+                Ok(v) => Some(Ok(v)),
+                Err(EngineError::Cancelled) => return Err(EngineError::Cancelled),
+                Err(e) => Some(Err(e.to_string())),
+            }
+        }
+        None => None,
+    };
+    Ok(super::Explanation {
+        id: request.id,
+        step,
+        moment: request.moment,
+        input,
+        kind,
+        maps,
+        checks,
+        global,
+        visualised,
+    })
 }
 
 /// A seed for the randomisation check's weights that differs from any training seed's use.

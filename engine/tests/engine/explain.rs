@@ -142,8 +142,9 @@ fn on_a_trained_lenet_ig_adds_up_grad_cam_splits_and_randomising_changes_the_map
     let maps = outputs.iter().find(|o| o.id == "conv2d2").expect("recorded").values.clone();
     let mut weights = vec![0.0; 10];
     weights[cam.target] = 1.0;
-    let split =
-        model.score_gradients(x, 1, &weights, Some(Probe { node: "conv2d2", replacement: Some(&maps) })).expect("runs");
+    let split = model
+        .score_gradients(x, 1, &weights, Some(Probe { node: "conv2d2", replacement: Some(&maps), seed: None }))
+        .expect("runs");
     let (k, plane) = (16, 8 * 8);
     let mut by_hand = vec![0.0f32; plane];
     for c in 0..k {
@@ -323,4 +324,35 @@ fn a_table_gets_permutation_importance_mean_shap_and_a_surrogate_tree_whose_fide
     let (mtrain, mtest) = mnist();
     let refused = global_view(&mut lenet, &mtrain, &mtest, GlobalSettings::default(), &mut |_| true);
     assert!(matches!(refused, Err(EngineError::Settings(m)) if m.contains("tables")));
+}
+
+#[test]
+fn feature_visualisation_finds_inputs_that_excite_a_class_a_channel_and_a_unit_more_than_real_samples() {
+    use glassbox_engine::explain::visualise::{visualise, Unit, VisualiseSettings};
+    let (train, test) = mnist();
+    let mut model = trained_lenet(&train);
+    let reference = Reference::of(&train);
+    let settings = VisualiseSettings::default();
+    // Class 3's score: higher for the dreamt image than for any of the first 200 test samples.
+    let dreamt = visualise(&mut model, &Unit::Class(3), &settings, &reference, &mut |_| true).expect("runs");
+    assert_eq!(dreamt.image.len(), 784);
+    assert!(dreamt.image.iter().all(|v| (reference.min..=reference.max).contains(v)), "kept in the data's range");
+    let scores = model.predict(&test.inputs[..200 * 784], 200).expect("runs");
+    let best_real = scores.chunks_exact(10).map(|r| r[3]).fold(f32::MIN, f32::max);
+    let last = *dreamt.activation.last().expect("traced");
+    assert!(last > dreamt.activation[0] && last > best_real, "score {last} against {best_real} for real samples");
+    // One channel of the second convolution, and one unit of it.
+    for unit in
+        [Unit::Channel { node: "conv2d2".into(), channel: 5 }, Unit::Neuron { node: "conv2d2".into(), index: 300 }]
+    {
+        let v = visualise(&mut model, &unit, &settings, &reference, &mut |_| true).expect("runs");
+        let (first, last) = (v.activation[0], *v.activation.last().expect("traced"));
+        assert!(last > first + 0.1, "{unit:?}: {first} -> {last}");
+    }
+    let e =
+        visualise(&mut model, &Unit::Channel { node: "dense1".into(), channel: 0 }, &settings, &reference, &mut |_| {
+            true
+        })
+        .expect_err("a dense layer has no maps");
+    assert!(e.to_string().contains("does not give maps"), "{e}");
 }

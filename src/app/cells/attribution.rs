@@ -9,6 +9,7 @@
 
 use eframe::egui::{self, Color32, RichText, Sense, Vec2};
 use glassbox_engine::explain::global::{GlobalView, SurrogateTree, TreeNode};
+use glassbox_engine::explain::visualise::Unit;
 use glassbox_engine::explain::{Attribution, Baseline, InputKind, Method};
 use glassbox_engine::train::Explanation;
 
@@ -83,6 +84,8 @@ pub(super) fn show(ui: &mut egui::Ui, index: usize, name: &str, methods: &[Metho
     match &explanation.kind {
         InputKind::Image { channels, height, width } => {
             image_maps(ui, cx, explanation, &wanted, [*channels, *height, *width], look, index);
+            ui.separator();
+            excite(ui, name, run, cx, explanation, [*channels, *height, *width], index);
         }
         InputKind::Tokens { .. } => token_maps(ui, cx, explanation, &wanted, look),
         InputKind::Table { .. } => {
@@ -97,6 +100,91 @@ pub(super) fn show(ui: &mut egui::Ui, index: usize, name: &str, methods: &[Metho
                 }
             }
         }
+    }
+}
+
+/// Feature visualisation: choose a class or a channel of a layer of maps, and the input that
+/// excites it most is worked out (gradient ascent from a grey image) and shown.
+fn excite(
+    ui: &mut egui::Ui,
+    name: &str,
+    run: &crate::app::runs::ModelRun,
+    cx: &mut CellContext<'_>,
+    explanation: &Explanation,
+    shape: [usize; 3],
+    cell: usize,
+) {
+    let classes = cx.splits.map(|s| s.test.classes.clone()).unwrap_or_default();
+    let layers: Vec<(String, usize)> = run
+        .record
+        .inspection
+        .as_ref()
+        .map(|i| {
+            i.outputs
+                .iter()
+                .skip(1)
+                .filter_map(|o| match o.shape[..] {
+                    [k, h, w] if h > 1 && w > 1 => Some((o.id.clone(), k)),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut options = run.inspector.explain.clone();
+    let describe = |unit: &Option<Unit>| match unit {
+        None => "nothing (off)".to_owned(),
+        Some(Unit::Class(c)) => format!("class {}", classes.get(*c).cloned().unwrap_or_else(|| c.to_string())),
+        Some(Unit::Channel { node, channel }) => format!("{node}, channel {channel}"),
+        Some(Unit::Neuron { node, index }) => format!("{node}, unit {index}"),
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.strong("What excites it?").on_hover_text(
+            "Feature visualisation: starting from a grey image, the input is changed step by step (gradient ascent, with a little jitter, blur and a pull back to the average picture) so that the chosen class's score, or a channel's mean activation, grows as much as it can",
+        );
+        egui::ComboBox::from_id_salt(("attribution-excite", name)).selected_text(describe(&options.visualise)).show_ui(
+            ui,
+            |ui| {
+                ui.selectable_value(&mut options.visualise, None, "nothing (off)");
+                for c in 0..classes.len() {
+                    let unit = Some(Unit::Class(c));
+                    let text = describe(&unit);
+                    ui.selectable_value(&mut options.visualise, unit, text);
+                }
+                for (node, _) in &layers {
+                    let unit = Some(Unit::Channel { node: node.clone(), channel: 0 });
+                    ui.selectable_value(&mut options.visualise, unit, format!("a channel of {node}"));
+                }
+            },
+        );
+        if let Some(Unit::Channel { node, channel }) = &mut options.visualise {
+            let most = layers.iter().find(|(n, _)| n == node).map_or(1, |(_, k)| *k);
+            ui.label("channel");
+            ui.add(egui::DragValue::new(channel).range(0..=most.saturating_sub(1)));
+        }
+    });
+    if options != run.inspector.explain {
+        cx.out.push(AppCommand::SetExplainOptions { model: name.to_owned(), options });
+    }
+    match &explanation.visualised {
+        Some(Ok(v)) => {
+            let pixels = inspecting::sample_pixels(&v.image, shape, cx.ink);
+            let key = format!("attribution/{cell}/excite");
+            let texture = cx.textures.get(ui.ctx(), &key, explanation.id, [shape[2], shape[1]], || pixels);
+            ui.horizontal(|ui| {
+                ui.add(egui::Image::new((texture.id(), Vec2::new(160.0, 160.0 * shape[1] as f32 / shape[2] as f32))));
+                let (first, last) =
+                    (v.activation.first().copied().unwrap_or(0.0), v.activation.last().copied().unwrap_or(0.0));
+                ui.label(format!(
+                    "{}: from {first:.3} for the grey start to {last:.3} after {} steps.",
+                    describe(&Some(v.unit.clone())),
+                    v.activation.len().saturating_sub(1)
+                ));
+            });
+        }
+        Some(Err(e)) => {
+            ui.colored_label(ui.visuals().warn_fg_color, e);
+        }
+        None => {}
     }
 }
 

@@ -19,10 +19,12 @@ pub(crate) struct Caught {
 pub(crate) type CaughtSlot = Arc<Mutex<Caught>>;
 
 /// `y = x`, or `y = replacement` (then nothing flows back into `x`), keeping `y` and `dL/dy`.
+/// With `seed`, the backward pass adds it to `dL/dy` (so `x` gets the gradient of `seed . y`
+/// besides the loss's: a unit's own activation can be differentiated).
 pub(crate) fn probe<T: Tape<f32, Cpu>>(
     dev: &Cpu,
     x: &Act,
-    replacement: Option<&[f32]>,
+    (replacement, seed): (Option<&[f32]>, Option<&[f32]>),
     slot: &CaughtSlot,
     tape: &mut T,
 ) -> Act {
@@ -32,8 +34,12 @@ pub(crate) fn probe<T: Tape<f32, Cpu>>(
     if T::OWNS_TAPE {
         let (x_g, out_g) = (x.ghost(), out.ghost());
         let (dev, slot, replaced) = (dev.clone(), Arc::clone(slot), replacement.is_some());
+        let seed = seed.map(<[f32]>::to_vec);
         tape.add_backward_op(move |grads: &mut Grads| {
-            let gy = take_grad(&dev, grads.get_or_alloc_mut(&out_g)?)?;
+            let mut gy = take_grad(&dev, grads.get_or_alloc_mut(&out_g)?)?;
+            if let Some(seed) = &seed {
+                add_into(&mut gy, seed);
+            }
             if !replaced {
                 add_into(grads.get_or_alloc_mut(&x_g)?, &gy);
             }
