@@ -15,6 +15,7 @@ mod gradient;
 mod perturb;
 pub mod sanity;
 pub mod segments;
+pub mod steps;
 pub mod visualise;
 
 pub use cam::upsample;

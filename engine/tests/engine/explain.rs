@@ -356,3 +356,46 @@ fn feature_visualisation_finds_inputs_that_excite_a_class_a_channel_and_a_unit_m
         .expect_err("a dense layer has no maps");
     assert!(e.to_string().contains("does not give maps"), "{e}");
 }
+
+#[test]
+fn step_by_step_numbers_recompute_every_nodes_output() {
+    use glassbox_engine::explain::steps::walkthrough;
+    let (train, test) = mnist();
+    let mut lenet = trained_lenet(&train);
+    let mlp = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![4] },
+        LayerSpec::Dense { units: 5, bias: true },
+        LayerSpec::Tanh,
+        LayerSpec::Dense { units: 3, bias: true },
+        LayerSpec::Softmax,
+    ]);
+    let mut small = Model::new(&mlp, 2).expect("valid");
+    let mut checked = 0;
+    for (model, x) in [(&mut lenet, test.sample(2).to_vec()), (&mut small, X.to_vec())] {
+        let outputs = model.forward_record(&x, 1).expect("runs");
+        let weights = model.weights();
+        for out in &outputs {
+            let size: usize = out.shape.iter().product();
+            for index in [0, size / 3, size - 1] {
+                let w = walkthrough(model.spec(), model.report(), &outputs, &weights, &out.id, index).expect("walks");
+                let last = w.operations.last().expect("an operation").result;
+                assert!(
+                    (last - w.recorded).abs() <= 1e-5 * (1.0 + w.recorded.abs()),
+                    "{} at {index}: {last} against {}",
+                    out.id,
+                    w.recorded
+                );
+                assert!((w.recorded - out.values[index]).abs() < 1e-9);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 30, "{checked}");
+    // A kind without a walkthrough says so.
+    let (data, _) = sentiment(200, 1);
+    let vocab = data.vocab.clone().expect("words");
+    let mut lstm = Model::new(&examples::lstm_text_classifier(vocab.len(), data.shape[0]), 0).expect("valid");
+    let outputs = lstm.forward_record(data.sample(0), 1).expect("runs");
+    let e = walkthrough(lstm.spec(), lstm.report(), &outputs, &lstm.weights(), "lstm1", 0).expect_err("not yet");
+    assert!(e.to_string().contains("has no step-by-step view yet"), "{e}");
+}

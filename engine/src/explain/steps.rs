@@ -1,0 +1,259 @@
+//! One output value of one node, worked out step by step with the real numbers of a sample: a
+//! convolution's patch, kernel, products, their sum and the bias; a dense unit's inputs, weights
+//! and sum; a pooling window; an activation; a softmax. Built from what an inspection already
+//! holds (every node's output for the sample, every weight), so it needs no model; each
+//! walkthrough ends on the value the model computed, which the tests compare.
+
+use std::collections::BTreeMap;
+
+use crate::graph::{GraphSpec, LayerKind, LayerSpec, ShapeReport};
+use crate::tensor::NodeOutput;
+use crate::EngineError;
+
+/// One operation: what it does, its formula, the numbers going in, and its result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Operation {
+    pub what: String,
+    pub formula: String,
+    /// Labelled numbers going in (a patch, a kernel, products...).
+    pub terms: Vec<(String, f32)>,
+    pub result: f32,
+}
+
+/// A node's output value at one position, one operation at a time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Walkthrough {
+    pub node: String,
+    pub layer: String,
+    /// The position in the node's output, as coordinates of its shape.
+    pub position: Vec<usize>,
+    pub operations: Vec<Operation>,
+    /// What the model computed there (the last operation's result should match it).
+    pub recorded: f32,
+}
+
+/// The coordinates of flat index `i` in `shape`.
+fn coords(mut i: usize, shape: &[usize]) -> Vec<usize> {
+    let mut out = vec![0; shape.len()];
+    for (o, &n) in out.iter_mut().zip(shape).rev() {
+        *o = i % n.max(1);
+        i /= n.max(1);
+    }
+    out
+}
+
+fn label(at: &[usize]) -> String {
+    format!("[{}]", at.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
+}
+
+/// Works out output value `index` (flat, of one sample) of node `id`. `outputs` are every node's
+/// output for one sample (a recording pass), `weights` every parameter by `<node>.<param>`.
+///
+/// # Errors
+/// A node that is not there or a kind without a walkthrough yet (it says which kinds have one).
+pub fn walkthrough(
+    spec: &GraphSpec,
+    report: &ShapeReport,
+    outputs: &[NodeOutput],
+    weights: &BTreeMap<String, Vec<f32>>,
+    id: &str,
+    index: usize,
+) -> Result<Walkthrough, EngineError> {
+    let missing = |what: &str| EngineError::Settings(format!("{what} is not in this inspection"));
+    let node = spec.node(id).ok_or_else(|| missing(id))?;
+    let output = outputs.iter().find(|o| o.id == id).ok_or_else(|| missing(id))?;
+    let size: usize = output.shape.iter().product();
+    if index >= size {
+        return Err(EngineError::Settings(format!("{id} has {size} values a sample, 0 to {}", size.saturating_sub(1))));
+    }
+    // The Input node reads the sample itself.
+    let input = match report.nodes.get(id).and_then(|n| n.inputs.first()) {
+        Some(input_id) => outputs.iter().find(|o| &o.id == input_id).ok_or_else(|| missing(input_id))?,
+        None => output,
+    };
+    let x = &input.values[..input.shape.iter().product::<usize>()];
+    let param = |p: &str| weights.get(&format!("{id}.{p}")).ok_or_else(|| missing(&format!("{id}.{p}")));
+    let position = coords(index, &output.shape);
+    let operations = match &node.layer {
+        LayerSpec::Dense { bias, .. } if input.shape.len() == 1 => {
+            let units = output.shape[0];
+            let w = param("weight")?;
+            let products: Vec<(String, f32)> =
+                x.iter().enumerate().map(|(i, &xi)| (format!("x{i} · w{i}"), xi * w[i * units + index])).collect();
+            let sum: f32 = products.iter().map(|p| p.1).sum();
+            let mut ops = vec![
+                Operation {
+                    what: format!("the {} inputs", x.len()),
+                    formula: "x".to_owned(),
+                    terms: x.iter().enumerate().map(|(i, &v)| (format!("x{i}"), v)).collect(),
+                    result: f32::NAN,
+                },
+                Operation {
+                    what: format!("unit {index}'s weights (column {index} of the weight matrix)"),
+                    formula: format!("w = W[:, {index}]"),
+                    terms: (0..x.len()).map(|i| (format!("w{i}"), w[i * units + index])).collect(),
+                    result: f32::NAN,
+                },
+                Operation {
+                    what: "each input times its weight, added up".to_owned(),
+                    formula: "s = Σ xᵢ · wᵢ".to_owned(),
+                    terms: products,
+                    result: sum,
+                },
+            ];
+            if *bias {
+                let b = param("bias")?[index];
+                ops.push(Operation {
+                    what: "plus the bias".to_owned(),
+                    formula: "y = s + b".to_owned(),
+                    terms: vec![("s".to_owned(), sum), ("b".to_owned(), b)],
+                    result: sum + b,
+                });
+            }
+            ops
+        }
+        LayerSpec::Conv2d { kernel, stride, padding, .. } => {
+            let [c_in, h, w_in] = input.shape[..] else { return Err(missing("an image input")) };
+            let (f, oy, ox) = (position[0], position[1], position[2]);
+            let w = param("weight")?;
+            let k = *kernel;
+            let mut patch = Vec::new();
+            let mut kern = Vec::new();
+            let mut products = Vec::new();
+            for c in 0..c_in {
+                for ky in 0..k {
+                    for kx in 0..k {
+                        let (iy, ix) = (
+                            (oy * stride + ky) as isize - *padding as isize,
+                            (ox * stride + kx) as isize - *padding as isize,
+                        );
+                        let v = if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w_in {
+                            x[(c * h + iy as usize) * w_in + ix as usize]
+                        } else {
+                            0.0
+                        };
+                        let wv = w[((f * c_in + c) * k + ky) * k + kx];
+                        let tag = if c_in > 1 { format!("{c},{ky},{kx}") } else { format!("{ky},{kx}") };
+                        patch.push((format!("x[{tag}]"), v));
+                        kern.push((format!("w[{tag}]"), wv));
+                        products.push((format!("x·w [{tag}]"), v * wv));
+                    }
+                }
+            }
+            let sum: f32 = products.iter().map(|p| p.1).sum();
+            let b = param("bias")?[f];
+            vec![
+                Operation {
+                    what: format!(
+                        "the {k}x{k} patch under filter {f} at row {oy}, column {ox} ({c_in} channel(s); 0 outside the image)"
+                    ),
+                    formula: "x = the input's patch".to_owned(),
+                    terms: patch,
+                    result: f32::NAN,
+                },
+                Operation { what: format!("filter {f}'s kernel"), formula: "w = W[f]".to_owned(), terms: kern, result: f32::NAN },
+                Operation {
+                    what: "each value times the kernel's weight there, added up".to_owned(),
+                    formula: "s = Σ x · w".to_owned(),
+                    terms: products,
+                    result: sum,
+                },
+                Operation {
+                    what: "plus the filter's bias".to_owned(),
+                    formula: "y = s + b".to_owned(),
+                    terms: vec![("s".to_owned(), sum), ("b".to_owned(), b)],
+                    result: sum + b,
+                },
+            ]
+        }
+        LayerSpec::MaxPool2d { size, stride } | LayerSpec::AvgPool2d { size, stride } => {
+            let [_, h, w_in] = input.shape[..] else { return Err(missing("an image input")) };
+            let stride = stride.unwrap_or(*size);
+            let (c, oy, ox) = (position[0], position[1], position[2]);
+            let window: Vec<(String, f32)> = (0..*size)
+                .flat_map(|dy| (0..*size).map(move |dx| (dy, dx)))
+                .map(|(dy, dx)| {
+                    let (iy, ix) = (oy * stride + dy, ox * stride + dx);
+                    (format!("x[{iy},{ix}]"), x[(c * h + iy) * w_in + ix])
+                })
+                .collect();
+            let max = node.layer.kind() == LayerKind::MaxPool2d;
+            let result = if max {
+                window.iter().map(|t| t.1).fold(f32::NEG_INFINITY, f32::max)
+            } else {
+                window.iter().map(|t| t.1).sum::<f32>() / window.len() as f32
+            };
+            vec![Operation {
+                what: format!("the {size}x{size} window of channel {c} at row {oy}, column {ox}"),
+                formula: if max { "y = max(window)".to_owned() } else { "y = mean(window)".to_owned() },
+                terms: window,
+                result,
+            }]
+        }
+        LayerSpec::Relu | LayerSpec::LeakyRelu { .. } | LayerSpec::Tanh | LayerSpec::Sigmoid | LayerSpec::Gelu => {
+            let v = x[index];
+            let y = match node.layer {
+                LayerSpec::Relu => v.max(0.0),
+                LayerSpec::LeakyRelu { slope } => {
+                    if v > 0.0 {
+                        v
+                    } else {
+                        slope * v
+                    }
+                }
+                LayerSpec::Tanh => v.tanh(),
+                LayerSpec::Sigmoid => 1.0 / (1.0 + (-v).exp()),
+                _ => 0.5 * v * (1.0 + libm::erff(v / std::f32::consts::SQRT_2)),
+            };
+            vec![Operation {
+                what: format!("the input at {} through the activation", label(&position)),
+                formula: node.layer.kind().formula().to_owned(),
+                terms: vec![("x".to_owned(), v)],
+                result: y,
+            }]
+        }
+        LayerSpec::Softmax => {
+            let classes = *output.shape.last().unwrap_or(&1);
+            let row = index / classes * classes;
+            let scores = &x[row..row + classes];
+            let top = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let exps: Vec<(String, f32)> =
+                scores.iter().enumerate().map(|(i, &s)| (format!("exp(z{i} - max)"), (s - top).exp())).collect();
+            let total: f32 = exps.iter().map(|e| e.1).sum();
+            let mine = exps[index - row].1;
+            vec![
+                Operation {
+                    what: "the scores, each raised to e (less the largest, which changes nothing but keeps the numbers small)".to_owned(),
+                    formula: "eᶻⁱ⁻ᵐᵃˣ".to_owned(),
+                    terms: exps,
+                    result: total,
+                },
+                Operation {
+                    what: format!("score {}'s share of their sum", index - row),
+                    formula: "p = eᶻ / Σ eᶻⁱ".to_owned(),
+                    terms: vec![("eᶻ".to_owned(), mine), ("Σ".to_owned(), total)],
+                    result: mine / total,
+                },
+            ]
+        }
+        LayerSpec::Input { .. } | LayerSpec::Flatten | LayerSpec::Reshape { .. } => vec![Operation {
+            what: "the value as it comes in (this node only rearranges values)".to_owned(),
+            formula: "y = x".to_owned(),
+            terms: vec![("x".to_owned(), x.get(index).copied().unwrap_or(f32::NAN))],
+            result: x.get(index).copied().unwrap_or(f32::NAN),
+        }],
+        other => {
+            return Err(EngineError::Settings(format!(
+                "{id} ({}) has no step-by-step view yet: it exists for Dense, Conv2d, pooling, activations and Softmax",
+                other.kind().label()
+            )))
+        }
+    };
+    Ok(Walkthrough {
+        node: id.to_owned(),
+        layer: node.layer.kind().label().to_owned(),
+        position,
+        operations,
+        recorded: output.values[index],
+    })
+}
