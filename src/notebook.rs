@@ -85,6 +85,26 @@ pub enum CellKind {
         #[serde(default = "default_attribution_methods")]
         methods: Vec<glassbox_engine::explain::Method>,
     },
+    /// One output value of a chosen node worked out one operation at a time, with the chosen
+    /// sample's real numbers.
+    StepByStep {
+        #[serde(default)]
+        model: String,
+        #[serde(default)]
+        view: StepView,
+    },
+}
+
+/// How a cell's step-by-step view is set (saved with the notebook, so a lesson can point at a
+/// node).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepView {
+    /// The node shown (`None`: the first that has a walkthrough after the input).
+    #[serde(default)]
+    pub node: Option<String>,
+    /// The output value worked out, as a flat index of the node's output.
+    #[serde(default)]
+    pub index: usize,
 }
 
 /// The maps a new attribution cell shows: a gradient, a path integral, a perturbation.
@@ -107,7 +127,8 @@ impl CellKind {
             | Self::Weights { model }
             | Self::Health { model }
             | Self::Attention { model }
-            | Self::Attribution { model, .. } => Some(model),
+            | Self::Attribution { model, .. }
+            | Self::StepByStep { model, .. } => Some(model),
             Self::Markdown { .. } | Self::Dataset | Self::Compare => None,
         }
     }
@@ -123,7 +144,8 @@ impl CellKind {
             | Self::Weights { model }
             | Self::Health { model }
             | Self::Attention { model }
-            | Self::Attribution { model, .. } => Some(model),
+            | Self::Attribution { model, .. }
+            | Self::StepByStep { model, .. } => Some(model),
             Self::Markdown { .. } | Self::Dataset | Self::Compare => None,
         }
     }
@@ -137,6 +159,7 @@ impl CellKind {
                 | Self::Weights { .. }
                 | Self::Attention { .. }
                 | Self::Attribution { .. }
+                | Self::StepByStep { .. }
         )
     }
 }

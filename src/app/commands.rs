@@ -140,6 +140,11 @@ pub enum AppCommand {
     },
     /// Stops the model's explanation being worked out.
     CancelExplanation(String),
+    /// The node and position a step-by-step cell works out.
+    SetStepView {
+        cell: usize,
+        view: crate::notebook::StepView,
+    },
     /// The methods an attribution cell shows.
     SetAttributionMethods {
         cell: usize,
@@ -442,6 +447,13 @@ impl GlassboxApp {
                 AppCommand::SetMoment { model, moment } => self.set_moment(&model, moment),
                 AppCommand::SetExplainOptions { model, options } => self.set_explain_options(&model, options),
                 AppCommand::CancelExplanation(model) => self.cancel_explanation(&model),
+                AppCommand::SetStepView { cell, view } => {
+                    if let Some(CellKind::StepByStep { view: v, .. }) =
+                        self.doc.notebook.as_mut().and_then(|nb| nb.cells.get_mut(cell)).map(|c| &mut c.kind)
+                    {
+                        *v = view;
+                    }
+                }
                 AppCommand::SetAttributionMethods { cell, methods } => {
                     if let Some(CellKind::Attribution { methods: m, .. }) =
                         self.doc.notebook.as_mut().and_then(|nb| nb.cells.get_mut(cell)).map(|c| &mut c.kind)

@@ -155,3 +155,29 @@ fn a_table_gets_bars_per_feature_and_the_whole_test_set_with_a_surrogate_tree() 
     ));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_convolution_output_is_worked_out_one_operation_at_a_time() {
+    let mut h = harness("assets/notebooks/mnist-lenet.json");
+    wait(&mut h, "the first inspection", |app| app.inspection_shown("LeNet").is_some());
+    h.run_steps(3);
+    // The notebook points the cell at conv1's value 300: filter 0, row 12, column 12.
+    h.get_by_label_contains("conv1 (Conv2d) at [0, 12, 12]");
+    h.get_by_label("operation 4 of 4");
+    h.get_by_label_contains("the 5x5 patch under filter 0 at row 12, column 12");
+    h.get_by_label_contains(": the same number");
+    h.get_by_label("◀ Back").click();
+    h.run_steps(2);
+    h.get_by_label("operation 3 of 4");
+    assert_eq!(h.query_all_by_label_contains(": the same number").count(), 0, "shown at the last operation");
+    // Another node: the model's dense layer, unit 7.
+    let cell =
+        h.state().notebook().and_then(|nb| nb.cells.iter().position(|c| matches!(c.kind, CellKind::StepByStep { .. })));
+    h.state_mut().push(AppCommand::SetStepView {
+        cell: cell.expect("the cell"),
+        view: glassbox::notebook::StepView { node: Some("dense".into()), index: 7 },
+    });
+    h.run_steps(3);
+    h.get_by_label_contains("dense (Dense) at [7]");
+    h.get_by_label_contains("unit 7's weights");
+}

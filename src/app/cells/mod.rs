@@ -14,6 +14,7 @@ mod inspecting;
 mod markdown;
 mod model;
 mod predictions;
+mod step_by_step;
 pub(super) mod training;
 mod weights;
 
@@ -72,6 +73,7 @@ fn kind_name(cell: &CellKind) -> &'static str {
         CellKind::Health { .. } => "Gradients and health",
         CellKind::Attention { .. } => "Attention",
         CellKind::Attribution { .. } => "Attribution",
+        CellKind::StepByStep { .. } => "Step by step",
     }
 }
 
@@ -90,6 +92,7 @@ fn body(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>) 
         CellKind::Health { model } => health::show(ui, model, cx),
         CellKind::Attention { model } => attention::show(ui, model, cx),
         CellKind::Attribution { model, methods } => attribution::show(ui, index, model, methods, cx),
+        CellKind::StepByStep { model, view } => step_by_step::show(ui, index, model, view, cx),
     }
 }
 
@@ -300,6 +303,10 @@ fn header(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>
                                 methods: crate::notebook::default_attribution_methods(),
                             },
                             "Which parts of the sample made the model say what it says: saliency, Integrated Gradients, Grad-CAM, occlusion, LIME, SHAP side by side",
+                        ),
+                        (
+                            CellKind::StepByStep { model: model(), view: crate::notebook::StepView::default() },
+                            "One output of a layer worked out with the sample's real numbers, one operation at a time",
                         ),
                     ] {
                         add(ui, format!("{}: {name}", kind_name(&kind)), kind, help);
