@@ -17,6 +17,9 @@ pub struct Operation {
     pub formula: String,
     /// Labelled numbers going in (a patch, a kernel, products...).
     pub terms: Vec<(String, f32)>,
+    /// How many columns the terms make when they are a picture (a patch, a kernel, a window:
+    /// row by row, channel after channel); `None` for a plain list.
+    pub columns: Option<usize>,
     pub result: f32,
 }
 
@@ -86,18 +89,21 @@ pub fn walkthrough(
                     what: format!("the {} inputs", x.len()),
                     formula: "x".to_owned(),
                     terms: x.iter().enumerate().map(|(i, &v)| (format!("x{i}"), v)).collect(),
+                    columns: None,
                     result: f32::NAN,
                 },
                 Operation {
                     what: format!("unit {index}'s weights (column {index} of the weight matrix)"),
                     formula: format!("w = W[:, {index}]"),
                     terms: (0..x.len()).map(|i| (format!("w{i}"), w[i * units + index])).collect(),
+                    columns: None,
                     result: f32::NAN,
                 },
                 Operation {
                     what: "each input times its weight, added up".to_owned(),
                     formula: "s = Σ xᵢ · wᵢ".to_owned(),
                     terms: products,
+                    columns: None,
                     result: sum,
                 },
             ];
@@ -107,6 +113,7 @@ pub fn walkthrough(
                     what: "plus the bias".to_owned(),
                     formula: "y = s + b".to_owned(),
                     terms: vec![("s".to_owned(), sum), ("b".to_owned(), b)],
+                    columns: None,
                     result: sum + b,
                 });
             }
@@ -149,20 +156,27 @@ pub fn walkthrough(
                     ),
                     formula: "x = the input's patch".to_owned(),
                     terms: patch,
+                    columns: Some(k),
                     result: f32::NAN,
                 },
-                Operation { what: format!("filter {f}'s kernel"), formula: "w = W[f]".to_owned(), terms: kern, result: f32::NAN },
+                Operation {
+                    what: format!("filter {f}'s kernel"),
+                    formula: "w = W[f]".to_owned(),
+                    terms: kern,
+                    columns: Some(k),
+                    result: f32::NAN,
+                },
                 Operation {
                     what: "each value times the kernel's weight there, added up".to_owned(),
                     formula: "s = Σ x · w".to_owned(),
                     terms: products,
-                    result: sum,
+                    columns: Some(k), result: sum,
                 },
                 Operation {
                     what: "plus the filter's bias".to_owned(),
                     formula: "y = s + b".to_owned(),
                     terms: vec![("s".to_owned(), sum), ("b".to_owned(), b)],
-                    result: sum + b,
+                    columns: None, result: sum + b,
                 },
             ]
         }
@@ -187,6 +201,7 @@ pub fn walkthrough(
                 what: format!("the {size}x{size} window of channel {c} at row {oy}, column {ox}"),
                 formula: if max { "y = max(window)".to_owned() } else { "y = mean(window)".to_owned() },
                 terms: window,
+                columns: Some(*size),
                 result,
             }]
         }
@@ -209,6 +224,7 @@ pub fn walkthrough(
                 what: format!("the input at {} through the activation", label(&position)),
                 formula: node.layer.kind().formula().to_owned(),
                 terms: vec![("x".to_owned(), v)],
+                columns: None,
                 result: y,
             }]
         }
@@ -226,13 +242,13 @@ pub fn walkthrough(
                     what: "the scores, each raised to e (less the largest, which changes nothing but keeps the numbers small)".to_owned(),
                     formula: "eᶻⁱ⁻ᵐᵃˣ".to_owned(),
                     terms: exps,
-                    result: total,
+                    columns: None, result: total,
                 },
                 Operation {
                     what: format!("score {}'s share of their sum", index - row),
                     formula: "p = eᶻ / Σ eᶻⁱ".to_owned(),
                     terms: vec![("eᶻ".to_owned(), mine), ("Σ".to_owned(), total)],
-                    result: mine / total,
+                    columns: None, result: mine / total,
                 },
             ]
         }
@@ -240,6 +256,7 @@ pub fn walkthrough(
             what: "the value as it comes in (this node only rearranges values)".to_owned(),
             formula: "y = x".to_owned(),
             terms: vec![("x".to_owned(), x.get(index).copied().unwrap_or(f32::NAN))],
+            columns: None,
             result: x.get(index).copied().unwrap_or(f32::NAN),
         }],
         other => {

@@ -83,15 +83,41 @@ fn operations(ui: &mut egui::Ui, cell: usize, walk: &Walkthrough) {
             ui.label(&op.what);
         });
         ui.label(RichText::new(&op.formula).monospace().size(15.0));
-        ui.horizontal_wrapped(|ui| {
-            ui.spacing_mut().item_spacing.x = 10.0;
-            for (label, value) in op.terms.iter().take(SHOWN) {
-                ui.label(RichText::new(format!("{label} = {value:.4}")).monospace().small());
+        match op.columns {
+            // A patch, a kernel or a window: laid out as the picture it is, each channel's
+            // square apart, the labels on hover.
+            Some(columns) if columns > 0 => {
+                let per_square = columns * columns;
+                ui.horizontal_wrapped(|ui| {
+                    for (square, terms) in op.terms.chunks(per_square).take(SHOWN / per_square.max(1) + 1).enumerate() {
+                        egui::Grid::new(("steps-grid", cell, k, square)).spacing([6.0, 2.0]).show(ui, |ui| {
+                            for row in terms.chunks(columns) {
+                                for (label, value) in row {
+                                    ui.label(RichText::new(format!("{value:+.3}")).monospace()).on_hover_text(label);
+                                }
+                                ui.end_row();
+                            }
+                        });
+                        ui.add_space(12.0);
+                    }
+                });
+                let shown = (SHOWN / per_square.max(1) + 1) * per_square;
+                if op.terms.len() > shown {
+                    ui.weak(format!("... and {} more values (other channels)", op.terms.len() - shown));
+                }
             }
-            if op.terms.len() > SHOWN {
-                ui.weak(format!("... and {} more", op.terms.len() - SHOWN));
+            _ => {
+                ui.horizontal_wrapped(|ui| {
+                    ui.spacing_mut().item_spacing.x = 10.0;
+                    for (label, value) in op.terms.iter().take(SHOWN) {
+                        ui.label(RichText::new(format!("{label} = {value:.4}")).monospace());
+                    }
+                    if op.terms.len() > SHOWN {
+                        ui.weak(format!("... and {} more", op.terms.len() - SHOWN));
+                    }
+                });
             }
-        });
+        }
         if op.result.is_finite() {
             ui.label(RichText::new(format!("= {:.5}", op.result)).monospace().strong());
         }
