@@ -252,6 +252,9 @@ pub fn walkthrough(
                 },
             ]
         }
+        LayerSpec::Attention { heads, dim, causal } => {
+            attention_steps(x, &input.shape, (param("qkv_weight")?, param("qkv_bias")?, param("out_weight")?, param("out_bias")?), (*heads, *dim, *causal), &position)
+        }
         LayerSpec::Input { .. } | LayerSpec::Flatten | LayerSpec::Reshape { .. } => vec![Operation {
             what: "the value as it comes in (this node only rearranges values)".to_owned(),
             formula: "y = x".to_owned(),
@@ -261,7 +264,7 @@ pub fn walkthrough(
         }],
         other => {
             return Err(EngineError::Settings(format!(
-                "{id} ({}) has no step-by-step view yet: it exists for Dense, Conv2d, pooling, activations and Softmax",
+                "{id} ({}) has no step-by-step view yet: it exists for Dense, Conv2d, pooling, activations, Softmax and MultiHeadAttention",
                 other.kind().label()
             )))
         }
@@ -273,4 +276,103 @@ pub fn walkthrough(
         operations,
         recorded: output.values[index],
     })
+}
+
+/// `y[t, j]` of multi-head self-attention: head `j / head size`'s query at `t`, its scaled
+/// scores against every key, their softmax (the attention map's row), the weighted sum of the
+/// values, and the output projection over every head's sums.
+fn attention_steps(
+    x: &[f32],
+    in_shape: &[usize],
+    (qkv_w, qkv_b, out_w, out_b): (&Vec<f32>, &Vec<f32>, &Vec<f32>, &Vec<f32>),
+    (heads, dim, causal): (usize, usize, bool),
+    position: &[usize],
+) -> Vec<Operation> {
+    let (time, features) = (in_shape[0], in_shape[1]);
+    let (t, j) = (position[0], position[1]);
+    let dh = dim / heads.max(1);
+    let h = j / dh.max(1);
+    // Every position's queries, keys and values: qkv[s, c] = x[s] . W[:, c] + b[c].
+    let qkv: Vec<f32> = (0..time)
+        .flat_map(|s| {
+            (0..3 * dim).map(move |c| {
+                (0..features).map(|i| x[s * features + i] * qkv_w[i * 3 * dim + c]).sum::<f32>() + qkv_b[c]
+            })
+        })
+        .collect();
+    let part =
+        |s: usize, offset: usize, head: usize| -> Vec<f32> { qkv[s * 3 * dim + offset + head * dh..][..dh].to_vec() };
+    let scale = 1.0 / (dh as f32).sqrt();
+    // Every head's weighted sums at t (the output projection reads them all).
+    let mut mixed = vec![0.0f32; dim];
+    let mut probs_h = Vec::new();
+    let mut scores_h = Vec::new();
+    for head in 0..heads {
+        let q = part(t, 0, head);
+        let scores: Vec<f32> = (0..time)
+            .map(|s| {
+                if causal && s > t {
+                    f32::NEG_INFINITY
+                } else {
+                    q.iter().zip(part(s, dim, head)).map(|(a, b)| a * b).sum::<f32>() * scale
+                }
+            })
+            .collect();
+        let top = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let exps: Vec<f32> = scores.iter().map(|&z| (z - top).exp()).collect();
+        let total: f32 = exps.iter().sum();
+        let probs: Vec<f32> = exps.iter().map(|e| e / total).collect();
+        for (s, p) in probs.iter().enumerate() {
+            for (m, v) in mixed[head * dh..(head + 1) * dh].iter_mut().zip(part(s, 2 * dim, head)) {
+                *m += p * v;
+            }
+        }
+        if head == h {
+            probs_h = probs;
+            scores_h = scores;
+        }
+    }
+    let q = part(t, 0, h);
+    let y: f32 = (0..dim).map(|i| mixed[i] * out_w[i * dim + j]).sum::<f32>() + out_b[j];
+    let list = |name: &str, v: &[f32]| v.iter().enumerate().map(|(i, &x)| (format!("{name}{i}"), x)).collect();
+    vec![
+        Operation {
+            what: format!("head {h}'s query at position {t} (the input at {t} through the query weights)"),
+            formula: "q = x W_q + b_q".to_owned(),
+            terms: list("q", &q),
+            columns: None,
+            result: f32::NAN,
+        },
+        Operation {
+            what: format!(
+                "its score against each position's key, scaled by 1/√{dh}{}",
+                if causal { " (later positions masked out)" } else { "" }
+            ),
+            formula: format!("zₛ = (q · kₛ) / √{dh}"),
+            terms: list("z", &scores_h),
+            columns: None,
+            result: f32::NAN,
+        },
+        Operation {
+            what: format!("the softmax of the scores: where position {t} looks (row {t} of head {h}'s attention map)"),
+            formula: "pₛ = e^zₛ / Σ e^zᵣ".to_owned(),
+            terms: list("p", &probs_h),
+            columns: None,
+            result: f32::NAN,
+        },
+        Operation {
+            what: format!("the values mixed by those shares, every head's side by side ({} numbers)", dim),
+            formula: "m = Σₛ pₛ vₛ".to_owned(),
+            terms: list("m", &mixed),
+            columns: None,
+            result: f32::NAN,
+        },
+        Operation {
+            what: format!("output feature {j}: the mixed values through the output weights, plus the bias"),
+            formula: "y = Σᵢ mᵢ W_o[i, j] + b_o[j]".to_owned(),
+            terms: (0..dim).map(|i| (format!("m{i} · W_o[{i},{j}]"), mixed[i] * out_w[i * dim + j])).collect(),
+            columns: None,
+            result: y,
+        },
+    ]
 }

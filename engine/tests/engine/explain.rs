@@ -391,9 +391,36 @@ fn step_by_step_numbers_recompute_every_nodes_output() {
         }
     }
     assert!(checked >= 30, "{checked}");
-    // A kind without a walkthrough says so.
+    // An attention output: the scores' softmax is the recorded map's row, the last sum the output.
     let (data, _) = sentiment(200, 1);
     let vocab = data.vocab.clone().expect("words");
+    let mut attention = Model::new(&examples::words_attention(vocab.len(), data.shape[0]), 3).expect("valid");
+    let (outputs, extras) = attention.forward_record_all(data.sample(3), 1).expect("runs");
+    let map = extras.iter().find(|e| e.id == "multiheadattention1.attention").expect("kept");
+    let [heads, time, _] = map.shape[..] else { panic!("[heads, time, time]") };
+    let dim = outputs.iter().find(|o| o.id == "multiheadattention1").expect("recorded").shape[1];
+    for (t, j) in [(0, 0), (5, dim - 1), (time - 1, dim / 2)] {
+        let w = walkthrough(
+            attention.spec(),
+            attention.report(),
+            &outputs,
+            &attention.weights(),
+            "multiheadattention1",
+            t * dim + j,
+        )
+        .expect("walks");
+        let last = w.operations.last().expect("ops").result;
+        assert!(
+            (last - w.recorded).abs() <= 1e-5 * (1.0 + w.recorded.abs()),
+            "({t}, {j}): {last} against {}",
+            w.recorded
+        );
+        let h = j / (dim / heads);
+        let row = &map.values[(h * time + t) * time..][..time];
+        let probs: Vec<f32> = w.operations[2].terms.iter().map(|t| t.1).collect();
+        assert!(probs.iter().zip(row).all(|(a, b)| (a - b).abs() < 1e-5), "head {h}, position {t}");
+    }
+    // A kind without a walkthrough says so.
     let mut lstm = Model::new(&examples::lstm_text_classifier(vocab.len(), data.shape[0]), 0).expect("valid");
     let outputs = lstm.forward_record(data.sample(0), 1).expect("runs");
     let e = walkthrough(lstm.spec(), lstm.report(), &outputs, &lstm.weights(), "lstm1", 0).expect_err("not yet");
