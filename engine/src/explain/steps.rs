@@ -361,7 +361,7 @@ fn attention_steps(
             result: f32::NAN,
         },
         Operation {
-            what: format!("the values mixed by those shares, every head's side by side ({} numbers)", dim),
+            what: format!("the values mixed by those shares, every head's side by side ({dim} numbers)"),
             formula: "m = Σₛ pₛ vₛ".to_owned(),
             terms: list("m", &mixed),
             columns: None,
