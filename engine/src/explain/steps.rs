@@ -252,6 +252,12 @@ pub fn walkthrough(
                 },
             ]
         }
+        LayerSpec::Lstm(r) if !r.bidirectional => {
+            let params = [param("weight_ih")?, param("weight_hh")?, param("bias_ih")?, param("bias_hh")?];
+            let (time, hidden) = (input.shape[0], r.hidden);
+            let (t, j) = if r.return_sequences { (position[0], position[1]) } else { (time - 1, position[0]) };
+            lstm_steps(x, input.shape[1], hidden, params, (t, j))
+        }
         LayerSpec::Attention { heads, dim, causal } => {
             attention_steps(x, &input.shape, (param("qkv_weight")?, param("qkv_bias")?, param("out_weight")?, param("out_bias")?), (*heads, *dim, *causal), &position)
         }
@@ -264,7 +270,7 @@ pub fn walkthrough(
         }],
         other => {
             return Err(EngineError::Settings(format!(
-                "{id} ({}) has no step-by-step view yet: it exists for Dense, Conv2d, pooling, activations, Softmax and MultiHeadAttention",
+                "{id} ({}) has no step-by-step view yet: it exists for Dense, Conv2d, pooling, activations, Softmax, MultiHeadAttention and (one-way) LSTM",
                 other.kind().label()
             )))
         }
@@ -373,6 +379,90 @@ fn attention_steps(
             terms: (0..dim).map(|i| (format!("m{i} · W_o[{i},{j}]"), mixed[i] * out_w[i * dim + j])).collect(),
             columns: None,
             result: y,
+        },
+    ]
+}
+
+/// `h[t, j]` of an LSTM (PyTorch's gate order `i, f, g, o`; weights stored `[in, 4 * hidden]`):
+/// the states at `t - 1` (worked out from the start), unit `j`'s four gate sums, the gates, the
+/// new cell state and the hidden state.
+fn lstm_steps(
+    x: &[f32],
+    features: usize,
+    hidden: usize,
+    [w_ih, w_hh, b_ih, b_hh]: [&Vec<f32>; 4],
+    (t, j): (usize, usize),
+) -> Vec<Operation> {
+    let gates = 4 * hidden;
+    let sigmoid = |v: f32| 1.0 / (1.0 + (-v).exp());
+    // The gate sums of every unit at step s from the states before it.
+    let sums = |s: usize, h: &[f32]| -> Vec<f32> {
+        (0..gates)
+            .map(|g| {
+                let from_x: f32 = (0..features).map(|i| x[s * features + i] * w_ih[i * gates + g]).sum();
+                let from_h: f32 = (0..hidden).map(|k| h[k] * w_hh[k * gates + g]).sum();
+                from_x + from_h + b_ih[g] + b_hh[g]
+            })
+            .collect()
+    };
+    let (mut h, mut c) = (vec![0.0f32; hidden], vec![0.0f32; hidden]);
+    for s in 0..t {
+        let a = sums(s, &h);
+        for k in 0..hidden {
+            let (i, f, g, o) =
+                (sigmoid(a[k]), sigmoid(a[hidden + k]), a[2 * hidden + k].tanh(), sigmoid(a[3 * hidden + k]));
+            c[k] = f * c[k] + i * g;
+            h[k] = o * c[k].tanh();
+        }
+    }
+    let a = sums(t, &h);
+    let pre = [a[j], a[hidden + j], a[2 * hidden + j], a[3 * hidden + j]];
+    let (i, f, g, o) = (sigmoid(pre[0]), sigmoid(pre[1]), pre[2].tanh(), sigmoid(pre[3]));
+    let cell = f * c[j] + i * g;
+    let out = o * cell.tanh();
+    let list = |name: &str, v: &[f32]| v.iter().enumerate().map(|(k, &x)| (format!("{name}{k}"), x)).collect();
+    vec![
+        Operation {
+            what: format!("the input at step {t}"),
+            formula: "xₜ".to_owned(),
+            terms: list("x", &x[t * features..(t + 1) * features]),
+            columns: None,
+            result: f32::NAN,
+        },
+        Operation {
+            what: format!("the hidden state after step {} (all 0 before the first step)", t.saturating_sub(1)),
+            formula: "hₜ₋₁".to_owned(),
+            terms: list("h", &h),
+            columns: None,
+            result: f32::NAN,
+        },
+        Operation {
+            what: format!("unit {j}'s four gate sums: each the input and the last hidden state through their weights, plus two biases"),
+            formula: "aₖ = xₜ W_ih[:, k] + hₜ₋₁ W_hh[:, k] + b_ih[k] + b_hh[k]".to_owned(),
+            terms: vec![("a_i".to_owned(), pre[0]), ("a_f".to_owned(), pre[1]), ("a_g".to_owned(), pre[2]), ("a_o".to_owned(), pre[3])],
+            columns: None,
+            result: f32::NAN,
+        },
+        Operation {
+            what: "the gates: input, forget and output squashed to 0..1, the candidate to -1..1".to_owned(),
+            formula: "i = σ(a_i), f = σ(a_f), g = tanh(a_g), o = σ(a_o)".to_owned(),
+            terms: vec![("i".to_owned(), i), ("f".to_owned(), f), ("g".to_owned(), g), ("o".to_owned(), o)],
+            columns: None,
+            result: f32::NAN,
+        },
+        Operation {
+            what: "the cell state: the old one kept as far as f says, plus the candidate let in as far as i says".to_owned(),
+            formula: "cₜ = f · cₜ₋₁ + i · g".to_owned(),
+            terms: vec![("f".to_owned(), f), ("cₜ₋₁".to_owned(), c[j]), ("i".to_owned(), i), ("g".to_owned(), g)],
+            columns: None,
+            result: cell,
+        },
+        Operation {
+            what: "the hidden state: the cell state squashed, let out as far as o says".to_owned(),
+            formula: "hₜ = o · tanh(cₜ)".to_owned(),
+            terms: vec![("o".to_owned(), o), ("cₜ".to_owned(), cell)],
+            columns: None,
+            result: out,
         },
     ]
 }

@@ -423,6 +423,30 @@ fn step_by_step_numbers_recompute_every_nodes_output() {
     // A kind without a walkthrough says so.
     let mut lstm = Model::new(&examples::lstm_text_classifier(vocab.len(), data.shape[0]), 0).expect("valid");
     let outputs = lstm.forward_record(data.sample(0), 1).expect("runs");
-    let e = walkthrough(lstm.spec(), lstm.report(), &outputs, &lstm.weights(), "lstm1", 0).expect_err("not yet");
+    // An LSTM's last hidden state, unit 5 and unit 63: the gates and the cell state over the steps.
+    for unit in [5, 63] {
+        let w = walkthrough(lstm.spec(), lstm.report(), &outputs, &lstm.weights(), "lstm1", unit).expect("walks");
+        let last = w.operations.last().expect("ops").result;
+        assert!(
+            (last - w.recorded).abs() <= 1e-5 * (1.0 + w.recorded.abs()),
+            "unit {unit}: {last} against {}",
+            w.recorded
+        );
+        assert_eq!(w.operations[3].terms.len(), 4, "four gates");
+    }
+    let mut gru = Model::new(
+        &GraphSpec::sequential(vec![
+            LayerSpec::Input { shape: vec![6, 3] },
+            LayerSpec::Gru(glassbox_engine::graph::Recurrent {
+                hidden: 4,
+                return_sequences: false,
+                bidirectional: false,
+            }),
+        ]),
+        0,
+    )
+    .expect("valid");
+    let outputs = gru.forward_record(&[0.5; 18], 1).expect("runs");
+    let e = walkthrough(gru.spec(), gru.report(), &outputs, &gru.weights(), "gru1", 0).expect_err("not yet");
     assert!(e.to_string().contains("has no step-by-step view yet"), "{e}");
 }
