@@ -50,12 +50,20 @@ pub(super) fn show(ui: &mut egui::Ui, index: usize, name: &str, view: &StepView,
     if next != *view {
         cx.out.push(AppCommand::SetStepView { cell: index, view: next });
     }
-    let report = glassbox_engine::graph::infer_shapes(graph);
-    let walk = walkthrough(graph, &report, &inspection.outputs, &inspection.weights, node, view.index.min(size - 1));
+    // Worked out once per inspection, node and value (an LSTM's runs through every step).
+    let at = view.index.min(size - 1);
+    let key = ui.id().with(("steps-walk", index, inspection.id, node, at));
+    let walk: Option<Result<Walkthrough, String>> = ui.data(|d| d.get_temp(key));
+    let walk = walk.unwrap_or_else(|| {
+        let made = walkthrough(graph, &run.report, &inspection.outputs, &inspection.weights, node, at)
+            .map_err(|e| e.to_string());
+        ui.data_mut(|d| d.insert_temp(key, made.clone()));
+        made
+    });
     match walk {
         Ok(walk) => operations(ui, index, &walk),
         Err(e) => {
-            ui.colored_label(ui.visuals().warn_fg_color, e.to_string());
+            ui.colored_label(ui.visuals().warn_fg_color, e);
         }
     }
 }
