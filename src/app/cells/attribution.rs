@@ -70,8 +70,13 @@ pub(super) fn show(ui: &mut egui::Ui, index: usize, name: &str, methods: &[Metho
     let class = |c: usize| classes.get(c).cloned().unwrap_or_else(|| format!("class {c}"));
     let first = explanation.maps.iter().flatten().next();
     if let Some(a) = first {
+        let colours = if look.absolute {
+            "black to yellow: how much each part moved it, whichever way"
+        } else {
+            "red raised it, blue lowered it (maps that are never negative run from black to yellow)"
+        };
         ui.label(format!(
-            "Explaining the score of \"{}\" (the model says \"{}\"): red raised it, blue lowered it (maps that are never negative run from black to yellow); each map is scaled to its own largest value.",
+            "Explaining the score of \"{}\" (the model says \"{}\"): {colours}; each map is scaled to its own largest value.",
             class(a.target),
             class(a.predicted)
         ));
@@ -139,9 +144,9 @@ fn excite(
     };
     ui.horizontal_wrapped(|ui| {
         ui.strong("What excites it?").on_hover_text(
-            "Feature visualisation: starting from a grey image, the input is changed step by step (gradient ascent, with a little jitter, blur and a pull back to the average picture) so that the chosen class's score, or a channel's mean activation, grows as much as it can",
+            "Feature visualisation: starting from a grey image, the input is changed step by step (gradient ascent, with a little jitter, blur and a pull back to the average picture) so that the chosen class's score, or a channel's mean activation, grows as much as it can. A channel of the first convolution is often excited most by a flat picture (its filter is a sum over a small patch): later layers and classes show more.",
         );
-        egui::ComboBox::from_id_salt(("attribution-excite", name)).selected_text(describe(&options.visualise)).show_ui(
+        egui::ComboBox::from_id_salt(("attribution-excite", name)).selected_text(describe(&options.visualise)).height(600.0).show_ui(
             ui,
             |ui| {
                 ui.selectable_value(&mut options.visualise, None, "nothing (off)");
@@ -345,6 +350,7 @@ fn method_toggles(
                 cx.out.push(AppCommand::SetAttributionMethods { cell: index, methods: next });
             }
         }
+        ui.weak(format!("(up to {MOST} side by side: one more turns the first off)"));
     });
 }
 
@@ -365,7 +371,7 @@ fn options(
             || "the one it predicts".to_owned(),
             |c| classes.get(c).cloned().unwrap_or_else(|| c.to_string()),
         );
-        egui::ComboBox::from_id_salt(("attribution-class", name)).selected_text(shown).show_ui(ui, |ui| {
+        egui::ComboBox::from_id_salt(("attribution-class", name)).selected_text(shown).width(150.0).height(480.0).show_ui(ui, |ui| {
             ui.selectable_value(&mut options.target, None, "the one it predicts");
             for (c, label) in classes.iter().enumerate() {
                 ui.selectable_value(&mut options.target, Some(c), label);
@@ -376,7 +382,7 @@ fn options(
                 "What \"nothing\" is: where Integrated Gradients starts, and what covers a patch or segment for occlusion, LIME and Kernel SHAP",
             );
             let text = options.baseline.map_or("default", Baseline::name);
-            egui::ComboBox::from_id_salt(("attribution-baseline", name)).selected_text(text).show_ui(ui, |ui| {
+            egui::ComboBox::from_id_salt(("attribution-baseline", name)).selected_text(text).width(90.0).show_ui(ui, |ui| {
                 ui.selectable_value(&mut options.baseline, None, "default")
                     .on_hover_text("Black for images, the training mean for tables");
                 for b in Baseline::ALL {
@@ -438,7 +444,7 @@ fn notes(ui: &mut egui::Ui, explanation: &Explanation, k: usize, width: f32) {
         let colour = if check.passed() { ui.visuals().text_color() } else { ui.visuals().warn_fg_color };
         ui.scope(|ui| {
             ui.set_max_width(width);
-            ui.add(egui::Label::new(RichText::new(check.verdict()).small().color(colour)).wrap());
+            ui.add(egui::Label::new(RichText::new(check.verdict()).color(colour)).wrap());
         });
     }
 }
@@ -512,6 +518,27 @@ fn image_maps(
                 }
                 ui.add(egui::Label::new(RichText::new(scale.describe()).small().weak()).wrap());
                 notes(ui, explanation, k, side);
+                // The randomisation check's map beside the verdict, so the change can be seen.
+                if let Some((rh, rw, random)) =
+                    explanation.checks.get(k).and_then(Option::as_ref).and_then(|c| c.randomised.pixels())
+                {
+                    let random: Vec<f32> =
+                        if look.absolute { random.iter().map(|v| v.abs()).collect() } else { random };
+                    let rscale = Scale::of(&random);
+                    let rextent = rscale.high.abs().max(rscale.low.abs()).max(1e-12);
+                    let rkey = format!("attribution/{cell}/{k}/random");
+                    let texture = cx.textures.get(ui.ctx(), &rkey, version, [rw, rh], || {
+                        random
+                            .iter()
+                            .zip(&under)
+                            .map(|(&v, base)| {
+                                blend(*base, rscale.color(v), look.opacity * (v.abs() / rextent).min(1.0).sqrt())
+                            })
+                            .collect()
+                    });
+                    ui.label(RichText::new("The same method with random weights:").small());
+                    ui.add(egui::Image::new((texture.id(), Vec2::new(side * 0.5, side * 0.5 * rh as f32 / rw as f32))));
+                }
             });
         }
     });
@@ -577,6 +604,7 @@ fn token_maps(
                 .on_hover_text(format!("{token}: {v:+.4}"));
             }
         });
+        ui.add(egui::Label::new(RichText::new(scale.describe()).small().weak()));
         notes(ui, explanation, k, ui.available_width());
     }
 }
