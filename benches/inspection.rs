@@ -49,7 +49,11 @@ fn main() {
     }
     lenet_activations();
     decision_grid();
-    explain_methods();
+    // `cargo bench` passes --bench; `cargo test --all-targets` (CI) runs this binary without it,
+    // and the attribution timings are not needed there.
+    if std::env::args().any(|a| a == "--bench") {
+        explain_methods();
+    }
     cells_while_training();
 }
 
