@@ -257,14 +257,19 @@ impl fmt::Display for Method {
 impl FromStr for Method {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let wanted = s.trim().to_ascii_lowercase();
-        Self::ALL.into_iter().find(|m| m.name() == wanted).ok_or_else(|| {
-            format!(
-                "there is no method called {s:?}: use one of {}",
-                Self::ALL.iter().map(|m| m.name()).collect::<Vec<_>>().join(", ")
-            )
-        })
+        by_name(s, &Self::ALL, |m| m.name(), "method")
     }
+}
+
+/// The one of `all` whose `name` is `text` (any case), or a message listing the names.
+fn by_name<T: Copy>(text: &str, all: &[T], name: impl Fn(T) -> &'static str, what: &str) -> Result<T, String> {
+    let wanted = text.trim().to_ascii_lowercase();
+    all.iter().copied().find(|&t| name(t) == wanted).ok_or_else(|| {
+        format!(
+            "there is no {what} called {text:?}: use one of {}",
+            all.iter().map(|&t| name(t)).collect::<Vec<_>>().join(", ")
+        )
+    })
 }
 
 /// What "nothing there" is, for Integrated Gradients' starting point and for what covers a
@@ -299,13 +304,7 @@ impl Baseline {
 impl FromStr for Baseline {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let wanted = s.trim().to_ascii_lowercase();
-        Self::ALL.into_iter().find(|b| b.name() == wanted).ok_or_else(|| {
-            format!(
-                "there is no baseline called {s:?}: use one of {}",
-                Self::ALL.iter().map(|b| b.name()).collect::<Vec<_>>().join(", ")
-            )
-        })
+        by_name(s, &Self::ALL, |b| b.name(), "baseline")
     }
 }
 
@@ -627,10 +626,7 @@ impl Explaining<'_> {
     }
 }
 
-/// The index of the largest value (the first of equals).
-pub(crate) fn argmax(row: &[f32]) -> usize {
-    row.iter().enumerate().fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) }).0
-}
+pub(crate) use crate::tensor::argmax;
 
 /// The methods' seeded generator.
 pub(crate) fn rng(seed: u64) -> rand::rngs::StdRng {

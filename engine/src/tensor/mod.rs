@@ -507,6 +507,7 @@ impl Model {
     }
 }
 
-fn argmax(row: &[f32]) -> usize {
+/// The index of the largest value (the first of equals).
+pub(crate) fn argmax(row: &[f32]) -> usize {
     row.iter().enumerate().fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) }).0
 }
