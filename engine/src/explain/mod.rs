@@ -257,7 +257,7 @@ impl fmt::Display for Method {
 impl FromStr for Method {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        by_name(s, &Self::ALL, |m| m.name(), "method")
+        by_name(s, &Self::ALL, Self::name, "method")
     }
 }
 
@@ -304,7 +304,7 @@ impl Baseline {
 impl FromStr for Baseline {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        by_name(s, &Self::ALL, |b| b.name(), "baseline")
+        by_name(s, &Self::ALL, Self::name, "baseline")
     }
 }
 
