@@ -240,8 +240,7 @@ impl GlassboxApp {
     fn ask_inspection(&mut self, model: &str, ctx: &eframe::egui::Context) {
         let Some(splits) = self.splits.as_ref() else { return };
         let Some(run) = self.runs.get(model) else { return };
-        let live = run.record.run.is_some() && !matches!(run.record.state, RunState::Stopped | RunState::Failed(_));
-        if !live {
+        if !run.is_live() {
             // An untrained model can be looked at too: start its run (paused at step 0), unless it
             // does not fit the data (the model cell says why).
             if matches!(run.misfit, Some(None))
@@ -252,10 +251,7 @@ impl GlassboxApp {
             }
             return;
         }
-        let Some(input_shape) = run.report.input.as_ref().and_then(|id| run.report.shape_of(id)).map(<[usize]>::to_vec)
-        else {
-            return;
-        };
+        let Some(input_shape) = run.input_shape() else { return };
         let step = run.record.latest.map_or(0, |p| p.step);
         let inspector = &run.inspector;
         let (sample, moment) = (inspector.sample.clone(), inspector.moment);
@@ -316,13 +312,10 @@ impl GlassboxApp {
     fn ask_explanation(&mut self, model: &str, methods: Vec<Method>) {
         let Some(splits) = self.splits.as_ref() else { return };
         let Some(run) = self.runs.get(model) else { return };
-        if run.record.run.is_none() || matches!(run.record.state, RunState::Stopped | RunState::Failed(_)) {
+        if !run.is_live() {
             return;
         }
-        let Some(input_shape) = run.report.input.as_ref().and_then(|id| run.report.shape_of(id)).map(<[usize]>::to_vec)
-        else {
-            return;
-        };
+        let Some(input_shape) = run.input_shape() else { return };
         let step = run.record.latest.map_or(0, |p| p.step);
         let inspector = &run.inspector;
         let key = ExplainKey {
