@@ -105,6 +105,16 @@ pub struct StepView {
     /// The output value worked out, as a flat index of the node's output.
     #[serde(default)]
     pub index: usize,
+    /// A training step instead of the forward pass: the loss, the way back to one weight, and
+    /// its update.
+    #[serde(default)]
+    pub training: bool,
+    /// The weight followed (`<node>.<name>`; `None`: the first weight tensor) and its entry, as a
+    /// flat index.
+    #[serde(default)]
+    pub param: Option<String>,
+    #[serde(default)]
+    pub entry: usize,
 }
 
 /// The maps a new attribution cell shows: a gradient, a path integral, a perturbation.

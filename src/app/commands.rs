@@ -140,6 +140,12 @@ pub enum AppCommand {
     },
     /// Stops the model's explanation being worked out.
     CancelExplanation(String),
+    /// Work out a training step by hand for entry `entry` of weight `param` (the chosen sample).
+    WorkTrainingStep {
+        model: String,
+        param: String,
+        entry: usize,
+    },
     /// The node and position a step-by-step cell works out.
     SetStepView {
         cell: usize,
@@ -447,6 +453,7 @@ impl GlassboxApp {
                 AppCommand::SetMoment { model, moment } => self.set_moment(&model, moment),
                 AppCommand::SetExplainOptions { model, options } => self.set_explain_options(&model, options),
                 AppCommand::CancelExplanation(model) => self.cancel_explanation(&model),
+                AppCommand::WorkTrainingStep { model, param, entry } => self.work_training_step(&model, param, entry),
                 AppCommand::SetStepView { cell, view } => {
                     if let Some(CellKind::StepByStep { view: v, .. }) =
                         self.doc.notebook.as_mut().and_then(|nb| nb.cells.get_mut(cell)).map(|c| &mut c.kind)

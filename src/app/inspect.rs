@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use glassbox_engine::data::Splits;
 use glassbox_engine::explain::{Baseline, Method};
-use glassbox_engine::train::{Command, ExplainRequest, Explanation, InspectRequest, Inspection, RunState, Split};
+use glassbox_engine::train::{
+    Command, ExplainRequest, Explanation, InspectRequest, Inspection, RunState, Split, TrainingStepRequest,
+};
 
 use super::GlassboxApp;
 use crate::notebook::CellKind;
@@ -94,6 +96,9 @@ pub(super) struct Inspector {
     explain_asked_at: Option<Instant>,
     /// The explanation the student stopped (not asked again until something changes).
     explain_cancelled: Option<u64>,
+    /// The training step worked out by hand last asked for: its id, and the test sample, weight
+    /// and entry.
+    pub training_sent: Option<(u64, (usize, String, usize))>,
 }
 
 impl Inspector {
@@ -369,6 +374,28 @@ impl GlassboxApp {
         inspector.explain_asked_at = Some(Instant::now());
         if let Some(session) = &run.session {
             session.send(Command::Explain(request));
+        }
+    }
+
+    /// Asks the model's trainer to work out a training step by hand for one weight entry, on the
+    /// chosen test sample, with the current weights.
+    pub(super) fn work_training_step(&mut self, model: &str, param: String, entry: usize) {
+        let Some(run) = self.runs.get_mut(model) else { return };
+        let Sample::Test(index) = run.inspector.sample else { return };
+        if !run.is_live() {
+            return;
+        }
+        run.inspector.next_id += 1;
+        let id = run.inspector.next_id;
+        run.inspector.training_sent = Some((id, (index, param.clone(), entry)));
+        if let Some(session) = &run.session {
+            session.send(Command::WorkTrainingStep(TrainingStepRequest {
+                id,
+                split: Split::Test,
+                index,
+                param,
+                entry,
+            }));
         }
     }
 

@@ -9,6 +9,7 @@
 //! tokens): occlusion, LIME, Kernel SHAP. `sanity.rs` checks a map against one from randomised
 //! weights. Scores are the model's raw outputs (before any softmax), as Captum explains them.
 
+pub mod backprop;
 mod cam;
 pub mod global;
 mod gradient;

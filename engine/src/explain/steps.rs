@@ -21,6 +21,10 @@ pub struct Operation {
     /// row by row, channel after channel); `None` for a plain list.
     pub columns: Option<usize>,
     pub result: f32,
+    /// The same number as the engine's own pass computed it, where the walkthrough works a
+    /// number out by hand that the engine also has (a gradient on the way back): shown beside the
+    /// result so the two can be compared, and compared by the tests.
+    pub check: Option<f32>,
 }
 
 /// A node's output value at one position, one operation at a time.
@@ -36,7 +40,7 @@ pub struct Walkthrough {
 }
 
 /// The coordinates of flat index `i` in `shape`.
-fn coords(mut i: usize, shape: &[usize]) -> Vec<usize> {
+pub(super) fn coords(mut i: usize, shape: &[usize]) -> Vec<usize> {
     let mut out = vec![0; shape.len()];
     for (o, &n) in out.iter_mut().zip(shape).rev() {
         *o = i % n.max(1);
@@ -45,7 +49,7 @@ fn coords(mut i: usize, shape: &[usize]) -> Vec<usize> {
     out
 }
 
-fn label(at: &[usize]) -> String {
+pub(super) fn label(at: &[usize]) -> String {
     format!("[{}]", at.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
 }
 
@@ -90,21 +94,21 @@ pub fn walkthrough(
                     formula: "x".to_owned(),
                     terms: x.iter().enumerate().map(|(i, &v)| (format!("x{i}"), v)).collect(),
                     columns: None,
-                    result: f32::NAN,
+                    result: f32::NAN, check: None,
                 },
                 Operation {
                     what: format!("unit {index}'s weights (column {index} of the weight matrix)"),
                     formula: format!("w = W[:, {index}]"),
                     terms: (0..x.len()).map(|i| (format!("w{i}"), w[i * units + index])).collect(),
                     columns: None,
-                    result: f32::NAN,
+                    result: f32::NAN, check: None,
                 },
                 Operation {
                     what: "each input times its weight, added up".to_owned(),
                     formula: "s = Σ xᵢ · wᵢ".to_owned(),
                     terms: products,
                     columns: None,
-                    result: sum,
+                    result: sum, check: None,
                 },
             ];
             if *bias {
@@ -114,7 +118,7 @@ pub fn walkthrough(
                     formula: "y = s + b".to_owned(),
                     terms: vec![("s".to_owned(), sum), ("b".to_owned(), b)],
                     columns: None,
-                    result: sum + b,
+                    result: sum + b, check: None,
                 });
             }
             ops
@@ -157,26 +161,26 @@ pub fn walkthrough(
                     formula: "x = the input's patch".to_owned(),
                     terms: patch,
                     columns: Some(k),
-                    result: f32::NAN,
+                    result: f32::NAN, check: None,
                 },
                 Operation {
                     what: format!("filter {f}'s kernel"),
                     formula: "w = W[f]".to_owned(),
                     terms: kern,
                     columns: Some(k),
-                    result: f32::NAN,
+                    result: f32::NAN, check: None,
                 },
                 Operation {
                     what: "each value times the kernel's weight there, added up".to_owned(),
                     formula: "s = Σ x · w".to_owned(),
                     terms: products,
-                    columns: Some(k), result: sum,
+                    columns: Some(k), result: sum, check: None,
                 },
                 Operation {
                     what: "plus the filter's bias".to_owned(),
                     formula: "y = s + b".to_owned(),
                     terms: vec![("s".to_owned(), sum), ("b".to_owned(), b)],
-                    columns: None, result: sum + b,
+                    columns: None, result: sum + b, check: None,
                 },
             ]
         }
@@ -203,6 +207,7 @@ pub fn walkthrough(
                 terms: window,
                 columns: Some(*size),
                 result,
+                check: None,
             }]
         }
         LayerSpec::Relu | LayerSpec::LeakyRelu { .. } | LayerSpec::Tanh | LayerSpec::Sigmoid | LayerSpec::Gelu => {
@@ -225,7 +230,7 @@ pub fn walkthrough(
                 formula: node.layer.kind().formula().to_owned(),
                 terms: vec![("x".to_owned(), v)],
                 columns: None,
-                result: y,
+                result: y, check: None,
             }]
         }
         LayerSpec::Softmax => {
@@ -242,13 +247,13 @@ pub fn walkthrough(
                     what: "the scores, each raised to e (less the largest, which changes nothing but keeps the numbers small)".to_owned(),
                     formula: "eᶻⁱ⁻ᵐᵃˣ".to_owned(),
                     terms: exps,
-                    columns: None, result: total,
+                    columns: None, result: total, check: None,
                 },
                 Operation {
                     what: format!("score {}'s share of their sum", index - row),
                     formula: "p = eᶻ / Σ eᶻⁱ".to_owned(),
                     terms: vec![("eᶻ".to_owned(), mine), ("Σ".to_owned(), total)],
-                    columns: None, result: mine / total,
+                    columns: None, result: mine / total, check: None,
                 },
             ]
         }
@@ -266,7 +271,7 @@ pub fn walkthrough(
             formula: "y = x".to_owned(),
             terms: vec![("x".to_owned(), x.get(index).copied().unwrap_or(f32::NAN))],
             columns: None,
-            result: x.get(index).copied().unwrap_or(f32::NAN),
+            result: x.get(index).copied().unwrap_or(f32::NAN), check: None,
         }],
         other => {
             return Err(EngineError::Settings(format!(
@@ -348,6 +353,7 @@ fn attention_steps(
             terms: list("q", &q),
             columns: None,
             result: f32::NAN,
+            check: None,
         },
         Operation {
             what: format!(
@@ -358,6 +364,7 @@ fn attention_steps(
             terms: list("z", &scores_h),
             columns: None,
             result: f32::NAN,
+            check: None,
         },
         Operation {
             what: format!("the softmax of the scores: where position {t} looks (row {t} of head {h}'s attention map)"),
@@ -365,6 +372,7 @@ fn attention_steps(
             terms: list("p", &probs_h),
             columns: None,
             result: f32::NAN,
+            check: None,
         },
         Operation {
             what: format!("the values mixed by those shares, every head's side by side ({dim} numbers)"),
@@ -372,6 +380,7 @@ fn attention_steps(
             terms: list("m", &mixed),
             columns: None,
             result: f32::NAN,
+            check: None,
         },
         Operation {
             what: format!("output feature {j}: the mixed values through the output weights, plus the bias"),
@@ -379,6 +388,7 @@ fn attention_steps(
             terms: (0..dim).map(|i| (format!("m{i} · W_o[{i},{j}]"), mixed[i] * out_w[i * dim + j])).collect(),
             columns: None,
             result: y,
+            check: None,
         },
     ]
 }
@@ -427,42 +437,42 @@ fn lstm_steps(
             formula: "xₜ".to_owned(),
             terms: list("x", &x[t * features..(t + 1) * features]),
             columns: None,
-            result: f32::NAN,
+            result: f32::NAN, check: None,
         },
         Operation {
             what: format!("the hidden state after step {} (all 0 before the first step)", t.saturating_sub(1)),
             formula: "hₜ₋₁".to_owned(),
             terms: list("h", &h),
             columns: None,
-            result: f32::NAN,
+            result: f32::NAN, check: None,
         },
         Operation {
             what: format!("unit {j}'s four gate sums: each the input and the last hidden state through their weights, plus two biases"),
             formula: "aₖ = xₜ W_ih[:, k] + hₜ₋₁ W_hh[:, k] + b_ih[k] + b_hh[k]".to_owned(),
             terms: vec![("a_i".to_owned(), pre[0]), ("a_f".to_owned(), pre[1]), ("a_g".to_owned(), pre[2]), ("a_o".to_owned(), pre[3])],
             columns: None,
-            result: f32::NAN,
+            result: f32::NAN, check: None,
         },
         Operation {
             what: "the gates: input, forget and output squashed to 0..1, the candidate to -1..1".to_owned(),
             formula: "i = σ(a_i), f = σ(a_f), g = tanh(a_g), o = σ(a_o)".to_owned(),
             terms: vec![("i".to_owned(), i), ("f".to_owned(), f), ("g".to_owned(), g), ("o".to_owned(), o)],
             columns: None,
-            result: f32::NAN,
+            result: f32::NAN, check: None,
         },
         Operation {
             what: "the cell state: the old one kept as far as f says, plus the candidate let in as far as i says".to_owned(),
             formula: "cₜ = f · cₜ₋₁ + i · g".to_owned(),
             terms: vec![("f".to_owned(), f), ("cₜ₋₁".to_owned(), c[j]), ("i".to_owned(), i), ("g".to_owned(), g)],
             columns: None,
-            result: cell,
+            result: cell, check: None,
         },
         Operation {
             what: "the hidden state: the cell state squashed, let out as far as o says".to_owned(),
             formula: "hₜ = o · tanh(cₜ)".to_owned(),
             terms: vec![("o".to_owned(), o), ("cₜ".to_owned(), cell)],
             columns: None,
-            result: out,
+            result: out, check: None,
         },
     ]
 }

@@ -197,6 +197,19 @@ impl Optimizer {
         self.step
     }
 
+    /// Parameter `name`'s running state before the next update, entry by entry: the first
+    /// moment (SGD's velocity, Adam's mean of gradients) and the second (Adam's mean of squared
+    /// gradients; empty for SGD). Zeros before the first update. `None`: no such parameter.
+    pub fn moments(&mut self, model: &super::Model, name: &str) -> Option<(Vec<f32>, Vec<f32>)> {
+        let p = model.params.iter().find(|p| p.name == name)?;
+        let first = self.first_moment.get_or_alloc_mut(&p.tensor).ok()?.to_vec();
+        let second = match self.spec {
+            OptimizerSpec::Sgd { .. } => Vec::new(),
+            _ => self.second_moment.get_or_alloc_mut(&p.tensor).ok()?.to_vec(),
+        };
+        Some((first, second))
+    }
+
     /// Applies one update to every parameter from its gradient. When a gradient holds a NaN or
     /// an infinity nothing is updated (so the weights stay good) and `false` is returned.
     pub(crate) fn update(&mut self, params: &mut [Param], grads: &mut Grads) -> Result<bool, CpuError> {

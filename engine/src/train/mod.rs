@@ -15,7 +15,8 @@ pub use health::{divergence_stretch, divergence_threshold, readable};
 pub use preflight::{check_data_fits, check_model_memory, estimate_model_memory, output_need, preflight, ModelMemory};
 pub use protocol::{
     Command, Evaluation, Event, ExplainRequest, Explanation, GenerateRequest, Grid, GridRequest, InspectRequest,
-    Inspection, LayerHealth, PauseReason, Progress, RunId, Snapshot, SnapshotReason, Split, StartRun, WeightsFile,
+    Inspection, LayerHealth, PauseReason, Progress, RunId, Snapshot, SnapshotReason, Split, StartRun,
+    TrainingStepRequest, WeightsFile,
 };
 pub use record::{smoothing_window, MetricsHistory, RunRecord, RunState, Smoother, HEALTH_KEPT};
 pub use weights::{

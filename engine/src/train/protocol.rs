@@ -105,6 +105,20 @@ pub struct ExplainRequest {
     pub visualise: Option<crate::explain::visualise::Unit>,
 }
 
+/// One training step worked out by hand for one weight entry (see
+/// [`crate::explain::backprop`]), on a test sample as if it were the whole batch, with the current
+/// weights and the optimiser's current state; answered with [`Event::TrainingStepWorked`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrainingStepRequest {
+    /// Chosen by the caller; the answer carries it back.
+    pub id: u64,
+    pub split: Split,
+    pub index: usize,
+    /// The parameter (`<node>.<name>`) and the entry followed, as a flat index.
+    pub param: String,
+    pub entry: usize,
+}
+
 /// What an explanation found.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Explanation {
@@ -248,6 +262,8 @@ pub enum Command {
     /// Attribution maps of one sample. Cancelled like an inspection
     /// ([`super::Session::cancel_inspection`]).
     Explain(ExplainRequest),
+    /// One training step worked out by hand for one weight (nothing is changed).
+    WorkTrainingStep(TrainingStepRequest),
     /// Writes the current weights to a safetensors file.
     SaveWeights(std::path::PathBuf),
     /// Answers with the current weights as safetensors bytes (`None` without a run), on the
@@ -403,6 +419,14 @@ pub enum Event {
         run: RunId,
         explanation: Box<Explanation>,
     },
+    /// The answer to [`Command::WorkTrainingStep`]: the walk, or why there is none.
+    TrainingStepWorked {
+        run: RunId,
+        id: u64,
+        /// The training step the weights had reached.
+        step: usize,
+        walk: Box<Result<crate::explain::backprop::TrainingWalk, String>>,
+    },
     /// How far an explanation has got (0 to 1), a few times a second.
     Explaining {
         run: RunId,
@@ -463,6 +487,7 @@ impl Event {
             | Self::Generated { run, .. }
             | Self::Explained { run, .. }
             | Self::Explaining { run, .. }
+            | Self::TrainingStepWorked { run, .. }
             | Self::Snapshot { run, .. }
             | Self::Checkpointed { run, .. }
             | Self::Saved { run, .. }

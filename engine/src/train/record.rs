@@ -134,6 +134,8 @@ pub struct RunRecord {
     /// The newest attribution maps, and how far the one being worked out has got.
     pub explanation: Option<super::protocol::Explanation>,
     pub explaining: Option<(u64, f32)>,
+    /// The newest training step worked out by hand: `(request id, step, the walk or why not)`.
+    pub training_walk: Option<(u64, usize, Result<crate::explain::backprop::TrainingWalk, String>)>,
     /// The newest sequences the model wrote: `(request id, step, each sequence's tokens)`.
     pub generated: Option<(u64, usize, Vec<Vec<usize>>)>,
     /// The timeline: the moments whose weights the trainer keeps, oldest first.
@@ -224,6 +226,7 @@ impl RunRecord {
                 self.explanation = Some(*explanation);
             }
             Event::Explaining { id, done, .. } => self.explaining = Some((id, done)),
+            Event::TrainingStepWorked { id, step, walk, .. } => self.training_walk = Some((id, step, *walk)),
             Event::Snapshot { snapshot, forgotten, .. } => {
                 self.timeline.retain(|s| !forgotten.contains(&s.step) && s.step != snapshot.step);
                 self.timeline.push(snapshot);

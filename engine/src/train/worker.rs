@@ -605,6 +605,17 @@ impl Worker {
                     }
                 }
             }
+            Command::WorkTrainingStep(request) => {
+                if let Some(run) = self.run.as_mut() {
+                    let id = run.id;
+                    let step = run.step;
+                    let answer =
+                        catch_unwind(AssertUnwindSafe(|| work_training_step(run, &request))).unwrap_or_else(|p| {
+                            Err(format!("working out the step failed inside Glassbox ({})", panic_message(&*p)))
+                        });
+                    self.emit(Event::TrainingStepWorked { run: id, id: request.id, step, walk: Box::new(answer) });
+                }
+            }
             Command::Explain(request) => {
                 self.inspections_seen += 1;
                 let (seq, cancel) = (self.inspections_seen, Arc::clone(&self.cancel));
@@ -1153,6 +1164,31 @@ fn explain(
         global,
         visualised,
     })
+}
+
+/// One training step of a sample worked out by hand for one weight, with the current weights and
+/// the optimiser's state (neither changes).
+fn work_training_step(
+    run: &mut Run,
+    request: &super::TrainingStepRequest,
+) -> Result<crate::explain::backprop::TrainingWalk, String> {
+    let data = match request.split {
+        Split::Train => &run.start.data.train,
+        Split::Test => &run.start.data.test,
+    };
+    if request.index >= data.len() {
+        return Err(format!("sample {} does not exist: the split has {} samples", request.index, data.len()));
+    }
+    let sample = data.batch(&[request.index]);
+    crate::explain::backprop::training_step(
+        &mut run.model,
+        &mut run.optimizer,
+        run.config.loss,
+        &sample,
+        &request.param,
+        request.entry,
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// A seed for the randomisation check's weights that differs from any training seed's use.

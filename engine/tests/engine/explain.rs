@@ -450,3 +450,109 @@ fn step_by_step_numbers_recompute_every_nodes_output() {
     let e = walkthrough(gru.spec(), gru.report(), &outputs, &gru.weights(), "gru1", 0).expect_err("not yet");
     assert!(e.to_string().contains("has no step-by-step view yet"), "{e}");
 }
+
+/// Every number of a training walk that the engine also has equals it; the update equals the one
+/// a real optimiser step on the same sample makes. Returns how many numbers were compared.
+fn check_training_walks(model: &mut Model, opt: &mut Optimizer, loss: LossSpec, data: &Dataset, index: usize) -> usize {
+    use glassbox_engine::explain::backprop::training_step;
+    let mut compared = 0;
+    let shapes = model.weight_shapes();
+    for (k, (param, shape)) in shapes.iter().enumerate() {
+        let size: usize = shape.iter().product();
+        let entry = (size / 3 + k) % size;
+        let sample = data.batch(&[index + k]);
+        let walk = training_step(model, opt, loss, &sample, param, entry).expect("walks");
+        assert_eq!(walk.steps_done, opt.steps());
+        assert!(walk.backward_at < walk.update_at && walk.update_at < walk.operations.len(), "{param}");
+        for op in &walk.operations {
+            if let Some(check) = op.check {
+                let scale: f32 = op.terms.iter().map(|t| t.1.abs()).sum::<f32>() + check.abs();
+                assert!(
+                    (op.result - check).abs() <= 1e-5 * scale + 1e-9,
+                    "{param}[{entry}], '{}': by hand {} against the engine's {check}",
+                    op.what,
+                    op.result
+                );
+                compared += 1;
+            }
+        }
+        // The weight's gradient is worked out by hand for dense and convolution weights.
+        let grad = &walk.operations[walk.update_at - 1];
+        if param.starts_with("dense") || param.starts_with("conv") {
+            assert!(grad.check.is_some() && !grad.terms.is_empty(), "{param}: {}", grad.what);
+        }
+        // The update, against a real step on the same sample.
+        let before = model.weights()[param.as_str()][entry];
+        assert_eq!(before, walk.before);
+        let stats = model.train_step(&sample, loss, opt, 0).expect("steps");
+        assert!(stats.grads_finite);
+        let after = model.weights()[param.as_str()][entry];
+        assert!(
+            (after - walk.after).abs() <= 1e-6 * (1.0 + after.abs()),
+            "{param}[{entry}]: the optimiser moved it {before} -> {after}, the walk says {}",
+            walk.after
+        );
+        assert!(walk.after != walk.before || walk.operations[walk.update_at - 1].result == 0.0, "{param} moved");
+        compared += 1;
+    }
+    compared
+}
+
+#[test]
+fn a_training_step_by_hand_matches_the_engines_gradients_and_the_optimisers_update() {
+    use glassbox_engine::explain::backprop::training_step;
+    // LeNet after 120 Adam steps (its moments far from 0): every weight tensor, one entry each.
+    let (train, test) = mnist();
+    let mut lenet = Model::new(&examples::lenet(), 1).expect("valid");
+    let mut adam = Optimizer::new(OptimizerSpec::adam(2e-3));
+    for (i, idx) in train.epoch_batches(64, 1).iter().take(60).enumerate() {
+        lenet.train_step(&train.batch(idx), LossSpec::CrossEntropy, &mut adam, i as u64).expect("fits");
+    }
+    let mut compared = check_training_walks(&mut lenet, &mut adam, LossSpec::CrossEntropy, &test, 0);
+    // The route through LeNet's convolution, pooling, flattening and dense layers is worked out by
+    // hand at every node (each with the engine's number beside it).
+    let walk = training_step(&mut lenet, &mut adam, LossSpec::CrossEntropy, &test.batch(&[9]), "conv2d1.weight", 7)
+        .expect("walks");
+    let back = &walk.operations[walk.backward_at + 1..walk.update_at - 1];
+    assert!(back.len() >= 6, "{} nodes back", back.len());
+    assert!(back.iter().all(|op| op.check.is_some() && !op.terms.is_empty()), "{back:#?}");
+    assert!(walk.operations[walk.update_at..].iter().any(|op| op.formula.contains("β₂")), "Adam's moments shown");
+
+    // A small MLP under SGD with Nesterov momentum and weight decay, and under AdamW with mean
+    // squared error on one-hot targets.
+    let mlp = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![4] },
+        LayerSpec::Dense { units: 6, bias: true },
+        LayerSpec::Gelu,
+        LayerSpec::Dense { units: 5, bias: true },
+        LayerSpec::Sigmoid,
+        LayerSpec::Dense { units: 3, bias: false },
+        LayerSpec::Softmax,
+    ]);
+    let (all, _) = load_bundled(Bundled::Iris).expect("bundled");
+    let (itrain, itest) = split(&all, 0.2, 3);
+    let (itrain, itest) = (&itrain, &itest);
+    for (spec, loss) in [
+        (OptimizerSpec::Sgd { lr: 0.1, momentum: 0.9, nesterov: true, weight_decay: 1e-3 }, LossSpec::CrossEntropy),
+        (
+            OptimizerSpec::AdamW { lr: 0.01, beta1: 0.8, beta2: 0.99, eps: 1e-7, weight_decay: 0.05 },
+            LossSpec::MeanSquaredError,
+        ),
+    ] {
+        let mut model = Model::new(&mlp, 5).expect("valid");
+        let mut opt = Optimizer::new(spec);
+        for (i, idx) in itrain.epoch_batches(16, 2).iter().take(15).enumerate() {
+            model.train_step(&itrain.batch(idx), loss, &mut opt, i as u64).expect("fits");
+        }
+        compared += check_training_walks(&mut model, &mut opt, loss, itest, 0);
+    }
+    assert!(compared >= 40, "{compared} numbers compared");
+
+    // Bad choices say what to do.
+    let e = training_step(&mut lenet, &mut adam, LossSpec::CrossEntropy, &test.batch(&[0]), "nope.weight", 0)
+        .expect_err("no such weight");
+    assert!(e.to_string().contains("its weights are"), "{e}");
+    let e = training_step(&mut lenet, &mut adam, LossSpec::CrossEntropy, &test.batch(&[0]), "dense1.bias", 10_000)
+        .expect_err("past the end");
+    assert!(e.to_string().contains("values, 0 to"), "{e}");
+}
