@@ -246,6 +246,19 @@ impl GlassboxApp {
         self.runs.get(model).and_then(|r| r.inspector.shown_explanation(r.record.explanation.as_ref())).map(|(e, _)| e)
     }
 
+    /// The training step worked out by hand that a model's step-by-step cell asked for last, once
+    /// it has arrived (tests).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn training_walk_shown(
+        &self,
+        model: &str,
+    ) -> Option<&Result<glassbox_engine::explain::backprop::TrainingWalk, String>> {
+        let run = self.runs.get(model)?;
+        let (sent, _) = run.inspector.training_sent.as_ref()?;
+        run.record.training_walk.as_ref().filter(|(id, ..)| id == sent).map(|(_, _, walk)| walk)
+    }
+
     /// Changes every model's planned number of epochs (tests and benchmarks use short runs).
     #[doc(hidden)]
     pub fn set_epochs_for_test(&mut self, epochs: usize) {

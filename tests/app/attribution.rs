@@ -175,9 +175,44 @@ fn a_convolution_output_is_worked_out_one_operation_at_a_time() {
         h.state().notebook().and_then(|nb| nb.cells.iter().position(|c| matches!(c.kind, CellKind::StepByStep { .. })));
     h.state_mut().push(AppCommand::SetStepView {
         cell: cell.expect("the cell"),
-        view: glassbox::notebook::StepView { node: Some("dense".into()), index: 7 },
+        view: glassbox::notebook::StepView { node: Some("dense".into()), index: 7, ..Default::default() },
     });
     h.run_steps(3);
     h.get_by_label_contains("dense (Dense) at [7]");
     h.get_by_label_contains("unit 7's weights");
+
+    // The training step of one of conv1's weights: the loss, back through every node to conv1,
+    // the gradient and Adam's update, each hand-worked number beside the engine's.
+    h.get_by_label("Training step: one weight").click();
+    h.run_steps(2);
+    h.state_mut().push(AppCommand::SetStepView {
+        cell: cell.expect("the cell"),
+        view: glassbox::notebook::StepView {
+            training: true,
+            param: Some("conv1.weight".into()),
+            entry: 7,
+            ..Default::default()
+        },
+    });
+    wait(&mut h, "the training step", |app| app.training_walk_shown("LeNet").is_some());
+    h.run_steps(3);
+    let walk = h.state().training_walk_shown("LeNet").cloned().expect("asked").expect("worked out");
+    assert_eq!((walk.param.as_str(), walk.entry, walk.position.clone()), ("conv1.weight", 7, vec![0, 0, 1, 2]));
+    h.get_by_label_contains("One training step on test sample");
+    h.get_by_label("Backward: the chain rule, from the loss back to the weight");
+    h.get_by_label("The update: Adam");
+    h.get_by_label_contains("back through pool1 (MaxPool2d)");
+    h.get_by_label_contains("conv1.weight[0,0,1,2]'s gradient");
+    let checked = walk.operations.iter().filter(|op| op.check.is_some()).count();
+    assert!(checked >= 6, "{checked}");
+    assert_eq!(h.query_all_by_label_contains(": the same number").count(), checked, "every check agrees");
+    assert_eq!(h.query_all_by_label_contains(": a different number").count(), 0);
+    // Stepped from the start: only the first operation.
+    h.get_by_label("⏮ Start").click();
+    h.run_steps(2);
+    h.get_by_label(&format!("operation 1 of {}", walk.operations.len()));
+    assert!(h.query_by_label("The update: Adam").is_none(), "later phases hidden");
+    h.get_by_label("Next ▶").click();
+    h.run_steps(2);
+    h.get_by_label(&format!("operation 2 of {}", walk.operations.len()));
 }

@@ -132,7 +132,7 @@ impl Local<'_> {
                     .map(|j| (format!("W[{i},{j}] · δy[{j}]"), w[i * units + j] * dy[t * units + j]))
                     .collect();
                 Rule {
-                    formula: format!("δx[{i}] = Σⱼ W[{i}, j] · δy[j]"), value: sum(&terms), terms, columns: None
+                    formula: format!("δx[{i}] = Σ_j W[{i}, j] · δy[j]"), value: sum(&terms), terms, columns: None
                 }
             }
             LayerSpec::Relu | LayerSpec::LeakyRelu { .. } | LayerSpec::Tanh | LayerSpec::Sigmoid | LayerSpec::Gelu => {
@@ -157,8 +157,12 @@ impl Local<'_> {
                 let mixed: f32 = p.iter().zip(d).map(|(a, b)| a * b).sum();
                 let k = e - row;
                 Rule {
-                    formula: "δzₖ = pₖ · (δpₖ − Σᵢ pᵢ δpᵢ)".to_owned(),
-                    terms: vec![("pₖ".to_owned(), p[k]), ("δpₖ".to_owned(), d[k]), ("Σᵢ pᵢ δpᵢ".to_owned(), mixed)],
+                    formula: "δz_k = p_k · (δp_k − Σ_i p_i δp_i)".to_owned(),
+                    terms: vec![
+                        ("p_k".to_owned(), p[k]),
+                        ("δp_k".to_owned(), d[k]),
+                        ("Σ_i p_i δp_i".to_owned(), mixed),
+                    ],
                     columns: None,
                     value: p[k] * (d[k] - mixed),
                 }
@@ -536,7 +540,7 @@ fn loss_operations(
                 ),
                 op(
                     "the softmax turns them into probabilities".to_owned(),
-                    "pₖ = e^zₖ / Σᵢ e^zᵢ",
+                    "p_k = e^z_k / Σ_i e^z_i",
                     list("p", &probs[..classes]),
                     f32::NAN,
                     None,
@@ -555,7 +559,7 @@ fn loss_operations(
                     format!(
                         "the loss at each of the {rows} positions (−ln of the right token's probability), averaged"
                     ),
-                    "L = (1/T) Σₜ −ln p_{yₜ}",
+                    "L = (1/T) Σ_t −ln p(y_t)",
                     list("L", &losses),
                     mean,
                     Some(engine_loss),
@@ -568,7 +572,7 @@ fn loss_operations(
                 } else {
                     format!("the way back starts: at each score, its probability less 1 for the right token, over {rows}")
                 },
-                if rows == 1 { "δzₖ = pₖ − [k = y]" } else { "δzₖ = (pₖ − [k = y]) / T" },
+                if rows == 1 { "δz_k = p_k − [k = y]" } else { "δz_k = (p_k − [k = y]) / T" },
                 list("δz", &dz[..classes]),
                 f32::NAN,
                 None,
@@ -604,14 +608,14 @@ fn loss_operations(
                     op("the targets".to_owned(), "t", list("t", &want), f32::NAN, None),
                     op(
                         "the loss: the mean of the squared differences".to_owned(),
-                        "L = (1/n) Σ (yᵢ − tᵢ)²",
+                        "L = (1/n) Σ (y_i − t_i)²",
                         squares,
                         y.iter().zip(&want).map(|(a, b)| (a - b) * (a - b)).sum::<f32>() / n,
                         Some(engine_loss),
                     ),
                     op(
                         "the way back starts: the loss's gradient at each output".to_owned(),
-                        "δyᵢ = 2 (yᵢ − tᵢ) / n",
+                        "δy_i = 2 (y_i − t_i) / n",
                         list("δy", &dz),
                         f32::NAN,
                         None,
@@ -753,6 +757,26 @@ fn engine_gradient(layer: &LayerSpec, param: &str, engine: f32, delta: &[f32]) -
     )
 }
 
+/// A setting as a student reads it: four significant digits (`0.001266`, `1e-8`).
+#[must_use]
+pub fn short(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return v.to_string();
+    }
+    if v.abs() < 1e-4 {
+        let text = format!("{v:.3e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        return format!("{}e{exponent}", mantissa.trim_end_matches('0').trim_end_matches('.'));
+    }
+    let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{v:.digits$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
 /// The optimiser's update of one weight `w` with gradient `g` and state `(m, v)` at update
 /// number `t`, computed as the optimiser's own kernel does (in f32, in its order).
 fn update_operations(spec: OptimizerSpec, t: i32, w: f32, g: f32, m: f32, v: f32) -> (Vec<Operation>, f32) {
@@ -801,22 +825,22 @@ fn update_operations(spec: OptimizerSpec, t: i32, w: f32, g: f32, m: f32, v: f32
             let m_hat = m1 * (1.0 - b1.powi(t)).recip();
             ops.push(op(
                 &format!("the first moment corrected for starting at 0 (update number {t})"),
-                format!("m̂ = m / (1 − β₁^{t})"),
+                format!("m_hat = m / (1 − β₁^{t})"),
                 vec![("m", m1), ("1 − β₁^t", 1.0 - b1.powi(t))],
                 m_hat,
             ));
             let v_hat = v1 * (1.0 - b2.powi(t)).recip();
             ops.push(op(
                 "the second moment corrected the same way",
-                format!("v̂ = v / (1 − β₂^{t})"),
+                format!("v_hat = v / (1 − β₂^{t})"),
                 vec![("v", v1), ("1 − β₂^t", 1.0 - b2.powi(t))],
                 v_hat,
             ));
             let mut step = lr32 * m_hat / (v_hat.sqrt() + eps32);
             ops.push(op(
                 "the step: the learning rate times the mean gradient over its typical size, so every weight moves about lr",
-                format!("Δ = lr · m̂ / (√v̂ + ε), lr = {lr}, ε = {eps}"),
-                vec![("m̂", m_hat), ("√v̂", v_hat.sqrt())],
+                format!("Δ = lr · m_hat / (√v_hat + ε), lr = {}, ε = {}", short(lr), short(eps)),
+                vec![("m_hat", m_hat), ("√v_hat", v_hat.sqrt())],
                 step,
             ));
             if weight_decay > 0.0 && decoupled {
@@ -856,9 +880,9 @@ fn update_operations(spec: OptimizerSpec, t: i32, w: f32, g: f32, m: f32, v: f32
                 ops.push(op(
                     if nesterov { "the step (Nesterov: looking one velocity ahead)" } else { "the step" },
                     if nesterov {
-                        format!("Δ = lr · (g + μ · v), lr = {lr}")
+                        format!("Δ = lr · (g + μ · v), lr = {}", short(lr))
                     } else {
-                        format!("Δ = lr · v, lr = {lr}")
+                        format!("Δ = lr · v, lr = {}", short(lr))
                     },
                     vec![("v", velocity)],
                     step,
@@ -868,7 +892,7 @@ fn update_operations(spec: OptimizerSpec, t: i32, w: f32, g: f32, m: f32, v: f32
                 let step = g * lr32;
                 ops.push(op(
                     "the step: the gradient times the learning rate",
-                    format!("Δ = lr · g, lr = {lr}"),
+                    format!("Δ = lr · g, lr = {}", short(lr)),
                     vec![("g", g)],
                     step,
                 ));

@@ -105,7 +105,7 @@ pub fn walkthrough(
                 },
                 Operation {
                     what: "each input times its weight, added up".to_owned(),
-                    formula: "s = Σ xᵢ · wᵢ".to_owned(),
+                    formula: "s = Σ x_i · w_i".to_owned(),
                     terms: products,
                     columns: None,
                     result: sum, check: None,
@@ -245,14 +245,14 @@ pub fn walkthrough(
             vec![
                 Operation {
                     what: "the scores, each raised to e (less the largest, which changes nothing but keeps the numbers small)".to_owned(),
-                    formula: "eᶻⁱ⁻ᵐᵃˣ".to_owned(),
+                    formula: "e^(z_i − max)".to_owned(),
                     terms: exps,
                     columns: None, result: total, check: None,
                 },
                 Operation {
                     what: format!("score {}'s share of their sum", index - row),
-                    formula: "p = eᶻ / Σ eᶻⁱ".to_owned(),
-                    terms: vec![("eᶻ".to_owned(), mine), ("Σ".to_owned(), total)],
+                    formula: "p = e^z / Σ e^(z_i)".to_owned(),
+                    terms: vec![("e^z".to_owned(), mine), ("Σ".to_owned(), total)],
                     columns: None, result: mine / total, check: None,
                 },
             ]
@@ -360,7 +360,7 @@ fn attention_steps(
                 "its score against each position's key, scaled by 1/√{dh}{}",
                 if causal { " (later positions masked out)" } else { "" }
             ),
-            formula: format!("zₛ = (q · kₛ) / √{dh}"),
+            formula: format!("z_s = (q · k_s) / √{dh}"),
             terms: list("z", &scores_h),
             columns: None,
             result: f32::NAN,
@@ -368,7 +368,7 @@ fn attention_steps(
         },
         Operation {
             what: format!("the softmax of the scores: where position {t} looks (row {t} of head {h}'s attention map)"),
-            formula: "pₛ = e^zₛ / Σ e^zᵣ".to_owned(),
+            formula: "p_s = e^z_s / Σ e^z_r".to_owned(),
             terms: list("p", &probs_h),
             columns: None,
             result: f32::NAN,
@@ -376,7 +376,7 @@ fn attention_steps(
         },
         Operation {
             what: format!("the values mixed by those shares, every head's side by side ({dim} numbers)"),
-            formula: "m = Σₛ pₛ vₛ".to_owned(),
+            formula: "m = Σ_s p_s v_s".to_owned(),
             terms: list("m", &mixed),
             columns: None,
             result: f32::NAN,
@@ -384,7 +384,7 @@ fn attention_steps(
         },
         Operation {
             what: format!("output feature {j}: the mixed values through the output weights, plus the bias"),
-            formula: "y = Σᵢ mᵢ W_o[i, j] + b_o[j]".to_owned(),
+            formula: "y = Σ_i m_i W_o[i, j] + b_o[j]".to_owned(),
             terms: (0..dim).map(|i| (format!("m{i} · W_o[{i},{j}]"), mixed[i] * out_w[i * dim + j])).collect(),
             columns: None,
             result: y,
@@ -434,21 +434,21 @@ fn lstm_steps(
     vec![
         Operation {
             what: format!("the input at step {t}"),
-            formula: "xₜ".to_owned(),
+            formula: "x_t".to_owned(),
             terms: list("x", &x[t * features..(t + 1) * features]),
             columns: None,
             result: f32::NAN, check: None,
         },
         Operation {
             what: format!("the hidden state after step {} (all 0 before the first step)", t.saturating_sub(1)),
-            formula: "hₜ₋₁".to_owned(),
+            formula: "h_(t−1)".to_owned(),
             terms: list("h", &h),
             columns: None,
             result: f32::NAN, check: None,
         },
         Operation {
             what: format!("unit {j}'s four gate sums: each the input and the last hidden state through their weights, plus two biases"),
-            formula: "aₖ = xₜ W_ih[:, k] + hₜ₋₁ W_hh[:, k] + b_ih[k] + b_hh[k]".to_owned(),
+            formula: "a_k = x_t W_ih[:, k] + h_(t−1) W_hh[:, k] + b_ih[k] + b_hh[k]".to_owned(),
             terms: vec![("a_i".to_owned(), pre[0]), ("a_f".to_owned(), pre[1]), ("a_g".to_owned(), pre[2]), ("a_o".to_owned(), pre[3])],
             columns: None,
             result: f32::NAN, check: None,
@@ -462,15 +462,15 @@ fn lstm_steps(
         },
         Operation {
             what: "the cell state: the old one kept as far as f says, plus the candidate let in as far as i says".to_owned(),
-            formula: "cₜ = f · cₜ₋₁ + i · g".to_owned(),
-            terms: vec![("f".to_owned(), f), ("cₜ₋₁".to_owned(), c[j]), ("i".to_owned(), i), ("g".to_owned(), g)],
+            formula: "c_t = f · c_(t−1) + i · g".to_owned(),
+            terms: vec![("f".to_owned(), f), ("c_(t−1)".to_owned(), c[j]), ("i".to_owned(), i), ("g".to_owned(), g)],
             columns: None,
             result: cell, check: None,
         },
         Operation {
             what: "the hidden state: the cell state squashed, let out as far as o says".to_owned(),
-            formula: "hₜ = o · tanh(cₜ)".to_owned(),
-            terms: vec![("o".to_owned(), o), ("cₜ".to_owned(), cell)],
+            formula: "h_t = o · tanh(c_t)".to_owned(),
+            terms: vec![("o".to_owned(), o), ("c_t".to_owned(), cell)],
             columns: None,
             result: out, check: None,
         },

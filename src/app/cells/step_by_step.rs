@@ -114,7 +114,13 @@ fn training_step(
     inspection: &glassbox_engine::train::Inspection,
     cx: &mut CellContext<'_>,
 ) {
-    let params: Vec<(&String, usize)> = inspection.shapes.iter().map(|(n, s)| (n, s.iter().product())).collect();
+    // The weights in the graph's order, each node's weight before its bias.
+    let mut params: Vec<(&String, usize)> = inspection.shapes.iter().map(|(n, s)| (n, s.iter().product())).collect();
+    let place = |name: &str| {
+        let (node, part) = name.rsplit_once('.').unwrap_or((name, ""));
+        (inspection.outputs.iter().position(|o| o.id == node).unwrap_or(usize::MAX), part != "weight")
+    };
+    params.sort_by_key(|(n, _)| place(n));
     let Some(&(first, _)) = params.first() else {
         ui.label("This model has no weights to train.");
         return;
@@ -176,7 +182,7 @@ fn training_step(
     let now = run.record.latest.map_or(0, |p| p.step);
     ui.horizontal_wrapped(|ui| {
         ui.strong(format!(
-            "One training step on test sample {sample} at step {step}: {}{:?} goes {:+.6} → {:+.6}",
+            "One training step on test sample {sample} at step {step}: {}{:?} goes from {:+.6} to {:+.6}",
             walk.param, walk.position, walk.before, walk.after
         ));
         if now != *step && ui.button(format!("Again with step {now}'s weights")).clicked() {
@@ -215,7 +221,7 @@ fn optimizer_text(walk: &TrainingWalk) -> String {
     format!(
         "{} at learning rate {} after {} updates",
         optimizer_name(walk.optimizer),
-        walk.optimizer.lr(),
+        glassbox_engine::explain::backprop::short(walk.optimizer.lr()),
         walk.steps_done
     )
 }
@@ -338,15 +344,29 @@ fn terms(ui: &mut egui::Ui, k: usize, op: &Operation) {
             }
         }
         _ => {
+            // A long sum: its largest terms (by size), in their order; the rest counted.
+            let mut shown: Vec<usize> = (0..op.terms.len()).collect();
+            if op.terms.len() > SHOWN {
+                shown.sort_by(|&a, &b| op.terms[b].1.abs().total_cmp(&op.terms[a].1.abs()));
+                shown.truncate(SHOWN);
+                shown.sort_unstable();
+            }
             ui.horizontal_wrapped(|ui| {
                 ui.spacing_mut().item_spacing.x = 10.0;
-                for (label, value) in op.terms.iter().take(SHOWN) {
+                for &i in &shown {
+                    let (label, value) = &op.terms[i];
                     ui.label(RichText::new(format!("{label} = {}", number(*value))).monospace());
                 }
-                if op.terms.len() > SHOWN {
-                    ui.weak(format!("... and {} more", op.terms.len() - SHOWN));
-                }
             });
+            if op.terms.len() > SHOWN {
+                let zeros = op.terms.iter().filter(|t| t.1 == 0.0).count();
+                ui.weak(format!(
+                    "the {SHOWN} largest of {} terms; the other {} are smaller{}",
+                    op.terms.len(),
+                    op.terms.len() - SHOWN,
+                    if zeros > 0 { format!(" ({zeros} of all the terms are exactly 0)") } else { String::new() }
+                ));
+            }
         }
     }
 }
