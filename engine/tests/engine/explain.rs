@@ -556,3 +556,97 @@ fn a_training_step_by_hand_matches_the_engines_gradients_and_the_optimisers_upda
         .expect_err("past the end");
     assert!(e.to_string().contains("values, 0 to"), "{e}");
 }
+
+/// Walks every node of `model` at its first, a middle and its last output value (and a few more
+/// for recurrent layers, whose states run through time) and compares with the recorded value.
+fn walk_every_node(model: &mut Model, x: &[f32]) -> usize {
+    use glassbox_engine::explain::steps::walkthrough;
+    let outputs = model.forward_record(x, 1).expect("runs");
+    let weights = model.weights();
+    let mut checked = 0;
+    for out in &outputs {
+        let size: usize = out.shape.iter().product();
+        for index in [0, size / 3, size / 2 + 1, size - 1] {
+            let index = index.min(size - 1);
+            let w = walkthrough(model.spec(), model.report(), &outputs, &weights, &out.id, index)
+                .unwrap_or_else(|e| panic!("{}: {e}", out.id));
+            let last = w.operations.last().expect("an operation").result;
+            assert!(
+                (last - w.recorded).abs() <= 2e-5 * (1.0 + w.recorded.abs()),
+                "{} ({}) at {index}: {last} by hand against {} recorded",
+                out.id,
+                w.layer,
+                w.recorded
+            );
+            checked += 1;
+        }
+    }
+    checked
+}
+
+#[test]
+fn every_layer_kind_has_a_step_by_step_view_that_recomputes_its_output() {
+    use glassbox_engine::graph::{EdgeSpec, Recurrent, SequencePooling};
+    let recurrent = |hidden, return_sequences, bidirectional| Recurrent { hidden, return_sequences, bidirectional };
+    // Token ids in, through every sequence layer kind: learned positions, a two-way GRU, a plain
+    // RNN, an LSTM over both (two-way, its last states), layer norm, a Transformer block.
+    let mut graph = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![7] },
+        LayerSpec::Embedding { vocab: 12, dim: 6 },
+        LayerSpec::PositionalEncoding { learned: true },
+        LayerSpec::Gru(recurrent(5, true, true)),
+        LayerSpec::Rnn(recurrent(4, true, false)),
+        LayerSpec::LayerNorm { eps: 1e-5 },
+        LayerSpec::TransformerBlock { heads: 2, ff: 12, causal: true },
+        LayerSpec::Lstm(recurrent(3, false, true)),
+        LayerSpec::Dense { units: 3, bias: true },
+    ]);
+    let mut model = Model::new(&graph, 4).expect("valid");
+    let tokens = [3.0, 0.0, 11.0, 5.0, 5.0, 1.0, 9.0];
+    let mut checked = walk_every_node(&mut model, &tokens);
+
+    // Images through batch norm (its running statistics moved by training first), a residual
+    // add, a concatenation, global average pooling, dropout and sinusoidal positions on a
+    // sequence read by a dense layer at every position and pooled three ways.
+    graph = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![2, 6, 6] },
+        LayerSpec::Conv2d { filters: 3, kernel: 3, stride: 1, padding: 1 },
+        LayerSpec::BatchNorm { momentum: 0.5, eps: 1e-5 },
+        LayerSpec::Gelu,
+        LayerSpec::Add,
+        LayerSpec::GlobalAvgPool,
+        LayerSpec::Dropout { rate: 0.5 },
+        LayerSpec::Reshape { shape: vec![3, 1] },
+        LayerSpec::PositionalEncoding { learned: false },
+        LayerSpec::Dense { units: 4, bias: true },
+        LayerSpec::SequencePool { mode: SequencePooling::Last },
+        LayerSpec::Concat,
+        LayerSpec::Dense { units: 2, bias: true },
+    ]);
+    // The add also reads the convolution (a residual), the concatenation the dropout's output.
+    graph.edges.push(EdgeSpec { from: "conv2d1".into(), to: "add1".into(), port: 1 });
+    graph.edges.push(EdgeSpec { from: "dropout1".into(), to: "concat1".into(), port: 1 });
+    let mut model = Model::new(&graph, 6).expect("valid");
+    assert!(model.report().problems.is_empty(), "{:?}", model.report().problems);
+    let images: Vec<f32> = (0..2 * 2 * 36).map(|i| ((i * 37 % 23) as f32 / 11.0) - 1.0).collect();
+    let batch = glassbox_engine::data::Batch {
+        inputs: images.clone(),
+        targets: glassbox_engine::data::Targets::Classes(vec![0, 1]),
+        len: 2,
+    };
+    let mut opt = Optimizer::new(OptimizerSpec::adam(1e-2));
+    for step in 0..3 {
+        model.train_step(&batch, LossSpec::CrossEntropy, &mut opt, step).expect("trains");
+    }
+    let running = &model.weights()["batchnorm1.running_mean"];
+    assert!(running.iter().any(|&m| m != 0.0), "the running mean moved: {running:?}");
+    checked += walk_every_node(&mut model, &images[72..]);
+    for mode in [SequencePooling::Mean, SequencePooling::First] {
+        let mut pooled = graph.clone();
+        if let Some(n) = pooled.nodes.iter_mut().find(|n| n.id == "sequencepool1") {
+            n.layer = LayerSpec::SequencePool { mode };
+        }
+        checked += walk_every_node(&mut Model::new(&pooled, 7).expect("valid"), &images[..72]);
+    }
+    assert!(checked >= 100, "{checked}");
+}
