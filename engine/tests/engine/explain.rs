@@ -447,8 +447,10 @@ fn step_by_step_numbers_recompute_every_nodes_output() {
     )
     .expect("valid");
     let outputs = gru.forward_record(&[0.5; 18], 1).expect("runs");
-    let e = walkthrough(gru.spec(), gru.report(), &outputs, &gru.weights(), "gru1", 0).expect_err("not yet");
-    assert!(e.to_string().contains("has no step-by-step view yet"), "{e}");
+    let e = walkthrough(gru.spec(), gru.report(), &outputs, &gru.weights(), "gru1", 4).expect_err("4 values");
+    assert!(e.to_string().contains("has 4 values a sample, 0 to 3"), "{e}");
+    let e = walkthrough(gru.spec(), gru.report(), &outputs, &gru.weights(), "nope", 0).expect_err("no node");
+    assert!(e.to_string().contains("nope is not in this inspection"), "{e}");
 }
 
 /// Every number of a training walk that the engine also has equals it; the update equals the one
