@@ -47,7 +47,8 @@ pub enum Cmd {
     /// its node id, so the numbers can be checked or plotted outside the app.
     Inspect(InspectArgs),
     /// Explains one test sample's prediction with an attribution method and writes the map: as a
-    /// tensor named `attribution` (.safetensors) or drawn over the input (.png).
+    /// tensor named `attribution` (.safetensors), drawn over the input (.png), or as a figure
+    /// with its title and colour bar for any input (.svg).
     Explain(ExplainArgs),
 }
 
@@ -91,7 +92,9 @@ pub struct ExplainArgs {
     /// Seed of the sampling methods (SmoothGrad, LIME, Kernel SHAP, the noise baseline).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Where to write: FILE.safetensors (the raw map) or FILE.png (an image's map over it).
+    /// Where to write: FILE.safetensors (the raw map), FILE.png (an image's map over it) or
+    /// FILE.svg (a figure with a title and a colour bar: the map over an image, bars for a text's
+    /// tokens or a table's features).
     #[arg(long)]
     pub out: PathBuf,
     /// Replace the file given to --out even if it is not a safetensors file.
@@ -288,16 +291,14 @@ fn model_with_weights(loaded: &Loaded, weights: &Path) -> Result<glassbox_engine
 /// Bad input (code 2): a notebook, weights file, sample, setting or output path that cannot be
 /// used; code 1 when the method fails.
 pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
-    let png = match args.out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-        Some("png") => true,
-        Some("safetensors") => false,
-        _ => {
-            return Err(bad_input(format!(
-                "--out {}: write a .safetensors file (the raw map) or a .png file (an image's map drawn over it)",
-                files::brief_path(&args.out)
-            )))
-        }
-    };
+    let format = args.out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    if !matches!(format.as_deref(), Some("png" | "svg" | "safetensors")) {
+        return Err(bad_input(format!(
+            "--out {}: write a .safetensors file (the raw map), a .png file (an image's map drawn over it) or an \
+             .svg figure (any input)",
+            files::brief_path(&args.out)
+        )));
+    }
     let loaded = load(&args.notebook, args.model.as_deref())?;
     test_sample(&loaded, &args.notebook, args.sample)?;
     let out = check_out(&args.out, &args.notebook, args.overwrite)?;
@@ -332,8 +333,37 @@ pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
         glassbox_engine::EngineError::Settings(_) | glassbox_engine::EngineError::Batch(_) => bad_input(e),
         other => CliError::new(1, other),
     })?;
-    let bytes = if png {
+    let classes = &loaded.splits.test.classes;
+    let class = |c: usize| match classes.get(c) {
+        Some(name) if *name != c.to_string() => format!("{c} ({})", brief(name)),
+        _ => c.to_string(),
+    };
+    let bytes = if format.as_deref() == Some("png") {
         crate::figures::attribution_png(&attribution, input, 10).map_err(bad_input)?
+    } else if format.as_deref() == Some("svg") {
+        let test = &loaded.splits.test;
+        let names = match (&test.vocab, model.input_kind()) {
+            (Some(vocab), glassbox_engine::explain::InputKind::Tokens { .. }) => input
+                .iter()
+                .map(|&id| vocab.tokens().get(id as usize).cloned().unwrap_or_else(|| format!("#{id}")))
+                .collect(),
+            _ => test.features.clone(),
+        };
+        let mut subtitle = format!(
+            "class {} explained; the model says {} (score {:.3})",
+            class(attribution.target),
+            class(attribution.predicted),
+            attribution.score
+        );
+        if let Some(c) = attribution.completeness {
+            subtitle.push_str(&format!("; shares add up to {:.3} for a change of {:.3}", c.sum, c.change));
+        }
+        let text = crate::figures::FigureText {
+            title: format!("{} of test sample {}", args.method.title(), args.sample),
+            subtitle,
+            names,
+        };
+        crate::figures::attribution_svg(&attribution, input, &text).map_err(|e| CliError::new(1, e))?.into_bytes()
     } else {
         let tensor = glassbox_engine::tensor::NodeOutput {
             id: "attribution".to_owned(),
@@ -344,11 +374,6 @@ pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
     };
     files::write_atomically(&out, &bytes)
         .map_err(|e| CliError::new(1, format!("cannot write {}: {e}", files::brief_path(&out))))?;
-    let classes = &loaded.splits.test.classes;
-    let class = |c: usize| match classes.get(c) {
-        Some(name) if *name != c.to_string() => format!("{c} ({})", brief(name)),
-        _ => c.to_string(),
-    };
     println!(
         "{} of class {} for test sample {} (the model says {}; score {:.4}) written to {} as {}",
         args.method.title(),

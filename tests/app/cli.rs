@@ -207,7 +207,76 @@ fn explain_writes_a_map_as_a_tensor_or_a_picture_and_says_whether_it_adds_up() {
         &["explain", nb, "--weights", w, "--sample", "4", "--method", "ig", "--out", txt.to_str().expect("utf-8")],
         "write a .safetensors file",
     );
+
+    // A figure: the map over the digit, its title, colour bar and legend, as SVG.
+    let svg_path = dir.join("saliency.svg");
+    let out = glassbox(&[
+        "explain",
+        nb,
+        "--weights",
+        w,
+        "--sample",
+        "4",
+        "--method",
+        "saliency",
+        "--out",
+        svg_path.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let svg = std::fs::read_to_string(&svg_path).expect("written");
+    let (texts, rects) = svg_parts(&svg);
+    assert!(texts.iter().any(|t| t == "Saliency of test sample 4"), "{texts:?}");
+    assert!(texts.iter().any(|t| t.contains("the model says")), "{texts:?}");
+    assert!(texts.iter().any(|t| t == "red: raised the score"), "{texts:?}");
+    assert!(rects.len() >= 28 * 28 + 240, "every pixel and the colour bar: {}", rects.len());
+    assert!(rects.iter().collect::<std::collections::BTreeSet<_>>().len() > 20, "not one flat colour");
+
+    // A text's figure: one bar per token, each named.
+    let nb = glassbox::assets_path("assets/notebooks/sentiment-lstm.json");
+    let nb = nb.to_str().expect("utf-8");
+    let weights = dir.join("lstm.safetensors");
+    let out = glassbox(&["train", nb, "--steps", "20", "--out", weights.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let svg_path = dir.join("occlusion.svg");
+    let out = glassbox(&[
+        "explain",
+        nb,
+        "--weights",
+        weights.to_str().expect("utf-8"),
+        "--sample",
+        "2",
+        "--method",
+        "occlusion",
+        "--out",
+        svg_path.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let svg = std::fs::read_to_string(&svg_path).expect("written");
+    let (texts, _) = svg_parts(&svg);
+    let loaded = Notebook::load(Path::new(nb)).expect("loads");
+    let splits = loaded.data.build().expect("data");
+    let vocab = splits.test.vocab.as_ref().expect("words");
+    let first = vocab.tokens()[splits.test.sample(2)[0] as usize].clone();
+    assert!(texts.contains(&first), "the first token {first} labels a bar: {texts:?}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// An SVG's text lines and its rectangles' fill colours (it must parse).
+fn svg_parts(svg: &str) -> (Vec<String>, Vec<String>) {
+    let doc = roxmltree::Document::parse(svg).expect("the SVG parses");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let texts = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .map(|t| t.trim().to_owned())
+        .collect();
+    let rects = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("rect"))
+        .map(|n| n.attribute("fill").unwrap_or_default().to_owned())
+        .collect();
+    (texts, rects)
 }
 
 fn assert_bad_input(args: &[&str], needle: &str) {
