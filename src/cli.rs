@@ -65,7 +65,7 @@ pub struct ExplainArgs {
     /// Which test sample, counting from 0.
     #[arg(long)]
     pub sample: usize,
-    /// saliency, gradxinput, smoothgrad, ig, gradcam, occlusion, lime or shap.
+    /// saliency, gradxinput, smoothgrad, ig, gradcam, gradcam++, occlusion, lime or shap.
     #[arg(long, value_parser = method_arg)]
     pub method: Method,
     /// The class to explain (default: the predicted one).

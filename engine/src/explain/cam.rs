@@ -1,21 +1,25 @@
 //! Grad-CAM: a layer's maps `A_k`, each weighted by the mean of the class score's gradient over
 //! it, added up and passed through a ReLU, then scaled up to the input by bilinear interpolation.
+//! Grad-CAM++ weighs each map by its positive gradients instead, each position by
+//! `alpha = g^2 / (2 g^2 + sum(A_k) g^3)`: the closed form for the exponentiated score, whose
+//! higher derivatives are powers of the first (Chattopadhay et al. 2018, eq. 19).
 
 use super::{Attribution, Explaining, InputKind, Scorer};
 use crate::tensor::Probe;
 use crate::EngineError;
 
-pub(super) fn grad_cam(model: &mut dyn Scorer, e: &Explaining<'_>) -> Result<Attribution, EngineError> {
+pub(super) fn grad_cam(model: &mut dyn Scorer, e: &Explaining<'_>, plus: bool) -> Result<Attribution, EngineError> {
+    let name = if plus { "Grad-CAM++" } else { "Grad-CAM" };
     let InputKind::Image { height, width, .. } = e.kind else {
-        return Err(EngineError::Settings(
-            "Grad-CAM explains images: this model does not read an image ([channels, height, width])".to_owned(),
-        ));
+        return Err(EngineError::Settings(format!(
+            "{name} explains images: this model does not read an image ([channels, height, width])"
+        )));
     };
     let nodes = model.map_nodes();
     let node = match &e.settings.layer {
         Some(id) => nodes.iter().find(|n| &n.id == id).ok_or_else(|| {
             EngineError::Settings(format!(
-                "{id} does not give maps ([channels, height, width]); Grad-CAM can weigh {}",
+                "{id} does not give maps ([channels, height, width]); {name} can weigh {}",
                 if nodes.is_empty() {
                     "no node of this model".to_owned()
                 } else {
@@ -24,11 +28,15 @@ pub(super) fn grad_cam(model: &mut dyn Scorer, e: &Explaining<'_>) -> Result<Att
             ))
         })?,
         None => nodes.iter().rev().find(|n| n.convolution).ok_or_else(|| {
-            EngineError::Settings("Grad-CAM needs a convolution layer, and this model has none".to_owned())
+            EngineError::Settings(format!("{name} needs a convolution layer, and this model has none"))
         })?,
     };
     let got = model.gradients(e.input, 1, &e.target_weights(1), Some(Probe::at(&node.id)))?;
-    let map = cam_of(&got.probe_values, &got.probe_grad, node.shape);
+    let map = if plus {
+        cam_plus_plus_of(&got.probe_values, &got.probe_grad, node.shape)
+    } else {
+        cam_of(&got.probe_values, &got.probe_grad, node.shape)
+    };
     let [_, h, w] = node.shape;
     Ok(e.answer(vec![1, height, width], upsample(&map, (h, w), (height, width))))
 }
@@ -42,6 +50,29 @@ pub(crate) fn cam_of(maps: &[f32], grads: &[f32], [k, h, w]: [usize; 3]) -> Vec<
         let weight = g.iter().sum::<f32>() / plane as f32;
         for (out, a) in cam.iter_mut().zip(&maps[c * plane..(c + 1) * plane]) {
             *out += weight * a;
+        }
+    }
+    cam.iter().map(|v| v.max(0.0)).collect()
+}
+
+/// Grad-CAM++'s map: `ReLU(sum over k of w_k A_k)` with `w_k = sum over positions of
+/// alpha * ReLU(g)` and `alpha = g^2 / (2 g^2 + sum(A_k) g^3)` (0 where the gradient is 0).
+pub(crate) fn cam_plus_plus_of(maps: &[f32], grads: &[f32], [k, h, w]: [usize; 3]) -> Vec<f32> {
+    let plane = h * w;
+    let mut cam = vec![0.0f32; plane];
+    for c in 0..k {
+        let (a, g) = (&maps[c * plane..(c + 1) * plane], &grads[c * plane..(c + 1) * plane]);
+        let total: f32 = a.iter().sum();
+        let weight: f32 = g
+            .iter()
+            .map(|&g| {
+                let denominator = 2.0 * g * g + total * g * g * g;
+                let alpha = if g == 0.0 || denominator == 0.0 { 0.0 } else { g * g / denominator };
+                alpha * g.max(0.0)
+            })
+            .sum();
+        for (out, v) in cam.iter_mut().zip(a) {
+            *out += weight * v;
         }
     }
     cam.iter().map(|v| v.max(0.0)).collect()

@@ -167,6 +167,10 @@ pub enum Method {
     /// A convolution layer's maps weighted by their mean gradients, through a ReLU, upsampled to
     /// the input (Selvaraju et al. 2017).
     GradCam,
+    /// Grad-CAM with each map's weight from its positive gradients, each position weighted by
+    /// higher derivatives of the exponentiated score (Chattopadhay et al. 2018): fairer to
+    /// several objects of one class and to maps active over a small area.
+    GradCamPlusPlus,
     /// How much the score drops when a patch is covered (Zeiler and Fergus 2014).
     Occlusion,
     /// A weighted linear model of the score over segments switched on and off (Ribeiro et al. 2016).
@@ -176,12 +180,13 @@ pub enum Method {
 }
 
 impl Method {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Saliency,
         Self::GradientXInput,
         Self::SmoothGrad,
         Self::IntegratedGradients,
         Self::GradCam,
+        Self::GradCamPlusPlus,
         Self::Occlusion,
         Self::Lime,
         Self::KernelShap,
@@ -196,6 +201,7 @@ impl Method {
             Self::SmoothGrad => "smoothgrad",
             Self::IntegratedGradients => "ig",
             Self::GradCam => "gradcam",
+            Self::GradCamPlusPlus => "gradcam++",
             Self::Occlusion => "occlusion",
             Self::Lime => "lime",
             Self::KernelShap => "shap",
@@ -211,6 +217,7 @@ impl Method {
             Self::SmoothGrad => "SmoothGrad",
             Self::IntegratedGradients => "Integrated Gradients",
             Self::GradCam => "Grad-CAM",
+            Self::GradCamPlusPlus => "Grad-CAM++",
             Self::Occlusion => "Occlusion",
             Self::Lime => "LIME",
             Self::KernelShap => "Kernel SHAP",
@@ -226,6 +233,7 @@ impl Method {
             Self::SmoothGrad => "The gradient averaged over noisy copies of the input, which removes much of its speckle.",
             Self::IntegratedGradients => "The gradient summed along the straight path from a baseline to the input, times their difference; the shares add up to the score's change.",
             Self::GradCam => "Where a convolution layer's maps that raise the class score are active, scaled up to the input.",
+            Self::GradCamPlusPlus => "Grad-CAM with each map weighted by where its gradient is positive, position by position: it covers every part that raised the score, not only the largest.",
             Self::Occlusion => "How much the class score drops when a patch of the input is covered.",
             Self::Lime => "A linear model fitted to the score of copies with some segments covered, weighted by how close each copy is to the input.",
             Self::KernelShap => "Each segment's average contribution over all ways of covering the others (Shapley values), estimated by a weighted fit; the shares add up to the score's change.",
@@ -238,7 +246,12 @@ impl Method {
     pub fn uses_gradient(self) -> bool {
         matches!(
             self,
-            Self::Saliency | Self::GradientXInput | Self::SmoothGrad | Self::IntegratedGradients | Self::GradCam
+            Self::Saliency
+                | Self::GradientXInput
+                | Self::SmoothGrad
+                | Self::IntegratedGradients
+                | Self::GradCam
+                | Self::GradCamPlusPlus
         )
     }
 
@@ -519,7 +532,8 @@ pub fn explain(
         Method::Saliency | Method::GradientXInput | Method::SmoothGrad | Method::IntegratedGradients => {
             gradient::attribute(model, &base, watch)?
         }
-        Method::GradCam => cam::grad_cam(model, &base)?,
+        Method::GradCam => cam::grad_cam(model, &base, false)?,
+        Method::GradCamPlusPlus => cam::grad_cam(model, &base, true)?,
         Method::Occlusion | Method::Lime | Method::KernelShap => perturb::attribute(model, &base, watch)?,
     };
     attribution.predicted = predicted;

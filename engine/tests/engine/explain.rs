@@ -158,6 +158,34 @@ fn on_a_trained_lenet_ig_adds_up_grad_cam_splits_and_randomising_changes_the_map
     assert!(close(&cam.values, &upsampled, 1e-5), "Grad-CAM differs from the split forward");
     assert!(cam.values.iter().any(|&v| v > 0.0), "the map is not empty");
 
+    // Grad-CAM++ from the same split: each map's weight is the sum over positions of
+    // alpha * ReLU(g), alpha = g^2 / (2 g^2 + sum(A) g^3).
+    let plus = run(
+        &mut model,
+        x,
+        &Settings { layer: Some("conv2d2".into()), ..Settings::of(Method::GradCamPlusPlus) },
+        &reference,
+    );
+    let mut by_hand = vec![0.0f64; plane];
+    for c in 0..k {
+        let (a, g) = (&maps[c * plane..(c + 1) * plane], &split.probe_grad[c * plane..(c + 1) * plane]);
+        let total: f64 = a.iter().map(|&v| f64::from(v)).sum();
+        let mut weight = 0.0f64;
+        for &g in g {
+            let g = f64::from(g);
+            if g > 0.0 {
+                weight += g * g / (2.0 * g * g + total * g * g * g) * g;
+            }
+        }
+        for (o, m) in by_hand.iter_mut().zip(a) {
+            *o += weight * f64::from(*m);
+        }
+    }
+    let by_hand: Vec<f32> = by_hand.iter().map(|v| v.max(0.0) as f32).collect();
+    let upsampled = glassbox_engine::explain::upsample(&by_hand, (8, 8), (28, 28));
+    assert!(close(&plus.values, &upsampled, 1e-4), "Grad-CAM++ differs from the split forward");
+    assert!(plus.values.iter().any(|&v| v > 0.0) && plus.values != cam.values, "its own map");
+
     // Randomising every weight changes the map: the gradient methods' clearly (Integrated
     // Gradients' strength still follows the ink, its signs do not), Grad-CAM's at least in part.
     for method in [Method::Saliency, Method::IntegratedGradients, Method::GradCam] {

@@ -330,12 +330,15 @@ fn method_toggles(
         ui.label("Methods:");
         for method in Method::ALL {
             let on = methods.contains(&method);
-            let usable = method != Method::GradCam || kind.is_none_or(|k| matches!(k, InputKind::Image { .. }));
+            let usable = !matches!(method, Method::GradCam | Method::GradCamPlusPlus)
+                || kind.is_none_or(|k| matches!(k, InputKind::Image { .. }));
             let button = ui.add_enabled(usable, egui::Button::selectable(on, method.title()));
             let button = if usable {
                 button.on_hover_text(method.explanation())
             } else {
-                button.on_disabled_hover_text("Grad-CAM weighs a convolution layer's maps: it explains images")
+                button.on_disabled_hover_text(
+                    "Grad-CAM and Grad-CAM++ weigh a convolution layer's maps: they explain images",
+                )
             };
             if button.clicked() {
                 let mut next: Vec<Method> = methods.to_vec();
