@@ -9,16 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-$(nproc)}
-py=${TORCH_PYTHON:-}
-if [ -z "$py" ]; then
-  venv="${XDG_CACHE_HOME:-$HOME/.cache}/glassbox-torch"
-  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch, captum, sklearn" 2>/dev/null; then
-    echo "installing PyTorch, Captum and scikit-learn into $venv (first run only)..." >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q torch captum scikit-learn
-  fi
-  py="$venv/bin/python"
-fi
+py=$(scripts/torch-python.sh torch captum scikit-learn)
 ours=$(ONLY=explain RAYON_NUM_THREADS=$threads cargo bench -q --bench inspection 2>/dev/null | grep '^explain ')
 theirs=$(THREADS=$threads "$py" benches/reference_captum.py 2>/dev/null)
 echo "Glassbox:"; echo "$ours" | sed 's/^/  /'

@@ -7,16 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-$(nproc)}
-py=${TORCH_PYTHON:-}
-if [ -z "$py" ]; then
-  venv="${XDG_CACHE_HOME:-$HOME/.cache}/glassbox-torch"
-  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
-    echo "installing PyTorch into $venv (first run only)..." >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q torch
-  fi
-  py="$venv/bin/python"
-fi
+py=$(scripts/torch-python.sh torch)
 ours=$(RAYON_NUM_THREADS=$threads cargo bench -q --bench train_step 2>/dev/null | grep -E '^(lenet|mlp|transformer|lstm) ')
 theirs=$(THREADS=$threads "$py" benches/reference_pytorch.py)
 echo "Glassbox:"; echo "$ours" | sed 's/^/  /'

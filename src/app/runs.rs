@@ -48,23 +48,6 @@ pub(super) struct ModelRun {
     pub inspector: super::inspect::Inspector,
 }
 
-impl ModelRun {
-    /// Whether the model has a run its trainer can answer questions about (started, not stopped
-    /// or failed).
-    pub fn is_live(&self) -> bool {
-        self.record.run.is_some()
-            && !matches!(
-                self.record.state,
-                glassbox_engine::train::RunState::Stopped | glassbox_engine::train::RunState::Failed(_)
-            )
-    }
-
-    /// The model's input shape per sample, when its graph has one.
-    pub fn input_shape(&self) -> Option<Vec<usize>> {
-        self.report.input.as_ref().and_then(|id| self.report.shape_of(id)).map(<[usize]>::to_vec)
-    }
-}
-
 /// How finely the decision boundary of a 2-D set is drawn: this many points a side.
 pub(super) const BOUNDARY_GRID: usize = 100;
 
@@ -109,6 +92,21 @@ pub(super) struct Misfit {
 }
 
 impl ModelRun {
+    /// Whether the model has a run its trainer can answer questions about (started, not stopped
+    /// or failed).
+    pub fn is_live(&self) -> bool {
+        self.record.run.is_some()
+            && !matches!(
+                self.record.state,
+                glassbox_engine::train::RunState::Stopped | glassbox_engine::train::RunState::Failed(_)
+            )
+    }
+
+    /// The model's input shape per sample, when its graph has one.
+    pub fn input_shape(&self) -> Option<Vec<usize>> {
+        self.report.input.as_ref().and_then(|id| self.report.shape_of(id)).map(<[usize]>::to_vec)
+    }
+
     /// Ends the run (its trainer stays, idle) and forgets what it recorded.
     pub fn stop(&mut self) {
         if let Some(session) = &self.session {

@@ -418,8 +418,8 @@ pub fn training_step(
     let (gradient_op, mut entry_at) =
         weight_gradient(&layer, pname, &position, owner_input, owner, &deltas[0], engine_grad, param);
     let mut entries = vec![entry_at];
-    for k in 1..route.len() {
-        entry_at = local(k).map_or_else(|| argmax_abs(deltas[k].iter().copied()), |l| l.next(entry_at));
+    for (k, delta) in deltas.iter().enumerate().skip(1) {
+        entry_at = local(k).map_or_else(|| argmax_abs(delta.iter().copied()), |l| l.next(entry_at));
         entries.push(entry_at);
     }
 

@@ -188,6 +188,9 @@ struct Run {
     /// Every step's progress since the last progress event (the newest is the one it reports).
     unsent: Vec<Progress>,
     rate: Option<(Instant, usize)>,
+    /// The training split's range and mean (the attribution baselines), worked out on the first
+    /// explanation: the data does not change during a run.
+    reference: Option<crate::explain::Reference>,
 }
 
 impl Run {
@@ -330,6 +333,7 @@ fn build(id: RunId, start: StartRun) -> Result<Run, EngineError> {
         last_sent: None,
         unsent: Vec::new(),
         rate: None,
+        reference: None,
     };
     // One sample through the model, so anything the preflight cannot see is a message now.
     let first = run.start.data.train.batch(&[0]);
@@ -1075,6 +1079,7 @@ fn explain(
     watch: &mut dyn FnMut(f32) -> bool,
 ) -> Result<super::Explanation, EngineError> {
     use crate::explain::{self, Scorer as _};
+    let reference = run.reference.get_or_insert_with(|| explain::Reference::of(&run.start.data.train)).clone();
     let (model, step, data) = run.model_at(request.moment)?;
     let split = match request.split {
         Split::Train => &data.train,
@@ -1091,7 +1096,6 @@ fn explain(
             )))
         }
     };
-    let reference = explain::Reference::of(&data.train);
     let kind = model.input_kind();
     let total = request.methods.len() * if request.randomisation { 2 } else { 1 }
         + usize::from(request.global)

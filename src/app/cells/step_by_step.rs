@@ -318,7 +318,7 @@ fn terms(ui: &mut egui::Ui, k: usize, op: &Operation) {
         Some(columns)
             if columns > 0
                 && op.terms.len() > SHOWN
-                && (op.terms.len() % (columns * columns) != 0 || columns * columns > SHOWN) =>
+                && (!op.terms.len().is_multiple_of(columns * columns) || columns * columns > SHOWN) =>
         {
             picture(ui, &op.terms, columns);
         }
