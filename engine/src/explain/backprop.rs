@@ -56,8 +56,21 @@ struct Local<'a> {
     out_shape: &'a [usize],
     /// The gradient at the node's output.
     dy: &'a [f32],
-    /// The node's weight (`<node>.weight`), when it has one.
+    /// The node's weight (`<node>.weight`), when it has one; a norm's scale and running variance.
     w: Option<&'a [f32]>,
+    gamma: Option<&'a [f32]>,
+    running_var: Option<&'a [f32]>,
+}
+
+/// A number in a label: four significant digits, tiny ones in e-notation.
+fn num(v: f32) -> String {
+    if v == 0.0 {
+        "0".to_owned()
+    } else if v.abs() < 1e-3 {
+        format!("{v:.2e}")
+    } else {
+        format!("{v:.4}")
+    }
 }
 
 fn sum(terms: &[(String, f32)]) -> f32 {
@@ -129,7 +142,10 @@ impl Local<'_> {
                 let (units, w) = (*self.out_shape.last()?, self.w?);
                 let (t, i) = (e / features, e % features);
                 let terms: Vec<(String, f32)> = (0..units)
-                    .map(|j| (format!("W[{i},{j}] · δy[{j}]"), w[i * units + j] * dy[t * units + j]))
+                    .map(|j| {
+                        let (a, b) = (w[i * units + j], dy[t * units + j]);
+                        (format!("W[{i},{j}] · δy[{j}] ({} × {})", num(a), num(b)), a * b)
+                    })
                     .collect();
                 Rule {
                     formula: format!("δx[{i}] = Σ_j W[{i}, j] · δy[j]"), value: sum(&terms), terms, columns: None
@@ -144,7 +160,11 @@ impl Local<'_> {
                     value: dy[e] * s,
                 }
             }
-            LayerSpec::Flatten | LayerSpec::Reshape { .. } | LayerSpec::Dropout { .. } | LayerSpec::Add => Rule {
+            LayerSpec::Flatten
+            | LayerSpec::Reshape { .. }
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::Add
+            | LayerSpec::PositionalEncoding { .. } => Rule {
                 formula: "δx = δy (this node passes each value on unchanged)".to_owned(),
                 terms: vec![("δy".to_owned(), dy[e])],
                 columns: None,
@@ -203,6 +223,44 @@ impl Local<'_> {
                     columns: None,
                 }
             }
+            LayerSpec::LayerNorm { eps } => {
+                // x̂ = (x − μ)/σ over the row; with g = γ δy: δx_i = (g_i − mean(g) − x̂_i mean(g x̂)) / σ.
+                let (gamma, row) = (self.gamma?, e / features * features);
+                let xs = &x[row..row + features];
+                let d = features as f32;
+                let mean = xs.iter().sum::<f32>() / d;
+                let sigma = (xs.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / d + eps).sqrt();
+                let xhat: Vec<f32> = xs.iter().map(|v| (v - mean) / sigma).collect();
+                let g: Vec<f32> = (0..features).map(|i| gamma[i] * dy[row + i]).collect();
+                let mean_g = g.iter().sum::<f32>() / d;
+                let mean_gx = g.iter().zip(&xhat).map(|(a, b)| a * b).sum::<f32>() / d;
+                let i = e - row;
+                Rule {
+                    formula: "δx_i = (g_i − mean(g) − x̂_i · mean(g · x̂)) / σ, with g = γ · δy".to_owned(),
+                    terms: vec![
+                        ("g_i".to_owned(), g[i]),
+                        ("mean(g)".to_owned(), mean_g),
+                        ("x̂_i".to_owned(), xhat[i]),
+                        ("mean(g · x̂)".to_owned(), mean_gx),
+                        ("σ".to_owned(), sigma),
+                    ],
+                    columns: None,
+                    value: (g[i] - mean_g - xhat[i] * mean_gx) / sigma,
+                }
+            }
+            LayerSpec::BatchNorm { eps, .. } => {
+                // In evaluation the statistics are constants: a fixed scale per channel.
+                let (gamma, var) = (self.gamma?, self.running_var?);
+                let per_channel: usize = self.in_shape[1..].iter().product();
+                let c = e / per_channel.max(1);
+                let scale = gamma[c] / (var[c] + eps).sqrt();
+                Rule {
+                    formula: "δx = δy · γ / √(σ² + ε) (the running statistics are constants here)".to_owned(),
+                    terms: vec![("δy".to_owned(), dy[e]), ("γ / √(σ² + ε)".to_owned(), scale)],
+                    columns: None,
+                    value: dy[e] * scale,
+                }
+            }
             LayerSpec::GlobalAvgPool => {
                 let area: usize = self.in_shape[1..].iter().product();
                 let c = e / area.max(1);
@@ -249,10 +307,10 @@ impl Local<'_> {
                             if oy >= oh || ox >= ow {
                                 continue;
                             }
-                            let wv = w[((f * c_in + c) * k + ky) * k + kx];
+                            let (wv, g) = (w[((f * c_in + c) * k + ky) * k + kx], dy[(f * oh + oy) * ow + ox]);
                             terms.push((
-                                format!("W[{f},{c},{ky},{kx}] · δy[{f},{oy},{ox}]"),
-                                wv * dy[(f * oh + oy) * ow + ox],
+                                format!("W[{f},{c},{ky},{kx}] · δy[{f},{oy},{ox}] ({} × {})", num(wv), num(g)),
+                                wv * g,
                             ));
                         }
                     }
@@ -290,6 +348,9 @@ impl Local<'_> {
             | LayerSpec::Reshape { .. }
             | LayerSpec::Dropout { .. }
             | LayerSpec::Add
+            | LayerSpec::PositionalEncoding { .. }
+            | LayerSpec::LayerNorm { .. }
+            | LayerSpec::BatchNorm { .. }
             | LayerSpec::Softmax => e,
             LayerSpec::GlobalAvgPool => e / self.in_shape[1..].iter().product::<usize>().max(1),
             LayerSpec::SequencePool { .. } => e % features,
@@ -325,8 +386,8 @@ pub fn training_step(
     optimizer: &mut Optimizer,
     loss: LossSpec,
     sample: &Batch,
-    param: &str,
-    entry: usize,
+    (param, entry): (&str, usize),
+    classes: &[String],
 ) -> Result<TrainingWalk, EngineError> {
     if sample.len != 1 {
         return Err(EngineError::Settings("a training step is worked out for one sample".to_owned()));
@@ -358,8 +419,9 @@ pub fn training_step(
     let output_of = |id: &str| outputs.iter().find(|o| o.id == id);
     let out = outputs.last().ok_or_else(|| EngineError::Internal("a model without nodes".to_owned()))?;
 
-    // The loss, and its gradient at the output.
-    let (mut operations, dz) = loss_operations(loss, out, &sample.targets, engine.loss)?;
+    // The loss's gradient at the output (its operations are written once the walk's entry at the
+    // output is known).
+    let (_, dz) = loss_operations(loss, out, &sample.targets, engine.loss, (0, classes))?;
 
     // The route from the weight's node to the output, following the first consumer each time.
     let mut leads: BTreeSet<&str> = BTreeSet::from([out.id.as_str()]);
@@ -407,6 +469,8 @@ pub fn training_step(
             out_shape: &output.shape,
             dy: &deltas[k],
             w: weights.get(&format!("{id}.weight")).map(Vec::as_slice),
+            gamma: weights.get(&format!("{id}.gamma")).map(Vec::as_slice),
+            running_var: weights.get(&format!("{id}.running_var")).map(Vec::as_slice),
         })
     };
 
@@ -423,7 +487,9 @@ pub fn training_step(
         entries.push(entry_at);
     }
 
-    // Back from the output, one node at a time.
+    // The loss at the row the walk follows, then back from the output, one node at a time.
+    let focus = entries.last().copied().unwrap_or(0);
+    let (mut operations, _) = loss_operations(loss, out, &sample.targets, engine.loss, (focus, classes))?;
     let backward_at = operations.len() - 1;
     for k in (1..route.len()).rev() {
         let (id, before_id) = (&route[k], &route[k - 1]);
@@ -448,7 +514,8 @@ pub fn training_step(
             None => Operation {
                 what: format!(
                     "back through {id} ({kind}): the gradient at {before_id}{at}, as the engine's backward pass \
-                     works it out (this view does not spell out a {kind} layer's backward rule)"
+                     works it out (this view does not spell out the backward rule of {kind} layers{})",
+                    if matches!(kind, "LSTM" | "GRU" | "RNN") { ": it runs back through every time step" } else { "" }
                 ),
                 formula: format!("δx = ∂L/∂x through {kind}"),
                 terms: Vec::new(),
@@ -496,6 +563,7 @@ fn loss_operations(
     out: &NodeOutput,
     targets: &Targets,
     engine_loss: f32,
+    (focus, names): (usize, &[String]),
 ) -> Result<(Vec<Operation>, Vec<f32>), EngineError> {
     let y = &out.values;
     let list = |name: &str, v: &[f32]| -> Vec<(String, f32)> {
@@ -530,25 +598,37 @@ fn loss_operations(
                 .enumerate()
                 .map(|(i, p)| (p - f32::from(u8::from(labels[i / classes] == i % classes))) / rows as f32)
                 .collect();
+            // The row the walk follows back (a sequence has one per position).
+            let row = (focus / classes).min(rows - 1);
+            let name = |c: usize| match names.get(c) {
+                Some(n) if *n != c.to_string() => format!("{c} ({n})"),
+                _ => c.to_string(),
+            };
+            let (at, right) = if rows == 1 {
+                (String::new(), format!("the right class is {}", name(labels[0])))
+            } else {
+                (format!(" at position {row}"), format!("the right token there is {}", name(labels[row])))
+            };
+            let span = row * classes..(row + 1) * classes;
             let mut ops = vec![
                 op(
-                    format!("the model's output scores for this sample (logits; the right class is {})", labels[0]),
+                    format!("the model's output scores{at} for this sample (logits; {right})"),
                     "z",
-                    list("z", &y[..classes]),
+                    list("z", &y[span.clone()]),
                     f32::NAN,
                     None,
                 ),
                 op(
                     "the softmax turns them into probabilities".to_owned(),
                     "p_k = e^z_k / Σ_i e^z_i",
-                    list("p", &probs[..classes]),
+                    list("p", &probs[span.clone()]),
                     f32::NAN,
                     None,
                 ),
             ];
             if rows == 1 {
                 ops.push(op(
-                    format!("the loss: how surprised the model is by the right class, {}", labels[0]),
+                    format!("the loss: how surprised the model is by the right class, {}", name(labels[0])),
                     "L = −ln p_y",
                     vec![("p_y".to_owned(), probs[labels[0]])],
                     mean,
@@ -570,10 +650,13 @@ fn loss_operations(
                     "the way back starts: the loss's gradient at each score is its probability, less 1 for the right class"
                         .to_owned()
                 } else {
-                    format!("the way back starts: at each score, its probability less 1 for the right token, over {rows}")
+                    format!(
+                        "the way back starts: at each score, its probability less 1 for the right token, over {rows} \
+                         positions (position {row} shown)"
+                    )
                 },
                 if rows == 1 { "δz_k = p_k − [k = y]" } else { "δz_k = (p_k − [k = y]) / T" },
-                list("δz", &dz[..classes]),
+                list("δz", &dz[span]),
                 f32::NAN,
                 None,
             ));
@@ -657,9 +740,10 @@ fn weight_gradient(
             let rows = x.values.len() / features.max(1);
             let terms: Vec<(String, f32)> = (0..rows)
                 .map(|t| {
+                    let (a, b) = (x.values[t * features + i], delta[t * units + j]);
                     let tag =
                         if rows > 1 { format!("x[{t},{i}] · δy[{t},{j}]") } else { format!("x[{i}] · δy[{j}]") };
-                    (tag, x.values[t * features + i] * delta[t * units + j])
+                    (format!("{tag} ({} × {})", num(a), num(b)), a * b)
                 })
                 .collect();
             let t = argmax_abs(terms.iter().map(|t| t.1));
@@ -702,7 +786,8 @@ fn weight_gradient(
                     } else {
                         0.0
                     };
-                    terms.push((format!("x[{c},{iy},{ix}] · δy[{f},{oy},{ox}]"), v * delta[(f * oh + oy) * ow + ox]));
+                    let g = delta[(f * oh + oy) * ow + ox];
+                    terms.push((format!("x[{c},{iy},{ix}] · δy[{f},{oy},{ox}] ({} × {})", num(v), num(g)), v * g));
                 }
             }
             let best = argmax_abs(terms.iter().map(|t| t.1));
@@ -734,6 +819,36 @@ fn weight_gradient(
                     format!("{param}[{f}]'s gradient: the bias is added at every position of filter {f}'s output"),
                 ),
                 f * oh * ow + best,
+            )
+        }
+        (LayerSpec::Embedding { dim, .. }, "weight", Some(ids)) => {
+            let (token, d) = (at[0], at[1]);
+            let positions: Vec<usize> =
+                ids.values.iter().enumerate().filter(|(_, &id)| id as usize == token).map(|(t, _)| t).collect();
+            let terms: Vec<(String, f32)> = positions
+                .iter()
+                .map(|&t| (format!("δy[{t},{d}] (token {token} at position {t})"), delta[t * dim + d]))
+                .collect();
+            let what = if positions.is_empty() {
+                format!(
+                    "{param}[{token},{d}]'s gradient: row {token} of the table is looked up only where token {token} \
+                     occurs, and it does not occur in this sample, so this step gives it no gradient (an optimiser \
+                     with momentum still moves it)"
+                )
+            } else {
+                format!(
+                    "{param}[{token},{d}]'s gradient: the gradient at number {d} of every position holding token {token}, added up"
+                )
+            };
+            let best = positions.get(argmax_abs(terms.iter().map(|t| t.1))).copied().unwrap_or(0);
+            (
+                done(
+                    format!("∂L/∂W[{token},{d}] = Σ δy[t, {d}] over positions t with token {token}"),
+                    terms,
+                    None,
+                    what,
+                ),
+                best * dim + d,
             )
         }
         _ => engine_gradient(layer, param, engine, delta),

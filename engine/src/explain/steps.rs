@@ -100,7 +100,13 @@ pub fn walkthrough(
             let at = if input.shape.len() > 1 { format!(" at position {t}") } else { String::new() };
             let w = param("weight")?;
             let products: Vec<(String, f32)> =
-                x.iter().enumerate().map(|(i, &xi)| (format!("x{i} · w{i}"), xi * w[i * units + unit])).collect();
+                x.iter()
+                    .enumerate()
+                    .map(|(i, &xi)| {
+                        let wi = w[i * units + unit];
+                        (format!("x{i} · w{i} ({xi:.4} × {wi:.4})"), xi * wi)
+                    })
+                    .collect();
             let sum: f32 = products.iter().map(|p| p.1).sum();
             let mut ops = vec![
                 Operation {
@@ -214,6 +220,14 @@ pub fn walkthrough(
                 })
                 .collect();
             let max = node.layer.kind() == LayerKind::MaxPool2d;
+            let mut window = window;
+            if max {
+                // The first largest is the one the gradient goes back to.
+                let top = window.iter().map(|t| t.1).fold(f32::NEG_INFINITY, f32::max);
+                if let Some(t) = window.iter_mut().find(|t| t.1.to_bits() == top.to_bits()) {
+                    t.0.push_str(" (the largest)");
+                }
+            }
             let result = if max {
                 window.iter().map(|t| t.1).fold(f32::NEG_INFINITY, f32::max)
             } else {
@@ -579,7 +593,7 @@ fn attention_steps(
     let y: f32 = (0..dim).map(|i| mixed[i] * out_w[i * dim + j]).sum::<f32>() + out_b[j];
     vec![
         listed(
-            format!("head {h}'s query at position {t} (the input at {t} through the query weights)"),
+            format!("head {}'s query at position {t} (the input at {t} through the query weights)", h + 1),
             "q = x W_q + b_q",
             list("q", q),
             f32::NAN,
@@ -594,7 +608,7 @@ fn attention_steps(
             f32::NAN,
         ),
         listed(
-            format!("the softmax of the scores: where position {t} looks (row {t} of head {h}'s attention map)"),
+            format!("the softmax of the scores: where position {t} looks (row {t} of head {}'s attention map)", h + 1),
             "p_s = e^z_s / Σ e^z_r",
             list("p", probs_h),
             f32::NAN,
@@ -700,7 +714,7 @@ fn transformer_steps<'a>(
         listed(
             format!(
                 "attention over the normalised rows: where position {t} looks, for head {} (every head mixes the values by its own shares)",
-                j / dh.max(1)
+                j / dh.max(1) + 1
             ),
             "p_s = softmax_s((q · k_s) / √d_head)",
             list("p", probs),
@@ -728,7 +742,10 @@ fn transformer_steps<'a>(
         listed(
             format!("back to feature {j}: the hidden units through W₂, plus b₂"),
             "f = Σ_k h_k W₂[k, j] + b₂[j]",
-            (0..ff).map(|k| (format!("h{k} · W₂[{k},{j}]"), hidden[k] * w2[k * d + j])).collect(),
+            (0..ff)
+                .map(|k| (format!("h{k} · W₂[{k},{j}]"), hidden[k] * w2[k * d + j]))
+                .chain(std::iter::once((format!("b₂[{j}]"), c2[j])))
+                .collect(),
             back,
         ),
         listed(

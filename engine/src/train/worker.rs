@@ -1189,8 +1189,8 @@ fn work_training_step(
         &mut run.optimizer,
         run.config.loss,
         &sample,
-        &request.param,
-        request.entry,
+        (&request.param, request.entry),
+        &data.classes,
     )
     .map_err(|e| e.to_string())
 }

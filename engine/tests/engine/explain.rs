@@ -259,8 +259,8 @@ fn text_is_explained_token_by_token_and_ig_adds_up_on_the_embeddings() {
     for method in Method::ALL {
         let s = Settings { samples: 200, patch: 1, stride: 1, ..Settings::of(method) };
         let got = explain(&mut model, x, &s, &reference, &mut |_| true);
-        if method == Method::GradCam {
-            assert!(matches!(got, Err(EngineError::Settings(_))), "Grad-CAM explains images only");
+        if matches!(method, Method::GradCam | Method::GradCamPlusPlus) {
+            assert!(matches!(got, Err(EngineError::Settings(_))), "{method} explains images only");
             continue;
         }
         let a = got.unwrap_or_else(|e| panic!("{method}: {e}"));
@@ -491,7 +491,7 @@ fn check_training_walks(model: &mut Model, opt: &mut Optimizer, loss: LossSpec, 
         let size: usize = shape.iter().product();
         let entry = (size / 3 + k) % size;
         let sample = data.batch(&[index + k]);
-        let walk = training_step(model, opt, loss, &sample, param, entry).expect("walks");
+        let walk = training_step(model, opt, loss, &sample, (param, entry), &data.classes).expect("walks");
         assert_eq!(walk.steps_done, opt.steps());
         assert!(walk.backward_at < walk.update_at && walk.update_at < walk.operations.len(), "{param}");
         for op in &walk.operations {
@@ -542,8 +542,9 @@ fn a_training_step_by_hand_matches_the_engines_gradients_and_the_optimisers_upda
     let mut compared = check_training_walks(&mut lenet, &mut adam, LossSpec::CrossEntropy, &test, 0);
     // The route through LeNet's convolution, pooling, flattening and dense layers is worked out by
     // hand at every node (each with the engine's number beside it).
-    let walk = training_step(&mut lenet, &mut adam, LossSpec::CrossEntropy, &test.batch(&[9]), "conv2d1.weight", 7)
-        .expect("walks");
+    let walk =
+        training_step(&mut lenet, &mut adam, LossSpec::CrossEntropy, &test.batch(&[9]), ("conv2d1.weight", 7), &[])
+            .expect("walks");
     let back = &walk.operations[walk.backward_at + 1..walk.update_at - 1];
     assert!(back.len() >= 6, "{} nodes back", back.len());
     assert!(back.iter().all(|op| op.check.is_some() && !op.terms.is_empty()), "{back:#?}");
@@ -577,14 +578,66 @@ fn a_training_step_by_hand_matches_the_engines_gradients_and_the_optimisers_upda
         }
         compared += check_training_walks(&mut model, &mut opt, loss, itest, 0);
     }
+
+    // A sequence model with a loss at every position: token ids through an embedding, learned
+    // positions, layer norm, a dense layer at each position and one over them, then a
+    // Transformer block and an LSTM (worked out by the engine), under Adam.
+    use glassbox_engine::data::{sequence_task, SequenceTask};
+    let (data, _) = sequence_task(SequenceTask::Reverse, 6, 8, 400, 1);
+    let (strain, stest) = split(&data, 0.2, 2);
+    let seq = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![6] },
+        LayerSpec::Embedding { vocab: 8, dim: 8 },
+        LayerSpec::PositionalEncoding { learned: true },
+        LayerSpec::LayerNorm { eps: 1e-5 },
+        LayerSpec::Dense { units: 8, bias: true },
+        LayerSpec::Relu,
+        LayerSpec::TransformerBlock { heads: 2, ff: 16, causal: false },
+        LayerSpec::Lstm(glassbox_engine::graph::Recurrent { hidden: 8, return_sequences: true, bidirectional: false }),
+        LayerSpec::Dense { units: 8, bias: true },
+    ]);
+    let mut model = Model::new(&seq, 3).expect("valid");
+    let mut opt = Optimizer::new(OptimizerSpec::adam(3e-3));
+    for (i, idx) in strain.epoch_batches(16, 2).iter().take(10).enumerate() {
+        model.train_step(&strain.batch(idx), LossSpec::CrossEntropy, &mut opt, i as u64).expect("fits");
+    }
+    compared += check_training_walks(&mut model, &mut opt, LossSpec::CrossEntropy, &stest, 0);
+    // The embedding's row of a token in the sample: the walk follows a position holding it, and
+    // its loss operations show that position's scores.
+    let sample = stest.batch(&[1]);
+    let token = sample.inputs[2] as usize;
+    let walk =
+        training_step(&mut model, &mut opt, LossSpec::CrossEntropy, &sample, ("embedding1.weight", token * 8 + 3), &[])
+            .expect("walks");
+    let grad = &walk.operations[walk.update_at - 1];
+    assert!(!grad.terms.is_empty() && grad.terms.iter().all(|t| t.0.contains(&format!("token {token}"))), "{grad:?}");
+    assert!(walk.operations[0].what.contains("at position"), "{}", walk.operations[0].what);
+    let norm = walk.operations.iter().find(|op| op.what.contains("(LayerNorm)")).expect("back through layer norm");
+    assert!(norm.check.is_some() && norm.terms.len() == 5, "{norm:?}");
+    // A token that is not in the sample gets no gradient, and the walk says why.
+    let absent = (0..8).find(|t| !sample.inputs.iter().any(|&x| x as usize == *t));
+    if let Some(absent) = absent {
+        let walk = training_step(
+            &mut model,
+            &mut opt,
+            LossSpec::CrossEntropy,
+            &sample,
+            ("embedding1.weight", absent * 8),
+            &[],
+        )
+        .expect("walks");
+        let grad = &walk.operations[walk.update_at - 1];
+        assert!(grad.what.contains("does not occur in this sample") && grad.result == 0.0, "{grad:?}");
+    }
     assert!(compared >= 40, "{compared} numbers compared");
 
     // Bad choices say what to do.
-    let e = training_step(&mut lenet, &mut adam, LossSpec::CrossEntropy, &test.batch(&[0]), "nope.weight", 0)
+    let e = training_step(&mut lenet, &mut adam, LossSpec::CrossEntropy, &test.batch(&[0]), ("nope.weight", 0), &[])
         .expect_err("no such weight");
     assert!(e.to_string().contains("its weights are"), "{e}");
-    let e = training_step(&mut lenet, &mut adam, LossSpec::CrossEntropy, &test.batch(&[0]), "dense1.bias", 10_000)
-        .expect_err("past the end");
+    let e =
+        training_step(&mut lenet, &mut adam, LossSpec::CrossEntropy, &test.batch(&[0]), ("dense1.bias", 10_000), &[])
+            .expect_err("past the end");
     assert!(e.to_string().contains("values, 0 to"), "{e}");
 }
 

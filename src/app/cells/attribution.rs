@@ -443,6 +443,21 @@ fn notes(ui: &mut egui::Ui, explanation: &Explanation, k: usize, width: f32) {
             "Completeness: these methods split the change of the score between the baseline and the input among the input's parts, so the parts should add up to it.",
         );
     }
+    if matches!(a.method, Method::GradCam | Method::GradCamPlusPlus) {
+        ui.scope(|ui| {
+            ui.set_max_width(width);
+            ui.add(
+                egui::Label::new(
+                    RichText::new(
+                        "Coarse by design: the map has the layer's own small grid, scaled up to the picture, so it marks \
+                         regions, not strokes, and can spill onto the background beside them.",
+                    )
+                    .small(),
+                )
+                .wrap(),
+            );
+        });
+    }
     if let Some(Some(check)) = explanation.checks.get(k) {
         let colour = if check.passed() { ui.visuals().text_color() } else { ui.visuals().warn_fg_color };
         ui.scope(|ui| {

@@ -81,7 +81,19 @@ pub(super) fn show(ui: &mut egui::Ui, index: usize, name: &str, view: &StepView,
         made
     });
     match walk {
-        Ok(walk) => {
+        Ok(mut walk) => {
+            // A token id read with its word.
+            if let (Some(vocab), Some(first)) =
+                (cx.splits.and_then(|s| s.test.vocab.as_ref()), walk.operations.first_mut())
+            {
+                if walk.layer == "Embedding" {
+                    for (label, id) in &mut first.terms {
+                        if let Some(word) = vocab.tokens().get(*id as usize) {
+                            *label = format!("{label} (\"{word}\")");
+                        }
+                    }
+                }
+            }
             ui.strong(format!("{} ({}) at {:?}", walk.node, walk.layer, walk.position));
             let salt = (index, walk.node.as_str(), walk.position.clone());
             if operations(ui, salt, &walk.operations, &[]) {
@@ -182,8 +194,12 @@ fn training_step(
     let now = run.record.latest.map_or(0, |p| p.step);
     ui.horizontal_wrapped(|ui| {
         ui.strong(format!(
-            "One training step on test sample {sample} at step {step}: {}{:?} goes from {:+.6} to {:+.6}",
-            walk.param, walk.position, walk.before, walk.after
+            "One training step on test sample {sample} at step {step}: {}{:?} goes from {} to {} (a change of {})",
+            walk.param,
+            walk.position,
+            number(walk.before),
+            number(walk.after),
+            number(walk.after - walk.before)
         ));
         if now != *step && ui.button(format!("Again with step {now}'s weights")).clicked() {
             cx.out.push(AppCommand::WorkTrainingStep { model: name.to_owned(), param: param.clone(), entry });
@@ -196,7 +212,13 @@ fn training_step(
     ));
     let phases = [
         (0, "Forward: the loss".to_owned()),
-        (walk.backward_at, "Backward: the chain rule, from the loss back to the weight".to_owned()),
+        (
+            walk.backward_at,
+            "Backward: the chain rule, from the loss back to the weight\n(the gradient flows back along every \
+             path; this walk follows the one that carries the most to the weight, and each node's number from the \
+             engine is the sum over all paths)"
+                .to_owned(),
+        ),
         (walk.update_at, format!("The update: {}", optimizer_name(walk.optimizer))),
     ];
     operations(ui, (index, walk.param.as_str(), vec![walk.entry, *step]), &walk.operations, &phases);
@@ -271,7 +293,11 @@ fn operations(
     for (k, op) in ops.iter().enumerate().take(at + 1) {
         if let Some((_, title)) = phases.iter().find(|(start, _)| *start == k) {
             ui.add_space(6.0);
-            ui.label(RichText::new(title).strong().size(16.0));
+            let (head, more) = title.split_once('\n').unwrap_or((title, ""));
+            ui.label(RichText::new(head).strong().size(16.0));
+            if !more.is_empty() {
+                ui.weak(more);
+            }
         }
         ui.separator();
         ui.horizontal_wrapped(|ui| {
@@ -331,7 +357,10 @@ fn terms(ui: &mut egui::Ui, k: usize, op: &Operation) {
                     egui::Grid::new(("steps-grid", ui.id(), k, square)).spacing([6.0, 2.0]).show(ui, |ui| {
                         for row in terms.chunks(columns) {
                             for (label, value) in row {
-                                ui.label(RichText::new(format!("{value:+.3}")).monospace()).on_hover_text(label);
+                                let text = RichText::new(format!("{value:+.3}")).monospace();
+                                let text =
+                                    if label.ends_with("(the largest)") { text.strong().underline() } else { text };
+                                ui.label(text).on_hover_text(label);
                             }
                             ui.end_row();
                         }
@@ -344,27 +373,36 @@ fn terms(ui: &mut egui::Ui, k: usize, op: &Operation) {
             }
         }
         _ => {
-            // A long sum: its largest terms (by size), in their order; the rest counted.
+            // A long sum: its largest terms that are not 0 (by size), in their order; the rest
+            // counted.
+            let long = op.terms.len() > SHOWN + SHOWN / 3;
             let mut shown: Vec<usize> = (0..op.terms.len()).collect();
-            if op.terms.len() > SHOWN {
+            if long {
+                shown.retain(|&i| op.terms[i].1 != 0.0);
                 shown.sort_by(|&a, &b| op.terms[b].1.abs().total_cmp(&op.terms[a].1.abs()));
                 shown.truncate(SHOWN);
                 shown.sort_unstable();
             }
-            ui.horizontal_wrapped(|ui| {
-                ui.spacing_mut().item_spacing.x = 10.0;
-                for &i in &shown {
-                    let (label, value) = &op.terms[i];
-                    ui.label(RichText::new(format!("{label} = {}", number(*value))).monospace());
-                }
-            });
-            if op.terms.len() > SHOWN {
+            if !shown.is_empty() {
+                ui.horizontal_wrapped(|ui| {
+                    ui.spacing_mut().item_spacing.x = 10.0;
+                    for &i in &shown {
+                        let (label, value) = &op.terms[i];
+                        ui.add(
+                            egui::Label::new(RichText::new(format!("{label} = {}", number(*value))).monospace())
+                                .extend(),
+                        );
+                    }
+                });
+            }
+            if long {
                 let zeros = op.terms.iter().filter(|t| t.1 == 0.0).count();
                 ui.weak(format!(
-                    "the {SHOWN} largest of {} terms; the other {} are smaller{}",
+                    "the {} largest of {} terms shown; {} more are smaller{}",
+                    shown.len(),
                     op.terms.len(),
-                    op.terms.len() - SHOWN,
-                    if zeros > 0 { format!(" ({zeros} of all the terms are exactly 0)") } else { String::new() }
+                    op.terms.len() - shown.len() - zeros,
+                    if zeros > 0 { format!(", and {zeros} are exactly 0") } else { String::new() }
                 ));
             }
         }
