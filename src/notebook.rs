@@ -231,6 +231,23 @@ pub struct ViewState {
     /// sample, or for 2-D data its response over the plane).
     #[serde(default)]
     pub node_previews: bool,
+    /// Controls a lesson hides because it does not need them (as TensorFlow Playground's hide
+    /// options do); every other control stays.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hide: Vec<Control>,
+}
+
+/// A control a lesson can hide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Control {
+    /// Each cell's menu, move and delete buttons and "+ cell" (folding stays).
+    CellControls,
+    /// The training speed buttons.
+    Speed,
+    /// Step and Epoch (Train and Pause stay).
+    StepButtons,
+    /// Reset.
+    Reset,
 }
 
 /// A notebook. Format-1 files are read into format 2. The dataset and at least one model are

@@ -140,6 +140,10 @@ pub enum AppCommand {
     },
     /// Stops the model's explanation being worked out.
     CancelExplanation(String),
+    /// Presentation mode on or off.
+    Present(bool),
+    /// Move this many slides (presentation mode).
+    MoveSlide(isize),
     /// Work out a training step by hand for entry `entry` of weight `param` (the chosen sample).
     WorkTrainingStep {
         model: String,
@@ -453,6 +457,8 @@ impl GlassboxApp {
                 AppCommand::SetMoment { model, moment } => self.set_moment(&model, moment),
                 AppCommand::SetExplainOptions { model, options } => self.set_explain_options(&model, options),
                 AppCommand::CancelExplanation(model) => self.cancel_explanation(&model),
+                AppCommand::Present(on) => self.present(ctx, on),
+                AppCommand::MoveSlide(by) => self.move_slide(by),
                 AppCommand::WorkTrainingStep { model, param, entry } => self.work_training_step(&model, param, entry),
                 AppCommand::SetStepView { cell, view } => {
                     if let Some(CellKind::StepByStep { view: v, .. }) =

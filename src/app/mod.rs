@@ -15,6 +15,7 @@ mod commands;
 mod document;
 mod files;
 mod inspect;
+mod present;
 mod runs;
 mod toolbar;
 mod widgets;
@@ -90,6 +91,8 @@ pub struct GlassboxApp {
     window_title: String,
     /// Whether the projector-friendly text colours are set.
     styled: bool,
+    /// Presentation mode, while it is on: the slide shown.
+    presentation: Option<present::Presentation>,
 }
 
 impl GlassboxApp {
@@ -137,6 +140,7 @@ impl GlassboxApp {
             data_version: 0,
             ink: (0.0, 1.0),
             scroll_to_top: true,
+            presentation: None,
             window_title: String::new(),
             styled: false,
         }
@@ -361,18 +365,31 @@ impl GlassboxApp {
         self.ask_for_boundary();
         self.ask_for_inspections(&ctx);
         self.dialogs_ui(&ctx);
-        self.shortcuts(ui);
+        self.presentation_keys(ui);
+        if self.presentation.is_none() {
+            self.shortcuts(ui);
+        } else {
+            self.live_shortcuts(ui);
+        }
         let title = self.doc.window_title();
         if title != self.window_title {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
             self.window_title = title;
         }
-        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
+        if self.presentation.is_some() {
+            egui::Panel::top("slide-bar").show(ui, |ui| self.slide_bar_ui(ui));
+        } else {
+            egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
+        }
         egui::Panel::bottom("run-bar").show(ui, |ui| {
             ui.add_space(2.0);
             self.run_bar_ui(ui);
         });
         egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(p) = self.presentation {
+                egui::ScrollArea::vertical().id_salt(("slide", p.slide)).show(ui, |ui| self.slide_ui(ui));
+                return;
+            }
             let mut scroll = egui::ScrollArea::vertical();
             if std::mem::take(&mut self.scroll_to_top) {
                 scroll = scroll.vertical_scroll_offset(0.0);

@@ -76,6 +76,14 @@ impl GlassboxApp {
             if ui.button("A+").on_hover_text("Larger text and controls, for a projector").clicked() {
                 self.pending.push(AppCommand::Zoom(1.15));
             }
+            ui.separator();
+            if ui
+                .button("▶ Present")
+                .on_hover_text("Show the notebook as slides for a projector: a row of cells at a time, larger text, arrow keys to move, Esc to leave (F5)")
+                .clicked()
+            {
+                self.pending.push(AppCommand::Present(true));
+            }
         });
         // On a line of its own, so a long message wraps instead of being cut (at A+ it would be);
         // always there, so a message appearing does not push the page down under the mouse.
@@ -126,11 +134,13 @@ impl GlassboxApp {
             } else {
                 ui.strong(&model);
             }
-            ui.add_enabled_ui(!blocked || running, |ui| buttons_ui(ui, &model, record, out))
+            ui.add_enabled_ui(!blocked || running, |ui| buttons_ui(ui, &model, record, &nb.view.hide, out))
                 .response
                 .on_disabled_hover_text("This model cannot train yet: its cells say why");
-            ui.separator();
-            speed_ui(ui, nb.view.steps_per_second, out);
+            if !nb.view.hide.contains(&crate::notebook::Control::Speed) {
+                ui.separator();
+                speed_ui(ui, nb.view.steps_per_second, out);
+            }
             ui.separator();
             let epochs = run.target(nb.model(&model).map_or(1, |m| m.training.epochs));
             let epoch = record.latest.map_or(0.0, |p| p.epoch);
@@ -166,6 +176,24 @@ impl GlassboxApp {
                 }
             }
         });
+    }
+
+    /// While presenting: Space trains or pauses and S steps, as in the notebook; nothing edits.
+    pub(super) fn live_shortcuts(&mut self, ui: &egui::Ui) {
+        if ui.ctx().egui_wants_keyboard_input() {
+            return;
+        }
+        let running = matches!(self.record().state, RunState::Running);
+        let (space, step) =
+            ui.input(|i| (i.key_pressed(egui::Key::Space), !i.modifiers.command && i.key_pressed(egui::Key::S)));
+        let active = self.active.clone();
+        if space {
+            let command = if running { ModelCommand::Pause } else { ModelCommand::Train };
+            self.pending.push(AppCommand::model(&active, command));
+        }
+        if step && !running {
+            self.pending.push(AppCommand::model(&active, ModelCommand::StepBatch));
+        }
     }
 
     /// Space: train or pause; S: one step; Ctrl+S: save; Ctrl+O: open; Ctrl+N: new; Ctrl+Z:

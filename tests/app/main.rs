@@ -7,6 +7,7 @@ mod cli;
 mod editor;
 mod hostile_notebooks;
 mod inspection;
+mod present;
 mod sequences;
 mod ui;
 

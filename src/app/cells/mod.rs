@@ -140,6 +140,30 @@ pub(super) fn show_all(ui: &mut egui::Ui, cx: &mut CellContext<'_>) {
     }
 }
 
+/// A presentation slide: the row's cells beside each other, each in its frame without its header
+/// (no editing controls), every control inside the cells kept.
+pub(super) fn show_slide(ui: &mut egui::Ui, row: &[usize], cx: &mut CellContext<'_>) {
+    let slide = |ui: &mut egui::Ui, index: usize, cx: &mut CellContext<'_>| {
+        let Some(cell) = cx.notebook.cells.get(index) else { return };
+        egui::Frame::group(ui.style()).inner_margin(10.0).show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            if !matches!(cell.kind, CellKind::Markdown { .. }) {
+                ui.weak(kind_name(&cell.kind));
+            }
+            ui.push_id(("cell", index), |ui| body(ui, index, cell, cx));
+        });
+    };
+    if let [index] = row {
+        slide(ui, *index, cx);
+    } else {
+        ui.columns(row.len(), |columns| {
+            for (column, &index) in columns.iter_mut().zip(row) {
+                slide(column, index, cx);
+            }
+        });
+    }
+}
+
 /// One cell in its frame: the header, then (unless folded) its body.
 fn framed(ui: &mut egui::Ui, index: usize, stacked: bool, cx: &mut CellContext<'_>) {
     let Some(cell) = cx.notebook.cells.get(index) else { return };
@@ -209,6 +233,9 @@ fn header(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>
                 })
                 .response
                 .on_hover_text("Which of the notebook's models this cell shows");
+        }
+        if cx.notebook.view.hide.contains(&crate::notebook::Control::CellControls) {
+            return;
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui.small_button("✖").on_hover_text("Delete this cell (Ctrl+Z brings it back)").clicked() {

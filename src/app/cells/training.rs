@@ -10,7 +10,7 @@ use super::{number, CellContext};
 use crate::app::widgets::plots::{legend, MetricPlot, RunCurves, Series};
 use crate::app::widgets::{eta_text, short_number};
 use crate::app::{AppCommand, ModelCommand};
-use crate::notebook::ModelDef;
+use crate::notebook::{Control, ModelDef};
 
 /// The named speeds of training, in steps a second (`None`: as fast as the machine can).
 pub(in crate::app) const SPEEDS: [(Option<f32>, &str, &str); 6] = [
@@ -51,6 +51,7 @@ pub(super) fn show(ui: &mut egui::Ui, name: &str, cx: &mut CellContext<'_>) {
         log_scale: cx.notebook.view.log_scale,
         target_epochs: run.target(def.training.epochs),
         speed: cx.notebook.view.steps_per_second,
+        hide: &cx.notebook.view.hide,
         starts_from: run.starts_from(),
         has_test_split: cx.splits.is_some_and(|s| !s.test.is_empty()),
         regression: cx.splits.is_some_and(|s| matches!(s.train.targets, Targets::Values(_))),
@@ -78,6 +79,8 @@ struct TrainingView<'a> {
     /// The epoch the progress counts to (past the planned epochs, Train adds as many again).
     target_epochs: usize,
     speed: Option<f32>,
+    /// The controls the lesson hides.
+    hide: &'a [Control],
     /// Where the next run starts from, when not from fresh random weights.
     starts_from: Option<&'static str>,
     /// Why the model cannot train now (graph problems, data that does not fit), if it cannot.
@@ -106,9 +109,11 @@ impl TrainingView<'_> {
         }
         ui.add_enabled_ui(self.blocked.is_none() || running, |ui| {
             ui.horizontal_wrapped(|ui| {
-                buttons_ui(ui, name, self.record, out);
-                ui.separator();
-                speed_ui(ui, self.speed, out);
+                buttons_ui(ui, name, self.record, self.hide, out);
+                if !self.hide.contains(&Control::Speed) {
+                    ui.separator();
+                    speed_ui(ui, self.speed, out);
+                }
             });
         });
         if let Some(starts_from) = self.starts_from.filter(|_| self.record.run.is_none()) {
@@ -389,7 +394,13 @@ const TRAIN_COLOR: egui::Color32 = egui::Color32::from_rgb(70, 130, 220);
 const TEST_COLOR: egui::Color32 = egui::Color32::from_rgb(235, 120, 50);
 
 /// Train or Pause, Step, Epoch and Reset for one model (the training cell and the run bar).
-pub(in crate::app) fn buttons_ui(ui: &mut egui::Ui, model: &str, record: &RunRecord, out: &mut Vec<AppCommand>) {
+pub(in crate::app) fn buttons_ui(
+    ui: &mut egui::Ui,
+    model: &str,
+    record: &RunRecord,
+    hide: &[Control],
+    out: &mut Vec<AppCommand>,
+) {
     let running = matches!(record.state, RunState::Running);
     let mut send = |command: ModelCommand| out.push(AppCommand::model(model, command));
     if running {
@@ -403,21 +414,27 @@ pub(in crate::app) fn buttons_ui(ui: &mut egui::Ui, model: &str, record: &RunRec
     {
         send(ModelCommand::Train);
     }
-    if ui.add_enabled(!running, egui::Button::new("Step")).on_hover_text("Train on one batch, then pause (S)").clicked()
-    {
-        send(ModelCommand::StepBatch);
+    if !hide.contains(&Control::StepButtons) {
+        if ui
+            .add_enabled(!running, egui::Button::new("Step"))
+            .on_hover_text("Train on one batch, then pause (S)")
+            .clicked()
+        {
+            send(ModelCommand::StepBatch);
+        }
+        if ui
+            .add_enabled(!running, egui::Button::new("Epoch"))
+            .on_hover_text("Train to the end of this pass over the data, then pause")
+            .clicked()
+        {
+            send(ModelCommand::StepEpoch);
+        }
     }
-    if ui
-        .add_enabled(!running, egui::Button::new("Epoch"))
-        .on_hover_text("Train to the end of this pass over the data, then pause")
-        .clicked()
-    {
-        send(ModelCommand::StepEpoch);
-    }
-    if ui
-        .button("Reset")
-        .on_hover_text("Back to this run's starting weights (same seed); the curves are cleared")
-        .clicked()
+    if !hide.contains(&Control::Reset)
+        && ui
+            .button("Reset")
+            .on_hover_text("Back to this run's starting weights (same seed); the curves are cleared")
+            .clicked()
     {
         send(ModelCommand::Reset);
     }
