@@ -50,6 +50,26 @@ pub enum Cmd {
     /// tensor named `attribution` (.safetensors), drawn over the input (.png), or as a figure
     /// with its title and colour bar for any input (.svg).
     Explain(ExplainArgs),
+    /// Exports a notebook's model as a self-contained PyTorch script (--pytorch OUT.py), with its
+    /// weights (OUT.safetensors) and its dataset (OUT_data/train.safetensors and
+    /// test.safetensors, raw inputs) beside it.
+    Export(ExportArgs),
+}
+
+/// What `glassbox export` writes.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    pub notebook: PathBuf,
+    /// Which of the notebook's models (default: the first).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The weights to export (default: the ones saved beside the notebook, else the model's
+    /// starting weights from its seed).
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+    /// The Python file to write.
+    #[arg(long)]
+    pub pytorch: PathBuf,
 }
 
 /// What `glassbox explain` is asked to do. Unset options take the app's defaults.
@@ -224,7 +244,112 @@ pub fn run(command: Cmd) -> Result<(), CliError> {
         Cmd::Eval { notebook, model, weights } => eval(&notebook, model.as_deref(), &weights),
         Cmd::Inspect(args) => inspect(&args),
         Cmd::Explain(args) => explain(&args),
+        Cmd::Export(args) => export(&args),
     }
+}
+
+/// `glassbox export --pytorch OUT.py`: the script, the weights beside it as OUT.safetensors and
+/// the dataset as OUT_data/{train,test}.safetensors (`x`: raw inputs `[samples, ...shape]`, `y`:
+/// class ids as floats or target values; the test file also holds `glassbox_outputs`, what
+/// Glassbox computes for it with these weights, to check the export by).
+///
+/// # Errors
+/// Bad input (code 2): a notebook, model, weights file or output path that cannot be used; code 1
+/// when a file cannot be written.
+pub fn export(args: &ExportArgs) -> Result<(), CliError> {
+    if args.pytorch.extension().and_then(|e| e.to_str()) != Some("py") {
+        return Err(bad_input(format!(
+            "--pytorch {}: give a Python file name, such as --pytorch model.py",
+            files::brief_path(&args.pytorch)
+        )));
+    }
+    let stem = args
+        .pytorch
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .ok_or_else(|| {
+            bad_input("--pytorch: name the file with letters, digits, - and _ (it becomes a Python module)")
+        })?
+        .to_owned();
+    let (nb, warnings) = Notebook::load_with_warnings(&args.notebook).map_err(bad_input)?;
+    for warning in warnings {
+        eprintln!("glassbox: warning: {}", files::printable(&warning.replace('\n', " ")));
+    }
+    let def = nb.pick_model(args.model.as_deref()).map_err(bad_input)?.clone();
+    let (splits, normalizer) = nb
+        .data
+        .build_raw()
+        .map_err(|e| bad_input(format!("{}: its dataset cannot be built: {e}", files::brief_path(&args.notebook))))?;
+    let mut model = glassbox_engine::tensor::Model::new(&def.graph, def.training.seed).map_err(bad_input)?;
+    let saved = crate::notebook::weights_path(&args.notebook, &def.name);
+    let weights = args.weights.clone().or_else(|| saved.is_file().then_some(saved));
+    if let Some(path) = &weights {
+        let bytes = files::read_file_at_most(path, "the weights file", weights_file_limit(model.param_count()))
+            .map_err(bad_input)?;
+        glassbox_engine::train::load_weights_bytes(&mut model, &bytes, &files::brief_path(path), false)
+            .map_err(bad_input)?;
+    }
+    let dir = args.pytorch.parent().map(Path::to_path_buf).unwrap_or_default();
+    let (weights_file, data_dir) = (format!("{stem}.safetensors"), format!("{stem}_data"));
+    let script = crate::export::pytorch_script(&crate::export::ExportInput {
+        title: &nb.title,
+        model_name: &def.name,
+        graph: &def.graph,
+        report: model.report(),
+        training: &def.training,
+        normalization: nb.data.pipeline.normalization,
+        normalizer: &normalizer,
+        classes: matches!(splits.train.targets, glassbox_engine::data::Targets::Classes(_)),
+        weights_file: &weights_file,
+        data_dir: &data_dir,
+    })
+    .map_err(bad_input)?;
+    let write = |path: &Path, bytes: &[u8]| {
+        files::write_atomically(path, bytes)
+            .map_err(|e| CliError::new(1, format!("cannot write {}: {e}", files::brief_path(path))))
+    };
+    write(&args.pytorch, script.as_bytes())?;
+    let weights_bytes = glassbox_engine::train::weights_to_bytes(&model).map_err(|e| CliError::new(1, e))?;
+    write(&dir.join(&weights_file), &weights_bytes)?;
+    std::fs::create_dir_all(dir.join(&data_dir))
+        .map_err(|e| CliError::new(1, format!("cannot make {}: {e}", files::brief_path(&dir.join(&data_dir)))))?;
+    for (name, split) in [("train", &splits.train), ("test", &splits.test)] {
+        let count = split.len();
+        let mut x_shape = vec![count];
+        x_shape.extend(&split.shape);
+        let (y_values, per) = match &split.targets {
+            glassbox_engine::data::Targets::Classes(labels) => {
+                (labels.iter().map(|&l| l as f32).collect::<Vec<_>>(), split.targets_per_sample)
+            }
+            glassbox_engine::data::Targets::Values(v) => (v.clone(), split.targets_per_sample),
+        };
+        let y_shape = if per == 1 { vec![count] } else { vec![count, per] };
+        let mut tensors = vec![
+            glassbox_engine::tensor::NodeOutput { id: "x".into(), shape: x_shape, values: split.inputs.clone() },
+            glassbox_engine::tensor::NodeOutput { id: "y".into(), shape: y_shape, values: y_values },
+        ];
+        if name == "test" && count > 0 {
+            // What Glassbox computes for the test split with these weights, to check the export by.
+            let mut normalised = split.clone();
+            normalizer.apply(&mut normalised);
+            let outputs = model.predict(&normalised.inputs, count).map_err(|e| CliError::new(1, e))?;
+            let mut shape = vec![count];
+            shape.extend(model.output_shape());
+            tensors.push(glassbox_engine::tensor::NodeOutput { id: "glassbox_outputs".into(), shape, values: outputs });
+        }
+        let bytes = glassbox_engine::inspect::tensors_to_bytes(&tensors).map_err(|e| CliError::new(1, e))?;
+        write(&dir.join(&data_dir).join(format!("{name}.safetensors")), &bytes)?;
+    }
+    println!(
+        "{} written: the model \"{}\" as PyTorch, with {weights_file} ({}) and {data_dir}/ ({} training and {} test samples) beside it",
+        files::brief_path(&args.pytorch),
+        def.name,
+        if weights.is_some() { "its trained weights" } else { "its starting weights" },
+        splits.train.len(),
+        splits.test.len()
+    );
+    Ok(())
 }
 
 /// `glassbox inspect`: every node's output for one test sample, written as safetensors.

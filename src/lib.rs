@@ -6,6 +6,7 @@
 
 mod app;
 pub mod cli;
+pub mod export;
 pub mod figures;
 pub mod notebook;
 

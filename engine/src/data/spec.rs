@@ -271,6 +271,18 @@ impl DataSpec {
     /// A bad setting, a dataset too large for this machine, or an imported file or folder that
     /// cannot be read (see [`import_csv`] and [`import_image_folder`]).
     pub fn build(&self) -> Result<Splits, EngineError> {
+        let (mut splits, normalizer) = self.build_raw()?;
+        normalizer.apply(&mut splits.train);
+        normalizer.apply(&mut splits.test);
+        Ok(splits)
+    }
+
+    /// The splits before normalisation, and the normalisation fitted on the training split (what
+    /// [`DataSpec::build`] applies to both): for exporting the data and the pipeline apart.
+    ///
+    /// # Errors
+    /// As [`DataSpec::build`].
+    pub fn build_raw(&self) -> Result<(Splits, Normalizer), EngineError> {
         self.validate()?;
         memory::check(
             "this dataset",
@@ -294,7 +306,7 @@ impl DataSpec {
             };
             generated(data, info)
         };
-        let mut splits = match &self.source {
+        let splits = match &self.source {
             DataSource::Bundled { name } => bundled_splits(*name, p.test_fraction, p.seed)?,
             DataSource::Toy2d { pattern, samples, noise, seed } => {
                 let data = toy_2d(*pattern, *samples, *noise, *seed);
@@ -329,8 +341,6 @@ impl DataSpec {
             )));
         }
         let normalizer = Normalizer::fit(&splits.train, p.normalization);
-        normalizer.apply(&mut splits.train);
-        normalizer.apply(&mut splits.test);
-        Ok(splits)
+        Ok((splits, normalizer))
     }
 }
