@@ -54,6 +54,19 @@ pub enum Cmd {
     /// weights (OUT.safetensors) and its dataset (OUT_data/train.safetensors and
     /// test.safetensors, raw inputs) beside it.
     Export(ExportArgs),
+    /// Writes a new notebook from one of the model templates (its data, model and standard
+    /// cells); --list names them.
+    New {
+        /// The notebook file to write.
+        #[arg(required_unless_present = "list")]
+        out: Option<PathBuf>,
+        /// The template's name, as --list prints it.
+        #[arg(long, required_unless_present = "list")]
+        template: Option<String>,
+        /// Prints the templates' names, one a line.
+        #[arg(long)]
+        list: bool,
+    },
 }
 
 /// What `glassbox export` writes.
@@ -245,7 +258,36 @@ pub fn run(command: Cmd) -> Result<(), CliError> {
         Cmd::Inspect(args) => inspect(&args),
         Cmd::Explain(args) => explain(&args),
         Cmd::Export(args) => export(&args),
+        Cmd::New { out, template, list } => new_notebook(out.as_deref(), template.as_deref(), list),
     }
+}
+
+/// `glassbox new OUT.json --template NAME`, or `--list`.
+fn new_notebook(out: Option<&Path>, template: Option<&str>, list: bool) -> Result<(), CliError> {
+    let templates = glassbox_engine::templates::templates();
+    if list {
+        for t in &templates {
+            println!("{}", t.name);
+        }
+        return Ok(());
+    }
+    let (Some(out), Some(name)) = (out, template) else {
+        return Err(bad_input("give the notebook to write and --template NAME (or --list)"));
+    };
+    let names: Vec<&str> = templates.iter().map(|t| t.name).collect();
+    let chosen = templates.iter().position(|t| t.name.eq_ignore_ascii_case(name)).ok_or_else(|| {
+        bad_input(format!("there is no template \"{name}\"; the templates are: {}", names.join(", ")))
+    })?;
+    let template = templates.into_iter().nth(chosen).ok_or_else(|| bad_input("no such template"))?;
+    if out.exists() {
+        return Err(bad_input(format!("{} exists: give a new file name", files::brief_path(out))));
+    }
+    let title = template.name;
+    Notebook::from_template(template)
+        .save(out)
+        .map_err(|e| CliError::new(1, format!("cannot write {}: {e:#}", files::brief_path(out))))?;
+    println!("{} written: the template \"{title}\"", files::brief_path(out));
+    Ok(())
 }
 
 /// `glassbox export --pytorch OUT.py`: the script, the weights beside it as OUT.safetensors and

@@ -299,6 +299,27 @@ pub fn spiral_model(name: &str) -> ModelDef {
     }
 }
 
+impl Notebook {
+    /// A notebook of one template (its data, its model, the standard cells), titled after it.
+    #[must_use]
+    pub fn from_template(template: glassbox_engine::templates::Template) -> Self {
+        let models = vec![ModelDef {
+            name: "Model".into(),
+            graph: template.graph,
+            training: template.training,
+            layout: BTreeMap::new(),
+        }];
+        Self {
+            format_version: FORMAT_VERSION,
+            title: template.name.into(),
+            data: template.data,
+            cells: standard_cells(&models),
+            models,
+            view: ViewState::default(),
+        }
+    }
+}
+
 impl Default for Notebook {
     /// A small MLP on the two spirals.
     fn default() -> Self {
