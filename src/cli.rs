@@ -51,8 +51,8 @@ pub enum Cmd {
     /// with its title and colour bar for any input (.svg).
     Explain(ExplainArgs),
     /// Exports a notebook's model as a self-contained PyTorch script (--pytorch OUT.py), with its
-    /// weights (OUT.safetensors) and its dataset (OUT_data/train.safetensors and
-    /// test.safetensors, raw inputs) beside it.
+    /// weights (OUT.safetensors) and its dataset (a folder of raw train and test splits) beside
+    /// it.
     Export(ExportArgs),
     /// Writes a new notebook from one of the model templates (its data, model and standard
     /// cells); --list names them.
@@ -291,7 +291,7 @@ fn new_notebook(out: Option<&Path>, template: Option<&str>, list: bool) -> Resul
 }
 
 /// `glassbox export --pytorch OUT.py`: the script, the weights beside it as OUT.safetensors and
-/// the dataset as OUT_data/{train,test}.safetensors (`x`: raw inputs `[samples, ...shape]`, `y`:
+/// the dataset as `OUT_data/{train,test}.safetensors` (`x`: raw inputs `[samples, ...shape]`, `y`:
 /// class ids as floats or target values; the test file also holds `glassbox_outputs`, what
 /// Glassbox computes for it with these weights, to check the export by).
 ///

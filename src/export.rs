@@ -4,7 +4,7 @@
 //! (converting the layouts: a Dense or recurrent weight is stored `[in, out]` here and
 //! `[out, in]` in PyTorch), `normalize` with the pipeline's statistics, and a training loop with
 //! the notebook's loss, optimiser, schedule, batch size and epochs that also runs under
-//! `torchrun --nproc_per_node N` with DistributedDataParallel (gloo).
+//! `torchrun --nproc_per_node N` with `DistributedDataParallel` (gloo).
 //!
 //! The interface is fixed so scripts can use it: `Model()`, `load_weights(model, path)`,
 //! `normalize(x)`, and `python OUT.py [--epochs N] [--data DIR]`.

@@ -832,3 +832,80 @@ fn a_third_hostile_sweep_stays_fixed() {
     assert_eq!(glassbox::cli::save_target(&essay, true).0, essay, "--overwrite replaces it");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The f32 tensors of a safetensors file, by name: shape and values.
+fn tensors(path: &Path) -> std::collections::BTreeMap<String, (Vec<usize>, Vec<f32>)> {
+    let bytes = std::fs::read(path).expect("written");
+    let file = safetensors::SafeTensors::deserialize(&bytes).expect("safetensors");
+    file.tensors()
+        .into_iter()
+        .map(|(name, t)| {
+            let values = t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            (name, (t.shape().to_vec(), values))
+        })
+        .collect()
+}
+
+#[test]
+fn export_writes_a_pytorch_script_with_its_weights_and_data_and_new_writes_a_template() {
+    let dir = temp_dir("export");
+    // A notebook from a template: the reverse Transformer (embedding, positions, blocks).
+    let nb_path = dir.join("reverse.json");
+    let out = glassbox(&["new", nb_path.to_str().expect("utf-8"), "--template", "Transformer: reverse a sequence"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let nb = Notebook::load(&nb_path).expect("a notebook");
+    assert_eq!(nb.models.len(), 1);
+    let out = glassbox(&["new", dir.join("x.json").to_str().expect("utf-8"), "--template", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("LeNet-5"), "the templates are listed: {}", text(&out.stderr));
+    let listed = text(&glassbox(&["new", "--list"]).stdout);
+    assert!(listed.lines().count() >= 10 && listed.contains("Residual CNN"), "{listed}");
+
+    let script = dir.join("reverse_model.py");
+    let out = glassbox(&["export", nb_path.to_str().expect("utf-8"), "--pytorch", script.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("its starting weights"), "{}", text(&out.stdout));
+    let code = std::fs::read_to_string(&script).expect("written");
+    // The fixed interface, and the graph's nodes by name.
+    for needle in
+        ["class Model(nn.Module):", "def load_weights(model, path=WEIGHTS):", "def normalize(x):", "def main():"]
+    {
+        assert!(code.contains(needle), "{needle} in the script");
+    }
+    for node in &nb.models[0].graph.nodes {
+        if node.id != "input" {
+            assert!(code.contains(&format!("        {} = ", node.id)), "node {} computed in forward", node.id);
+        }
+    }
+    assert!(code.contains("nn.parallel.DistributedDataParallel") && code.contains("torch.optim.Adam"));
+    assert!(code.contains(".t())"), "dense weights transposed on loading");
+    // It parses as Python (no PyTorch needed for that).
+    let parsed = Command::new("python3")
+        .args(["-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())", script.to_str().expect("utf-8")])
+        .output()
+        .expect("python3 runs");
+    assert!(parsed.status.success(), "{}", text(&parsed.stderr));
+    // The weights beside it are the model's; the data holds the raw splits and Glassbox's outputs.
+    let weights = tensors(&dir.join("reverse_model.safetensors"));
+    let model = glassbox_engine::tensor::Model::new(&nb.models[0].graph, nb.models[0].training.seed).expect("model");
+    for (name, values) in model.weights() {
+        assert_eq!(weights[&name].1, values, "{name}");
+    }
+    let (raw, _) = nb.data.build_raw().expect("data");
+    let test = tensors(&dir.join("reverse_model_data").join("test.safetensors"));
+    let train = tensors(&dir.join("reverse_model_data").join("train.safetensors"));
+    assert_eq!(train["x"].0, vec![raw.train.len(), 8]);
+    assert_eq!(test["x"].1, raw.test.inputs);
+    assert_eq!(test["y"].0, vec![raw.test.len(), 8], "a class per position");
+    let splits = nb.data.build().expect("data");
+    let mut model = model;
+    let want = model.predict(&splits.test.inputs, splits.test.len()).expect("runs");
+    assert_eq!(test["glassbox_outputs"].1, want);
+    assert_eq!(test["glassbox_outputs"].0, vec![raw.test.len(), 8, 10]);
+
+    assert_bad_input(
+        &["export", nb_path.to_str().expect("utf-8"), "--pytorch", dir.join("model.txt").to_str().expect("utf-8")],
+        "give a Python file name",
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
