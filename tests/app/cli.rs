@@ -909,3 +909,41 @@ fn export_writes_a_pytorch_script_with_its_weights_and_data_and_new_writes_a_tem
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn every_example_and_lesson_opens_fits_its_data_and_trains_a_few_steps() {
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(glassbox::assets_path("assets/notebooks"))
+        .expect("examples")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    examples.sort();
+    let lessons =
+        examples.iter().filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("lesson"))).count();
+    assert!(lessons >= 2, "{examples:?}");
+    for path in &examples {
+        let (nb, warnings) = Notebook::load_with_warnings(path).expect("the example loads");
+        assert!(warnings.is_empty(), "{}: {warnings:?}", path.display());
+        let splits = nb.data.build().expect("its data builds");
+        for cell in &nb.cells {
+            if let Some(name) = cell.model() {
+                assert!(nb.model(name).is_some(), "{}: a cell names the missing model {name}", path.display());
+            }
+        }
+        for m in &nb.models {
+            let report = glassbox_engine::train::preflight(&m.graph, &m.training, &splits)
+                .unwrap_or_else(|e| panic!("{}: {} does not fit its data: {e}", path.display(), m.name));
+            assert!(report.is_ok());
+            let mut model = glassbox_engine::tensor::Model::new(&m.graph, m.training.seed).expect("compiles");
+            let mut opt = glassbox_engine::tensor::Optimizer::new(m.training.optimizer);
+            let batches = splits.train.epoch_batches(m.training.batch_size, m.training.seed);
+            for (i, idx) in batches.iter().take(3).enumerate() {
+                let stats = model
+                    .train_step(&splits.train.batch(idx), m.training.loss, &mut opt, i as u64)
+                    .unwrap_or_else(|e| panic!("{}: {} cannot train: {e}", path.display(), m.name));
+                assert!(stats.loss.is_finite() && stats.grads_finite, "{}: {}", path.display(), m.name);
+            }
+        }
+    }
+}
