@@ -405,6 +405,12 @@ pub fn training_step(
         return Err(EngineError::Settings(format!("{param} has {size} values, 0 to {}", size.saturating_sub(1))));
     }
     let (node_id, pname) = param.rsplit_once('.').unwrap_or((param, ""));
+    if matches!(pname, "running_mean" | "running_var") {
+        return Err(EngineError::Settings(format!(
+            "{param} is a running statistic of batch norm: training keeps it as an average of the batches, \
+             it has no gradient; choose {node_id}.gamma or {node_id}.beta"
+        )));
+    }
     let weights = model.weights();
     let before = weights[param][entry];
     let outputs = model.forward_record(&sample.inputs, 1)?;

@@ -631,6 +631,36 @@ fn a_training_step_by_hand_matches_the_engines_gradients_and_the_optimisers_upda
     }
     assert!(compared >= 40, "{compared} numbers compared");
 
+    // Batch norm in evaluation behaviour: its backward rule by hand agrees with the engine; its
+    // running statistics are not trained and are refused with the reason.
+    let bn = GraphSpec::sequential(vec![
+        LayerSpec::Input { shape: vec![4] },
+        LayerSpec::Dense { units: 6, bias: true },
+        LayerSpec::BatchNorm { momentum: 0.5, eps: 1e-5 },
+        LayerSpec::Dense { units: 3, bias: true },
+    ]);
+    let mut model = Model::new(&bn, 2).expect("valid");
+    let mut opt = Optimizer::new(OptimizerSpec::adam(1e-2));
+    for (i, idx) in itrain.epoch_batches(16, 2).iter().take(5).enumerate() {
+        model.train_step(&itrain.batch(idx), LossSpec::CrossEntropy, &mut opt, i as u64).expect("fits");
+    }
+    let walk =
+        training_step(&mut model, &mut opt, LossSpec::CrossEntropy, &itest.batch(&[0]), ("dense1.weight", 5), &[])
+            .expect("walks");
+    let norm = walk.operations.iter().find(|op| op.what.contains("(BatchNorm)")).expect("back through batch norm");
+    let check = norm.check.expect("checked");
+    assert!((norm.result - check).abs() <= 1e-5 * (norm.result.abs() + check.abs()) + 1e-9, "{norm:?}");
+    let e = training_step(
+        &mut model,
+        &mut opt,
+        LossSpec::CrossEntropy,
+        &itest.batch(&[0]),
+        ("batchnorm1.running_mean", 0),
+        &[],
+    )
+    .expect_err("not trained");
+    assert!(e.to_string().contains("running statistic"), "{e}");
+
     // Bad choices say what to do.
     let e = training_step(&mut lenet, &mut adam, LossSpec::CrossEntropy, &test.batch(&[0]), ("nope.weight", 0), &[])
         .expect_err("no such weight");

@@ -127,7 +127,13 @@ fn training_step(
     cx: &mut CellContext<'_>,
 ) {
     // The weights in the graph's order, each node's weight before its bias.
-    let mut params: Vec<(&String, usize)> = inspection.shapes.iter().map(|(n, s)| (n, s.iter().product())).collect();
+    // (Batch norm's running statistics are kept, not trained: they have no training step.)
+    let mut params: Vec<(&String, usize)> = inspection
+        .shapes
+        .iter()
+        .filter(|(n, _)| !n.ends_with(".running_mean") && !n.ends_with(".running_var"))
+        .map(|(n, s)| (n, s.iter().product()))
+        .collect();
     let place = |name: &str| {
         let (node, part) = name.rsplit_once('.').unwrap_or((name, ""));
         (inspection.outputs.iter().position(|o| o.id == node).unwrap_or(usize::MAX), part != "weight")
