@@ -547,12 +547,15 @@ def main():
     x_train, y_train = load_split(args.data, "train")
     x_test, y_test = load_split(args.data, "test")
     optimizer = make_optimizer(net.parameters())
-    steps_per_epoch = math.ceil(len(x_train) / world / BATCH_SIZE)
+    # Every process takes the same number of samples (a few are left out of each epoch when they
+    # do not divide evenly), so all of them take the same steps and meet at every gradient sum.
+    share = len(x_train) // world
+    steps_per_epoch = math.ceil(share / BATCH_SIZE)
     generator = torch.Generator().manual_seed(SEED)
     step = 0
     for epoch in range(args.epochs):
         # Every process shuffles the same way and takes its own share of the samples.
-        order = torch.randperm(len(x_train), generator=generator)[rank::world]
+        order = torch.randperm(len(x_train), generator=generator)[:share * world][rank::world]
         total = 0.0
         for start in range(0, len(order), BATCH_SIZE):
             batch = order[start:start + BATCH_SIZE]
