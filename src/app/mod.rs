@@ -438,6 +438,13 @@ impl GlassboxApp {
             }
         }
         ui.separator();
+        self.show_cells(ui, None);
+        ui.separator();
+        cells::licenses_ui(ui);
+    }
+
+    /// The notebook's cells: all of them down the page, or one presentation slide's row.
+    fn show_cells(&mut self, ui: &mut egui::Ui, slide: Option<&[usize]>) {
         self.ensure_thumbnails(&ui.ctx().clone());
         if let Some(notebook) = self.doc.notebook.as_ref() {
             let mut cx = cells::CellContext {
@@ -456,11 +463,12 @@ impl GlassboxApp {
                 ink: self.ink,
                 out: &mut self.pending,
             };
-            cells::show_all(ui, &mut cx);
+            match slide {
+                Some(row) => cells::show_slide(ui, row, &mut cx),
+                None => cells::show_all(ui, &mut cx),
+            }
             self.textures.end_frame();
         }
-        ui.separator();
-        cells::licenses_ui(ui);
     }
 }
 

@@ -6,7 +6,7 @@
 
 use eframe::egui;
 
-use super::{cells, AppCommand, GlassboxApp};
+use super::{AppCommand, GlassboxApp};
 
 /// How much larger text and controls are while presenting.
 const ZOOM: f32 = 1.35;
@@ -138,25 +138,6 @@ impl GlassboxApp {
         let Some(p) = self.presentation else { return };
         let slides = self.slides();
         let Some(row) = slides.get(p.slide.min(slides.len().saturating_sub(1))) else { return };
-        self.ensure_thumbnails(&ui.ctx().clone());
-        let Some(notebook) = self.doc.notebook.as_ref() else { return };
-        let mut cx = cells::CellContext {
-            notebook,
-            splits: self.splits.as_ref(),
-            runs: &self.runs,
-            active: &self.active,
-            thumbnails: &self.thumbnails,
-            data_error: self.data_error.as_deref(),
-            palette: &self.palette,
-            editing: &mut self.editing,
-            markdown: &mut self.markdown,
-            editors: &mut self.editors,
-            textures: &mut self.textures,
-            data_version: self.data_version,
-            ink: self.ink,
-            out: &mut self.pending,
-        };
-        cells::show_slide(ui, row, &mut cx);
-        self.textures.end_frame();
+        self.show_cells(ui, Some(row));
     }
 }

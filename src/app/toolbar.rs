@@ -178,7 +178,7 @@ impl GlassboxApp {
         });
     }
 
-    /// While presenting: Space trains or pauses and S steps, as in the notebook; nothing edits.
+    /// Space trains or pauses and S steps: the only keys kept while presenting (nothing edits).
     pub(super) fn live_shortcuts(&mut self, ui: &egui::Ui) {
         if ui.ctx().egui_wants_keyboard_input() {
             return;
@@ -202,8 +202,7 @@ impl GlassboxApp {
         if ui.ctx().egui_wants_keyboard_input() {
             return;
         }
-        let running = matches!(self.record().state, RunState::Running);
-        let (save, open, new, undo, redo, space, step) = ui.input(|i| {
+        let (save, open, new, undo, redo) = ui.input(|i| {
             let (command, shift) = (i.modifiers.command, i.modifiers.shift);
             (
                 command && i.key_pressed(egui::Key::S),
@@ -211,8 +210,6 @@ impl GlassboxApp {
                 command && i.key_pressed(egui::Key::N),
                 command && !shift && i.key_pressed(egui::Key::Z),
                 command && ((shift && i.key_pressed(egui::Key::Z)) || i.key_pressed(egui::Key::Y)),
-                i.key_pressed(egui::Key::Space),
-                !command && i.key_pressed(egui::Key::S),
             )
         });
         for (pressed, command) in [
@@ -226,14 +223,7 @@ impl GlassboxApp {
                 self.pending.push(command);
             }
         }
-        let active = self.active.clone();
-        if space {
-            let command = if running { ModelCommand::Pause } else { ModelCommand::Train };
-            self.pending.push(AppCommand::model(&active, command));
-        }
-        if step && !running {
-            self.pending.push(AppCommand::model(&active, ModelCommand::StepBatch));
-        }
+        self.live_shortcuts(ui);
     }
 
     /// The notebook's title, with a mark while it has unsaved changes; double-click to rename.

@@ -911,21 +911,26 @@ fn update_operations(spec: OptimizerSpec, t: i32, w: f32, g: f32, m: f32, v: f32
     };
     let mut ops = Vec::new();
     let mut g = g;
+    // L2 weight decay (Adam's and SGD's, not AdamW's decoupled one) joins the gradient first.
+    let l2 = match spec {
+        OptimizerSpec::Adam { weight_decay, .. } | OptimizerSpec::Sgd { weight_decay, .. } => weight_decay,
+        OptimizerSpec::AdamW { .. } => 0.0,
+    };
+    if l2 > 0.0 {
+        let decayed = g + l2 as f32 * w;
+        ops.push(op(
+            "weight decay (L2) adds a pull towards 0 to the gradient",
+            format!("g = g + λ · w, λ = {l2}"),
+            vec![("g", g), ("w", w)],
+            decayed,
+        ));
+        g = decayed;
+    }
     let step = match spec {
         OptimizerSpec::Adam { lr, beta1, beta2, eps, weight_decay }
         | OptimizerSpec::AdamW { lr, beta1, beta2, eps, weight_decay } => {
             let decoupled = matches!(spec, OptimizerSpec::AdamW { .. });
             let (b1, b2, eps32, lr32) = (beta1 as f32, beta2 as f32, eps as f32, lr as f32);
-            if weight_decay > 0.0 && !decoupled {
-                let decayed = g + weight_decay as f32 * w;
-                ops.push(op(
-                    "weight decay (L2) adds a pull towards 0 to the gradient",
-                    format!("g = g + λ · w, λ = {weight_decay}"),
-                    vec![("g", g), ("w", w)],
-                    decayed,
-                ));
-                g = decayed;
-            }
             let m1 = m * b1 + g * (1.0 - b1);
             ops.push(op(
                 &format!(
@@ -976,18 +981,8 @@ fn update_operations(spec: OptimizerSpec, t: i32, w: f32, g: f32, m: f32, v: f32
             }
             step
         }
-        OptimizerSpec::Sgd { lr, momentum, nesterov, weight_decay } => {
+        OptimizerSpec::Sgd { lr, momentum, nesterov, .. } => {
             let lr32 = lr as f32;
-            if weight_decay > 0.0 {
-                let decayed = g + weight_decay as f32 * w;
-                ops.push(op(
-                    "weight decay (L2) adds a pull towards 0 to the gradient",
-                    format!("g = g + λ · w, λ = {weight_decay}"),
-                    vec![("g", g), ("w", w)],
-                    decayed,
-                ));
-                g = decayed;
-            }
             if momentum > 0.0 {
                 let mu = momentum as f32;
                 let velocity = g + mu * m;
