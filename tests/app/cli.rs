@@ -912,13 +912,7 @@ fn export_writes_a_pytorch_script_with_its_weights_and_data_and_new_writes_a_tem
 
 #[test]
 fn every_example_and_lesson_opens_fits_its_data_and_trains_a_few_steps() {
-    let mut examples: Vec<PathBuf> = std::fs::read_dir(glassbox::assets_path("assets/notebooks"))
-        .expect("examples")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    examples.sort();
+    let examples = crate::example_notebooks();
     let lessons =
         examples.iter().filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("lesson"))).count();
     assert!(lessons >= 2, "{examples:?}");

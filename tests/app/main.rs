@@ -30,6 +30,18 @@ pub(crate) fn step_within(
     panic!("timed out waiting for {what}; record: {:?}", harness.state().record().state);
 }
 
+/// Every example notebook the Examples menu offers, in name order.
+pub(crate) fn example_notebooks() -> Vec<std::path::PathBuf> {
+    let mut examples: Vec<_> = std::fs::read_dir(glassbox::assets_path("assets/notebooks"))
+        .expect("examples")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    examples.sort();
+    examples
+}
+
 /// The primary button goes down (`pressed`) or up at `pos`.
 pub(crate) fn pointer(h: &egui_kittest::Harness<'_, glassbox::GlassboxApp>, pos: eframe::egui::Pos2, pressed: bool) {
     h.event(eframe::egui::Event::PointerButton {

@@ -22,13 +22,7 @@ fn key(h: &mut Harness<'_, GlassboxApp>, key: egui::Key) {
 
 #[test]
 fn every_example_is_presented_slide_by_slide_and_escape_returns() {
-    let mut examples: Vec<_> = std::fs::read_dir(assets_path("assets/notebooks"))
-        .expect("examples")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    examples.sort();
+    let examples = crate::example_notebooks();
     assert!(examples.len() >= 5, "{examples:?}");
     for path in examples {
         let mut h = harness(path.clone());
