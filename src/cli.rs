@@ -80,9 +80,34 @@ pub struct ExportArgs {
     /// starting weights from its seed).
     #[arg(long)]
     pub weights: Option<PathBuf>,
-    /// The Python file to write.
+    /// The Python file to write (the model, with its weights and data beside it).
+    #[arg(long, required_unless_present_any = ["html", "figures"])]
+    pub pytorch: Option<PathBuf>,
+    /// The handout to write: the whole notebook as one HTML page, every cell's figure inline
+    /// (every model, with the weights saved beside the notebook).
     #[arg(long)]
-    pub pytorch: PathBuf,
+    pub html: Option<PathBuf>,
+    /// A folder to write every cell's figure into, as PNG and SVG.
+    #[arg(long)]
+    pub figures: Option<PathBuf>,
+    /// For --html and --figures: train every model as the notebook says first (its curves then
+    /// show in the handout).
+    #[arg(long)]
+    pub train: bool,
+    /// For --html and --figures: the test sample the sample, activation and attribution views show.
+    #[arg(long, default_value_t = 0)]
+    pub sample: usize,
+    /// For --figures: the size, "slide" (1920x1080) or "print" (A4 at 300 dpi, 3508x2480).
+    #[arg(long, default_value = "slide", value_parser = size_arg)]
+    pub size: crate::figures::FigureSize,
+}
+
+fn size_arg(text: &str) -> Result<crate::figures::FigureSize, String> {
+    match text {
+        "slide" => Ok(crate::figures::SLIDE),
+        "print" => Ok(crate::figures::PRINT),
+        _ => Err(format!("\"{text}\" is not a size: use slide (1920x1080) or print (3508x2480)")),
+    }
 }
 
 /// What `glassbox explain` is asked to do. Unset options take the app's defaults.
@@ -299,14 +324,92 @@ fn new_notebook(out: Option<&Path>, template: Option<&str>, list: bool) -> Resul
 /// Bad input (code 2): a notebook, model, weights file or output path that cannot be used; code 1
 /// when a file cannot be written.
 pub fn export(args: &ExportArgs) -> Result<(), CliError> {
-    if args.pytorch.extension().and_then(|e| e.to_str()) != Some("py") {
+    if args.html.is_some() || args.figures.is_some() {
+        handout(args)?;
+    }
+    match &args.pytorch {
+        Some(pytorch) => export_pytorch(args, pytorch),
+        None => Ok(()),
+    }
+}
+
+/// `glassbox export --html` and `--figures`: every model's record (trained first with --train),
+/// then the handout page and every cell's figure files.
+fn handout(args: &ExportArgs) -> Result<(), CliError> {
+    let check_ext = |path: &Path, ext: &str, what: &str| {
+        if path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() == Some(ext) {
+            Ok(())
+        } else {
+            Err(bad_input(format!("{}: give {what}", files::brief_path(path))))
+        }
+    };
+    if let Some(html) = &args.html {
+        check_ext(html, "html", "an .html file name, such as --html handout.html")?;
+    }
+    let (nb, warnings) = Notebook::load_with_warnings(&args.notebook).map_err(bad_input)?;
+    for warning in warnings {
+        eprintln!("glassbox: warning: {}", files::printable(&warning.replace('\n', " ")));
+    }
+    let splits = nb
+        .data
+        .build()
+        .map_err(|e| bad_input(format!("{}: its dataset cannot be built: {e}", files::brief_path(&args.notebook))))?;
+    if !splits.test.is_empty() && args.sample >= splits.test.len() {
         return Err(bad_input(format!(
-            "--pytorch {}: give a Python file name, such as --pytorch model.py",
-            files::brief_path(&args.pytorch)
+            "--sample {}: the test split has {} samples, 0 to {}",
+            args.sample,
+            splits.test.len(),
+            splits.test.len() - 1
         )));
     }
-    let stem = args
-        .pytorch
+    let records =
+        crate::handout::records_for(&args.notebook, &nb, &splits, args.train, args.sample).map_err(bad_input)?;
+    let sources = crate::figures::Sources {
+        notebook: &nb,
+        splits: Some(&splits),
+        records: records.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+        class_colours: crate::figures::cells::class_colours(&splits.train.classes),
+    };
+    let write = |path: &Path, bytes: &[u8]| {
+        files::write_atomically(path, bytes)
+            .map_err(|e| CliError::new(1, format!("cannot write {}: {e}", files::brief_path(path))))
+    };
+    if let Some(html) = &args.html {
+        write(html, crate::handout::handout_html(&sources).as_bytes())?;
+        println!("{} written: the handout of \"{}\" ({} cells)", files::brief_path(html), nb.title, nb.cells.len());
+    }
+    if let Some(dir) = &args.figures {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CliError::new(1, format!("cannot make {}: {e}", files::brief_path(dir))))?;
+        let mut written = 0;
+        for (i, cell) in nb.cells.iter().enumerate() {
+            if matches!(cell.kind, crate::notebook::CellKind::Markdown { .. }) {
+                continue;
+            }
+            match crate::figures::cell_figure(&sources, i) {
+                Ok(figure) => {
+                    let stem = crate::figures::file_stem(i, &cell.kind);
+                    for ext in ["png", "svg"] {
+                        figure.save(&dir.join(format!("{stem}.{ext}")), args.size).map_err(|e| CliError::new(1, e))?;
+                    }
+                    written += 1;
+                }
+                Err(why) => println!("cell {} ({}): no figure: {why}", i + 1, cell.kind.title()),
+            }
+        }
+        println!("{written} figures written to {} (PNG and SVG, {})", files::brief_path(dir), args.size.name);
+    }
+    Ok(())
+}
+
+fn export_pytorch(args: &ExportArgs, pytorch: &Path) -> Result<(), CliError> {
+    if pytorch.extension().and_then(|e| e.to_str()) != Some("py") {
+        return Err(bad_input(format!(
+            "--pytorch {}: give a Python file name, such as --pytorch model.py",
+            files::brief_path(&pytorch)
+        )));
+    }
+    let stem = pytorch
         .file_stem()
         .and_then(|s| s.to_str())
         .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
@@ -332,7 +435,7 @@ pub fn export(args: &ExportArgs) -> Result<(), CliError> {
         glassbox_engine::train::load_weights_bytes(&mut model, &bytes, &files::brief_path(path), false)
             .map_err(bad_input)?;
     }
-    let dir = args.pytorch.parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = pytorch.parent().map(Path::to_path_buf).unwrap_or_default();
     let (weights_file, data_dir) = (format!("{stem}.safetensors"), format!("{stem}_data"));
     let script = crate::export::pytorch_script(&crate::export::ExportInput {
         title: &nb.title,
@@ -351,7 +454,7 @@ pub fn export(args: &ExportArgs) -> Result<(), CliError> {
         files::write_atomically(path, bytes)
             .map_err(|e| CliError::new(1, format!("cannot write {}: {e}", files::brief_path(path))))
     };
-    write(&args.pytorch, script.as_bytes())?;
+    write(&pytorch, script.as_bytes())?;
     let weights_bytes = glassbox_engine::train::weights_to_bytes(&model).map_err(|e| CliError::new(1, e))?;
     write(&dir.join(&weights_file), &weights_bytes)?;
     std::fs::create_dir_all(dir.join(&data_dir))
@@ -385,7 +488,7 @@ pub fn export(args: &ExportArgs) -> Result<(), CliError> {
     }
     println!(
         "{} written: the model \"{}\" as PyTorch, with {weights_file} ({}) and {data_dir}/ ({} training and {} test samples) beside it",
-        files::brief_path(&args.pytorch),
+        files::brief_path(&pytorch),
         def.name,
         if weights.is_some() { "its trained weights" } else { "its starting weights" },
         splits.train.len(),

@@ -8,6 +8,7 @@ mod app;
 pub mod cli;
 pub mod export;
 pub mod figures;
+pub mod handout;
 pub mod notebook;
 
 pub use app::{AppCommand, GlassboxApp, ModelCommand, Sample, LAST_NOTEBOOK_KEY, RECENT_KEY};

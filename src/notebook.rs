@@ -125,6 +125,26 @@ pub fn default_attribution_methods() -> Vec<glassbox_engine::explain::Method> {
 }
 
 impl CellKind {
+    /// What a cell is called in its header, its menus and the handout.
+    #[must_use]
+    pub fn title(&self) -> &'static str {
+        match self {
+            CellKind::Markdown { .. } => "Text",
+            CellKind::Dataset => "Dataset",
+            CellKind::Model { .. } => "Model",
+            CellKind::Training { .. } => "Training",
+            CellKind::Compare => "Compare models",
+            CellKind::Evaluation { .. } => "Evaluation",
+            CellKind::Predictions { .. } => "Sample and prediction",
+            CellKind::Activations { .. } => "Activations",
+            CellKind::Weights { .. } => "Weights",
+            CellKind::Health { .. } => "Gradients and health",
+            CellKind::Attention { .. } => "Attention",
+            CellKind::Attribution { .. } => "Attribution",
+            CellKind::StepByStep { .. } => "Step by step",
+        }
+    }
+
     /// The model a cell shows (`None` for cells of the whole notebook).
     #[must_use]
     pub fn model(&self) -> Option<&str> {

@@ -18,7 +18,7 @@ mod inspect;
 mod present;
 mod runs;
 mod toolbar;
-mod widgets;
+pub(crate) mod widgets;
 
 pub use commands::{AppCommand, ModelCommand};
 pub use inspect::Sample;

@@ -60,21 +60,7 @@ pub(super) struct CellContext<'a> {
 
 /// What a cell is called in its header and menus.
 fn kind_name(cell: &CellKind) -> &'static str {
-    match cell {
-        CellKind::Markdown { .. } => "Text",
-        CellKind::Dataset => "Dataset",
-        CellKind::Model { .. } => "Model",
-        CellKind::Training { .. } => "Training",
-        CellKind::Compare => "Compare models",
-        CellKind::Evaluation { .. } => "Evaluation",
-        CellKind::Predictions { .. } => "Sample and prediction",
-        CellKind::Activations { .. } => "Activations",
-        CellKind::Weights { .. } => "Weights",
-        CellKind::Health { .. } => "Gradients and health",
-        CellKind::Attention { .. } => "Attention",
-        CellKind::Attribution { .. } => "Attribution",
-        CellKind::StepByStep { .. } => "Step by step",
-    }
+    cell.title()
 }
 
 /// The registry: which file draws which kind of cell.

@@ -1,4 +1,6 @@
-//! Figures written to files from the command line. (The app draws the same views with egui.)
+//! Figures written to files: every cell's view as a [`Figure`] (`cells`), drawn with plotters as
+//! SVG or PNG at a slide's or a page's size (`draw`), and the attribution figures of
+//! `glassbox explain`. (The app draws the same views with egui.)
 
 use glassbox_engine::explain::Attribution;
 
@@ -51,21 +53,6 @@ pub fn attribution_png(attribution: &Attribution, input: &[f32], scale: u32) -> 
     Ok(bytes)
 }
 
-/// A figure's text: egui's own font, registered with plotters once.
-fn register_font() -> Result<(), String> {
-    static REGISTERED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
-    REGISTERED
-        .get_or_init(|| {
-            plotters::style::register_font(
-                "sans-serif",
-                plotters::style::FontStyle::Normal,
-                epaint_default_fonts::UBUNTU_LIGHT,
-            )
-            .map_err(|_| "the figure font could not be read".to_owned())
-        })
-        .clone()
-}
-
 /// What an attribution figure says about itself.
 pub struct FigureText {
     /// The title: method, class, sample.
@@ -84,7 +71,7 @@ pub struct FigureText {
 /// When the figure cannot be drawn (no font).
 pub fn attribution_svg(attribution: &Attribution, input: &[f32], text: &FigureText) -> Result<String, String> {
     use plotters::prelude::*;
-    register_font()?;
+    draw::register_font()?;
     let draw = |e: DrawingAreaErrorKind<_>| format!("drawing the figure failed: {e}");
     let colour = |v: f32, top: f32| {
         let [r, g, b] = attribution_colour(v, top);
@@ -190,4 +177,18 @@ pub fn attribution_svg(attribution: &Attribution, input: &[f32], text: &FigureTe
         root.present().map_err(draw)?;
     }
     Ok(svg)
+}
+
+pub mod cells;
+pub mod draw;
+
+pub use cells::{cell_figure, graph_figure, Sources};
+pub use draw::{Body, Figure, FigureSize, Panel, Scale, PRINT, SLIDE};
+
+/// A figure file's name (without extension) for cell `index`: `cell03-training`.
+#[must_use]
+pub fn file_stem(index: usize, kind: &crate::notebook::CellKind) -> String {
+    let kind: String =
+        kind.title().to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    format!("cell{:02}-{kind}", index + 1)
 }
