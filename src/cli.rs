@@ -422,78 +422,21 @@ fn export_pytorch(args: &ExportArgs, pytorch: &Path) -> Result<(), CliError> {
         eprintln!("glassbox: warning: {}", files::printable(&warning.replace('\n', " ")));
     }
     let def = nb.pick_model(args.model.as_deref()).map_err(bad_input)?.clone();
-    let (splits, normalizer) = nb
-        .data
-        .build_raw()
-        .map_err(|e| bad_input(format!("{}: its dataset cannot be built: {e}", files::brief_path(&args.notebook))))?;
-    let mut model = glassbox_engine::tensor::Model::new(&def.graph, def.training.seed).map_err(bad_input)?;
     let saved = crate::notebook::weights_path(&args.notebook, &def.name);
     let weights = args.weights.clone().or_else(|| saved.is_file().then_some(saved));
-    if let Some(path) = &weights {
-        let bytes = files::read_file_at_most(path, "the weights file", weights_file_limit(model.param_count()))
-            .map_err(bad_input)?;
-        glassbox_engine::train::load_weights_bytes(&mut model, &bytes, &files::brief_path(path), false)
-            .map_err(bad_input)?;
-    }
-    let dir = pytorch.parent().map(Path::to_path_buf).unwrap_or_default();
-    let (weights_file, data_dir) = (format!("{stem}.safetensors"), format!("{stem}_data"));
-    let script = crate::export::pytorch_script(&crate::export::ExportInput {
-        title: &nb.title,
-        model_name: &def.name,
-        graph: &def.graph,
-        report: model.report(),
-        training: &def.training,
-        normalization: nb.data.pipeline.normalization,
-        normalizer: &normalizer,
-        classes: matches!(splits.train.targets, glassbox_engine::data::Targets::Classes(_)),
-        weights_file: &weights_file,
-        data_dir: &data_dir,
-    })
-    .map_err(bad_input)?;
-    let write = |path: &Path, bytes: &[u8]| {
-        files::write_atomically(path, bytes)
-            .map_err(|e| CliError::new(1, format!("cannot write {}: {e}", files::brief_path(path))))
-    };
-    write(&pytorch, script.as_bytes())?;
-    let weights_bytes = glassbox_engine::train::weights_to_bytes(&model).map_err(|e| CliError::new(1, e))?;
-    write(&dir.join(&weights_file), &weights_bytes)?;
-    std::fs::create_dir_all(dir.join(&data_dir))
-        .map_err(|e| CliError::new(1, format!("cannot make {}: {e}", files::brief_path(&dir.join(&data_dir)))))?;
-    for (name, split) in [("train", &splits.train), ("test", &splits.test)] {
-        let count = split.len();
-        let mut x_shape = vec![count];
-        x_shape.extend(&split.shape);
-        let (y_values, per) = match &split.targets {
-            glassbox_engine::data::Targets::Classes(labels) => {
-                (labels.iter().map(|&l| l as f32).collect::<Vec<_>>(), split.targets_per_sample)
-            }
-            glassbox_engine::data::Targets::Values(v) => (v.clone(), split.targets_per_sample),
-        };
-        let y_shape = if per == 1 { vec![count] } else { vec![count, per] };
-        let mut tensors = vec![
-            glassbox_engine::tensor::NodeOutput { id: "x".into(), shape: x_shape, values: split.inputs.clone() },
-            glassbox_engine::tensor::NodeOutput { id: "y".into(), shape: y_shape, values: y_values },
-        ];
-        if name == "test" && count > 0 {
-            // What Glassbox computes for the test split with these weights, to check the export by.
-            let mut normalised = split.clone();
-            normalizer.apply(&mut normalised);
-            let outputs = model.predict(&normalised.inputs, count).map_err(|e| CliError::new(1, e))?;
-            let mut shape = vec![count];
-            shape.extend(model.output_shape());
-            tensors.push(glassbox_engine::tensor::NodeOutput { id: "glassbox_outputs".into(), shape, values: outputs });
+    let weights = match &weights {
+        Some(path) => {
+            let limit = weights_file_limit(glassbox_engine::graph::infer_shapes(&def.graph).total_params());
+            let bytes = files::read_file_at_most(path, "the weights file", limit).map_err(bad_input)?;
+            Some(WeightsFile { source: files::brief_path(path), bytes })
         }
-        let bytes = glassbox_engine::inspect::tensors_to_bytes(&tensors).map_err(|e| CliError::new(1, e))?;
-        write(&dir.join(&data_dir).join(format!("{name}.safetensors")), &bytes)?;
-    }
-    println!(
-        "{} written: the model \"{}\" as PyTorch, with {weights_file} ({}) and {data_dir}/ ({} training and {} test samples) beside it",
-        files::brief_path(&pytorch),
-        def.name,
-        if weights.is_some() { "its trained weights" } else { "its starting weights" },
-        splits.train.len(),
-        splits.test.len()
-    );
+        None => None,
+    };
+    let message = crate::export::write_pytorch(&nb, &def, weights.as_ref(), pytorch, &stem).map_err(|e| match e {
+        crate::export::ExportError::Input(m) => bad_input(m),
+        crate::export::ExportError::Write(m) => CliError::new(1, m),
+    })?;
+    println!("{message}");
     Ok(())
 }
 

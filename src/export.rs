@@ -591,3 +591,105 @@ if __name__ == "__main__":
     );
     Ok(out)
 }
+
+/// Why an export failed: the input cannot be exported (the notebook, the weights), or a file
+/// could not be written.
+#[derive(Debug)]
+pub enum ExportError {
+    Input(String),
+    Write(String),
+}
+
+impl std::fmt::Display for ExportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Input(m) | Self::Write(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Writes model `def` of `nb` as a PyTorch script at `pytorch` (module name `stem`), with its
+/// weights (`weights`, else its starting weights) as `STEM.safetensors` and the raw splits as
+/// `STEM_data/{train,test}.safetensors` beside it; returns what was written, in words.
+///
+/// # Errors
+/// Data or weights that cannot be used, or a file that cannot be written.
+pub fn write_pytorch(
+    nb: &crate::notebook::Notebook,
+    def: &crate::notebook::ModelDef,
+    weights: Option<&glassbox_engine::train::WeightsFile>,
+    pytorch: &std::path::Path,
+    stem: &str,
+) -> Result<String, ExportError> {
+    use glassbox_engine::files;
+    use std::path::Path;
+    let (splits, normalizer) =
+        nb.data.build_raw().map_err(|e| ExportError::Input(format!("the notebook's dataset cannot be built: {e}")))?;
+    let mut model = glassbox_engine::tensor::Model::new(&def.graph, def.training.seed)
+        .map_err(|e| ExportError::Input(e.to_string()))?;
+    if let Some(file) = weights {
+        glassbox_engine::train::load_weights_bytes(&mut model, &file.bytes, &file.source, false)
+            .map_err(|e| ExportError::Input(e.to_string()))?;
+    }
+    let dir = pytorch.parent().map(Path::to_path_buf).unwrap_or_default();
+    let (weights_file, data_dir) = (format!("{stem}.safetensors"), format!("{stem}_data"));
+    let script = crate::export::pytorch_script(&crate::export::ExportInput {
+        title: &nb.title,
+        model_name: &def.name,
+        graph: &def.graph,
+        report: model.report(),
+        training: &def.training,
+        normalization: nb.data.pipeline.normalization,
+        normalizer: &normalizer,
+        classes: matches!(splits.train.targets, glassbox_engine::data::Targets::Classes(_)),
+        weights_file: &weights_file,
+        data_dir: &data_dir,
+    })
+    .map_err(ExportError::Input)?;
+    let write = |path: &Path, bytes: &[u8]| {
+        files::write_atomically(path, bytes)
+            .map_err(|e| ExportError::Write(format!("cannot write {}: {e}", files::brief_path(path))))
+    };
+    write(&pytorch, script.as_bytes())?;
+    let weights_bytes =
+        glassbox_engine::train::weights_to_bytes(&model).map_err(|e| ExportError::Write(e.to_string()))?;
+    write(&dir.join(&weights_file), &weights_bytes)?;
+    std::fs::create_dir_all(dir.join(&data_dir))
+        .map_err(|e| ExportError::Write(format!("cannot make {}: {e}", files::brief_path(&dir.join(&data_dir)))))?;
+    for (name, split) in [("train", &splits.train), ("test", &splits.test)] {
+        let count = split.len();
+        let mut x_shape = vec![count];
+        x_shape.extend(&split.shape);
+        let (y_values, per) = match &split.targets {
+            glassbox_engine::data::Targets::Classes(labels) => {
+                (labels.iter().map(|&l| l as f32).collect::<Vec<_>>(), split.targets_per_sample)
+            }
+            glassbox_engine::data::Targets::Values(v) => (v.clone(), split.targets_per_sample),
+        };
+        let y_shape = if per == 1 { vec![count] } else { vec![count, per] };
+        let mut tensors = vec![
+            glassbox_engine::tensor::NodeOutput { id: "x".into(), shape: x_shape, values: split.inputs.clone() },
+            glassbox_engine::tensor::NodeOutput { id: "y".into(), shape: y_shape, values: y_values },
+        ];
+        if name == "test" && count > 0 {
+            // What Glassbox computes for the test split with these weights, to check the export by.
+            let mut normalised = split.clone();
+            normalizer.apply(&mut normalised);
+            let outputs = model.predict(&normalised.inputs, count).map_err(|e| ExportError::Write(e.to_string()))?;
+            let mut shape = vec![count];
+            shape.extend(model.output_shape());
+            tensors.push(glassbox_engine::tensor::NodeOutput { id: "glassbox_outputs".into(), shape, values: outputs });
+        }
+        let bytes =
+            glassbox_engine::inspect::tensors_to_bytes(&tensors).map_err(|e| ExportError::Write(e.to_string()))?;
+        write(&dir.join(&data_dir).join(format!("{name}.safetensors")), &bytes)?;
+    }
+    Ok(format!(
+        "{} written: the model \"{}\" as PyTorch, with {weights_file} ({}) and {data_dir}/ ({} training and {} test samples) beside it",
+        files::brief_path(&pytorch),
+        def.name,
+        if weights.is_some() { "its trained weights" } else { "its starting weights" },
+        splits.train.len(),
+        splits.test.len()
+    ))
+}

@@ -198,6 +198,27 @@ pub enum AppCommand {
     ImportGraph(PathBuf),
     /// Writes the active model's graph (and its layout) to a graph file.
     ExportGraph(PathBuf),
+    /// Asks where to save a cell's figure (PNG or SVG, at a slide's or the print size).
+    FigureDialog {
+        cell: usize,
+        print: bool,
+        svg: bool,
+    },
+    /// Writes a cell's figure to a file: SVG or PNG by its extension.
+    SaveFigure {
+        cell: usize,
+        path: PathBuf,
+        print: bool,
+    },
+    /// Copies a cell's figure to the clipboard as a picture (slide size).
+    CopyFigure(usize),
+    /// Asks where to write the handout, or the active model's PyTorch script.
+    HandoutDialog,
+    PytorchDialog,
+    /// Writes the handout: the whole notebook as one HTML page.
+    ExportHandout(PathBuf),
+    /// Writes the active model as a PyTorch script, with its weights and data beside it.
+    ExportPytorch(PathBuf),
 }
 
 impl AppCommand {
@@ -220,6 +241,13 @@ impl AppCommand {
                 | Self::ToggleTableView
                 | Self::GraphFileDialog { .. }
                 | Self::ExportGraph(_)
+                | Self::FigureDialog { .. }
+                | Self::SaveFigure { .. }
+                | Self::CopyFigure(_)
+                | Self::HandoutDialog
+                | Self::PytorchDialog
+                | Self::ExportHandout(_)
+                | Self::ExportPytorch(_)
                 | Self::SetSample { .. }
                 | Self::SetMoment { .. }
                 | Self::SetExplainOptions { .. }
@@ -447,6 +475,15 @@ impl GlassboxApp {
                 }
                 AppCommand::ImportGraph(path) => self.import_graph(&path),
                 AppCommand::ExportGraph(path) => self.export_graph(&path),
+                AppCommand::FigureDialog { cell, print, svg } => {
+                    self.file_dialog(super::files::DialogPurpose::SaveFigure { cell, print, svg }, ctx);
+                }
+                AppCommand::SaveFigure { cell, path, print } => self.save_figure(cell, &path, print),
+                AppCommand::CopyFigure(cell) => self.copy_figure(cell, ctx),
+                AppCommand::HandoutDialog => self.file_dialog(super::files::DialogPurpose::ExportHandout, ctx),
+                AppCommand::PytorchDialog => self.file_dialog(super::files::DialogPurpose::ExportPytorch, ctx),
+                AppCommand::ExportHandout(path) => self.export_handout(&path),
+                AppCommand::ExportPytorch(path) => self.export_pytorch(&path),
                 AppCommand::SetSpeed(speed) => {
                     if let Some(nb) = self.doc.notebook.as_mut() {
                         nb.view.steps_per_second = speed;

@@ -27,6 +27,16 @@ pub(super) enum DialogPurpose {
     ImportImages,
     ImportGraph,
     ExportGraph,
+    /// A cell's figure: PNG or SVG, at the slide's or the print size.
+    SaveFigure {
+        cell: usize,
+        print: bool,
+        svg: bool,
+    },
+    /// The whole notebook as one HTML page.
+    ExportHandout,
+    /// The active model as a PyTorch script, its weights and data beside it.
+    ExportPytorch,
 }
 
 impl DialogPurpose {
@@ -38,6 +48,9 @@ impl DialogPurpose {
             Self::ImportImages => "Import a folder of images (one subfolder per class)",
             Self::ImportGraph => "Import a model's graph",
             Self::ExportGraph => "Export the model's graph as",
+            Self::SaveFigure { .. } => "Save the figure as",
+            Self::ExportHandout => "Export the handout (one HTML page) as",
+            Self::ExportPytorch => "Export the model as a PyTorch script",
         }
     }
 
@@ -54,6 +67,22 @@ impl DialogPurpose {
             }
             Self::ImportGraph => AppCommand::ImportGraph(path),
             Self::ExportGraph => AppCommand::ExportGraph(path),
+            Self::SaveFigure { cell, print, .. } => AppCommand::SaveFigure { cell, path, print },
+            Self::ExportHandout => AppCommand::ExportHandout(path),
+            Self::ExportPytorch => AppCommand::ExportPytorch(path),
+        }
+    }
+
+    /// What a saved file of this purpose is called in the dialog's filter, and its extension.
+    fn save_filter(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Self::SaveAs => Some(("Glassbox notebook", "json")),
+            Self::ExportGraph => Some(("Graph (JSON)", "json")),
+            Self::SaveFigure { svg: true, .. } => Some(("SVG picture", "svg")),
+            Self::SaveFigure { svg: false, .. } => Some(("PNG picture", "png")),
+            Self::ExportHandout => Some(("Web page", "html")),
+            Self::ExportPytorch => Some(("Python script", "py")),
+            _ => None,
         }
     }
 }
@@ -165,6 +194,10 @@ fn native_dialog(purpose: DialogPurpose, folder: Option<PathBuf>, name: Option<S
             .add_filter("Graph (JSON)", &["json"])
             .set_file_name(name.unwrap_or_else(|| "graph.json".into()))
             .save_file(),
+        DialogPurpose::SaveFigure { .. } | DialogPurpose::ExportHandout | DialogPurpose::ExportPytorch => {
+            let (filter, ext) = purpose.save_filter().unwrap_or(("File", "txt"));
+            dialog.add_filter(filter, &[ext]).set_file_name(name.unwrap_or_else(|| format!("figure.{ext}"))).save_file()
+        }
     }
 }
 
@@ -202,8 +235,12 @@ fn in_app_dialog(purpose: DialogPurpose, folder: Option<PathBuf>, name: Option<&
                 dialog.add_file_filter_extensions("Graph (JSON)", vec!["json"]).default_file_filter("Graph (JSON)");
             dialog.pick_file();
         }
-        DialogPurpose::ExportGraph => {
-            dialog = dialog.add_save_extension("Graph (JSON)", "json").default_save_extension("Graph (JSON)");
+        DialogPurpose::ExportGraph
+        | DialogPurpose::SaveFigure { .. }
+        | DialogPurpose::ExportHandout
+        | DialogPurpose::ExportPytorch => {
+            let (filter, ext) = purpose.save_filter().unwrap_or(("File", "txt"));
+            dialog = dialog.add_save_extension(filter, ext).default_save_extension(filter);
             if let Some(name) = name {
                 dialog = dialog.default_file_name(name);
             }
@@ -317,8 +354,29 @@ impl GlassboxApp {
     /// own where the native one cannot be shown.
     pub(super) fn file_dialog(&mut self, purpose: DialogPurpose, ctx: &egui::Context) {
         let (folder, mut name) = self.dialog_place();
-        if purpose == DialogPurpose::ExportGraph {
-            name = Some(format!("{}.graph.json", self.active));
+        let stem = self
+            .doc
+            .path()
+            .and_then(Path::file_stem)
+            .map_or_else(|| "notebook".to_owned(), |s| s.to_string_lossy().into_owned());
+        match purpose {
+            DialogPurpose::ExportGraph => name = Some(format!("{}.graph.json", self.active)),
+            DialogPurpose::SaveFigure { cell, svg, .. } => {
+                let kind = self.doc.notebook.as_ref().and_then(|nb| nb.cells.get(cell)).map(|c| &c.kind);
+                let figure =
+                    kind.map_or_else(|| format!("cell{:02}", cell + 1), |k| crate::figures::file_stem(cell, k));
+                name = Some(format!("{stem}-{figure}.{}", if svg { "svg" } else { "png" }));
+            }
+            DialogPurpose::ExportHandout => name = Some(format!("{stem}-handout.html")),
+            DialogPurpose::ExportPytorch => {
+                let model: String = self
+                    .active
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+                    .collect();
+                name = Some(format!("{}.py", if model.is_empty() { "model".to_owned() } else { model }));
+            }
+            _ => {}
         }
         if !self.files.native {
             self.files.requested = Some((purpose, folder, name));

@@ -13,6 +13,7 @@
 mod cells;
 mod commands;
 mod document;
+mod figures;
 mod files;
 mod inspect;
 mod present;

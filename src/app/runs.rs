@@ -146,7 +146,7 @@ impl ModelRun {
 
     /// The weights of the current run, asked of the trainer (it answers between two steps), if
     /// it has trained at all; else the weights the next run would start from.
-    fn current_weights(&self) -> Option<WeightsFile> {
+    pub(super) fn current_weights(&self) -> Option<WeightsFile> {
         let trained = self.record.run.is_some()
             && self.record.latest.is_some_and(|p| p.step > 0)
             && !matches!(self.record.state, RunState::Stopped | RunState::Failed(_));

@@ -50,6 +50,29 @@ impl GlassboxApp {
             if ui.button("Save as…").on_hover_text("Save this notebook to a new file").clicked() {
                 self.pending.push(AppCommand::SaveAsDialog);
             }
+            let active = self.active.clone();
+            ui.menu_button("Export", |ui| {
+                if ui
+                    .button("Handout (one HTML page)…")
+                    .on_hover_text("The whole notebook as one web page to hand out: the text, every cell's figure as it is now, the model's layers and its final scores (no internet or JavaScript needed)")
+                    .clicked()
+                {
+                    self.pending.push(AppCommand::HandoutDialog);
+                    ui.close();
+                }
+                if ui
+                    .add_enabled(!active.is_empty(), egui::Button::new(format!("{active} as PyTorch code…")))
+                    .on_hover_text("The model as a PyTorch script (a class Model, its trained weights beside it, the data, the same training loop; runs under torchrun too)")
+                    .clicked()
+                {
+                    self.pending.push(AppCommand::PytorchDialog);
+                    ui.close();
+                }
+                ui.separator();
+                ui.weak("A cell's figure: \"Save figure…\" in its header, or right-click it.");
+            })
+            .response
+            .on_hover_text("Take the lesson out of the app: a handout, the model as PyTorch code");
             ui.separator();
             if ui
                 .add_enabled(self.doc.can_undo(), egui::Button::new("Undo"))

@@ -131,6 +131,7 @@ fn dataset(src: &Sources<'_>) -> Result<Figure, String> {
                 signed: false,
                 percent: true,
                 highlight: None,
+                colours: Vec::new(),
             },
         });
     }
@@ -374,6 +375,7 @@ fn evaluation(src: &Sources<'_>, model: &str, record: &RunRecord) -> Result<Figu
                     signed: false,
                     percent: true,
                     highlight: None,
+                    colours: Vec::new(),
                 },
             },
         ],
@@ -443,6 +445,7 @@ fn predictions(src: &Sources<'_>, model: &str, inspection: &Inspection) -> Resul
                 signed: false,
                 percent: true,
                 highlight: Some(0),
+                colours: Vec::new(),
             },
         });
     } else {
@@ -741,6 +744,7 @@ fn attribution(src: &Sources<'_>, model: &str, record: &RunRecord) -> Result<Fig
                     signed: true,
                     percent: false,
                     highlight: None,
+                    colours: Vec::new(),
                 }
             }
         };

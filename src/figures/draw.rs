@@ -131,7 +131,16 @@ pub enum Body {
     /// Small pictures on one colour scale (`None`: each picture its own range, in grey).
     Tiles { tiles: Vec<Tile>, scale: Option<Scale> },
     /// Horizontal bars, one per label; `highlight` is drawn in orange (the model's choice).
-    Bars { labels: Vec<String>, values: Vec<f32>, signed: bool, percent: bool, highlight: Option<usize> },
+    /// `colours` (when given) colour each bar (a class's colour); `percent` draws shares of 1
+    /// to scale, else the longest bar is the largest value.
+    Bars {
+        labels: Vec<String>,
+        values: Vec<f32>,
+        signed: bool,
+        percent: bool,
+        highlight: Option<usize>,
+        colours: Vec<Rgb>,
+    },
     /// An attribution map over a picture: the picture in grey under the map's colour.
     Overlay { height: usize, width: usize, picture: Vec<f32>, map: Vec<f32> },
     /// Points of the plane over a shaded background (a decision boundary), `n * n` colours from
@@ -356,8 +365,8 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel, 
             heatmap(&inner, (*rows, *cols), values, *scale, (row_labels, col_labels), (x_label, y_label), *annotate, u)
         }
         Body::Tiles { tiles, scale } => tiles_grid(&inner, tiles, *scale, u),
-        Body::Bars { labels, values, signed, percent, highlight } => {
-            bars(&inner, labels, values, *signed, *percent, *highlight, u)
+        Body::Bars { labels, values, signed, percent, highlight, colours } => {
+            bars(&inner, labels, values, (*signed, *percent), *highlight, colours, u)
         }
         Body::Overlay { height, width, picture, map } => overlay(&inner, (*height, *width), picture, map, u),
         Body::Plane { low, high, n, background, points } => plane(&inner, *low, *high, *n, background, points, u),
@@ -609,9 +618,9 @@ fn bars<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     labels: &[String],
     values: &[f32],
-    signed: bool,
-    percent: bool,
+    (signed, percent): (bool, bool),
     highlight: Option<usize>,
+    colours: &[Rgb],
     u: f32,
 ) -> Drawn {
     if values.is_empty() {
@@ -636,6 +645,8 @@ fn bars<DB: DrawingBackend>(
         let (a, b) = if len >= 0.0 { (zero, zero + len) } else { (zero + len, zero) };
         let colour = if highlight == Some(i) {
             RGBColor(242, 142, 43)
+        } else if let Some(c) = colours.get(i) {
+            rgb(*c)
         } else if signed {
             rgb(scale.colour(v))
         } else {
@@ -644,7 +655,15 @@ fn bars<DB: DrawingBackend>(
         let (y1, y2) = (y + (row * 0.15) as i32, y + (row * 0.85) as i32);
         area.draw(&Rectangle::new([(a as i32, y1), ((b as i32).max(a as i32 + 1), y2)], colour.filled()))
             .map_err(fail)?;
-        let text = if percent { format!("{:.1}%", v * 100.0) } else { format!("{v:+.4}") };
+        let text = if percent {
+            format!("{:.1}%", v * 100.0)
+        } else if signed {
+            format!("{v:+.4}")
+        } else if v.fract() == 0.0 {
+            format!("{v:.0}")
+        } else {
+            short(v)
+        };
         let style = font(size, BLACK).pos(Pos::new(HPos::Left, VPos::Center));
         let end = if signed { label_w + span } else { b };
         area.draw(&Text::new(text, (end as i32 + px(8.0), y + (row / 2.0) as i32), style)).map_err(fail)?;

@@ -82,6 +82,33 @@ fn body(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>) 
     }
 }
 
+/// A cell's body; a right-click on its views (anywhere a control does not take the click) opens
+/// the figure menu: save as PNG or SVG, copy.
+fn body_with_menu(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>) {
+    if matches!(cell.kind, CellKind::Markdown { .. }) {
+        body(ui, index, cell, cx);
+        return;
+    }
+    let response =
+        ui.scope_builder(egui::UiBuilder::new().sense(egui::Sense::click()), |ui| body(ui, index, cell, cx)).response;
+    // A right-click on a view that takes clicks itself (a plot) opens the menu too; the graph
+    // editor keeps its own right-click menu.
+    let on_a_view = !matches!(cell.kind, CellKind::Model { .. })
+        && ui.input(|i| i.pointer.secondary_clicked())
+        && ui.rect_contains_pointer(response.rect);
+    let open = if response.secondary_clicked() || on_a_view {
+        Some(egui::SetOpenCommand::Bool(true))
+    } else if response.clicked() {
+        Some(egui::SetOpenCommand::Bool(false))
+    } else {
+        None
+    };
+    egui::Popup::menu(&response)
+        .open_memory(open)
+        .at_pointer_fixed()
+        .show(|ui| super::figures::figure_menu(ui, index, cx.out));
+}
+
 /// Says that a cell names a model the notebook does not have.
 fn unknown_model(ui: &mut egui::Ui, name: &str) {
     ui.colored_label(
@@ -136,7 +163,7 @@ pub(super) fn show_slide(ui: &mut egui::Ui, row: &[usize], cx: &mut CellContext<
             if !matches!(cell.kind, CellKind::Markdown { .. }) {
                 ui.weak(kind_name(&cell.kind));
             }
-            ui.push_id(("cell", index), |ui| body(ui, index, cell, cx));
+            ui.push_id(("cell", index), |ui| body_with_menu(ui, index, cell, cx));
         });
     };
     if let [index] = row {
@@ -180,7 +207,7 @@ fn framed(ui: &mut egui::Ui, index: usize, stacked: bool, cx: &mut CellContext<'
             ));
         }
         if !cell.folded {
-            ui.push_id(("cell", index), |ui| body(ui, index, cell, cx));
+            ui.push_id(("cell", index), |ui| body_with_menu(ui, index, cell, cx));
         }
     });
     let size = frame.response.rect.size();
@@ -219,6 +246,11 @@ fn header(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>
                 })
                 .response
                 .on_hover_text("Which of the notebook's models this cell shows");
+        }
+        if !matches!(cell.kind, CellKind::Markdown { .. }) {
+            ui.menu_button("Save figure…", |ui| super::figures::figure_menu(ui, index, out))
+                .response
+                .on_hover_text("Save what this cell shows as a PNG or SVG figure (slide or print size), or copy it; a right-click on the cell's views does the same");
         }
         if cx.notebook.view.hide.contains(&crate::notebook::Control::CellControls) {
             return;
