@@ -68,7 +68,7 @@ pub fn handout_html(src: &Sources<'_>) -> String {
     let title = escape(&nb.title);
     let _ = write!(
         page,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n"
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />\n<title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n"
     );
     if let Some(splits) = src.splits {
         let _ = writeln!(
@@ -250,6 +250,18 @@ pub fn records_for(
             session.send(Command::EvaluateEachEpoch(true));
             session.send(Command::Run { epochs: def.training.epochs.max(1), until_accuracy: None });
             until(&mut record, &|e| matches!(e, Event::Paused { .. }))?;
+        }
+        if splits.train.shape == [2] {
+            // A 2-D set's plot is shaded by the model's decision regions.
+            let (low, high) = crate::figures::cells::bounds(splits);
+            session.send(Command::PredictGrid(glassbox_engine::train::GridRequest {
+                low,
+                high,
+                n: 100,
+                moment: None,
+                neurons: false,
+            }));
+            until(&mut record, &|e| matches!(e, Event::Grid { .. }))?;
         }
         session.send(Command::Evaluate);
         until(&mut record, &|e| matches!(e, Event::Evaluated { .. }))?;

@@ -210,6 +210,12 @@ impl GlassboxApp {
     }
 
     /// Queues a command as if a control had been used (menus, shortcuts, tests).
+    /// The message line under the toolbar (what the last file operation did), if any.
+    #[must_use]
+    pub fn status(&self) -> Option<&str> {
+        self.status.as_deref()
+    }
+
     pub fn push(&mut self, command: AppCommand) {
         self.pending.push(command);
     }

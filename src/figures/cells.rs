@@ -95,11 +95,32 @@ fn dataset(src: &Sources<'_>) -> Result<Figure, String> {
                 ([p[0], p[1]], src.class_colours.get(class).copied().unwrap_or([128, 128, 128]))
             })
             .collect();
-        let (low, high) = bounds(splits);
-        figure.panels.push(Panel {
-            title: "training samples".into(),
-            body: Body::Plane { low, high, n: 0, background: Vec::new(), points },
+        // The first model with a decision boundary shades the plane by the class it chooses
+        // (paler where it is less sure).
+        let boundary = src.notebook.models.iter().find_map(|m| {
+            let grid = src.records.get(m.name.as_str())?.grid.as_ref()?;
+            Some((m.name.clone(), grid))
         });
+        let (mut low, mut high) = bounds(splits);
+        let (mut n, mut background, mut title) = (0, Vec::new(), "training samples".to_owned());
+        if let Some((model, grid)) = boundary {
+            (low, high, n) = (grid.request.low, grid.request.high, grid.request.n);
+            title = format!("training samples over {model}'s decision regions (after step {})", grid.step);
+            background = grid
+                .outputs
+                .chunks_exact(grid.width.max(1))
+                .map(|scores| {
+                    let p = softmax(scores);
+                    let best = (0..p.len()).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(0);
+                    let c = src.class_colours.get(best).copied().unwrap_or([128; 3]);
+                    let strength = 0.2
+                        + 0.4 * (p[best] - 1.0 / p.len() as f32).max(0.0) * p.len() as f32
+                            / (p.len() as f32 - 1.0).max(1.0);
+                    std::array::from_fn(|k| (255.0 * (1.0 - strength) + f32::from(c[k]) * strength).round() as u8)
+                })
+                .collect();
+        }
+        figure.panels.push(Panel { title, body: Body::Plane { low, high, n, background, points } });
         figure.legend = class_legend(src, &train.classes);
     } else if let Some([c, h, w]) = image(&train.shape) {
         let tiles = (0..train.len().min(24))
@@ -121,17 +142,15 @@ fn dataset(src: &Sources<'_>) -> Result<Figure, String> {
                 *c += 1.0;
             }
         }
-        let total = counts.iter().sum::<f32>().max(1.0);
-        let shares = counts.iter().map(|c| c / total).collect();
         figure.panels.push(Panel {
-            title: "class balance (training split)".into(),
+            title: "class balance (training samples per class)".into(),
             body: Body::Bars {
                 labels: train.classes.clone(),
-                values: shares,
+                values: counts,
                 signed: false,
-                percent: true,
+                percent: false,
                 highlight: None,
-                colours: Vec::new(),
+                colours: src.class_colours.clone(),
             },
         });
     }
@@ -139,7 +158,7 @@ fn dataset(src: &Sources<'_>) -> Result<Figure, String> {
 }
 
 /// The plane a 2-D set's plot shows: its points' box with a margin.
-fn bounds(splits: &Splits) -> ([f32; 2], [f32; 2]) {
+pub(crate) fn bounds(splits: &Splits) -> ([f32; 2], [f32; 2]) {
     let (mut low, mut high) = ([f32::INFINITY; 2], [f32::NEG_INFINITY; 2]);
     for set in [&splits.train, &splits.test] {
         for i in 0..set.len() {

@@ -941,3 +941,36 @@ fn every_example_and_lesson_opens_fits_its_data_and_trains_a_few_steps() {
         }
     }
 }
+
+#[test]
+fn export_writes_the_handout_and_every_cells_figure_from_the_command_line() {
+    let dir = temp_dir("handout");
+    let (page, figures) = (dir.join("reverse.html"), dir.join("figures"));
+    let notebook = glassbox::assets_path("assets/notebooks/reverse-transformer.json");
+    let args = [notebook.to_str().expect("utf-8"), "--html", page.to_str().expect("utf-8"), "--figures"];
+    let out = glassbox(&[&["export"], &args[..], &[figures.to_str().expect("utf-8"), "--size", "print"]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(&page).expect("the handout");
+    let options = roxmltree::ParsingOptions { allow_dtd: true, ..roxmltree::ParsingOptions::default() };
+    let doc = roxmltree::Document::parse_with_options(&html, options).expect("the handout is well formed");
+    let nb = Notebook::load(&notebook).expect("loads");
+    assert_eq!(doc.descendants().filter(|n| n.has_tag_name("section")).count(), nb.cells.len());
+    // The attention cell's figure: a map per head, the tokens along its sides.
+    let attention = nb.cells.iter().position(|c| matches!(c.kind, CellKind::Attention { .. }));
+    let attention = attention.expect("the example has an attention cell");
+    let stem = glassbox::figures::file_stem(attention, &nb.cells[attention].kind);
+    let svg = std::fs::read_to_string(figures.join(format!("{stem}.svg"))).expect("the attention figure");
+    let svg = roxmltree::Document::parse(&svg).expect("parses");
+    assert_eq!(svg.root_element().attribute("width"), Some("3508"));
+    let texts: Vec<&str> =
+        svg.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).map(str::trim).collect();
+    assert!(texts.iter().any(|t| t.ends_with("head 1")) && texts.contains(&"looked at"), "{texts:?}");
+    let png = image::open(figures.join(format!("{stem}.png"))).expect("a PNG");
+    assert_eq!((png.width(), png.height()), (3508, 2480));
+    // A handout file that is not HTML is refused before anything runs.
+    let out =
+        glassbox(&["export", notebook.to_str().expect("utf-8"), "--html", dir.join("h.txt").to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give an .html file name"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,6 +5,7 @@ mod architecture;
 mod attribution;
 mod cli;
 mod editor;
+mod figures;
 mod hostile_notebooks;
 mod inspection;
 mod present;
