@@ -21,6 +21,8 @@ mod runs;
 mod toolbar;
 pub(crate) mod widgets;
 
+pub(crate) use cells::softmax;
+
 pub use commands::{AppCommand, ModelCommand};
 pub use inspect::Sample;
 

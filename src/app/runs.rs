@@ -51,29 +51,10 @@ pub(super) struct ModelRun {
 /// How finely the decision boundary of a 2-D set is drawn: this many points a side.
 pub(super) const BOUNDARY_GRID: usize = 100;
 
-/// The part of the plane a 2-D set's plot shows: its points' box, with a margin.
+/// The part of the plane a 2-D set's plot shows: its points' box, with a margin (the same box a
+/// saved figure shows).
 fn plane_bounds(splits: &Splits) -> ([f32; 2], [f32; 2]) {
-    let mut low = [f32::INFINITY; 2];
-    let mut high = [f32::NEG_INFINITY; 2];
-    for set in [&splits.train, &splits.test] {
-        for i in 0..set.len() {
-            let p = set.sample(i);
-            for axis in 0..2 {
-                low[axis] = low[axis].min(p[axis]);
-                high[axis] = high[axis].max(p[axis]);
-            }
-        }
-    }
-    for axis in 0..2 {
-        if !low[axis].is_finite() || !high[axis].is_finite() {
-            low[axis] = -1.0;
-            high[axis] = 1.0;
-        }
-        let margin = ((high[axis] - low[axis]) * 0.08).max(0.1);
-        low[axis] -= margin;
-        high[axis] += margin;
-    }
-    (low, high)
+    crate::figures::cells::bounds(splits)
 }
 
 /// What weights taken from the trainer (before an edit) are called in messages.

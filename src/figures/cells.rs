@@ -292,25 +292,24 @@ fn training(model: &str, record: &RunRecord) -> Figure {
     Figure {
         title: format!("{model}: training"),
         subtitle,
-        panels: vec![
-            Panel {
-                title: "loss".into(),
-                body: Body::Lines { x_label: "epoch".into(), y_label: "loss".into(), series: loss },
-            },
-            Panel {
-                title: "accuracy".into(),
-                body: Body::Lines { x_label: "epoch".into(), y_label: "accuracy".into(), series: accuracy },
-            },
-        ],
+        panels: curve_panels(loss, accuracy),
         legend: vec![("training (averaged)".into(), TRAIN, false), ("test".into(), TEST, true)],
     }
 }
 
-/// One colour per model (Dark2, as the compare cell).
+/// One colour per model, as the compare cell draws them.
 fn model_colour(i: usize) -> Rgb {
-    const ORDER: [usize; 8] = [2, 3, 4, 6, 5, 7, 0, 1];
-    let c = colorous::DARK2[ORDER[i % ORDER.len()]];
-    [c.r, c.g, c.b]
+    let c = crate::app::widgets::palette::model_color(i);
+    [c.r(), c.g(), c.b()]
+}
+
+/// The loss and accuracy plots over epochs.
+fn curve_panels(loss: Vec<Series>, accuracy: Vec<Series>) -> Vec<Panel> {
+    let plot = |name: &str, series| Panel {
+        title: name.to_owned(),
+        body: Body::Lines { x_label: "epoch".into(), y_label: name.to_owned(), series },
+    };
+    vec![plot("loss", loss), plot("accuracy", accuracy)]
 }
 
 fn compare(src: &Sources<'_>) -> Figure {
@@ -326,16 +325,7 @@ fn compare(src: &Sources<'_>) -> Figure {
     Figure {
         title: "Every model's curves".into(),
         subtitle: "solid: training loss and accuracy (averaged); dashed: test".into(),
-        panels: vec![
-            Panel {
-                title: "loss".into(),
-                body: Body::Lines { x_label: "epoch".into(), y_label: "loss".into(), series: loss },
-            },
-            Panel {
-                title: "accuracy".into(),
-                body: Body::Lines { x_label: "epoch".into(), y_label: "accuracy".into(), series: accuracy },
-            },
-        ],
+        panels: curve_panels(loss, accuracy),
         legend,
     }
 }
@@ -402,12 +392,7 @@ fn evaluation(src: &Sources<'_>, model: &str, record: &RunRecord) -> Result<Figu
     })
 }
 
-fn softmax(scores: &[f32]) -> Vec<f32> {
-    let top = scores.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-    let e: Vec<f32> = scores.iter().map(|v| (v - top).exp()).collect();
-    let sum = e.iter().sum::<f32>().max(f32::MIN_POSITIVE);
-    e.iter().map(|v| v / sum).collect()
-}
+use crate::app::softmax;
 
 /// The sample of an inspection as a tile (an image) or its tokens in words.
 fn sample_tile(inspection: &Inspection) -> Option<Tile> {
@@ -424,9 +409,8 @@ fn tokens(src: &Sources<'_>, inspection: &Inspection) -> Vec<String> {
         .values
         .iter()
         .map(|&v| match vocab.tokens().get(v.max(0.0) as usize).map(String::as_str) {
-            Some(" ") => "␣".to_owned(),
-            Some(glassbox_engine::data::PAD) => "·".to_owned(),
-            Some(t) => t.to_owned(),
+            Some(glassbox_engine::data::PAD) => "pad".to_owned(),
+            Some(t) => crate::app::widgets::visible_whitespace(t),
             None => format!("{v}"),
         })
         .collect()

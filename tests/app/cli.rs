@@ -265,12 +265,7 @@ fn explain_writes_a_map_as_a_tensor_or_a_picture_and_says_whether_it_adds_up() {
 fn svg_parts(svg: &str) -> (Vec<String>, Vec<String>) {
     let doc = roxmltree::Document::parse(svg).expect("the SVG parses");
     assert_eq!(doc.root_element().tag_name().name(), "svg");
-    let texts = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("text"))
-        .filter_map(|n| n.text())
-        .map(|t| t.trim().to_owned())
-        .collect();
+    let texts = crate::svg_texts(&doc);
     let rects = doc
         .descendants()
         .filter(|n| n.has_tag_name("rect"))

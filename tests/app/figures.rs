@@ -57,12 +57,7 @@ fn svg_facts(path: &Path) -> ((String, String), Vec<String>, usize) {
         root.attribute("width").unwrap_or_default().to_owned(),
         root.attribute("height").unwrap_or_default().to_owned(),
     );
-    let texts = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("text"))
-        .filter_map(|n| n.text())
-        .map(|t| t.trim().to_owned())
-        .collect();
+    let texts = crate::svg_texts(&doc);
     let shapes = doc
         .descendants()
         .filter(|n| {

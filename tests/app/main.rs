@@ -31,6 +31,11 @@ pub(crate) fn step_within(
     panic!("timed out waiting for {what}; record: {:?}", harness.state().record().state);
 }
 
+/// Every text an SVG writes, trimmed.
+pub(crate) fn svg_texts(doc: &roxmltree::Document<'_>) -> Vec<String> {
+    doc.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).map(|t| t.trim().to_owned()).collect()
+}
+
 /// Every example notebook the Examples menu offers, in name order.
 pub(crate) fn example_notebooks() -> Vec<std::path::PathBuf> {
     let mut examples: Vec<_> = std::fs::read_dir(glassbox::assets_path("assets/notebooks"))

@@ -30,6 +30,7 @@ use crate::notebook::{Cell, CellKind, Notebook};
 
 pub(super) use dataset::licenses_ui;
 pub(super) use graph_editor::GraphEditor;
+pub(crate) use predictions::softmax;
 
 /// What a cell may read, and where it puts what it asks for.
 pub(super) struct CellContext<'a> {

@@ -13,7 +13,7 @@ use crate::app::inspect::Sample;
 const TOP: usize = 5;
 
 /// The softmax of scores.
-pub(super) fn softmax(scores: &[f32]) -> Vec<f32> {
+pub(crate) fn softmax(scores: &[f32]) -> Vec<f32> {
     let top = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let exps: Vec<f32> = scores.iter().map(|&s| (s - top).exp()).collect();
     let sum: f32 = exps.iter().sum();
