@@ -40,6 +40,7 @@ for entry in "${lessons[@]}"; do
   sleep "$seconds"
   DISPLAY=$disp xdotool key F5
   for ((k = 0; k < slide; k++)); do DISPLAY=$disp xdotool key Right; sleep 0.3; done
+  DISPLAY=$disp xdotool mousemove 1279 719   # no tooltip in the picture
   sleep 3
   DISPLAY=$disp import -window root "docs/gallery/$name.png"
   echo "docs/gallery/$name.png"
