@@ -406,7 +406,7 @@ fn export_pytorch(args: &ExportArgs, pytorch: &Path) -> Result<(), CliError> {
     if pytorch.extension().and_then(|e| e.to_str()) != Some("py") {
         return Err(bad_input(format!(
             "--pytorch {}: give a Python file name, such as --pytorch model.py",
-            files::brief_path(&pytorch)
+            files::brief_path(pytorch)
         )));
     }
     let stem = pytorch

@@ -650,7 +650,7 @@ pub fn write_pytorch(
         files::write_atomically(path, bytes)
             .map_err(|e| ExportError::Write(format!("cannot write {}: {e}", files::brief_path(path))))
     };
-    write(&pytorch, script.as_bytes())?;
+    write(pytorch, script.as_bytes())?;
     let weights_bytes =
         glassbox_engine::train::weights_to_bytes(&model).map_err(|e| ExportError::Write(e.to_string()))?;
     write(&dir.join(&weights_file), &weights_bytes)?;
@@ -686,7 +686,7 @@ pub fn write_pytorch(
     }
     Ok(format!(
         "{} written: the model \"{}\" as PyTorch, with {weights_file} ({}) and {data_dir}/ ({} training and {} test samples) beside it",
-        files::brief_path(&pytorch),
+        files::brief_path(pytorch),
         def.name,
         if weights.is_some() { "its trained weights" } else { "its starting weights" },
         splits.train.len(),

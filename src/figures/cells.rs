@@ -489,7 +489,7 @@ fn heat_of(shape: &[usize], values: &[f32], row_labels: Vec<String>, _col: Vec<S
         _ => {
             let n = values.len();
             // A long vector wraps into rows of at most 32.
-            let cols = n.min(32).max(1);
+            let cols = n.clamp(1, 32);
             let rows = n.div_ceil(cols);
             let mut padded = values.to_vec();
             padded.resize(rows * cols, 0.0);

@@ -168,6 +168,7 @@ pub const PRINT: FigureSize =
 
 type Drawn = Result<(), String>;
 
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(fail)`
 fn fail<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String {
     format!("drawing the figure failed: {e}")
 }
@@ -338,7 +339,7 @@ fn short(v: f32) -> String {
     let a = v.abs();
     if v == 0.0 {
         "0".to_owned()
-    } else if a >= 1000.0 || a < 0.01 {
+    } else if !(0.01..1000.0).contains(&a) {
         format!("{v:.1e}")
     } else if a >= 100.0 {
         format!("{v:.0}")
@@ -693,10 +694,10 @@ fn overlay<DB: DrawingBackend>(
     let top = map.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-12);
     let scale = Scale::Diverging { extent: top };
     let (lo, hi) = picture.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
-    for p in 0..height * width {
+    for (p, &m) in map.iter().enumerate().take(height * width) {
         let g = picture.get(p).map_or(255.0, |&v| 255.0 * (v - lo) / (hi - lo).max(1e-6));
-        let over = scale.colour(map[p]);
-        let alpha = 0.85 * (map[p].abs() / top).min(1.0);
+        let over = scale.colour(m);
+        let alpha = 0.85 * (m.abs() / top).min(1.0);
         let mix = |o: u8| (g * (1.0 - alpha) + f32::from(o) * alpha).round() as u8;
         let (x, y) = ((p % width) as f32 * s, (p / width) as f32 * s);
         let (x2, y2) = (x + s, y + s);
