@@ -910,7 +910,15 @@ fn every_example_and_lesson_opens_fits_its_data_and_trains_a_few_steps() {
     let examples = crate::example_notebooks();
     let lessons =
         examples.iter().filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("lesson"))).count();
-    assert!(lessons >= 2, "{examples:?}");
+    // The six lessons of the Examples menu, each a file of its own.
+    assert_eq!(lessons, 6, "{examples:?}");
+    for n in 1..=6 {
+        let prefix = format!("lesson{n}-");
+        assert!(
+            examples.iter().any(|p| p.file_name().is_some_and(|f| f.to_string_lossy().starts_with(&prefix))),
+            "lesson {n}"
+        );
+    }
     for path in &examples {
         let (nb, warnings) = Notebook::load_with_warnings(path).expect("the example loads");
         assert!(warnings.is_empty(), "{}: {warnings:?}", path.display());
