@@ -205,7 +205,9 @@ impl Figure {
             self.draw(&root)?;
             root.present().map_err(fail)?;
         }
-        Ok(out)
+        // Squares drawn edge to edge (heatmaps, pictures) without the hairline seams a viewer's
+        // anti-aliasing leaves between them.
+        Ok(out.replace("<rect ", "<rect shape-rendering=\"crispEdges\" "))
     }
 
     /// The figure's pixels, `width * height` RGB triples row by row.
@@ -497,9 +499,18 @@ fn heatmap<DB: DrawingBackend>(
     let bar = px(110.0);
     let avail_w = (w as i32 - left - bar).max(1);
     let avail_h = (h as i32 - bottom).max(1);
-    let cell = (avail_w as f32 / cols as f32).min(avail_h as f32 / rows as f32).max(0.2);
-    let (mw, mh) = ((cell * cols as f32) as i32, (cell * rows as f32) as i32);
-    let at = |r: usize, c: usize| (left + (c as f32 * cell) as i32, (r as f32 * cell) as i32);
+    // Square cells where they are labelled or written in; a matrix far wider than tall (a dense
+    // layer's weights) gets cells up to six times taller than wide, so it stays visible.
+    let (fit_w, fit_h) = (avail_w as f32 / cols as f32, avail_h as f32 / rows as f32);
+    let square = fit_w.min(fit_h).max(0.2);
+    let (cw, ch) = if annotate || rows < 2 || !row_labels.is_empty() || !col_labels.is_empty() {
+        (square, square)
+    } else {
+        (fit_w.min(fit_h * 6.0).max(0.2), fit_h.min(fit_w * 6.0).max(0.2))
+    };
+    let cell = cw.min(ch);
+    let (mw, mh) = ((cw * cols as f32) as i32, (ch * rows as f32) as i32);
+    let at = |r: usize, c: usize| (left + (c as f32 * cw) as i32, (r as f32 * ch) as i32);
     for r in 0..rows {
         for c in 0..cols {
             let (x, y) = at(r, c);
@@ -519,17 +530,16 @@ fn heatmap<DB: DrawingBackend>(
     }
     area.draw(&Rectangle::new([(left, 0), (left + mw, mh)], RGBColor(120, 120, 120).stroke_width(1))).map_err(fail)?;
     // Labels: every one when they fit, else every k-th.
-    let every = |n: usize| ((label_size * 1.1) / cell).ceil().max(1.0) as usize + usize::from(n == 0);
-    let step = every(rows);
+    let every = |n: usize, cell: f32| ((label_size * 1.1) / cell).ceil().max(1.0) as usize + usize::from(n == 0);
+    let step = every(rows, ch);
     for (r, l) in row_labels.iter().enumerate().take(rows).step_by(step) {
         let style = font(label_size, BLACK).pos(Pos::new(HPos::Right, VPos::Center));
-        area.draw(&Text::new(l.clone(), (left - px(6.0), (r as f32 * cell + cell / 2.0) as i32), style))
-            .map_err(fail)?;
+        area.draw(&Text::new(l.clone(), (left - px(6.0), (r as f32 * ch + ch / 2.0) as i32), style)).map_err(fail)?;
     }
-    let step = every(cols);
+    let step = every(cols, cw);
     for (c, l) in col_labels.iter().enumerate().take(cols).step_by(step) {
         let text: String = l.chars().take(12).collect();
-        let x = left + (c as f32 * cell + cell / 2.0) as i32;
+        let x = left + (c as f32 * cw + cw / 2.0) as i32;
         let style = font(label_size, BLACK).pos(Pos::new(HPos::Center, VPos::Top));
         area.draw(&Text::new(text, (x, mh + px(6.0)), style)).map_err(fail)?;
     }
