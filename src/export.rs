@@ -524,7 +524,7 @@ def evaluate(model, x, y):
     with torch.no_grad():
         out = model(x)
         loss = loss_of(out, y).item()
-        correct = (out.argmax(dim=-1).reshape(-1) == y.reshape(-1).long()).float().mean().item() if {classes} else float("nan")
+        correct = {accuracy}
     model.train()
     return loss, correct
 
@@ -587,7 +587,12 @@ if __name__ == "__main__":
         loss = loss,
         optimizer = optimizer,
         schedule = schedule,
-        classes = if e.classes { "True" } else { "False" },
+        // Accuracy where there are classes; a regression has none.
+        accuracy = if e.classes {
+            r#"(out.argmax(dim=-1).reshape(-1) == y.reshape(-1).long()).float().mean().item()"#
+        } else {
+            r#"float("nan")  # numbers to predict: no accuracy"#
+        },
     );
     Ok(out)
 }

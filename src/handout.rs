@@ -68,8 +68,16 @@ pub fn handout_html(src: &Sources<'_>) -> String {
     let title = escape(&nb.title);
     let _ = write!(
         page,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />\n<title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n"
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />\n<title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<main>\n"
     );
+    // The notebook's title as the page's heading, unless its first text cell opens with one.
+    let own_heading = nb.cells.iter().find_map(|c| match &c.kind {
+        CellKind::Markdown { text } => Some(text.trim_start().starts_with("# ")),
+        _ => None,
+    });
+    if own_heading != Some(true) {
+        let _ = writeln!(page, "<h1>{title}</h1>");
+    }
     if let Some(splits) = src.splits {
         let _ = writeln!(
             page,
@@ -259,7 +267,7 @@ pub fn records_for(
                 high,
                 n: 100,
                 moment: None,
-                neurons: false,
+                neurons: true,
             }));
             until(&mut record, &|e| matches!(e, Event::Grid { .. }))?;
         }

@@ -361,11 +361,13 @@ impl GlassboxApp {
             .map_or_else(|| "notebook".to_owned(), |s| s.to_string_lossy().into_owned());
         match purpose {
             DialogPurpose::ExportGraph => name = Some(format!("{}.graph.json", self.active)),
-            DialogPurpose::SaveFigure { cell, svg, .. } => {
+            DialogPurpose::SaveFigure { cell, svg, print } => {
                 let kind = self.doc.notebook.as_ref().and_then(|nb| nb.cells.get(cell)).map(|c| &c.kind);
                 let figure =
                     kind.map_or_else(|| format!("cell{:02}", cell + 1), |k| crate::figures::file_stem(cell, k));
-                name = Some(format!("{stem}-{figure}.{}", if svg { "svg" } else { "png" }));
+                // The print-size picture is a file of its own, beside the slide's.
+                let size = if print && !svg { "-print" } else { "" };
+                name = Some(format!("{stem}-{figure}{size}.{}", if svg { "svg" } else { "png" }));
             }
             DialogPurpose::ExportHandout => name = Some(format!("{stem}-handout.html")),
             DialogPurpose::ExportPytorch => {

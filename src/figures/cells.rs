@@ -57,7 +57,11 @@ pub fn cell_figure(src: &Sources<'_>, index: usize) -> Result<Figure, String> {
         CellKind::Compare => Ok(compare(src)),
         CellKind::Evaluation { model } => evaluation(src, model, record(model)?),
         CellKind::Predictions { model } => predictions(src, model, inspection(model)?),
-        CellKind::Activations { model } => Ok(activations(src, model, inspection(model)?)),
+        CellKind::Activations { model } => match record(model)?.grid.as_ref().filter(|g| !g.nodes.is_empty()) {
+            // A 2-D set: each neuron over the plane, as the cell draws it.
+            Some(grid) => Ok(neurons_over_the_plane(model, grid)),
+            None => Ok(activations(src, model, inspection(model)?)),
+        },
         CellKind::Weights { model } => Ok(weights(src, model, inspection(model)?)),
         CellKind::Health { model } => health(model, record(model)?),
         CellKind::Attention { model } => attention(src, model, inspection(model)?),
@@ -88,13 +92,16 @@ fn dataset(src: &Sources<'_>) -> Result<Figure, String> {
     };
     let labels = train.labels().filter(|l| l.len() == train.len());
     if train.shape == [2] {
-        let points = (0..train.len().min(2000))
-            .map(|i| {
-                let p = train.sample(i);
-                let class = labels.map_or(0, |l| l[i]);
-                ([p[0], p[1]], src.class_colours.get(class).copied().unwrap_or([128, 128, 128]))
-            })
-            .collect();
+        // Training points filled, test points hollow (as the window draws them).
+        let colour = |class: usize| src.class_colours.get(class).copied().unwrap_or([128, 128, 128]);
+        let mut points: Vec<([f32; 2], Rgb, bool)> = Vec::new();
+        for (set, hollow) in [(train, false), (&splits.test, true)] {
+            let labels = set.labels().filter(|l| l.len() == set.len());
+            points.extend((0..set.len().min(2000)).map(|i| {
+                let p = set.sample(i);
+                ([p[0], p[1]], colour(labels.map_or(0, |l| l[i])), hollow)
+            }));
+        }
         // The first model with a decision boundary shades the plane by the class it chooses
         // (paler where it is less sure).
         let boundary = src.notebook.models.iter().find_map(|m| {
@@ -102,10 +109,11 @@ fn dataset(src: &Sources<'_>) -> Result<Figure, String> {
             Some((m.name.clone(), grid))
         });
         let (mut low, mut high) = bounds(splits);
-        let (mut n, mut background, mut title) = (0, Vec::new(), "training samples".to_owned());
+        let (mut n, mut background, mut title) =
+            (0, Vec::new(), "training samples (filled) and test samples (hollow)".to_owned());
         if let Some((model, grid)) = boundary {
             (low, high, n) = (grid.request.low, grid.request.high, grid.request.n);
-            title = format!("training samples over {model}'s decision regions (after step {})", grid.step);
+            title = format!("the samples (test hollow) over {model}'s decision regions, step {}", grid.step);
             background = grid
                 .outputs
                 .chunks_exact(grid.width.max(1))
@@ -280,11 +288,12 @@ fn training(model: &str, record: &RunRecord) -> Figure {
             let test = record.evaluations.last().filter(|e| e.samples > 0);
             let test = test
                 .map_or_else(String::new, |e| format!(", test loss {:.4}, test accuracy {:.3}", e.loss, e.accuracy));
+            // The averaged loss, as the window's curves and run bar show it.
+            let loss = record.smoothed.points.last().map_or(p.loss, |q| q.1);
             format!(
-                "step {} (epoch {:.1}): training loss {:.4}{test}",
+                "step {} (epoch {:.1}): training loss {loss:.4} (averaged){test}",
                 p.step,
-                p.step as f64 / record.steps_per_epoch.max(1) as f64,
-                p.loss
+                p.step as f64 / record.steps_per_epoch.max(1) as f64
             )
         }
         None => "not trained yet".to_owned(),
@@ -307,7 +316,13 @@ fn model_colour(i: usize) -> Rgb {
 fn curve_panels(loss: Vec<Series>, accuracy: Vec<Series>) -> Vec<Panel> {
     let plot = |name: &str, series| Panel {
         title: name.to_owned(),
-        body: Body::Lines { x_label: "epoch".into(), y_label: name.to_owned(), series },
+        body: Body::Lines {
+            x_label: "epoch".into(),
+            y_label: name.to_owned(),
+            series,
+            y_range: (name == "accuracy").then_some((0.0, 1.0)),
+            key: false,
+        },
     };
     vec![plot("loss", loss), plot("accuracy", accuracy)]
 }
@@ -317,14 +332,20 @@ fn compare(src: &Sources<'_>) -> Figure {
     for (i, m) in src.notebook.models.iter().enumerate() {
         let Some(record) = src.records.get(m.name.as_str()) else { continue };
         let (l, a) = curves(record, Some(model_colour(i)), &m.name);
-        loss.extend(l);
-        accuracy.extend(a);
+        // Test curves only, unless the compare cell shows the training curves too.
+        let keep = |s: &Series| s.dashed || src.notebook.view.compare_training;
+        loss.extend(l.into_iter().filter(keep));
+        accuracy.extend(a.into_iter().filter(keep));
         legend.push((m.name.clone(), model_colour(i), false));
     }
     legend.push(("test (dashed)".into(), [90, 90, 90], true));
     Figure {
         title: "Every model's curves".into(),
-        subtitle: "solid: training loss and accuracy (averaged); dashed: test".into(),
+        subtitle: if src.notebook.view.compare_training {
+            "solid: training loss and accuracy (averaged); dashed: test".into()
+        } else {
+            "loss and accuracy on the test samples, one colour per model".into()
+        },
         panels: curve_panels(loss, accuracy),
         legend,
     }
@@ -508,6 +529,41 @@ fn heat_of(shape: &[usize], values: &[f32], row_labels: Vec<String>, _col: Vec<S
     }
 }
 
+/// Every hidden node's units over the plane (each unit's output at every grid point, the top of
+/// the plane at the top), one panel per node, the input and output left out.
+fn neurons_over_the_plane(model: &str, grid: &glassbox_engine::train::Grid) -> Figure {
+    let n = grid.request.n;
+    let panels = grid
+        .nodes
+        .iter()
+        .filter(|node| node.id != "input" && node.shape.len() == 1)
+        .take(MOST_PANELS)
+        .map(|node| {
+            let units = node.shape[0];
+            let tiles = (0..units.min(MOST_TILES))
+                .map(|unit| Tile {
+                    label: format!("{}", unit + 1),
+                    height: n,
+                    width: n,
+                    // The grid runs from the bottom row up; a picture from the top down.
+                    values: (0..n * n).map(|k| node.values[((n - 1 - k / n) * n + k % n) * units + unit]).collect(),
+                })
+                .collect();
+            let scale = Scale::of(&node.values);
+            Panel { title: format!("{} · {units} units", node.id), body: Body::Tiles { tiles, scale: Some(scale) } }
+        })
+        .collect();
+    Figure {
+        title: format!("{model}: every neuron over the plane"),
+        subtitle: format!(
+            "each square is one unit's output at every point of the plane (x1 across, x2 up), step {}",
+            grid.step
+        ),
+        panels,
+        legend: Vec::new(),
+    }
+}
+
 fn activations(src: &Sources<'_>, model: &str, inspection: &Inspection) -> Figure {
     let words = tokens(src, inspection);
     let panels = inspection
@@ -647,6 +703,8 @@ fn health(model: &str, record: &RunRecord) -> Result<Figure, String> {
                     x_label: "epoch".into(),
                     y_label: "log10 |gradient|".into(),
                     series: series(&|h| h.grad_norm),
+                    y_range: None,
+                    key: true,
                 },
             },
             Panel {
@@ -655,6 +713,8 @@ fn health(model: &str, record: &RunRecord) -> Result<Figure, String> {
                     x_label: "epoch".into(),
                     y_label: "log10 |update| / |weight|".into(),
                     series: series(&|h| h.update_ratio()),
+                    y_range: None,
+                    key: true,
                 },
             },
         ],

@@ -113,8 +113,10 @@ impl Scale {
 /// What a panel shows.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Body {
-    /// Curves over a shared x axis.
-    Lines { x_label: String, y_label: String, series: Vec<Series> },
+    /// Curves over a shared x axis; `y_range` fixes the y axis (accuracy from 0 to 1), else it
+    /// fits the points. `key` draws the series' names inside the plot (when the figure's own
+    /// legend does not say them).
+    Lines { x_label: String, y_label: String, series: Vec<Series>, y_range: Option<(f64, f64)>, key: bool },
     /// A matrix of values, rows top to bottom, with labels along both sides; `annotate` writes
     /// each value in its square (counts of a confusion matrix).
     Heatmap {
@@ -144,8 +146,8 @@ pub enum Body {
     /// An attribution map over a picture: the picture in grey under the map's colour.
     Overlay { height: usize, width: usize, picture: Vec<f32>, map: Vec<f32> },
     /// Points of the plane over a shaded background (a decision boundary), `n * n` colours from
-    /// the bottom row up.
-    Plane { low: [f32; 2], high: [f32; 2], n: usize, background: Vec<Rgb>, points: Vec<([f32; 2], Rgb)> },
+    /// the bottom row up; hollow points (`true`) are test samples.
+    Plane { low: [f32; 2], high: [f32; 2], n: usize, background: Vec<Rgb>, points: Vec<([f32; 2], Rgb, bool)> },
     /// A model graph: boxes in columns, joined by arrows.
     Graph { nodes: Vec<GraphNode>, edges: Vec<(usize, usize)> },
     /// Lines of text (a worked computation).
@@ -326,6 +328,15 @@ fn font(size: f32, colour: RGBColor) -> TextStyle<'static> {
     ("sans-serif", f64::from(size.max(6.0))).into_font().color(&colour)
 }
 
+/// An axis tick: whole numbers without decimals, others with as few as read well.
+fn tick(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 && v.abs() < 1e6 {
+        format!("{v:.0}")
+    } else {
+        short(v as f32)
+    }
+}
+
 /// `text` cut (with an ellipsis) to about `width` pixels at font size `size`.
 fn fit_text(text: &str, width: f32, size: f32) -> String {
     let most = (width / (size * 0.5)).max(4.0) as usize;
@@ -363,7 +374,9 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel, 
     }
     let inner = area.clone().shrink((0, top), (w, (h as i32 - top).max(1) as u32));
     match &panel.body {
-        Body::Lines { x_label, y_label, series } => lines(&inner, x_label, y_label, series, u),
+        Body::Lines { x_label, y_label, series, y_range, key } => {
+            lines(&inner, (x_label, y_label), series, *y_range, *key, u)
+        }
         Body::Heatmap { rows, cols, values, scale, row_labels, col_labels, x_label, y_label, annotate } => {
             heatmap(&inner, (*rows, *cols), values, *scale, (row_labels, col_labels), (x_label, y_label), *annotate, u)
         }
@@ -397,9 +410,10 @@ fn no_data<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str, u: f32
 
 fn lines<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    x_label: &str,
-    y_label: &str,
+    (x_label, y_label): (&str, &str),
     series: &[Series],
+    y_range: Option<(f64, f64)>,
+    key: bool,
     u: f32,
 ) -> Drawn {
     let all = || series.iter().flat_map(|s| s.points.iter()).filter(|p| p.0.is_finite() && p.1.is_finite());
@@ -409,7 +423,7 @@ fn lines<DB: DrawingBackend>(
     let (x0, x1) = all().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
     let (y0, y1) = all().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
     let widen = |a: f64, b: f64| if b - a < 1e-9 { (a - 0.5, b + 0.5) } else { (a, b + (b - a) * 0.04) };
-    let ((x0, x1), (y0, y1)) = (widen(x0, x1), widen(y0, y1));
+    let ((x0, x1), (y0, y1)) = (widen(x0, x1), y_range.map_or_else(|| widen(y0, y1), |(a, b)| (a.min(y0), b.max(y1))));
     let px = |v: f32| (v * u).round().max(1.0) as u32;
     let mut chart = ChartBuilder::on(area)
         .margin(px(10.0))
@@ -427,6 +441,8 @@ fn lines<DB: DrawingBackend>(
         .bold_line_style(RGBColor(215, 215, 215))
         .x_labels(6)
         .y_labels(6)
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
         .draw()
         .map_err(fail)?;
     for s in series {
@@ -441,7 +457,7 @@ fn lines<DB: DrawingBackend>(
         let len = (24.0 * u) as i32;
         anno.label(s.name.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + len, y)], legend_style));
     }
-    if series.len() > 1 {
+    if key && series.len() > 1 {
         chart
             .configure_series_labels()
             .label_font(font(18.0 * u, BLACK))
@@ -508,6 +524,8 @@ fn heatmap<DB: DrawingBackend>(
     } else {
         (fit_w.min(fit_h * 6.0).max(0.2), fit_h.min(fit_w * 6.0).max(0.2))
     };
+    // A vector's squares no larger than a finger's width on a slide.
+    let (cw, ch) = if rows < 2 { (cw.min(64.0 * u), ch.min(64.0 * u)) } else { (cw, ch) };
     let cell = cw.min(ch);
     let (mw, mh) = ((cw * cols as f32) as i32, (ch * rows as f32) as i32);
     let at = |r: usize, c: usize| (left + (c as f32 * cw) as i32, (r as f32 * ch) as i32);
@@ -728,7 +746,7 @@ fn plane<DB: DrawingBackend>(
     high: [f32; 2],
     n: usize,
     background: &[Rgb],
-    points: &[([f32; 2], Rgb)],
+    points: &[([f32; 2], Rgb, bool)],
     u: f32,
 ) -> Drawn {
     let px = |v: f32| (v * u).round().max(1.0) as u32;
@@ -767,18 +785,24 @@ fn plane<DB: DrawingBackend>(
             .map_err(fail)?;
     }
     let radius = (4.0 * u).max(1.5) as i32;
-    chart
-        .draw_series(
-            points.iter().map(|(p, c)| {
-                Circle::new((f64::from(p[0]), f64::from(p[1])), radius, ShapeStyle::from(rgb(*c)).filled())
-            }),
-        )
-        .map_err(fail)?;
+    let at = |p: &[f32; 2]| (f64::from(p[0]), f64::from(p[1]));
     chart
         .draw_series(
             points
                 .iter()
-                .map(|(p, _)| Circle::new((f64::from(p[0]), f64::from(p[1])), radius, BLACK.mix(0.5).stroke_width(1))),
+                .filter(|p| !p.2)
+                .map(|(p, c, _)| Circle::new(at(p), radius, ShapeStyle::from(rgb(*c)).filled())),
+        )
+        .map_err(fail)?;
+    chart
+        .draw_series(
+            points.iter().filter(|p| !p.2).map(|(p, _, _)| Circle::new(at(p), radius, BLACK.mix(0.5).stroke_width(1))),
+        )
+        .map_err(fail)?;
+    let ring = (2.0 * u).max(1.0) as u32;
+    chart
+        .draw_series(
+            points.iter().filter(|p| p.2).map(|(p, c, _)| Circle::new(at(p), radius, rgb(*c).stroke_width(ring))),
         )
         .map_err(fail)?;
     Ok(())
