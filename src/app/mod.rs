@@ -21,7 +21,7 @@ mod runs;
 mod toolbar;
 pub(crate) mod widgets;
 
-pub(crate) use cells::softmax;
+pub(crate) use cells::{image_shape, softmax};
 
 pub use commands::{AppCommand, ModelCommand};
 pub use inspect::Sample;

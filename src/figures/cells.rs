@@ -197,13 +197,6 @@ fn class_legend(src: &Sources<'_>, classes: &[String]) -> Vec<(String, Rgb, bool
         .collect()
 }
 
-fn image(shape: &[usize]) -> Option<[usize; 3]> {
-    match *shape {
-        [c @ (1 | 3), h, w] if h > 1 && w > 1 => Some([c, h, w]),
-        _ => None,
-    }
-}
-
 /// The model graph: one box per node with its layer and output shape, in columns by depth.
 #[must_use]
 pub fn graph_figure(name: &str, graph: &GraphSpec) -> Figure {
@@ -413,7 +406,7 @@ fn evaluation(src: &Sources<'_>, model: &str, record: &RunRecord) -> Result<Figu
     })
 }
 
-use crate::app::softmax;
+use crate::app::{image_shape as image, softmax};
 
 /// The sample of an inspection as a tile (an image) or its tokens in words.
 fn sample_tile(inspection: &Inspection) -> Option<Tile> {

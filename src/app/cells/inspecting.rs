@@ -13,7 +13,7 @@ use crate::app::runs::ModelRun;
 use crate::app::AppCommand;
 
 /// A sample's picture, when the data are images (`[channels, h, w]` with 1 or 3 channels).
-pub(super) fn image_shape(shape: &[usize]) -> Option<[usize; 3]> {
+pub(crate) fn image_shape(shape: &[usize]) -> Option<[usize; 3]> {
     match *shape {
         [c @ (1 | 3), h, w] if h > 1 && w > 1 => Some([c, h, w]),
         _ => None,

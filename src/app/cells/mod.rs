@@ -1,6 +1,6 @@
 //! The cells: each kind in a file of its own, drawn from a [`CellContext`] (what it may read)
 //! and answering only with [`AppCommand`]s. A new kind of cell is one new file here plus its
-//! line in [`body`] and [`kind_name`] (and its variant in the notebook's `CellKind`).
+//! line in [`body`] (and its variant and title in the notebook's `CellKind`).
 
 mod activations;
 mod attention;
@@ -30,6 +30,7 @@ use crate::notebook::{Cell, CellKind, Notebook};
 
 pub(super) use dataset::licenses_ui;
 pub(super) use graph_editor::GraphEditor;
+pub(crate) use inspecting::image_shape;
 pub(crate) use predictions::softmax;
 
 /// What a cell may read, and where it puts what it asks for.
@@ -57,11 +58,6 @@ pub(super) struct CellContext<'a> {
     /// The training inputs' smallest and largest value (for pictures of samples and drawings).
     pub ink: (f32, f32),
     pub out: &'a mut Vec<AppCommand>,
-}
-
-/// What a cell is called in its header and menus.
-fn kind_name(cell: &CellKind) -> &'static str {
-    cell.title()
 }
 
 /// The registry: which file draws which kind of cell.
@@ -162,7 +158,7 @@ pub(super) fn show_slide(ui: &mut egui::Ui, row: &[usize], cx: &mut CellContext<
         egui::Frame::group(ui.style()).inner_margin(10.0).show(ui, |ui| {
             ui.set_width(ui.available_width());
             if !matches!(cell.kind, CellKind::Markdown { .. }) {
-                ui.weak(kind_name(&cell.kind));
+                ui.weak(cell.kind.title());
             }
             ui.push_id(("cell", index), |ui| body_with_menu(ui, index, cell, cx));
         });
@@ -184,7 +180,7 @@ fn framed(ui: &mut egui::Ui, index: usize, stacked: bool, cx: &mut CellContext<'
     // A cell wholly outside the visible part of the page (with a margin) is not drawn this frame:
     // its place is kept at last frame's size. A long notebook then costs what its visible cells
     // cost (the MNIST example with its inspection cells took 8.7 ms a frame drawing them all).
-    let size_id = ui.id().with(("cell-size", index, kind_name(&cell.kind)));
+    let size_id = ui.id().with(("cell-size", index, cell.kind.title()));
     let width = ui.available_width();
     let jump_pending = cell.model().is_some_and(|m| {
         matches!(cell.kind, CellKind::Activations { .. })
@@ -234,7 +230,7 @@ fn header(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>
         {
             out.push(AppCommand::ToggleFolded(index));
         }
-        ui.weak(kind_name(&cell.kind));
+        ui.weak(cell.kind.title());
         if let Some(current) = cell.model() {
             egui::ComboBox::from_id_salt(("cell-model", index))
                 .selected_text(current)
@@ -355,7 +351,7 @@ fn header(ui: &mut egui::Ui, index: usize, cell: &Cell, cx: &mut CellContext<'_>
                             "One output of a layer worked out with the sample's real numbers, one operation at a time",
                         ),
                     ] {
-                        add(ui, format!("{}: {name}", kind_name(&kind)), kind, help);
+                        add(ui, format!("{}: {name}", kind.title()), kind, help);
                     }
                 }
             })
